@@ -1,0 +1,164 @@
+// The ras-replay command line: the only place that reads argv, writes to the terminal and sets the
+// exit code (0 ok, 1 regression, 2 usage or bad input).
+import { Command, CommanderError, Option } from 'commander';
+import { readTraceCsv } from '../io/csv-trace.js';
+import { InputError } from '../io/errors.js';
+import { loadProfile } from '../io/profile-file.js';
+import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
+import { outcomeJson, replayEvents } from '../engine/replay-events.js';
+import { runSuites } from '../oracle/suite.js';
+import { goldenLine } from '../oracle/golden.js';
+import type { Explain } from '../model/record.js';
+
+export const EXIT_OK = 0;
+export const EXIT_REGRESSION = 1;
+export const EXIT_USAGE = 2;
+
+class Output {
+  private chunks: string[] = [];
+  line(s: string): void {
+    this.chunks.push(s, '\n');
+    if (this.chunks.length > 4096) this.flush();
+  }
+  flush(): void {
+    if (this.chunks.length) process.stdout.write(this.chunks.join(''));
+    this.chunks = [];
+  }
+}
+
+function readTrace(file: string, sort: boolean) {
+  if (!/\.csv(\.gz)?$/.test(file)) {
+    throw new InputError(`${file}: unsupported trace format: expected .csv or .csv.gz (Arrow and Parquet input come with the replay engine)`, file);
+  }
+  return readTraceCsv(file, { sort });
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ras-replay')
+    .description('Trace-driven batch analyzer and regression oracle for the Linux hwpoison stack')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program.command('run')
+    .description('replay a trace under one or more profiles')
+    .argument('<trace>', 'trace file (.csv, .csv.gz)')
+    .option('-p, --profile <name|file.json>', 'profile (repeatable): a built-in or a JSON profile file', collect, [])
+    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3)')
+    .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
+    .action((trace: string, o: { profile: string[]; jsonl?: boolean; sort?: boolean }) => {
+      if (!o.jsonl) throw new InputError('run: choose an output: --jsonl (Arrow, Parquet and DuckDB outputs come with the replay engine)');
+      const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
+      const events = readTrace(trace, o.sort ?? false);
+      const out = new Output();
+      for (const r of replayEvents(events, profiles)) out.line(outcomeJson(r));
+      out.flush();
+    });
+
+  program.command('explain')
+    .description("one event's decision path and the kernel log lines the real kernel would print")
+    .argument('<trace>', 'trace file (.csv, .csv.gz)')
+    .requiredOption('-e, --event <event_id>', 'the event to explain')
+    .option('-p, --profile <name|file.json>', 'profile (repeatable)', collect, [])
+    .option('--sort', 'sort an out-of-order trace')
+    .action((trace: string, o: { event: string; profile: string[]; sort?: boolean }) => {
+      if (!/^[0-9]+$/.test(o.event)) throw new InputError(`--event ${JSON.stringify(o.event)}: expected an event_id (unsigned integer)`);
+      const id = BigInt(o.event);
+      const events = readTrace(trace, o.sort ?? false);
+      const target = events.find((e) => e.eventId === id);
+      if (!target) throw new InputError(`${trace}: no event with event_id ${id}`);
+      const out = new Output();
+      for (const name of o.profile.length ? o.profile : ['pre', 'post']) {
+        const profile = loadProfile(name);
+        const lines: string[] = [];
+        const x: Explain = { step: (t) => lines.push(`  - ${t}`), log: (l) => lines.push(`  | ${l}`) };
+        // Replay the host's earlier events too: the outcome depends on the host's state.
+        const hostEvents = events.filter((e) => e.host === target.host && (e.tNs < target.tNs || (e.tNs === target.tNs && e.eventId <= id)));
+        const rows = replayEvents(hostEvents, [profile], { explainEvent: id, explain: x });
+        const row = rows.find((r) => r.event_id === id)!;
+        out.line(`event ${id} (${target.where}) under profile ${profile.name}${target.note ? `: ${target.note}` : ''}`);
+        out.line(`  path: ${row.path}`);
+        for (const l of lines) out.line(l);
+        out.line(`  outcome: panic=${row.panic}${row.panic_msg ? ` ("${row.panic_msg}")` : ''} reboot_loop=${row.reboot_loop} vmcore=${row.vmcore} mf=${row.mf_type ?? '-'}/${row.mf_result ?? '-'} mf_ret=${row.mf_ret ?? '-'} poisoned=${row.poisoned} unmapped=${row.unmapped} guest_action=${row.guest_action}`);
+        for (const s of row.signals) {
+          out.line(`  signal: pid ${s.pid} tid ${s.tid} signo ${s.signo} si_code ${s.si_code} addr ${s.addr === null ? '-' : `0x${s.addr.toString(16)}`} addr_lsb ${s.addr_lsb ?? '-'}`);
+        }
+        out.line('');
+      }
+      out.flush();
+    });
+
+  program.command('suite')
+    .description('replay the curated scenario suites under the built-in profiles and diff them against golden/')
+    .option('--root <dir>', 'project root holding traces/ and golden/', process.cwd())
+    .option('-p, --profile <name>', 'only this built-in profile (repeatable)', collect, [])
+    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+    .action((o: { root: string; profile: string[]; format: string }) => {
+      const profiles = o.profile.length ? o.profile.map((p) => loadProfile(p)) : [...BUILTIN_PROFILES];
+      const results = runSuites(o.root, profiles);
+      const out = new Output();
+      let bad = 0;
+      if (o.format === 'json') {
+        out.line(JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      }
+      for (const r of results) {
+        bad += r.mismatches.length;
+        if (o.format === 'text') {
+          out.line(`${r.mismatches.length ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.events} events, ${r.mismatches.length} differ from golden/${r.suite}/${r.profile}.golden`);
+          for (const m of r.mismatches) {
+            out.line(`  event ${m.eventId}: ${m.fields.join(', ')}`);
+            out.line(`    expected ${m.expected}`);
+            out.line(`    actual   ${m.actual}`);
+          }
+        }
+      }
+      if (o.format === 'text') {
+        const total = results.reduce((n, r) => n + r.events, 0);
+        out.line(`${results.length} suite×profile runs, ${total} outcomes, ${bad} differ from their golden files`);
+      }
+      out.flush();
+      if (bad) process.exitCode = EXIT_REGRESSION;
+    });
+
+  program.command('profiles')
+    .description('list the built-in profiles and their switches')
+    .option('--json', 'as JSON')
+    .action((o: { json?: boolean }) => {
+      const out = new Output();
+      if (o.json) {
+        out.line(JSON.stringify(BUILTIN_PROFILES, null, 2));
+      } else {
+        for (const p of BUILTIN_PROFILES) {
+          out.line(`${p.name}: ${p.description}`);
+          for (const [k, v] of Object.entries(p.switches)) out.line(`  ${k} = ${v}`);
+        }
+      }
+      out.flush();
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    } else if (e instanceof InputError) {
+      process.stderr.write(`ras-replay: ${e.message}\n`);
+      process.exitCode = EXIT_USAGE;
+    } else {
+      throw e;
+    }
+  }
+}
+
+export { BUILTIN_NAMES, goldenLine };

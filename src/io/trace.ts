@@ -1,0 +1,256 @@
+// The canonical trace columns of spec/TRACE.md §1, their parsers and defaults, and the in-memory
+// form of a small trace (one object per event: used for scenario-size traces and explain; the
+// batch engine reads Arrow columns instead).
+import {
+  ARCH, Arch, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, POLICY, SEVERITY,
+} from '../model/enums.js';
+import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
+import { validateEvent } from '../model/validate.js';
+import { InputError } from './errors.js';
+
+export interface TraceEvent {
+  eventId: bigint;
+  host: string;
+  tNs: bigint;
+  arch: number;
+  kind: number;
+  notify: number;
+  firmwareFirst: boolean;
+  severity: number;
+  sync: boolean;
+  ripv: boolean;
+  pa: number;
+  mem: number;
+  page: number;
+  pageShift: number;
+  pinned: boolean;
+  poisonedBefore: boolean;
+  context: number;
+  pid: number;
+  tid: number;
+  comm: string;
+  vaddr: number;
+  /** pid, policy pairs. */
+  mappers: number[];
+  guestRas: boolean;
+  earlyKill: number;
+  recovery: number;
+  panicOnOops: number;
+  kdump: number;
+  /** Where the event came from, for messages: "file: line N". */
+  where: string;
+  note: string;
+}
+
+export const TRACE_COLUMNS = [
+  'event_id', 'host', 't_ns', 'arch', 'kind', 'notify', 'firmware_first', 'severity', 'sync', 'ripv',
+  'pa', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'context', 'pid', 'tid', 'comm',
+  'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump',
+] as const;
+/** Extra columns accepted and carried along (the curated suites' `note`). */
+export const EXTRA_COLUMNS = ['note'] as const;
+export const REQUIRED_COLUMNS = ['event_id', 'host', 't_ns', 'arch'] as const;
+
+const MAX_U64 = (1n << 64n) - 1n;
+const MIN_I64 = -(1n << 63n);
+const MAX_I64 = (1n << 63n) - 1n;
+
+type Bad = (expected: string) => never;
+
+export function parseU64(v: string, bad: Bad): bigint {
+  if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) bad('an unsigned 64-bit integer (decimal or 0x hex)');
+  const n = BigInt(v);
+  if (n > MAX_U64) bad('an unsigned 64-bit integer (decimal or 0x hex)');
+  return n;
+}
+
+export function parseI64(v: string, bad: Bad): bigint {
+  if (!/^-?[0-9]+$/.test(v)) bad('a signed 64-bit integer (nanoseconds)');
+  const n = BigInt(v);
+  if (n < MIN_I64 || n > MAX_I64) bad('a signed 64-bit integer (nanoseconds)');
+  return n;
+}
+
+/** An address: uint64 in the contract; the model keeps it as a double, exact below 2^53. */
+export function parseAddr(v: string, bad: Bad): number {
+  const n = parseU64(v, bad);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) bad('an address below 2^53 (physical and user virtual addresses fit; kernel virtual addresses are not trace input)');
+  return Number(n);
+}
+
+export function parseU32(v: string, bad: Bad): number {
+  if (!/^[0-9]+$/.test(v)) bad('an unsigned 32-bit integer');
+  const n = Number(v);
+  if (n > 0xffffffff) bad('an unsigned 32-bit integer');
+  return n;
+}
+
+export function parseBool(v: string, bad: Bad): boolean {
+  switch (v.toLowerCase()) {
+    case 'true': case '1': return true;
+    case 'false': case '0': return false;
+    default: return bad('true or false');
+  }
+}
+
+export function parseEnum(labels: readonly string[], v: string, bad: Bad): number {
+  const i = labels.indexOf(v);
+  if (i < 0) bad(`one of ${labels.join(', ')}`);
+  return i;
+}
+
+function parse01(v: string, bad: Bad): number {
+  if (v !== '0' && v !== '1') bad('0 or 1');
+  return Number(v);
+}
+
+/** `pid:policy;pid:policy`, policy early | late | default. */
+export function parseMappers(v: string, bad: Bad): number[] {
+  const out: number[] = [];
+  if (v.trim() === '') return out;
+  for (const part of v.split(';')) {
+    const m = /^\s*([0-9]+)\s*:\s*(early|late|default)\s*$/.exec(part);
+    if (!m) bad('pid:policy pairs separated by ";" (policy early, late or default)');
+    const pid = Number(m![1]);
+    if (pid === 0 || pid > 0xffffffff) bad('pid:policy pairs with a non-zero 32-bit pid');
+    out.push(pid, POLICY.indexOf(m![2] as (typeof POLICY)[number]));
+  }
+  return out;
+}
+
+/**
+ * Build one event from a row of raw strings (missing or empty = absent), applying TRACE.md §1's
+ * defaults and required-column rules. `badAt(column, value, expected)` raises the located error.
+ */
+export function eventFromRow(
+  get: (column: string) => string | undefined,
+  where: string,
+  badAt: (column: string, value: string, expected: string) => never,
+): TraceEvent {
+  const val = (c: string): string | undefined => {
+    const v = get(c);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const req = (c: string, what: string): string => {
+    const v = val(c);
+    if (v === undefined) badAt(c, '', what);
+    return v!;
+  };
+  const b = (c: string): Bad => (expected: string) => badAt(c, get(c) ?? '', expected);
+  const opt = <T>(c: string, dflt: T, parse: (v: string, bad: Bad) => T): T => {
+    const v = val(c);
+    return v === undefined ? dflt : parse(v, b(c));
+  };
+
+  const arch = parseEnum(ARCH, req('arch', `one of ${ARCH.join(', ')}`), b('arch'));
+  const kind = opt('kind', Kind.error, (v, bad) => parseEnum(KIND, v, bad));
+  const isError = kind === Kind.error;
+  const notify = isError
+    ? parseEnum(NOTIFY, req('notify', `one of ${NOTIFY.join(', ')} (required for an error event)`), b('notify'))
+    : opt('notify', Notify.none, (v, bad) => parseEnum(NOTIFY, v, bad));
+  const severity = isError
+    ? parseEnum(SEVERITY, req('severity', `one of ${SEVERITY.join(', ')} (required for an error event)`), b('severity'))
+    : opt('severity', 0, (v, bad) => parseEnum(SEVERITY, v, bad));
+  const sync = isError ? parseBool(req('sync', 'true or false (required for an error event)'), b('sync')) : opt('sync', false, parseBool);
+  const context = sync
+    ? parseEnum(CONTEXT, req('context', `one of ${CONTEXT.join(', ')} (required for a synchronous error)`), b('context'))
+    : opt('context', kind === Kind.access ? Context.user : Context.none, (v, bad) => parseEnum(CONTEXT, v, bad));
+  const pid = opt('pid', 0, parseU32);
+  const e: TraceEvent = {
+    eventId: parseU64(req('event_id', 'an unsigned 64-bit integer (required)'), b('event_id')),
+    host: req('host', 'a host name (required)'),
+    tNs: parseI64(req('t_ns', 'a signed 64-bit integer (required)'), b('t_ns')),
+    arch,
+    kind,
+    notify,
+    firmwareFirst: opt('firmware_first', arch === Arch.arm64, parseBool),
+    severity,
+    sync,
+    ripv: opt('ripv', true, parseBool),
+    pa: opt('pa', NO_ADDR, parseAddr),
+    mem: opt('mem', 0, (v, bad) => parseEnum(MEM, v, bad)),
+    page: opt('page', PAGE.indexOf('unknown'), (v, bad) => parseEnum(PAGE, v, bad)),
+    pageShift: opt('page_shift', 12, parseU32),
+    pinned: opt('pinned', false, parseBool),
+    poisonedBefore: opt('poisoned_before', false, parseBool),
+    context,
+    pid,
+    tid: opt('tid', pid, parseU32),
+    comm: val('comm') ?? '',
+    vaddr: opt('vaddr', NO_ADDR, parseAddr),
+    mappers: opt('mappers', [] as number[], parseMappers),
+    guestRas: opt('guest_ras', true, parseBool),
+    earlyKill: opt('early_kill', PROFILE_DEFAULT, parse01),
+    recovery: opt('recovery', PROFILE_DEFAULT, parse01),
+    panicOnOops: opt('panic_on_oops', PROFILE_DEFAULT, parse01),
+    kdump: opt('kdump', PROFILE_DEFAULT, (v, bad) => (parseBool(v, bad) ? 1 : 0)),
+    where,
+    note: val('note') ?? '',
+  };
+  const rec = new EventRecord();
+  fillRecord(rec, e, 0);
+  const bad = validateEvent(rec);
+  if (bad) badAt(bad.column, get(bad.column) ?? '', bad.expected);
+  return e;
+}
+
+/** Copy a TraceEvent into the model's reusable record. */
+export function fillRecord(rec: EventRecord, e: TraceEvent, hostId: number): void {
+  rec.eventId = Number(e.eventId);
+  rec.hostId = hostId;
+  rec.tNs = Number(e.tNs);
+  rec.arch = e.arch;
+  rec.kind = e.kind;
+  rec.notify = e.notify;
+  rec.firmwareFirst = e.firmwareFirst;
+  rec.severity = e.severity;
+  rec.sync = e.sync;
+  rec.ripv = e.ripv;
+  rec.pa = e.pa;
+  rec.mem = e.mem;
+  rec.page = e.page;
+  rec.pageShift = e.pageShift;
+  rec.pinned = e.pinned;
+  rec.poisonedBefore = e.poisonedBefore;
+  rec.context = e.context;
+  rec.pid = e.pid;
+  rec.tid = e.tid;
+  rec.comm = e.comm;
+  rec.vaddr = e.vaddr;
+  rec.clearMappers();
+  for (let i = 0; i < e.mappers.length; i += 2) rec.addMapper(e.mappers[i]!, e.mappers[i + 1]!);
+  rec.guestRas = e.guestRas;
+  rec.earlyKill = e.earlyKill;
+  rec.recovery = e.recovery;
+  rec.panicOnOops = e.panicOnOops;
+  rec.kdump = e.kdump;
+}
+
+/** Check per-host replay order (t_ns, event_id) and unique event ids; sort on request. */
+export function checkOrder(events: TraceEvent[], file: string, sort: boolean): TraceEvent[] {
+  const seen = new Set<bigint>();
+  for (const e of events) {
+    if (seen.has(e.eventId)) throw new InputError(`${file}: ${e.where.replace(`${file}: `, '')}: column event_id: value "${e.eventId}": expected an event_id unique within the trace`, file);
+    seen.add(e.eventId);
+  }
+  const last = new Map<string, TraceEvent>();
+  for (const e of events) {
+    const p = last.get(e.host);
+    if (p && (e.tNs < p.tNs || (e.tNs === p.tNs && e.eventId < p.eventId))) {
+      if (!sort) {
+        throw new InputError(`${file}: ${e.where.replace(`${file}: `, '')}: column t_ns: value "${e.tNs}": expected (t_ns, event_id) not before the previous event of host ${e.host} (${p.where}: t_ns ${p.tNs}, event_id ${p.eventId}); pass --sort to sort the trace`, file);
+      }
+      return [...events].sort(compareEvents);
+    }
+    last.set(e.host, e);
+  }
+  return events;
+}
+
+export function compareEvents(a: TraceEvent, b: TraceEvent): number {
+  if (a.host !== b.host) return a.host < b.host ? -1 : 1;
+  if (a.tNs !== b.tNs) return a.tNs < b.tNs ? -1 : 1;
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
+export { InputError };

@@ -1,0 +1,190 @@
+// The event and outcome records the model works on. They are mutable and reused: a replay loop
+// fills one EventRecord per row from its columns, calls replayEvent(), and copies the Outcome and
+// the new signal rows into its column buffers. No object is allocated per event.
+import { GuestAction, Vmcore } from './enums.js';
+
+export const NO_ADDR = -1;
+/** -1 in a per-event host setting means "take the profile's default". */
+export const PROFILE_DEFAULT = -1;
+
+export class EventRecord {
+  eventId = 0;
+  hostId = 0;
+  tNs = 0;
+  arch = 0;
+  kind = 0;
+  notify = 0;
+  firmwareFirst = false;
+  severity = 0;
+  sync = false;
+  ripv = true;
+  /** Physical address, or NO_ADDR when the record carries none. */
+  pa = NO_ADDR;
+  mem = 0;
+  page = 0;
+  pageShift = 12;
+  pinned = false;
+  poisonedBefore = false;
+  context = 0;
+  pid = 0;
+  tid = 0;
+  comm = '';
+  /** Consumer virtual address, or NO_ADDR. */
+  vaddr = NO_ADDR;
+  mapperCount = 0;
+  mapperPid = new Uint32Array(16);
+  mapperPolicy = new Uint8Array(16);
+  guestRas = true;
+  earlyKill = PROFILE_DEFAULT;
+  recovery = PROFILE_DEFAULT;
+  panicOnOops = PROFILE_DEFAULT;
+  kdump = PROFILE_DEFAULT;
+
+  clearMappers(): void {
+    this.mapperCount = 0;
+  }
+
+  addMapper(pid: number, policy: number): void {
+    if (this.mapperCount === this.mapperPid.length) {
+      const p = new Uint32Array(this.mapperPid.length * 2);
+      p.set(this.mapperPid);
+      this.mapperPid = p;
+      const q = new Uint8Array(this.mapperPolicy.length * 2);
+      q.set(this.mapperPolicy);
+      this.mapperPolicy = q;
+    }
+    this.mapperPid[this.mapperCount] = pid;
+    this.mapperPolicy[this.mapperCount] = policy;
+    this.mapperCount++;
+  }
+}
+
+/** Signal rows of the current event, in delivery order (struct of arrays, grown on demand). */
+export class SignalBuffer {
+  count = 0;
+  pid = new Uint32Array(16);
+  tid = new Uint32Array(16);
+  signo = new Uint8Array(16);
+  siCode = new Uint8Array(16);
+  /** NO_ADDR when the siginfo has no address. */
+  addr = new Float64Array(16);
+  /** -1 when the siginfo has no addr_lsb. */
+  lsb = new Int8Array(16);
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  push(pid: number, tid: number, signo: number, siCode: number, addr: number, lsb: number): void {
+    if (this.count === this.pid.length) this.grow();
+    const i = this.count++;
+    this.pid[i] = pid;
+    this.tid[i] = tid;
+    this.signo[i] = signo;
+    this.siCode[i] = siCode;
+    this.addr[i] = addr;
+    this.lsb[i] = lsb;
+  }
+
+  private grow(): void {
+    const n = this.pid.length * 2;
+    const g = <T extends Uint32Array | Uint8Array | Float64Array | Int8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a as never);
+      return b;
+    };
+    this.pid = g(this.pid, (k) => new Uint32Array(k));
+    this.tid = g(this.tid, (k) => new Uint32Array(k));
+    this.signo = g(this.signo, (k) => new Uint8Array(k));
+    this.siCode = g(this.siCode, (k) => new Uint8Array(k));
+    this.addr = g(this.addr, (k) => new Float64Array(k));
+    this.lsb = g(this.lsb, (k) => new Int8Array(k));
+  }
+}
+
+export class Outcome {
+  panic = false;
+  /** Index into PANIC_MSGS, -1 for none. */
+  panicMsg = -1;
+  /** The pfn printed by "Memory failure on page %lx", when that is the panic. */
+  panicPfn = 0;
+  rebootLoop = false;
+  vmcore = Vmcore.none;
+  /** MfType code, -1 when memory_failure printed no result line. */
+  mfType = -1;
+  /** MfResult code, -1 when none. */
+  mfResult = -1;
+  /** true when memory_failure() ran and mfRet is meaningful. */
+  mfRan = false;
+  mfRet = 0;
+  poisoned = false;
+  unmapped = false;
+  guestAction = GuestAction.none;
+  /** Index into PATH_NAMES. */
+  path = 0;
+  readonly signals = new SignalBuffer();
+
+  reset(): void {
+    this.panic = false;
+    this.panicMsg = -1;
+    this.panicPfn = 0;
+    this.rebootLoop = false;
+    this.vmcore = Vmcore.none;
+    this.mfType = -1;
+    this.mfResult = -1;
+    this.mfRan = false;
+    this.mfRet = 0;
+    this.poisoned = false;
+    this.unmapped = false;
+    this.guestAction = GuestAction.none;
+    this.path = 0;
+    this.signals.clear();
+  }
+}
+
+/** Receives the decision steps and kernel log lines of one event (explain). Null in batch replay. */
+export interface Explain {
+  step(text: string): void;
+  log(line: string): void;
+}
+
+// Panic strings (kernel-model §8). Index = Outcome.panicMsg.
+export const PANIC_MSGS = [
+  'Fatal machine check',
+  'Fatal local machine check',
+  'Too many consecutive machine checks while accessing user data',
+  'Consecutive machine checks to different user pages',
+  'Memory failure on page %lx',
+  'GHES: Fatal hardware error',
+  'synchronous external abort: Fatal exception',
+  'Asynchronous SError Interrupt',
+  'Unable to handle kernel NULL pointer dereference: Fatal exception',
+] as const;
+export const PanicMsg = {
+  FATAL_MC: 0,
+  FATAL_LOCAL_MC: 1,
+  TOO_MANY_MC: 2,
+  MC_DIFFERENT_PAGES: 3,
+  MF_RECOVERY_OFF: 4,
+  GHES_FATAL: 5,
+  SEA_FATAL: 6,
+  SERROR: 7,
+  NULL_DEREF: 8,
+} as const;
+
+/** The panic string as printed, with the pfn filled in for "Memory failure on page %lx". */
+export function panicText(o: Outcome): string | null {
+  if (o.panicMsg < 0) return null;
+  const s = PANIC_MSGS[o.panicMsg]!;
+  return o.panicMsg === PanicMsg.MF_RECOVERY_OFF ? `Memory failure on page ${o.panicPfn.toString(16)}` : s;
+}
+
+// Decision paths: stable dotted names for grouping and SQL. Registered once at module load so the
+// model sets an integer.
+export const PATH_NAMES: string[] = [];
+export function definePath(name: string): number {
+  const i = PATH_NAMES.indexOf(name);
+  if (i >= 0) return i;
+  PATH_NAMES.push(name);
+  return PATH_NAMES.length - 1;
+}

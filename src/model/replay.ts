@@ -1,0 +1,94 @@
+// The entry point of the model: replay one event of one host under one profile.
+// Pure: state lives in the HostState the caller passes; no I/O, no clock.
+import { Ctx, NotModelledError } from './ctx.js';
+import { Arch, Context, Kind, Notify, Severity } from './enums.js';
+import { guestAction } from './kvm.js';
+import { vmcoreAfterPanic } from './kdump.js';
+import { x86Error } from './mce.js';
+import type { Profile } from './profiles.js';
+import { definePath, EventRecord, Explain, Outcome } from './record.js';
+import { arm64Error, ghesAsync } from './sea.js';
+import { hwpoisonFault } from './fault.js';
+import { HostState, PageState } from './state.js';
+
+const P = {
+  accessFault: definePath('access.hwpoison_fault'),
+  accessKvm: definePath('access.kvm.hwpoison'),
+  accessKernel: definePath('access.kernel.efault'),
+  accessClean: definePath('access.no_poison'),
+  accessDropped: definePath('access.dropped_page'),
+};
+
+export class Replayer {
+  private readonly c = new Ctx();
+
+  /**
+   * Replay `ev` under `profile` against host state `hs`, writing `out` (reset first). `x` receives
+   * the decision steps and kernel log lines, or null. Throws NotModelledError for a combination the
+   * model does not cover.
+   */
+  replay(ev: EventRecord, profile: Profile, hs: HostState, out: Outcome, x: Explain | null = null): void {
+    const c = this.c;
+    c.begin(ev, profile, hs, out, x);
+    if (ev.kind === Kind.access) {
+      access(c);
+    } else if (ev.arch === Arch.x86_64) {
+      if (ev.notify === Notify.mce || ev.notify === Notify.cmci || ev.notify === Notify.poll) x86Error(c);
+      else ghesAsync(c); // x86 firmware-first sources are all asynchronous (is_hest_sync_notify)
+    } else {
+      arm64Error(c);
+    }
+    guestAction(c);
+    vmcoreAfterPanic(c);
+    if (out.panic || out.rebootLoop) {
+      c.step('the host reboots: its replay state is reset (conventions C10)');
+      hs.reset();
+    }
+  }
+}
+
+/**
+ * `kind = access` (conventions C14): a task touches the page again with no new hardware report.
+ */
+function access(c: Ctx): void {
+  const ev = c.ev;
+  const st = ev.poisonedBefore && c.hs.pageState(c.pfn) === PageState.HEALTHY
+    ? PageState.POISONED_MAPPED
+    : c.hs.pageState(c.pfn);
+  switch (st) {
+    case PageState.HEALTHY:
+      c.step('the page is not poisoned: nothing happens');
+      c.out.path = P.accessClean;
+      return;
+    case PageState.POISONED_DROPPED:
+      c.step('the poisoned copy was dropped: the access reads good data');
+      c.out.path = P.accessDropped;
+      c.out.poisoned = true;
+      return;
+    case PageState.POISONED_UNMAPPED:
+      c.out.poisoned = true;
+      if (ev.context === Context.user || ev.context === Context.guest) {
+        c.out.path = ev.context === Context.guest ? P.accessKvm : P.accessFault;
+        hwpoisonFault(c);
+      } else if (ev.context === Context.kernel_copyin || ev.context === Context.kernel_copyout) {
+        c.step('uaccess faults on the hwpoison entry: the fixup returns -EFAULT, no signal');
+        c.out.path = P.accessKernel;
+      } else {
+        throw new NotModelledError(`an access with context ${ev.context} (expected user, guest, kernel_copyin or kernel_copyout)`);
+      }
+      return;
+    default:
+      // Still mapped: the access consumes the poison again, a new synchronous error.
+      c.step('the page is still mapped: the access consumes the poison again (a new synchronous error)');
+      ev.sync = true;
+      ev.severity = Severity.recoverable;
+      if (ev.arch === Arch.x86_64) {
+        ev.notify = Notify.mce;
+        ev.firmwareFirst = false;
+        x86Error(c);
+      } else {
+        ev.notify = Notify.sea;
+        arm64Error(c);
+      }
+  }
+}

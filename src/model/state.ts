@@ -1,0 +1,113 @@
+// Replay state of one host (docs/conventions.md C10, C13, C18-C21). The model reads and writes it
+// through this class only; a host's state is reset when the host panics or reboots.
+
+export const PageState = {
+  HEALTHY: 0,
+  /** PTEs replaced by hwpoison entries: a later access faults with BUS_MCEERR_AR. */
+  POISONED_UNMAPPED: 1,
+  /** Page cache / swap cache copy discarded: a later access reads good data. */
+  POISONED_DROPPED: 2,
+  /** PG_hwpoison (or the device PFN) marked, still mapped: a later access consumes it again. */
+  POISONED_MAPPED: 3,
+} as const;
+
+/** GHES_ESTATUS_CACHES_SIZE (drivers/acpi/apei/ghes.c). */
+const ESTATUS_CACHES = 4;
+/** GHES_ESTATUS_IN_CACHE_MAX_NSEC: 10 s. */
+export const ESTATUS_CACHE_NS = 10_000_000_000;
+/** MEMORY_FAILURE_FIFO_SIZE (mm/memory-failure.c). */
+export const MF_FIFO_SIZE = 16;
+
+export class HostState {
+  private pages = new Map<number, number>();
+  private ce = new Map<number, number>();
+  private estatusPa = new Float64Array(ESTATUS_CACHES);
+  private estatusSev = new Int8Array(ESTATUS_CACHES);
+  private estatusT = new Float64Array(ESTATUS_CACHES);
+  private estatusN = 0;
+  private mceCount = new Map<number, number>();
+  private mcePfn = new Map<number, number>();
+  private mceT = new Map<number, number>();
+  private fifo: number[] = [];
+
+  reset(): void {
+    this.pages.clear();
+    this.ce.clear();
+    this.estatusN = 0;
+    this.mceCount.clear();
+    this.mcePfn.clear();
+    this.mceT.clear();
+    this.fifo.length = 0;
+  }
+
+  pageState(pfn: number): number {
+    return this.pages.get(pfn) ?? PageState.HEALTHY;
+  }
+
+  setPageState(pfn: number, s: number): void {
+    if (s === PageState.HEALTHY) this.pages.delete(pfn);
+    else this.pages.set(pfn, s);
+  }
+
+  /** Count one corrected error on `pfn`; returns the new count. */
+  countCorrected(pfn: number): number {
+    const n = (this.ce.get(pfn) ?? 0) + 1;
+    this.ce.set(pfn, n);
+    return n;
+  }
+
+  /**
+   * ghes_estatus_cached(): is an identical record (same pa and severity) cached and younger than
+   * 10 s? If not, cache it (ghes_estatus_cache_add replaces the oldest slot when full).
+   */
+  estatusCachedOrAdd(pa: number, sev: number, t: number): boolean {
+    for (let i = 0; i < this.estatusN; i++) {
+      if (this.estatusPa[i] === pa && this.estatusSev[i] === sev && t - this.estatusT[i]! < ESTATUS_CACHE_NS) {
+        return true;
+      }
+    }
+    let slot = this.estatusN;
+    if (slot === ESTATUS_CACHES) {
+      slot = 0;
+      for (let i = 1; i < ESTATUS_CACHES; i++) if (this.estatusT[i]! < this.estatusT[slot]!) slot = i;
+    } else {
+      this.estatusN++;
+    }
+    this.estatusPa[slot] = pa;
+    this.estatusSev[slot] = sev;
+    this.estatusT[slot] = t;
+    return false;
+  }
+
+  /**
+   * x86 queue_task_work(): the thread's MCE count, counting only machine checks within `window` ns
+   * of the first one (conventions C18). Returns the new count and the pfn of the first one.
+   */
+  mceEnter(tid: number, pfn: number, t: number, window: number): { count: number; firstPfn: number } {
+    const last = this.mceT.get(tid);
+    let count = this.mceCount.get(tid) ?? 0;
+    if (last === undefined || t - last > window) count = 0;
+    count++;
+    if (count === 1) {
+      this.mcePfn.set(tid, pfn);
+      this.mceT.set(tid, t);
+    }
+    this.mceCount.set(tid, count);
+    return { count, firstPfn: this.mcePfn.get(tid)! };
+  }
+
+  /**
+   * memory_failure_queue(): returns false when the per-CPU kfifo (modelled per host) is full and
+   * the entry is dropped (conventions C19).
+   */
+  mfQueue(t: number, delay: number): boolean {
+    let keep = 0;
+    for (let i = 0; i < this.fifo.length; i++) {
+      if (t - this.fifo[i]! < delay) this.fifo[keep++] = this.fifo[i]!;
+    }
+    this.fifo.length = keep;
+    if (keep >= MF_FIFO_SIZE) return false;
+    this.fifo.push(t);
+    return true;
+  }
+}

@@ -1,0 +1,174 @@
+// Text golden files (docs/golden-format.md): parsed and validated, never evaluated, and compared
+// with outcomes field by field.
+import { MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
+import type { OutcomeRow } from '../engine/replay-events.js';
+import { InputError } from '../io/errors.js';
+
+export const GOLDEN_MAGIC = '# ras-replay golden v1';
+export const GOLDEN_HEADER = ['event_id', 'panic', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'signals'];
+
+export interface GoldenSignal {
+  pid: number;
+  tid: number | null;
+  signo: number;
+  siCode: number;
+  lsb: number | null;
+}
+
+export interface GoldenRow {
+  eventId: bigint;
+  line: number;
+  panic: boolean;
+  rebootLoop: boolean;
+  vmcore: string;
+  /** '-' none, '*' unchecked, else the page type. */
+  mfType: string;
+  mfResult: string;
+  signals: GoldenSignal[];
+}
+
+export interface Golden {
+  file: string;
+  meta: Record<string, string>;
+  rows: Map<bigint, GoldenRow>;
+}
+
+export function parseGolden(text: string, file: string): Golden {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines[0] !== GOLDEN_MAGIC) {
+    throw new InputError(`${file}: line 1: value ${JSON.stringify(lines[0] ?? '')}: expected "${GOLDEN_MAGIC}"`, file, 'line 1');
+  }
+  const meta: Record<string, string> = {};
+  const rows = new Map<bigint, GoldenRow>();
+  let headerSeen = false;
+  let prev: bigint | null = null;
+  for (let i = 1; i < lines.length; i++) {
+    const ln = i + 1;
+    const line = lines[i]!;
+    if (line.includes('\r')) throw new InputError(`${file}: line ${ln}: carriage return: expected \\n line ends`, file, `line ${ln}`);
+    if (line.startsWith('#')) {
+      const m = /^#\s*([a-z_]+):\s*(.*)$/.exec(line);
+      if (m) meta[m[1]!] = m[2]!;
+      continue;
+    }
+    if (line.trim() === '') continue;
+    const f = line.split('\t');
+    if (!headerSeen) {
+      if (f.join('\t') !== GOLDEN_HEADER.join('\t')) {
+        throw new InputError(`${file}: line ${ln}: value ${JSON.stringify(line)}: expected the header row "${GOLDEN_HEADER.join('\\t')}"`, file, `line ${ln}`);
+      }
+      headerSeen = true;
+      continue;
+    }
+    const at = (col: string, v: string, expected: string): never => {
+      throw InputError.at(file, `line ${ln}`, col, v, expected);
+    };
+    if (f.length !== GOLDEN_HEADER.length) at('(row)', line, `${GOLDEN_HEADER.length} tab-separated fields`);
+    const [id, panic, loop, vmcore, mfType, mfResult, sigs] = f as [string, string, string, string, string, string, string];
+    if (!/^[0-9]+$/.test(id)) at('event_id', id, 'an unsigned integer');
+    const eventId = BigInt(id);
+    if (prev !== null && eventId <= prev) at('event_id', id, `rows sorted by event_id, each once (previous ${prev})`);
+    prev = eventId;
+    const bool = (col: string, v: string): boolean => (v === 'true' ? true : v === 'false' ? false : at(col, v, 'true or false'));
+    if (!(VMCORE as readonly string[]).includes(vmcore)) at('vmcore', vmcore, VMCORE.join(', '));
+    if (mfType !== '-' && mfType !== '*' && !(MF_TYPE as readonly string[]).includes(mfType)) {
+      at('mf_type', mfType, `-, * or a kernel page type (${MF_TYPE.join(', ')})`);
+    }
+    if (mfResult !== '-' && mfResult !== '*' && !(MF_RESULT as readonly string[]).includes(mfResult)) {
+      at('mf_result', mfResult, `-, * or ${MF_RESULT.join(', ')}`);
+    }
+    rows.set(eventId, {
+      eventId,
+      line: ln,
+      panic: bool('panic', panic),
+      rebootLoop: bool('reboot_loop', loop),
+      vmcore,
+      mfType,
+      mfResult,
+      signals: parseSignals(sigs, (v) => at('signals', v, 'space-separated PID[/TID]:SIGNO:SI_CODE:LSB tokens (LSB may be -), or -')),
+    });
+  }
+  if (!headerSeen) throw new InputError(`${file}: no header row: expected "${GOLDEN_HEADER.join('\\t')}"`, file);
+  return { file, meta, rows };
+}
+
+function parseSignals(s: string, bad: (v: string) => never): GoldenSignal[] {
+  if (s === '-') return [];
+  return s.split(' ').map((tok) => {
+    const m = /^([0-9]+)(?:\/([0-9]+))?:([0-9]+):([0-9]+):(-|[0-9]+)$/.exec(tok);
+    if (!m) bad(tok);
+    return {
+      pid: Number(m![1]),
+      tid: m![2] === undefined ? null : Number(m![2]),
+      signo: Number(m![3]),
+      siCode: Number(m![4]),
+      lsb: m![5] === '-' ? null : Number(m![5]),
+    };
+  });
+}
+
+export function signalToken(s: { pid: number; tid: number | null; signo: number; siCode: number; lsb: number | null }): string {
+  return `${s.pid}${s.tid === null ? '' : `/${s.tid}`}:${s.signo}:${s.siCode}:${s.lsb === null ? '-' : s.lsb}`;
+}
+
+/** An outcome in golden-row syntax (with tids), for showing what was observed. */
+export function goldenLine(o: OutcomeRow): string {
+  const sigs = o.signals
+    .map((s) => ({ pid: s.pid, tid: s.tid, signo: s.signo, siCode: s.si_code, lsb: s.addr_lsb }))
+    .sort((a, b) => a.pid - b.pid || a.tid - b.tid || a.signo - b.signo || a.siCode - b.siCode)
+    .map(signalToken);
+  return [o.event_id.toString(), String(o.panic), String(o.reboot_loop), o.vmcore, o.mf_type ?? '-', o.mf_result ?? '-', sigs.length ? sigs.join(' ') : '-'].join('\t');
+}
+
+export function expectedLine(g: GoldenRow): string {
+  return [g.eventId.toString(), String(g.panic), String(g.rebootLoop), g.vmcore, g.mfType, g.mfResult, g.signals.length ? g.signals.map(signalToken).join(' ') : '-'].join('\t');
+}
+
+export interface Mismatch {
+  eventId: bigint;
+  fields: string[];
+  expected: string;
+  actual: string;
+}
+
+/** Compare one profile's outcomes with its golden file. */
+export function compareGolden(outcomes: OutcomeRow[], golden: Golden): Mismatch[] {
+  const out: Mismatch[] = [];
+  const seen = new Set<bigint>();
+  for (const o of outcomes) {
+    seen.add(o.event_id);
+    const g = golden.rows.get(o.event_id);
+    if (!g) {
+      out.push({ eventId: o.event_id, fields: ['(no golden row)'], expected: '(missing)', actual: goldenLine(o) });
+      continue;
+    }
+    const fields: string[] = [];
+    if (g.panic !== o.panic) fields.push('panic');
+    if (g.rebootLoop !== o.reboot_loop) fields.push('reboot_loop');
+    if (g.vmcore !== o.vmcore) fields.push('vmcore');
+    if (g.mfType !== '*' && g.mfType !== (o.mf_type ?? '-')) fields.push('mf_type');
+    if (g.mfResult !== '*' && g.mfResult !== (o.mf_result ?? '-')) fields.push('mf_result');
+    if (!signalsMatch(g.signals, o)) fields.push('signals');
+    if (fields.length) out.push({ eventId: o.event_id, fields, expected: expectedLine(g), actual: goldenLine(o) });
+  }
+  for (const g of golden.rows.values()) {
+    if (!seen.has(g.eventId)) out.push({ eventId: g.eventId, fields: ['(no such event)'], expected: expectedLine(g), actual: '(missing)' });
+  }
+  return out.sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+}
+
+/** Multiset match; an expected signal without a tid matches any thread of the pid. */
+function signalsMatch(expected: GoldenSignal[], o: OutcomeRow): boolean {
+  if (expected.length !== o.signals.length) return false;
+  const used = new Array<boolean>(o.signals.length).fill(false);
+  // Signals with a tid first, so a tid-less expectation cannot steal their match.
+  const order = [...expected].sort((a, b) => (a.tid === null ? 1 : 0) - (b.tid === null ? 1 : 0));
+  for (const e of order) {
+    const k = o.signals.findIndex((s, i) => !used[i] && s.pid === e.pid && (e.tid === null || s.tid === e.tid) &&
+      s.signo === e.signo && s.si_code === e.siCode && s.addr_lsb === e.lsb);
+    if (k < 0) return false;
+    used[k] = true;
+  }
+  return true;
+}
