@@ -131,13 +131,13 @@ export class Ctx {
     if (pid === 0) return false; // a kernel thread: no user-visible signal
     for (let i = 0; i < this.deadN; i++) if (this.deadPid[i] === pid) return false;
     if (pid === this.coredumpPid && signo !== SIGKILL) {
-      this.step(`signal ${signo} to ${pid}/${tid} dropped: the process is dumping core (prepare_signal)`);
+      if (this.x) this.step(`signal ${signo} to ${pid}/${tid} dropped: the process is dumping core (prepare_signal)`);
       return false;
     }
     if (signo === SIGBUS) {
       for (let i = 0; i < this.sigbusN; i++) {
         if (this.sigbusTid[i] === tid) {
-          this.step(`SIGBUS code ${siCode} to ${pid}/${tid} coalesced: a SIGBUS is already pending (legacy_queue)`);
+          if (this.x) this.step(`SIGBUS code ${siCode} to ${pid}/${tid} coalesced: a SIGBUS is already pending (legacy_queue)`);
           return false;
         }
       }

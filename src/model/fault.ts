@@ -11,7 +11,7 @@ export function rebootLoop(c: Ctx): void {
   c.out.rebootLoop = true;
   c.step('the instruction re-faults on the still-mapped poisoned page: SEA re-entry loop');
   if (c.profile.host.fw_sea_limit > 0) {
-    c.step(`firmware escalates after ${c.profile.host.fw_sea_limit} repeated SEAs: fatal error to the OS`);
+    if (c.x) c.step(`firmware escalates after ${c.profile.host.fw_sea_limit} repeated SEAs: fatal error to the OS`);
     c.log('{1}[Hardware Error]: event severity: fatal');
     c.panic(PanicMsg.GHES_FATAL);
   }

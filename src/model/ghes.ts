@@ -72,7 +72,7 @@ export function ghesDoProc(c: Ctx, sync: boolean): number {
     // CPER_SEC_ERROR_THRESHOLD_EXCEEDED on a corrected section -> MF_SOFT_OFFLINE (conventions C21).
     const limit = c.profile.host.fw_ce_threshold;
     if (ev.pa >= 0 && limit > 0 && c.hs.countCorrected(c.pfn) >= limit) {
-      c.step(`corrected error count reached fw_ce_threshold=${limit}: CPER threshold exceeded -> soft offline`);
+      if (c.x) c.step(`corrected error count reached fw_ce_threshold=${limit}: CPER threshold exceeded -> soft offline`);
       work = GhesWork.SOFT_OFFLINE;
     }
   } else if (ev.pa < 0) {
@@ -89,11 +89,11 @@ export function ghesDoProc(c: Ctx, sync: boolean): number {
       c.out.path = P.taskWork;
       work = GhesWork.TASK_WORK;
     } else if (!sw.ghes_task_work && sync && c.curHasMm && !c.profile.host.ghes_kick_in_kworker) {
-      c.step(`memory_failure_queue(pfn, ${c.ghesFlags ? 'MF_ACTION_REQUIRED' : '0'}) + ghes_kick_task_work: drained in the consumer's context`);
+      if (c.x) c.step(`memory_failure_queue(pfn, ${c.ghesFlags ? 'MF_ACTION_REQUIRED' : '0'}) + ghes_kick_task_work: drained in the consumer's context`);
       c.out.path = P.kick;
       work = GhesWork.KICK;
     } else {
-      c.step(`memory_failure_queue(pfn, ${c.ghesFlags ? 'MF_ACTION_REQUIRED' : '0'}): runs in a kworker`);
+      if (c.x) c.step(`memory_failure_queue(pfn, ${c.ghesFlags ? 'MF_ACTION_REQUIRED' : '0'}): runs in a kworker`);
       c.out.path = P.kworker;
       work = GhesWork.KWORKER;
     }
@@ -122,7 +122,7 @@ export function ghesRunWork(c: Ctx, work: number): void {
       const ret = memoryFailure(c, c.ghesFlags);
       if (c.out.panic || ret === 0 || ret === EHWPOISON || ret === EOPNOTSUPP) return;
       if (c.x) c.log(`0x${c.ev.pa.toString(16)}: Sending SIGBUS to ${c.ev.comm || `pid${c.ev.pid}`}:${c.ev.pid} due to hardware memory corruption`);
-      c.step(`memory_failure returned ${ret}: memory_failure_cb forces SIGBUS`);
+      if (c.x) c.step(`memory_failure returned ${ret}: memory_failure_cb forces SIGBUS`);
       c.deliver(c.ev.pid, c.ev.tid, SIGBUS, SI_KERNEL, -1, -1);
       return;
     }

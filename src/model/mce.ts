@@ -209,7 +209,7 @@ function queueTaskWork(c: Ctx): boolean {
     return false;
   }
   if (count > 1) {
-    c.step(`machine check #${count} on the same page before task work ran: no new task work`);
+    if (c.x) c.step(`machine check #${count} on the same page before task work ran: no new task work`);
     c.out.path = P.consecutiveSame;
     return false;
   }
@@ -226,11 +226,11 @@ function killMeMaybe(c: Ctx): void {
   const flags = MF_ACTION_REQUIRED | (ev.ripv ? 0 : MF_MUST_KILL);
   if (c.x) c.log(`mce: Uncorrected hardware memory error in user-access at ${ev.pa.toString(16)}`);
   c.setCurrentConsumer();
-  c.step(`kill_me_maybe: memory_failure with ${flagNames(flags)}`);
+  if (c.x) c.step(`kill_me_maybe: memory_failure with ${flagNames(flags)}`);
   const ret = memoryFailure(c, flags);
   if (c.out.panic) return;
   if (ret === 0 || ret === EHWPOISON || ret === EOPNOTSUPP) return;
   if (c.x) c.log('mce: Memory error not recovered');
-  c.step(`memory_failure returned ${ret}: kill_me_now`);
+  if (c.x) c.step(`memory_failure returned ${ret}: kill_me_now`);
   c.deliver(ev.pid, ev.tid, SIGBUS, SI_KERNEL, -1, -1);
 }

@@ -98,10 +98,11 @@ export function memoryFailure(c: Ctx, flags: number): number {
     case Page.pagetable:
     case Page.kernel:
     case Page.pfnmap:
-      // !HWPoisonHandlable: get_any_page gives up; PG_hwpoison stays set.
+      // !HWPoisonHandlable: get_any_page gives up; PG_hwpoison stays set. Reported as "unknown
+      // page" before v6.11 ("improve memory failure action_result messages").
       if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: unhandlable page.`);
       c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
-      return finish(c, actionResult(c, MfType.GET_HWPOISON, MfResult.Ignored));
+      return finish(c, actionResult(c, sw.mf_result_messages ? MfType.GET_HWPOISON : MfType.UNKNOWN, MfResult.Ignored));
     case Page.unknown:
       // identify_page_state finds no match: me_unknown.
       if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Unknown page state`);
@@ -179,7 +180,7 @@ export function memoryFailure(c: Ctx, flags: number): number {
 
 /** "unmapping failed page": Ignored before v6.11, Failed since (both -EBUSY). */
 function unmapFailed(c: Ctx): number {
-  return actionResult(c, MfType.UNMAP_FAILED, c.profile.switches.unmap_fail_result_failed ? MfResult.Failed : MfResult.Ignored);
+  return actionResult(c, MfType.UNMAP_FAILED, c.profile.switches.mf_result_messages ? MfResult.Failed : MfResult.Ignored);
 }
 
 /**
@@ -223,15 +224,13 @@ function hwpoisonUserMappings(c: Ctx, flags: number): boolean {
 function alreadyPoisoned(c: Ctx, flags: number): number {
   const sw = c.profile.switches;
   c.out.poisoned = true;
-  if (sw.already_poisoned_log !== 'action_result' && c.x) {
+  if (sw.already_poisoned_pr_err && c.x) {
     c.log(`Memory failure: ${c.hex(c.pfn)}: already hardware poisoned`);
   }
   let ret = EHWPOISON;
   if ((flags & MF_ACTION_REQUIRED) !== 0) ret = killAccessingProcess(c, flags);
   if (c.out.panic) return ret;
-  if (sw.already_poisoned_log !== 'pr_err') {
-    actionResult(c, MfType.ALREADY_POISONED, MfResult.Failed);
-  }
+  if (sw.mf_result_messages) actionResult(c, MfType.ALREADY_POISONED, MfResult.Failed);
   return ret;
 }
 

@@ -2,9 +2,6 @@
 // Each switch is one behavioural change; its merge version is the one read in the kernel source
 // (spec/kernel-model.md "Merge versions", docs/source-check.md).
 
-export const ALREADY_POISONED_LOG = ['pr_err', 'both', 'action_result'] as const;
-export type AlreadyPoisonedLog = (typeof ALREADY_POISONED_LOG)[number];
-
 export interface Switches {
   /** seed 000 patch 1: GHES passes MF_ACTION_REQUIRED for SEA (is_hest_sync_notify). v6.8 */
   ghes_sync_ar: boolean;
@@ -31,10 +28,14 @@ export interface Switches {
    * fails. Before, kill_procs(..., fail=true) sent SIGKILL ("forcibly killing").
    */
   unmap_fail_sigbus: boolean;
-  /** "improve memory failure action_result messages" (v6.11): "unmapping failed page: Failed", not Ignored. */
-  unmap_fail_result_failed: boolean;
-  /** Logging and result of an already poisoned page. */
-  already_poisoned_log: AlreadyPoisonedLog;
+  /**
+   * "improve memory failure action_result messages" (v6.11): get_hwpoison_page() failure reports
+   * "get hwpoison page" (was "unknown page"), unmap failure is Failed (was Ignored), and an already
+   * poisoned page gets an action_result line "already poisoned page: Failed" (was none).
+   */
+  mf_result_messages: boolean;
+  /** The pr_err "%#lx: already hardware poisoned" line; removed in the v6.17 tree (log only). */
+  already_poisoned_pr_err: boolean;
 }
 
 export interface HostDefaults {
@@ -75,8 +76,8 @@ const PRE_SWITCHES: Switches = {
   thp_split_fail_kill: false,
   ksm_memory_failure: true,
   unmap_fail_sigbus: false,
-  unmap_fail_result_failed: false,
-  already_poisoned_log: 'pr_err',
+  mf_result_messages: false,
+  already_poisoned_pr_err: true,
 };
 
 export const DEFAULT_HOST: HostDefaults = {
@@ -111,12 +112,12 @@ export const BUILTIN_PROFILES: readonly Profile[] = Object.freeze([
   builtin('linux-6.6', 'mainline v6.6', {}),
   builtin('linux-6.12', 'mainline v6.12: seed 000 patch 1 only (MF_ACTION_REQUIRED through the kick), seed 002', {
     ghes_sync_ar: true, mce_panic_hwpoison: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, unmap_fail_result_failed: true, already_poisoned_log: 'both',
+    unmap_fail_sigbus: true, mf_result_messages: true,
   }),
   builtin('linux-6.19', 'mainline v6.19: seeds 000, 002, 003', {
     ghes_sync_ar: true, ghes_task_work: true, ghes_sync_force_kill: true,
     mce_panic_hwpoison: true, mf_pfn_no_struct_page: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, unmap_fail_result_failed: true, already_poisoned_log: 'action_result',
+    unmap_fail_sigbus: true, mf_result_messages: true, already_poisoned_pr_err: false,
   }),
 ]);
 
@@ -164,17 +165,10 @@ export function resolveProfile(
     if (!SWITCH_KEYS.includes(k as keyof Switches)) {
       throw new ProfileError(`${where}: unknown switch "${k}": expected one of ${SWITCH_KEYS.join(', ')}`);
     }
-    if (k === 'already_poisoned_log') {
-      if (!ALREADY_POISONED_LOG.includes(v as AlreadyPoisonedLog)) {
-        throw new ProfileError(`${where}: switch already_poisoned_log = ${JSON.stringify(v)}: expected one of ${ALREADY_POISONED_LOG.join(', ')}`);
-      }
-      switches.already_poisoned_log = v as AlreadyPoisonedLog;
-    } else {
-      if (typeof v !== 'boolean') {
-        throw new ProfileError(`${where}: switch ${k} = ${JSON.stringify(v)}: expected true or false`);
-      }
-      (switches as unknown as Record<string, boolean>)[k] = v;
+    if (typeof v !== 'boolean') {
+      throw new ProfileError(`${where}: switch ${k} = ${JSON.stringify(v)}: expected true or false`);
     }
+    (switches as unknown as Record<string, boolean>)[k] = v;
   }
   const h = objectOrEmpty(o.host, `${where}: "host"`);
   for (const [k, v] of Object.entries(h)) {

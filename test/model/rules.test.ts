@@ -42,8 +42,11 @@ describe('memory_failure and the kill policy (§1, §1a-§1c)', () => {
   it('free, slab and unknown pages', () => {
     const ao = { arch: 'x86_64', notify: 'mce', severity: 'recoverable', sync: false, pa: '0x1234000' };
     expect(replay([{ ...ao, page: 'free' }], 'pre')[0]!.mf_type).toBe('free buddy page');
+    // get_hwpoison_page() < 0: MF_MSG_UNKNOWN before v6.11, MF_MSG_GET_HWPOISON since (the
+    // "improve memory failure action_result messages" diff changes exactly this line).
     const slab = replay([{ ...ao, page: 'slab' }], 'pre')[0]!;
-    expect([slab.mf_type, slab.mf_result, slab.mf_ret, slab.poisoned]).toEqual(['get hwpoison page', 'Ignored', -16, true]);
+    expect([slab.mf_type, slab.mf_result, slab.mf_ret, slab.poisoned]).toEqual(['unknown page', 'Ignored', -16, true]);
+    expect(replay([{ ...ao, page: 'slab' }], 'linux-6.12')[0]!.mf_type).toBe('get hwpoison page');
     expect(replay([{ ...ao, page: 'unknown' }], 'pre')[0]!.mf_type).toBe('unknown page');
   });
 
