@@ -51,7 +51,7 @@ export const MF_TYPE = [
   'dirty mlocked LRU page', 'clean mlocked LRU page', 'dirty unevictable LRU page',
   'clean unevictable LRU page', 'dirty LRU page', 'clean LRU page', 'already truncated LRU page',
   'free buddy page', 'dax page', 'unsplit thp', 'already poisoned page', 'non struct page pfn',
-  'unknown page',
+  'unknown page', 'already poisoned',
 ] as const;
 export const MfType = {
   KERNEL: 0, KERNEL_HIGH_ORDER: 1, HUGE: 2, FREE_HUGE: 3, GET_HWPOISON: 4, UNMAP_FAILED: 5,
@@ -59,6 +59,8 @@ export const MfType = {
   DIRTY_UNEVICTABLE_LRU: 10, CLEAN_UNEVICTABLE_LRU: 11, DIRTY_LRU: 12, CLEAN_LRU: 13,
   TRUNCATED_LRU: 14, BUDDY: 15, DAX: 16, UNSPLIT_THP: 17, ALREADY_POISONED: 18, PFN_MAP: 19,
   UNKNOWN: 20,
+  /** The v6.11-v6.17 spelling of ALREADY_POISONED. */
+  ALREADY_POISONED_OLD: 21,
 } as const;
 
 // Signals (include/uapi/asm-generic/siginfo.h, verified v6.19).

@@ -174,10 +174,11 @@ function srar(c: Ctx): void {
       c.step('coredump copy_mc fails: page skipped; no memory_failure');
       return;
     case Context.kthread_copy_mc:
-      // khugepaged collapse: copy_mc_user_highpage -> memory_failure_queue(pfn, 0); collapse aborted.
+      // khugepaged collapse aborted (SCAN_COPY_MC); since v6.11 copy_mc_user_highpage queues
+      // memory_failure(pfn, 0) itself.
       out.path = P.kthread;
-      c.step('kernel thread copy_mc fails: memory_failure_queue(pfn, 0)');
-      mfQueue(c, 0);
+      c.step('kernel thread copy_mc fails: collapse aborted');
+      if (c.profile.switches.copy_mc_mf_queue) mfQueue(c, 0);
       return;
     case Context.kernel_copyout:
     case Context.kernel_other:

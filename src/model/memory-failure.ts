@@ -104,10 +104,10 @@ export function memoryFailure(c: Ctx, flags: number): number {
       c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
       return finish(c, actionResult(c, sw.mf_result_messages ? MfType.GET_HWPOISON : MfType.UNKNOWN, MfResult.Ignored));
     case Page.unknown:
-      // identify_page_state finds no match: me_unknown.
+      // identify_page_state finds no match: me_unknown (MF_FAILED before v6.11, MF_IGNORED since).
       if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Unknown page state`);
       c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
-      return finish(c, actionResult(c, MfType.UNKNOWN, MfResult.Ignored));
+      return finish(c, actionResult(c, MfType.UNKNOWN, sw.mf_result_messages ? MfResult.Ignored : MfResult.Failed));
     default:
       break;
   }
@@ -224,13 +224,17 @@ function hwpoisonUserMappings(c: Ctx, flags: number): boolean {
 function alreadyPoisoned(c: Ctx, flags: number): number {
   const sw = c.profile.switches;
   c.out.poisoned = true;
-  if (sw.already_poisoned_pr_err && c.x) {
+  if (!sw.already_poisoned_fix && c.x) {
     c.log(`Memory failure: ${c.hex(c.pfn)}: already hardware poisoned`);
   }
   let ret = EHWPOISON;
-  if ((flags & MF_ACTION_REQUIRED) !== 0) ret = killAccessingProcess(c, flags);
+  const ar = (flags & MF_ACTION_REQUIRED) !== 0;
+  if (ar) ret = killAccessingProcess(c, flags);
   if (c.out.panic) return ret;
-  if (sw.mf_result_messages) actionResult(c, MfType.ALREADY_POISONED, MfResult.Failed);
+  // v6.11 added the result line; for hugetlb only with MF_ACTION_REQUIRED until the 2025 fix.
+  if (sw.mf_result_messages && (ar || !c.isHugetlb() || sw.already_poisoned_fix)) {
+    actionResult(c, sw.already_poisoned_fix ? MfType.ALREADY_POISONED : MfType.ALREADY_POISONED_OLD, MfResult.Failed);
+  }
   return ret;
 }
 
@@ -251,8 +255,12 @@ function killAccessingProcess(c: Ctx, flags: number): number {
   // The walk finds a present PTE or a hwpoison swap entry for this pfn in current's mm.
   const found = c.maps(c.curPid) && (state === PageState.POISONED_MAPPED || state === PageState.POISONED_UNMAPPED);
   if (!found) {
-    c.step('kill_accessing_process: no mapping of the pfn in current: 0');
-    return 0;
+    if (c.profile.switches.kill_accessing_not_found_ok) {
+      c.step('kill_accessing_process: no mapping of the pfn in current (clean page dropped): 0');
+      return 0;
+    }
+    c.step('kill_accessing_process: no mapping of the pfn in current: -EFAULT (before v6.15)');
+    return EFAULT;
   }
   const lsb = c.ev.page === Page.hugetlb ? c.ev.pageShift : 12;
   if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Sending SIGBUS to ${c.ev.comm || `pid${c.curPid}`}:${c.curPid} due to hardware memory corruption`);

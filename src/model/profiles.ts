@@ -34,8 +34,23 @@ export interface Switches {
    * poisoned page gets an action_result line "already poisoned page: Failed" (was none).
    */
   mf_result_messages: boolean;
-  /** The pr_err "%#lx: already hardware poisoned" line; removed in the v6.17 tree (log only). */
-  already_poisoned_pr_err: boolean;
+  /**
+   * "mm/memory-failure: Fix redundant updates for already poisoned pages" (Aug 2025, v6.17/v6.18):
+   * the type string becomes "already poisoned page" (was "already poisoned"), the pr_err "already
+   * hardware poisoned" line goes, and hugetlb prints the result line without MF_ACTION_REQUIRED too.
+   */
+  already_poisoned_fix: boolean;
+  /**
+   * "mm/hwpoison: do not send SIGBUS to processes with recovered clean pages" (v6.15, also stable):
+   * kill_accessing_process returns 0 when it finds no mapping; before, -EFAULT (-> SI_KERNEL).
+   */
+  kill_accessing_not_found_ok: boolean;
+  /**
+   * "mm: move memory_failure_queue() into copy_mc_[user]_highpage()" (v6.11): a failed
+   * machine-check-safe copy in khugepaged queues memory_failure(pfn, 0); before, only COW and KSM
+   * queued it themselves.
+   */
+  copy_mc_mf_queue: boolean;
 }
 
 export interface HostDefaults {
@@ -77,7 +92,9 @@ const PRE_SWITCHES: Switches = {
   ksm_memory_failure: true,
   unmap_fail_sigbus: false,
   mf_result_messages: false,
-  already_poisoned_pr_err: true,
+  already_poisoned_fix: false,
+  kill_accessing_not_found_ok: false,
+  copy_mc_mf_queue: false,
 };
 
 export const DEFAULT_HOST: HostDefaults = {
@@ -112,12 +129,13 @@ export const BUILTIN_PROFILES: readonly Profile[] = Object.freeze([
   builtin('linux-6.6', 'mainline v6.6', {}),
   builtin('linux-6.12', 'mainline v6.12: seed 000 patch 1 only (MF_ACTION_REQUIRED through the kick), seed 002', {
     ghes_sync_ar: true, mce_panic_hwpoison: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, mf_result_messages: true,
+    unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
   }),
   builtin('linux-6.19', 'mainline v6.19: seeds 000, 002, 003', {
     ghes_sync_ar: true, ghes_task_work: true, ghes_sync_force_kill: true,
     mce_panic_hwpoison: true, mf_pfn_no_struct_page: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, mf_result_messages: true, already_poisoned_pr_err: false,
+    unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
+    already_poisoned_fix: true, kill_accessing_not_found_ok: true,
   }),
 ]);
 

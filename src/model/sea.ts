@@ -121,9 +121,9 @@ function arm64Sea(c: Ctx): void {
       mfQueue(c, 0);
       return;
     case Context.kthread_copy_mc:
-      c.step('kernel thread copy_mc fails: collapse aborted; memory_failure_queue(pfn, 0)');
+      c.step('kernel thread copy_mc fails: collapse aborted');
       ghesRunWork(c, work);
-      mfQueue(c, 0);
+      if (c.profile.switches.copy_mc_mf_queue) mfQueue(c, 0);
       return;
     case Context.kernel_copy_mc:
       c.step('coredump copy_mc fails: the page is skipped; the dumping task takes only SIGKILL');
