@@ -5,6 +5,7 @@ import { Context, Mem, Page, Policy, SIGBUS, SIGKILL } from './enums.js';
 import type { Profile } from './profiles.js';
 import { EventRecord, Explain, NO_ADDR, Outcome, PanicMsg, PANIC_MSGS, PROFILE_DEFAULT } from './record.js';
 import { HostState, PageState } from './state.js';
+import { grown } from './grow.js';
 
 export const MF_ACTION_REQUIRED = 1;
 export const MF_MUST_KILL = 2;
@@ -104,12 +105,8 @@ export class Ctx {
 
   private pushMapper(pid: number, policy: number): void {
     if (this.mapCount === this.mapPid.length) {
-      const p = new Uint32Array(this.mapPid.length * 2);
-      p.set(this.mapPid);
-      this.mapPid = p;
-      const q = new Uint8Array(this.mapPolicy.length * 2);
-      q.set(this.mapPolicy);
-      this.mapPolicy = q;
+      this.mapPid = grown(this.mapPid);
+      this.mapPolicy = grown(this.mapPolicy);
     }
     this.mapPid[this.mapCount] = pid;
     this.mapPolicy[this.mapCount] = policy;
@@ -141,18 +138,10 @@ export class Ctx {
           return false;
         }
       }
-      if (this.sigbusN === this.sigbusTid.length) {
-        const t = new Uint32Array(this.sigbusTid.length * 2);
-        t.set(this.sigbusTid);
-        this.sigbusTid = t;
-      }
+      if (this.sigbusN === this.sigbusTid.length) this.sigbusTid = grown(this.sigbusTid);
       this.sigbusTid[this.sigbusN++] = tid;
     } else if (signo === SIGKILL || signo === 11) {
-      if (this.deadN === this.deadPid.length) {
-        const d = new Uint32Array(this.deadPid.length * 2);
-        d.set(this.deadPid);
-        this.deadPid = d;
-      }
+      if (this.deadN === this.deadPid.length) this.deadPid = grown(this.deadPid);
       this.deadPid[this.deadN++] = pid;
     }
     this.out.signals.push(pid, tid, signo, siCode, addr, lsb);

@@ -2,6 +2,7 @@
 // kill_procs / kill_proc of mm/memory-failure.c (verified v6.19; kernel-model §1b, §1c).
 import { BUS_MCEERR_AO, BUS_MCEERR_AR, Policy, SIGBUS, SIGKILL } from './enums.js';
 import { Ctx, MF_ACTION_REQUIRED } from './ctx.js';
+import { grown } from './grow.js';
 
 /** Collected targets of one memory_failure call (struct to_kill list), reused. */
 export class KillList {
@@ -15,12 +16,8 @@ export class KillList {
 
   add(pid: number, tid: number): void {
     if (this.n === this.pid.length) {
-      const p = new Uint32Array(this.n * 2);
-      p.set(this.pid);
-      this.pid = p;
-      const t = new Uint32Array(this.n * 2);
-      t.set(this.tid);
-      this.tid = t;
+      this.pid = grown(this.pid);
+      this.tid = grown(this.tid);
     }
     this.pid[this.n] = pid;
     this.tid[this.n] = tid;

@@ -2,6 +2,7 @@
 // fills one EventRecord per row from its columns, calls replayEvent(), and copies the Outcome and
 // the new signal rows into its column buffers. No object is allocated per event.
 import { GuestAction, Vmcore } from './enums.js';
+import { grown } from './grow.js';
 
 export const NO_ADDR = -1;
 /** -1 in a per-event host setting means "take the profile's default". */
@@ -46,12 +47,8 @@ export class EventRecord {
 
   addMapper(pid: number, policy: number): void {
     if (this.mapperCount === this.mapperPid.length) {
-      const p = new Uint32Array(this.mapperPid.length * 2);
-      p.set(this.mapperPid);
-      this.mapperPid = p;
-      const q = new Uint8Array(this.mapperPolicy.length * 2);
-      q.set(this.mapperPolicy);
-      this.mapperPolicy = q;
+      this.mapperPid = grown(this.mapperPid);
+      this.mapperPolicy = grown(this.mapperPolicy);
     }
     this.mapperPid[this.mapperCount] = pid;
     this.mapperPolicy[this.mapperCount] = policy;
@@ -87,18 +84,12 @@ export class SignalBuffer {
   }
 
   private grow(): void {
-    const n = this.pid.length * 2;
-    const g = <T extends Uint32Array | Uint8Array | Float64Array | Int8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a as never);
-      return b;
-    };
-    this.pid = g(this.pid, (k) => new Uint32Array(k));
-    this.tid = g(this.tid, (k) => new Uint32Array(k));
-    this.signo = g(this.signo, (k) => new Uint8Array(k));
-    this.siCode = g(this.siCode, (k) => new Uint8Array(k));
-    this.addr = g(this.addr, (k) => new Float64Array(k));
-    this.lsb = g(this.lsb, (k) => new Int8Array(k));
+    this.pid = grown(this.pid);
+    this.tid = grown(this.tid);
+    this.signo = grown(this.signo);
+    this.siCode = grown(this.siCode);
+    this.addr = grown(this.addr);
+    this.lsb = grown(this.lsb);
   }
 }
 
