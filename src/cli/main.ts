@@ -9,6 +9,25 @@ import { outcomeJson, replayEvents } from '../engine/replay-events.js';
 import { runSuites } from '../oracle/suite.js';
 import { goldenLine } from '../oracle/golden.js';
 import type { Explain } from '../model/record.js';
+import { join } from 'node:path';
+import { runTrace } from '../engine/run.js';
+import { parseShard } from '../engine/shard.js';
+
+/** A throttled progress line on stderr (only on a terminal). */
+class Progress {
+  private last = 0;
+  private readonly t0 = Date.now();
+  update(events: number): void {
+    const now = Date.now();
+    if (now - this.last < 200) return;
+    this.last = now;
+    const rate = events / Math.max((now - this.t0) / 1000, 1e-3);
+    process.stderr.write(`\r\x1b[Kreplayed ${events.toLocaleString('en')} events, ${(rate / 1e6).toFixed(2)}M events/s`);
+  }
+  done(): void {
+    process.stderr.write('\r\x1b[K');
+  }
+}
 
 export const EXIT_OK = 0;
 export const EXIT_REGRESSION = 1;
@@ -45,16 +64,45 @@ export function buildProgram(): Command {
 
   program.command('run')
     .description('replay a trace under one or more profiles')
-    .argument('<trace>', 'trace file (.csv, .csv.gz)')
+    .argument('<trace>', 'trace file (.arrows, .arrow, .csv, .csv.gz)')
     .option('-p, --profile <name|file.json>', 'profile (repeatable): a built-in or a JSON profile file', collect, [])
-    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3)')
-    .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
-    .action((trace: string, o: { profile: string[]; jsonl?: boolean; sort?: boolean }) => {
-      if (!o.jsonl) throw new InputError('run: choose an output: --jsonl (Arrow, Parquet and DuckDB outputs come with the replay engine)');
+    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3; CSV traces)')
+    .option('-o, --out <dir>', 'write outcomes and signals (Arrow IPC, hive layout profile=…/shard=…) and the DuckDB file under DIR')
+    .option('--db <file>', 'DuckDB database to load the run into (default DIR/ras.duckdb)')
+    .option('--no-db', 'do not load a DuckDB database')
+    .option('--parquet', 'also write Parquet (zstd) next to the Arrow files')
+    .option('--shard <i/N>', 'replay only the hosts of shard i of N (stable hash of the host name)')
+    .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace (CSV traces)')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; sort?: boolean; quiet?: boolean }) => {
       const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
-      const events = readTrace(trace, o.sort ?? false);
+      if (o.jsonl) {
+        if (o.out) throw new InputError('run: --jsonl writes to stdout; it does not combine with --out');
+        const events = readTrace(trace, o.sort ?? false);
+        const out = new Output();
+        for (const r of replayEvents(events, profiles)) out.line(outcomeJson(r));
+        out.flush();
+        return;
+      }
+      if (!o.out) throw new InputError('run: choose an output: --out DIR (Arrow, DuckDB, Parquet) or --jsonl (stdout)');
+      if (o.sort) throw new InputError('run: --sort is supported with --jsonl on CSV traces; sort large traces before replay');
+      const progress = !o.quiet && process.stderr.isTTY ? new Progress() : null;
+      const summary = await runTrace({
+        trace,
+        profiles,
+        outDir: o.out,
+        db: o.db === false ? null : typeof o.db === 'string' ? o.db : join(o.out, 'ras.duckdb'),
+        parquet: o.parquet ?? false,
+        shard: o.shard ? parseShard(o.shard) : null,
+        onBatch: progress ? (n) => progress.update(n) : undefined,
+      });
+      progress?.done();
       const out = new Output();
-      for (const r of replayEvents(events, profiles)) out.line(outcomeJson(r));
+      out.line(JSON.stringify({
+        run_id: summary.runId, events: summary.events, profiles: profiles.map((p) => p.name), signals: summary.signals,
+        seconds: summary.seconds, events_per_s: Math.round(summary.events / Math.max(summary.seconds, 1e-9)),
+        trace_sha256: summary.traceSha256, files: summary.files,
+      }));
       out.flush();
     });
 

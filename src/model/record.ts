@@ -172,7 +172,7 @@ export function panicText(o: Outcome): string | null {
 
 // Decision paths: stable dotted names for grouping and SQL. Registered once at module load so the
 // model sets an integer.
-export const PATH_NAMES: string[] = [];
+export const PATH_NAMES: string[] = ['none'];
 export function definePath(name: string): number {
   const i = PATH_NAMES.indexOf(name);
   if (i >= 0) return i;

@@ -1,0 +1,206 @@
+// Decoded trace columns of one batch: struct of arrays of small codes, filled from Arrow (or from
+// parsed CSV rows) and read by the replay loop. Hosts and mapper lists are interned to dense ids so
+// per-host state lives in arrays. Buffers can sit on SharedArrayBuffers for worker threads.
+import { EventRecord, NO_ADDR } from '../model/record.js';
+
+export const F_FIRMWARE_FIRST = 1;
+export const F_SYNC = 2;
+export const F_RIPV = 4;
+export const F_PINNED = 8;
+export const F_POISONED_BEFORE = 16;
+export const F_GUEST_RAS = 32;
+
+/** Interned mapper lists: id -> (pid, policy) pairs, shared by every batch of a run. */
+export class MapperPool {
+  private readonly ids = new Map<string, number>();
+  offsets: number[] = [0];
+  pids: number[] = [];
+  policies: number[] = [];
+  texts: string[] = [];
+
+  /** Intern a parsed list (flat pid, policy pairs) under its source text; returns its id. */
+  intern(text: string, pairs: readonly number[]): number {
+    const hit = this.ids.get(text);
+    if (hit !== undefined) return hit;
+    for (let i = 0; i < pairs.length; i += 2) {
+      this.pids.push(pairs[i]!);
+      this.policies.push(pairs[i + 1]!);
+    }
+    this.offsets.push(this.pids.length);
+    this.texts.push(text);
+    const id = this.offsets.length - 2;
+    this.ids.set(text, id);
+    return id;
+  }
+
+  lookup(text: string): number | undefined {
+    return this.ids.get(text);
+  }
+}
+
+export class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly names: string[] = [];
+
+  id(name: string): number {
+    let i = this.ids.get(name);
+    if (i === undefined) {
+      i = this.names.length;
+      this.names.push(name);
+      this.ids.set(name, i);
+    }
+    return i;
+  }
+}
+
+type Alloc = (bytes: number) => ArrayBuffer | SharedArrayBuffer;
+const plain: Alloc = (b) => new ArrayBuffer(b);
+
+export class EventColumns {
+  n = 0;
+  capacity = 0;
+  eventId!: BigUint64Array;
+  /** Little-endian lo/hi words of eventId (no BigInt arithmetic in loops). */
+  eventIdW!: Uint32Array;
+  tNs!: BigInt64Array;
+  tNsW!: Int32Array;
+  host!: Uint32Array;
+  arch!: Uint8Array;
+  kind!: Uint8Array;
+  notify!: Uint8Array;
+  severity!: Uint8Array;
+  mem!: Uint8Array;
+  page!: Uint8Array;
+  context!: Uint8Array;
+  pageShift!: Uint8Array;
+  flags!: Uint8Array;
+  pa!: Float64Array;
+  vaddr!: Float64Array;
+  pid!: Uint32Array;
+  tid!: Uint32Array;
+  /** Interned comm id (0: none). */
+  comm!: Uint32Array;
+  /** MapperPool id, -1 for none. */
+  mappers!: Int32Array;
+  earlyKill!: Int8Array;
+  recovery!: Int8Array;
+  panicOnOops!: Int8Array;
+  kdump!: Int8Array;
+
+  constructor(capacity: number, private readonly alloc: Alloc = plain) {
+    this.ensure(capacity);
+  }
+
+  ensure(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const a = this.alloc;
+    const c = capacity;
+    this.eventId = new BigUint64Array(a(c * 8));
+    this.eventIdW = new Uint32Array(this.eventId.buffer);
+    this.tNs = new BigInt64Array(a(c * 8));
+    this.tNsW = new Int32Array(this.tNs.buffer);
+    this.host = new Uint32Array(a(c * 4));
+    this.arch = new Uint8Array(a(c));
+    this.kind = new Uint8Array(a(c));
+    this.notify = new Uint8Array(a(c));
+    this.severity = new Uint8Array(a(c));
+    this.mem = new Uint8Array(a(c));
+    this.page = new Uint8Array(a(c));
+    this.context = new Uint8Array(a(c));
+    this.pageShift = new Uint8Array(a(c));
+    this.flags = new Uint8Array(a(c));
+    this.pa = new Float64Array(a(c * 8));
+    this.vaddr = new Float64Array(a(c * 8));
+    this.pid = new Uint32Array(a(c * 4));
+    this.tid = new Uint32Array(a(c * 4));
+    this.comm = new Uint32Array(a(c * 4));
+    this.mappers = new Int32Array(a(c * 4));
+    this.earlyKill = new Int8Array(a(c));
+    this.recovery = new Int8Array(a(c));
+    this.panicOnOops = new Int8Array(a(c));
+    this.kdump = new Int8Array(a(c));
+    this.capacity = c;
+  }
+
+  /** The buffers, for handing the batch to a worker thread (SharedArrayBuffer-backed columns). */
+  buffers(): Record<string, ArrayBufferLike> {
+    const o: Record<string, ArrayBufferLike> = {};
+    for (const k of COLUMN_KEYS) o[k] = (this[k] as { buffer: ArrayBufferLike }).buffer;
+    return o;
+  }
+
+  static fromBuffers(n: number, capacity: number, b: Record<string, ArrayBufferLike>): EventColumns {
+    const cols = new EventColumns(0);
+    cols.n = n;
+    cols.capacity = capacity;
+    cols.eventId = new BigUint64Array(b.eventId!);
+    cols.eventIdW = new Uint32Array(b.eventId!);
+    cols.tNs = new BigInt64Array(b.tNs!);
+    cols.tNsW = new Int32Array(b.tNs!);
+    cols.host = new Uint32Array(b.host!);
+    cols.arch = new Uint8Array(b.arch!);
+    cols.kind = new Uint8Array(b.kind!);
+    cols.notify = new Uint8Array(b.notify!);
+    cols.severity = new Uint8Array(b.severity!);
+    cols.mem = new Uint8Array(b.mem!);
+    cols.page = new Uint8Array(b.page!);
+    cols.context = new Uint8Array(b.context!);
+    cols.pageShift = new Uint8Array(b.pageShift!);
+    cols.flags = new Uint8Array(b.flags!);
+    cols.pa = new Float64Array(b.pa!);
+    cols.vaddr = new Float64Array(b.vaddr!);
+    cols.pid = new Uint32Array(b.pid!);
+    cols.tid = new Uint32Array(b.tid!);
+    cols.comm = new Uint32Array(b.comm!);
+    cols.mappers = new Int32Array(b.mappers!);
+    cols.earlyKill = new Int8Array(b.earlyKill!);
+    cols.recovery = new Int8Array(b.recovery!);
+    cols.panicOnOops = new Int8Array(b.panicOnOops!);
+    cols.kdump = new Int8Array(b.kdump!);
+    return cols;
+  }
+}
+
+const COLUMN_KEYS = [
+  'eventId', 'tNs', 'host', 'arch', 'kind', 'notify', 'severity', 'mem', 'page', 'context', 'pageShift',
+  'flags', 'pa', 'vaddr', 'pid', 'tid', 'comm', 'mappers', 'earlyKill', 'recovery', 'panicOnOops', 'kdump',
+] as const;
+
+/** Fill the model's reusable record from row i (no allocation). */
+export function fillFromColumns(rec: EventRecord, c: EventColumns, i: number, pool: MapperPool): void {
+  rec.eventId = c.eventIdW[2 * i + 1]! * 4294967296 + c.eventIdW[2 * i]!;
+  rec.hostId = c.host[i]!;
+  rec.tNs = c.tNsW[2 * i + 1]! * 4294967296 + (c.tNsW[2 * i]! >>> 0);
+  rec.arch = c.arch[i]!;
+  rec.kind = c.kind[i]!;
+  rec.notify = c.notify[i]!;
+  rec.severity = c.severity[i]!;
+  const f = c.flags[i]!;
+  rec.firmwareFirst = (f & F_FIRMWARE_FIRST) !== 0;
+  rec.sync = (f & F_SYNC) !== 0;
+  rec.ripv = (f & F_RIPV) !== 0;
+  rec.pinned = (f & F_PINNED) !== 0;
+  rec.poisonedBefore = (f & F_POISONED_BEFORE) !== 0;
+  rec.guestRas = (f & F_GUEST_RAS) !== 0;
+  rec.pa = c.pa[i]!;
+  rec.mem = c.mem[i]!;
+  rec.page = c.page[i]!;
+  rec.pageShift = c.pageShift[i]!;
+  rec.context = c.context[i]!;
+  rec.pid = c.pid[i]!;
+  rec.tid = c.tid[i]!;
+  rec.comm = '';
+  rec.vaddr = c.vaddr[i]!;
+  rec.mapperCount = 0;
+  const m = c.mappers[i]!;
+  if (m >= 0) {
+    const end = pool.offsets[m + 1]!;
+    for (let k = pool.offsets[m]!; k < end; k++) rec.addMapper(pool.pids[k]!, pool.policies[k]!);
+  }
+  rec.earlyKill = c.earlyKill[i]!;
+  rec.recovery = c.recovery[i]!;
+  rec.panicOnOops = c.panicOnOops[i]!;
+  rec.kdump = c.kdump[i]!;
+}
+
+export { NO_ADDR };

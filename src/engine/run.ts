@@ -1,0 +1,236 @@
+// `ras-replay run`: stream a trace batch by batch, replay each batch under every requested profile
+// in one pass, and write outcomes and signals (Arrow IPC streams, DuckDB, optionally Parquet).
+// Outputs are written under temporary names and renamed at the end; the DuckDB load is one
+// transaction. A run that fails or is killed leaves nothing that looks complete.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { NotModelledError } from '../model/ctx.js';
+import type { Profile } from '../model/profiles.js';
+import { EventRecord, Outcome } from '../model/record.js';
+import { Replayer } from '../model/replay.js';
+import { HostState } from '../model/state.js';
+import { ArrowStreamFile } from '../io/arrow-util.js';
+import { HostDictBuilder, outcomeBatch, signalBatch } from '../io/arrow-outcomes.js';
+import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
+import { DuckSink } from '../io/duckdb-sink.js';
+import { InputError } from '../io/errors.js';
+import { EventColumns, fillFromColumns, MapperPool } from './columns.js';
+import { OutcomeColumns, SignalColumns } from './outcomes.js';
+import { openTraceSource } from './source.js';
+import { OrderCheck } from './order.js';
+import { Shard, shardOfHost } from './shard.js';
+
+export const TOOL_VERSION = '0.1.0';
+
+export interface RunOptions {
+  trace: string;
+  profiles: Profile[];
+  outDir: string;
+  /** DuckDB file; null: no database (default `outDir/ras.duckdb`). */
+  db: string | null;
+  parquet: boolean;
+  shard: Shard | null;
+  batchRows?: number;
+  onBatch?: (eventsDone: number) => void;
+}
+
+export interface RunSummary {
+  runId: number | null;
+  events: number;
+  signals: number[];
+  seconds: number;
+  files: string[];
+  traceSha256: string;
+}
+
+/** Replays batches for one profile, keeping per-host state in an array indexed by host id. */
+export class BatchReplayer {
+  private readonly rec = new EventRecord();
+  private readonly outcome = new Outcome();
+  private readonly replayer = new Replayer();
+  private readonly states: (HostState | undefined)[] = [];
+
+  constructor(readonly profile: Profile, private readonly pool: MapperPool, private readonly where: string) {}
+
+  /** Replay rows of `cols` (all rows, or those with host % parts === part). */
+  run(cols: EventColumns, batchNo: number, out: OutcomeColumns, sig: SignalColumns, part = 0, parts = 1): void {
+    const n = cols.n;
+    out.ensure(n);
+    out.n = n;
+    sig.clear();
+    const rec = this.rec;
+    const o = this.outcome;
+    for (let i = 0; i < n; i++) {
+      const h = cols.host[i]!;
+      if (parts > 1 && h % parts !== part) continue;
+      fillFromColumns(rec, cols, i, this.pool);
+      let hs = this.states[h];
+      if (hs === undefined) {
+        hs = new HostState();
+        this.states[h] = hs;
+      }
+      try {
+        this.replayer.replay(rec, this.profile, hs, o, null);
+      } catch (e) {
+        if (e instanceof NotModelledError) {
+          throw new InputError(`${this.where}: batch ${batchNo} row ${i} (event_id ${cols.eventId[i]}) under profile ${this.profile.name}: ${e.message}`, undefined, undefined, undefined, { cause: e });
+        }
+        throw e;
+      }
+      out.set(i, o);
+      if (o.signals.count) sig.add(i, o);
+    }
+  }
+}
+
+interface ProfileOut {
+  replayer: BatchReplayer;
+  out: OutcomeColumns;
+  sig: SignalColumns;
+  outcomes: ArrowStreamFile;
+  signals: ArrowStreamFile;
+  signalCount: number;
+}
+
+export async function runTrace(opts: RunOptions): Promise<RunSummary> {
+  const t0 = Date.now();
+  const started = new Date();
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  removeStaleTemps(outDir);
+  const tag = `.tmp-${process.pid}-${Date.now()}`;
+  const shardLabel = opts.shard ? String(opts.shard.index) : '0';
+  const profileNames = opts.profiles.map((p) => p.name);
+  if (new Set(profileNames).size !== profileNames.length) throw new InputError(`profiles named twice: ${profileNames.join(', ')}`);
+  const dicts: TraceDicts = newTraceDicts();
+  const temps: [string, string][] = [];
+  const tmpFile = (final: string): string => {
+    mkdirSync(dirname(final), { recursive: true });
+    const t = final + tag;
+    temps.push([t, final]);
+    return t;
+  };
+  const hosts = new HostDictBuilder(dicts.hosts.names);
+  const per: ProfileOut[] = opts.profiles.map((p) => {
+    const part = (table: string) => join(outDir, table, `profile=${p.name}`, `shard=${shardLabel}`, 'part-0.arrows');
+    return {
+      replayer: new BatchReplayer(p, dicts.mappers, opts.trace),
+      out: new OutcomeColumns(opts.batchRows ?? 65536),
+      sig: new SignalColumns(),
+      outcomes: new ArrowStreamFile(tmpFile(part('outcomes'))),
+      signals: new ArrowStreamFile(tmpFile(part('signals'))),
+      signalCount: 0,
+    };
+  });
+  const dbPath = opts.db ?? (opts.parquet ? ':memory:' : null);
+  let sink: DuckSink | null = null;
+  let events = 0;
+  const source = openTraceSource(opts.trace, dicts, opts.batchRows);
+  const order = new OrderCheck(opts.trace, dicts.hosts.names);
+  const shardCols = opts.shard ? new EventColumns(opts.batchRows ?? 65536) : null;
+  try {
+    if (dbPath) {
+      if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
+      sink = await DuckSink.open(dbPath);
+    }
+    for await (const { batchNo, cols: all } of source.batches()) {
+      order.check(all, batchNo);
+      const cols = shardCols ? filterShard(all, shardCols, opts.shard!, dicts.hosts.names) : all;
+      for (let k = 0; k < per.length; k++) {
+        const p = per[k]!;
+        p.replayer.run(cols, batchNo, p.out, p.sig);
+        if (cols.n) p.outcomes.write(outcomeBatch(cols, p.out, k, profileNames, hosts));
+        if (p.sig.n) p.signals.write(signalBatch(cols, p.sig, k, profileNames, hosts));
+        p.signalCount += p.sig.n;
+        if (sink) {
+          sink.appendOutcomes(cols, p.out, k);
+          sink.appendSignals(cols, p.sig, k);
+        }
+      }
+      events += cols.n;
+      opts.onBatch?.(events);
+    }
+    for (const p of per) {
+      p.outcomes.close();
+      p.signals.close();
+    }
+    const summary: RunSummary = {
+      runId: sink?.runId ?? null,
+      events,
+      signals: per.map((p) => p.signalCount),
+      seconds: (Date.now() - t0) / 1000,
+      files: [],
+      traceSha256: source.sha256(),
+    };
+    if (sink) {
+      const parquetTargets = opts.parquet ? opts.profiles.flatMap((p) => (['outcomes', 'signals'] as const).map((table) => ({
+        table, profile: p.name, file: tmpFile(join(outDir, table, `profile=${p.name}`, `shard=${shardLabel}`, 'part-0.parquet')),
+      }))) : [];
+      await sink.commit({
+        trace: opts.trace,
+        traceSha256: summary.traceSha256,
+        toolVersion: TOOL_VERSION,
+        startedAt: started,
+        durationS: (Date.now() - t0) / 1000,
+        events,
+        signals: summary.signals.reduce((a, b) => a + b, 0),
+        workers: 1,
+        shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : '',
+        profiles: opts.profiles.map((p) => ({ name: p.name, switches: { ...p.switches, host: p.host } })),
+        hosts: dicts.hosts.names,
+      }, parquetTargets);
+      sink = null;
+    }
+    for (const [t, final] of temps) {
+      if (existsSync(final)) rmSync(final, { force: true });
+      renameSync(t, final);
+      summary.files.push(final);
+    }
+    summary.seconds = (Date.now() - t0) / 1000;
+    return summary;
+  } catch (e) {
+    for (const p of per) {
+      try {
+        p.outcomes.close();
+        p.signals.close();
+      } catch {
+        /* already closed */
+      }
+    }
+    for (const [t] of temps) rmSync(t, { force: true });
+    if (sink) await sink.abort();
+    throw e;
+  }
+}
+
+/** Rows of the shard's hosts, gathered into `dst`. */
+function filterShard(src: EventColumns, dst: EventColumns, shard: Shard, hostNames: readonly string[]): EventColumns {
+  const rows: number[] = [];
+  for (let i = 0; i < src.n; i++) if (shardOfHost(hostNames[src.host[i]!]!, shard.count) === shard.index) rows.push(i);
+  gatherRows(src, dst, rows);
+  return dst;
+}
+
+export function gatherRows(src: EventColumns, dst: EventColumns, rows: readonly number[]): void {
+  dst.ensure(rows.length);
+  dst.n = rows.length;
+  const keys = ['eventId', 'tNs', 'host', 'arch', 'kind', 'notify', 'severity', 'mem', 'page', 'context', 'pageShift', 'flags', 'pa', 'vaddr', 'pid', 'tid', 'comm', 'mappers', 'earlyKill', 'recovery', 'panicOnOops', 'kdump'] as const;
+  for (const k of keys) {
+    const s = src[k] as unknown as { [i: number]: number | bigint };
+    const d = dst[k] as unknown as { [i: number]: number | bigint };
+    for (let j = 0; j < rows.length; j++) d[j] = s[rows[j]!]!;
+  }
+}
+
+/** A killed run leaves `*.tmp-<pid>-<time>` files; the next run in the same folder removes them. */
+function removeStaleTemps(dir: string): void {
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (/\.tmp-\d+-\d+$/.test(name)) rmSync(p, { force: true });
+    }
+  };
+  walk(dir);
+}

@@ -1,0 +1,169 @@
+// Outcomes and signals (TRACE.md §3) as Arrow record batches, straight from the column buffers.
+import {
+  Bool, Data, Field, Int32, makeData, RecordBatch, Schema, Uint32, Uint64, Uint8, Utf8, vectorFromArray, Vector,
+} from 'apache-arrow';
+import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
+import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
+import type { EventColumns } from '../engine/columns.js';
+import type { OutcomeColumns, SignalColumns } from '../engine/outcomes.js';
+import { boolBits, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
+
+const T = {
+  host: dictType(0), profile: enumType(1), panicMsg: dictType(2), vmcore: enumType(3), mfType: enumType(4),
+  mfResult: enumType(5), guestAction: enumType(6), path: enumType(7),
+};
+
+export const OUTCOME_SCHEMA = new Schema([
+  new Field('event_id', new Uint64(), false),
+  new Field('host', T.host, false),
+  new Field('profile', T.profile, false),
+  new Field('panic', new Bool(), false),
+  new Field('panic_msg', T.panicMsg, true),
+  new Field('reboot_loop', new Bool(), false),
+  new Field('vmcore', T.vmcore, false),
+  new Field('mf_type', T.mfType, true),
+  new Field('mf_result', T.mfResult, true),
+  new Field('mf_ret', new Int32(), true),
+  new Field('poisoned', new Bool(), false),
+  new Field('unmapped', new Bool(), false),
+  new Field('guest_action', T.guestAction, false),
+  new Field('path', T.path, false),
+]);
+
+export const SIGNAL_SCHEMA = new Schema([
+  new Field('event_id', new Uint64(), false),
+  new Field('host', dictType(0), false),
+  new Field('profile', enumType(1), false),
+  new Field('seq', new Uint8(), false),
+  new Field('pid', new Uint32(), false),
+  new Field('tid', new Uint32(), false),
+  new Field('signo', new Uint8(), false),
+  new Field('si_code', new Uint8(), false),
+  new Field('addr', new Uint64(), true),
+  new Field('addr_lsb', new Uint8(), true),
+]);
+
+/** Batch-local host dictionary; consecutive rows of one host (host-ordered traces) skip the map. */
+export class HostDictBuilder {
+  constructor(private readonly names: readonly string[]) {}
+
+  build(ids: Uint32Array, rows: ArrayLike<number> | null, n: number): { idx: Int32Array; dict: Vector<Utf8> } {
+    const map = new Map<number, number>();
+    const list: string[] = [];
+    const idx = new Int32Array(n);
+    let lastId = -1;
+    let lastLocal = -1;
+    for (let i = 0; i < n; i++) {
+      const g = ids[rows ? rows[i]! : i]!;
+      if (g !== lastId) {
+        let l = map.get(g);
+        if (l === undefined) {
+          l = list.length;
+          list.push(this.names[g]!);
+          map.set(g, l);
+        }
+        lastId = g;
+        lastLocal = l;
+      }
+      idx[i] = lastLocal;
+    }
+    return { idx, dict: vectorFromArray(list, new Utf8()) };
+  }
+}
+
+function validity(n: number, isValid: (i: number) => boolean): { bits: Uint8Array; nulls: number } {
+  const bits = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (isValid(i)) bits[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return { bits, nulls };
+}
+
+function boolData(src: Uint8Array, n: number): Data {
+  return makeData({ type: new Bool(), length: n, nullCount: 0, data: boolBits(src, n) });
+}
+
+export function outcomeBatch(
+  cols: EventColumns, out: OutcomeColumns, profileCode: number, profiles: readonly string[], hosts: HostDictBuilder,
+): RecordBatch {
+  const n = cols.n;
+  const host = hosts.build(cols.host, null, n);
+  // panic_msg: the fixed strings, plus "Memory failure on page <pfn>" formatted per panic.
+  const msgCodes = new Int32Array(n);
+  let extra: string[] | null = null;
+  const pm = validity(n, (i) => out.panicMsg[i]! >= 0);
+  for (let i = 0; i < n; i++) {
+    const m = out.panicMsg[i]!;
+    if (m === PanicMsg.MF_RECOVERY_OFF) {
+      extra ??= [];
+      msgCodes[i] = PANIC_MSGS.length + extra.length;
+      extra.push(`Memory failure on page ${out.panicPfn[i]!.toString(16)}`);
+    } else {
+      msgCodes[i] = m < 0 ? 0 : m;
+    }
+  }
+  const panicDict = extra ? vectorFromArray([...PANIC_MSGS, ...extra], new Utf8()) : labelVector(PANIC_MSGS);
+  const mt = validity(n, (i) => out.mfType[i]! >= 0);
+  const mr = validity(n, (i) => out.mfResult[i]! >= 0);
+  const ret = validity(n, (i) => out.mfRan[i] === 1);
+  return recordBatch(OUTCOME_SCHEMA, n, [
+    makeData({ type: new Uint64(), length: n, nullCount: 0, data: cols.eventId.subarray(0, n) }),
+    makeData({ type: T.host, length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
+    enumData(T.profile, profiles, new Int8Array(n).fill(profileCode), n),
+    boolData(out.panic, n),
+    makeData({ type: T.panicMsg, length: n, nullCount: pm.nulls, data: msgCodes, dictionary: panicDict, nullBitmap: pm.bits }),
+    boolData(out.rebootLoop, n),
+    enumData(T.vmcore, VMCORE, out.vmcore, n),
+    enumData(T.mfType, MF_TYPE, clampNull(out.mfType, n), n, mt.bits, mt.nulls),
+    enumData(T.mfResult, MF_RESULT, clampNull(out.mfResult, n), n, mr.bits, mr.nulls),
+    makeData({ type: new Int32(), length: n, nullCount: ret.nulls, data: out.mfRet.subarray(0, n), nullBitmap: ret.bits }),
+    boolData(out.poisoned, n),
+    boolData(out.unmapped, n),
+    enumData(T.guestAction, GUEST_ACTION, out.guestAction, n),
+    enumData(T.path, PATH_NAMES, out.path, n),
+  ]);
+}
+
+/** Dictionary indices must be in range even where the validity bit says null. */
+function clampNull(codes: Int8Array, n: number): Int8Array {
+  const c = new Int8Array(n);
+  for (let i = 0; i < n; i++) c[i] = codes[i]! < 0 ? 0 : codes[i]!;
+  return c;
+}
+
+export function signalBatch(
+  cols: EventColumns, sig: SignalColumns, profileCode: number, profiles: readonly string[], hosts: HostDictBuilder,
+): RecordBatch {
+  const n = sig.n;
+  const host = hosts.build(cols.host, sig.row, n);
+  const ids = new Uint32Array(n * 2);
+  const addr = new Uint32Array(n * 2);
+  const lsb = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    const r = sig.row[j]!;
+    ids[2 * j] = cols.eventIdW[2 * r]!;
+    ids[2 * j + 1] = cols.eventIdW[2 * r + 1]!;
+    const a = sig.addr[j]!;
+    if (a !== NO_ADDR) {
+      addr[2 * j] = a % 4294967296;
+      addr[2 * j + 1] = Math.floor(a / 4294967296);
+    }
+    lsb[j] = sig.lsb[j]! < 0 ? 0 : sig.lsb[j]!;
+  }
+  const av = validity(n, (j) => sig.addr[j] !== NO_ADDR);
+  const lv = validity(n, (j) => sig.lsb[j]! >= 0);
+  return recordBatch(SIGNAL_SCHEMA, n, [
+    makeData({ type: new Uint64(), length: n, nullCount: 0, data: new BigUint64Array(ids.buffer) }),
+    makeData({ type: dictType(0), length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
+    enumData(enumType(1), profiles, new Int8Array(n).fill(profileCode), n),
+    makeData({ type: new Uint8(), length: n, nullCount: 0, data: sig.seq.subarray(0, n) }),
+    makeData({ type: new Uint32(), length: n, nullCount: 0, data: sig.pid.subarray(0, n) }),
+    makeData({ type: new Uint32(), length: n, nullCount: 0, data: sig.tid.subarray(0, n) }),
+    makeData({ type: new Uint8(), length: n, nullCount: 0, data: sig.signo.subarray(0, n) }),
+    makeData({ type: new Uint8(), length: n, nullCount: 0, data: sig.siCode.subarray(0, n) }),
+    makeData({ type: new Uint64(), length: n, nullCount: av.nulls, data: new BigUint64Array(addr.buffer), nullBitmap: av.bits }),
+    makeData({ type: new Uint8(), length: n, nullCount: lv.nulls, data: lsb, nullBitmap: lv.bits }),
+  ]);
+}

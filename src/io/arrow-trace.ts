@@ -1,0 +1,555 @@
+// The canonical trace form (TRACE.md §1) as Arrow: schema, batch encoder and a validating batch
+// decoder into EventColumns. Enum columns are dictionary-encoded strings; the decoder translates
+// each dictionary once (per dictionary object), never per row.
+import {
+  Bool, Data, DataType, Field, Int64, makeData, RecordBatch, Schema, Uint32, Uint64, Uint8, Utf8,
+  vectorFromArray, Vector,
+} from 'apache-arrow';
+import {
+  ARCH, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, POLICY, SEVERITY, Arch,
+} from '../model/enums.js';
+import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
+import { validateEvent } from '../model/validate.js';
+import {
+  EventColumns, F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC, fillFromColumns,
+  Interner, MapperPool,
+} from '../engine/columns.js';
+import { InputError } from './errors.js';
+import { boolBits, dictType, enumData, enumType, recordBatch } from './arrow-util.js';
+import { parseMappers, TraceEvent } from './trace.js';
+
+export interface TraceDicts {
+  hosts: Interner;
+  comms: Interner;
+  mappers: MapperPool;
+}
+
+export function newTraceDicts(): TraceDicts {
+  const comms = new Interner();
+  comms.id('');
+  return { hosts: new Interner(), comms, mappers: new MapperPool() };
+}
+
+const T = {
+  host: dictType(0), arch: enumType(1), kind: enumType(2), notify: enumType(3), severity: enumType(4),
+  mem: enumType(5), page: enumType(6), context: enumType(7), comm: dictType(8), mappers: dictType(9),
+};
+
+export const TRACE_SCHEMA = new Schema([
+  new Field('event_id', new Uint64(), false),
+  new Field('host', T.host, false),
+  new Field('t_ns', new Int64(), false),
+  new Field('arch', T.arch, false),
+  new Field('kind', T.kind, false),
+  new Field('notify', T.notify, false),
+  new Field('firmware_first', new Bool(), false),
+  new Field('severity', T.severity, false),
+  new Field('sync', new Bool(), false),
+  new Field('ripv', new Bool(), false),
+  new Field('pa', new Uint64(), true),
+  new Field('mem', T.mem, false),
+  new Field('page', T.page, false),
+  new Field('page_shift', new Uint8(), false),
+  new Field('pinned', new Bool(), false),
+  new Field('poisoned_before', new Bool(), false),
+  new Field('context', T.context, false),
+  new Field('pid', new Uint32(), false),
+  new Field('tid', new Uint32(), false),
+  new Field('comm', T.comm, false),
+  new Field('vaddr', new Uint64(), true),
+  new Field('mappers', T.mappers, false),
+  new Field('guest_ras', new Bool(), false),
+  new Field('early_kill', new Uint8(), true),
+  new Field('recovery', new Uint8(), true),
+  new Field('panic_on_oops', new Uint8(), true),
+  new Field('kdump', new Bool(), true),
+]);
+
+/** Batch-local dictionary for interned ids: the distinct ids of the batch, in first-seen order. */
+function localDict(ids: Uint32Array | Int32Array, n: number, name: (id: number) => string, offset = 0): { idx: Int32Array; dict: Vector<Utf8> } {
+  const map = new Map<number, number>();
+  const names: string[] = [];
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = ids[i]! + offset;
+    let l = map.get(g);
+    if (l === undefined) {
+      l = names.length;
+      names.push(name(g - offset));
+      map.set(g, l);
+    }
+    idx[i] = l;
+  }
+  return { idx, dict: vectorFromArray(names, new Utf8()) };
+}
+
+function addrData(a: Float64Array, n: number): Data {
+  const words = new Uint32Array(n * 2);
+  const valid = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    if (v === NO_ADDR) {
+      nulls++;
+      continue;
+    }
+    words[2 * i] = v % 4294967296;
+    words[2 * i + 1] = Math.floor(v / 4294967296);
+    valid[i >> 3]! |= 1 << (i & 7);
+  }
+  return makeData({ type: new Uint64(), length: n, nullCount: nulls, data: new BigUint64Array(words.buffer), nullBitmap: valid });
+}
+
+function optU8(a: Int8Array, n: number): Data {
+  const vals = new Uint8Array(n);
+  const valid = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (a[i]! < 0) nulls++;
+    else {
+      vals[i] = a[i]!;
+      valid[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  return makeData({ type: new Uint8(), length: n, nullCount: nulls, data: vals, nullBitmap: valid });
+}
+
+function boolData(bits: Uint8Array, n: number): Data {
+  return makeData({ type: new Bool(), length: n, nullCount: 0, data: bits });
+}
+
+/** Encode rows [0, cols.n) as one Arrow record batch of the canonical schema. */
+export function traceBatch(cols: EventColumns, d: TraceDicts): RecordBatch {
+  const n = cols.n;
+  const host = localDict(cols.host, n, (id) => d.hosts.names[id]!);
+  const comm = localDict(cols.comm, n, (id) => d.comms.names[id]!);
+  const mappers = localDict(cols.mappers, n, (id) => (id < 0 ? '' : d.mappers.texts[id]!), 1);
+  const kdumpBits = new Uint8Array((n + 7) >> 3);
+  const kdumpValid = new Uint8Array((n + 7) >> 3);
+  let kdumpNulls = 0;
+  for (let i = 0; i < n; i++) {
+    const k = cols.kdump[i]!;
+    if (k < 0) kdumpNulls++;
+    else {
+      kdumpValid[i >> 3]! |= 1 << (i & 7);
+      if (k) kdumpBits[i >> 3]! |= 1 << (i & 7);
+    }
+  }
+  return recordBatch(TRACE_SCHEMA, n, [
+    makeData({ type: new Uint64(), length: n, nullCount: 0, data: cols.eventId.subarray(0, n) }),
+    makeData({ type: T.host, length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
+    makeData({ type: new Int64(), length: n, nullCount: 0, data: cols.tNs.subarray(0, n) }),
+    enumData(T.arch, ARCH, cols.arch, n),
+    enumData(T.kind, KIND, cols.kind, n),
+    enumData(T.notify, NOTIFY, cols.notify, n),
+    boolData(boolBits(cols.flags, n, F_FIRMWARE_FIRST), n),
+    enumData(T.severity, SEVERITY, cols.severity, n),
+    boolData(boolBits(cols.flags, n, F_SYNC), n),
+    boolData(boolBits(cols.flags, n, F_RIPV), n),
+    addrData(cols.pa, n),
+    enumData(T.mem, MEM, cols.mem, n),
+    enumData(T.page, PAGE, cols.page, n),
+    makeData({ type: new Uint8(), length: n, nullCount: 0, data: cols.pageShift.subarray(0, n) }),
+    boolData(boolBits(cols.flags, n, F_PINNED), n),
+    boolData(boolBits(cols.flags, n, F_POISONED_BEFORE), n),
+    enumData(T.context, CONTEXT, cols.context, n),
+    makeData({ type: new Uint32(), length: n, nullCount: 0, data: cols.pid.subarray(0, n) }),
+    makeData({ type: new Uint32(), length: n, nullCount: 0, data: cols.tid.subarray(0, n) }),
+    makeData({ type: T.comm, length: n, nullCount: 0, data: comm.idx, dictionary: comm.dict }),
+    addrData(cols.vaddr, n),
+    makeData({ type: T.mappers, length: n, nullCount: 0, data: mappers.idx, dictionary: mappers.dict }),
+    boolData(boolBits(cols.flags, n, F_GUEST_RAS), n),
+    optU8(cols.earlyKill, n),
+    optU8(cols.recovery, n),
+    optU8(cols.panicOnOops, n),
+    makeData({ type: new Bool(), length: n, nullCount: kdumpNulls, data: kdumpBits, nullBitmap: kdumpValid }),
+  ]);
+}
+
+/** Append one parsed CSV event to columns (used to convert CSV traces to Arrow). */
+export function appendEvent(cols: EventColumns, e: TraceEvent, d: TraceDicts): void {
+  if (cols.n === cols.capacity) throw new Error('EventColumns full');
+  const i = cols.n++;
+  cols.eventId[i] = e.eventId;
+  cols.tNs[i] = e.tNs;
+  cols.host[i] = d.hosts.id(e.host);
+  cols.arch[i] = e.arch;
+  cols.kind[i] = e.kind;
+  cols.notify[i] = e.notify;
+  cols.severity[i] = e.severity;
+  cols.mem[i] = e.mem;
+  cols.page[i] = e.page;
+  cols.context[i] = e.context;
+  cols.pageShift[i] = e.pageShift;
+  cols.flags[i] = (e.firmwareFirst ? F_FIRMWARE_FIRST : 0) | (e.sync ? F_SYNC : 0) | (e.ripv ? F_RIPV : 0) |
+    (e.pinned ? F_PINNED : 0) | (e.poisonedBefore ? F_POISONED_BEFORE : 0) | (e.guestRas ? F_GUEST_RAS : 0);
+  cols.pa[i] = e.pa;
+  cols.vaddr[i] = e.vaddr;
+  cols.pid[i] = e.pid;
+  cols.tid[i] = e.tid;
+  cols.comm[i] = d.comms.id(e.comm);
+  cols.mappers[i] = e.mappers.length ? d.mappers.intern(mapperText(e.mappers), e.mappers) : -1;
+  cols.earlyKill[i] = e.earlyKill;
+  cols.recovery[i] = e.recovery;
+  cols.panicOnOops[i] = e.panicOnOops;
+  cols.kdump[i] = e.kdump;
+}
+
+export function mapperText(pairs: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < pairs.length; i += 2) parts.push(`${pairs[i]}:${POLICY[pairs[i + 1]!]}`);
+  return parts.join(';');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+type Bad = (row: number, column: string, value: string, expected: string) => never;
+
+function validAt(d: Data, i: number): boolean {
+  if (d.nullCount === 0) return true;
+  const bm = d.nullBitmap;
+  if (!bm || bm.length === 0) return true;
+  const j = d.offset + i;
+  return ((bm[j >> 3]! >> (j & 7)) & 1) === 1;
+}
+
+function bitAt(d: Data, i: number): boolean {
+  const j = d.offset + i;
+  return (((d.values as Uint8Array)[j >> 3]! >> (j & 7)) & 1) === 1;
+}
+
+/** A numeric cell as a JS number (64-bit values through their 32-bit words). */
+function numAt(d: Data, i: number): number {
+  const v = d.values as ArrayLike<number | bigint> & { BYTES_PER_ELEMENT: number; buffer: ArrayBufferLike; byteOffset: number };
+  const j = d.offset + i;
+  if (v.BYTES_PER_ELEMENT === 8 && !(v instanceof Float64Array)) {
+    const w = new Uint32Array(v.buffer, v.byteOffset + j * 8, 2);
+    const hi = v instanceof BigInt64Array ? (w[1]! | 0) : w[1]!;
+    return hi * 4294967296 + w[0]!;
+  }
+  return Number(v[j]);
+}
+
+function strAt(vec: Vector, i: number): string {
+  const s = vec.get(i);
+  return s === null || s === undefined ? '' : String(s);
+}
+
+/** Translation tables from a dictionary's values to our codes, cached per dictionary object. */
+class DictCache<T> {
+  private readonly cache = new WeakMap<object, T>();
+  get(dict: Vector, make: () => T): T {
+    let t = this.cache.get(dict);
+    if (t === undefined) {
+      t = make();
+      this.cache.set(dict, t);
+    }
+    return t;
+  }
+}
+
+export class TraceDecoder {
+  private readonly enumCache = new DictCache<Int16Array>();
+  private readonly hostCache = new DictCache<Int32Array>();
+  private readonly commCache = new DictCache<Int32Array>();
+  private readonly mapperCache = new DictCache<Int32Array>();
+  private readonly rec = new EventRecord();
+
+  constructor(private readonly file: string, private readonly d: TraceDicts) {}
+
+  /**
+   * Decode and validate one batch into `cols` (rows [0, batch.numRows)). Errors name the file,
+   * batch, row, column, value and what was expected.
+   */
+  decode(batch: RecordBatch, batchNo: number, cols: EventColumns): void {
+    const n = batch.numRows;
+    cols.ensure(n);
+    cols.n = n;
+    const bad: Bad = (row, column, value, expected) => {
+      throw InputError.at(this.file, `batch ${batchNo} row ${row}`, column, value, expected);
+    };
+    const child = (name: string): Data | null => {
+      const v = batch.getChild(name);
+      if (!v) return null;
+      if (v.data.length !== 1) throw new Error(`column ${name}: expected one data chunk per batch`);
+      return v.data[0]!;
+    };
+    const required = (name: string): Data => {
+      const c = child(name);
+      if (!c) throw new InputError(`${this.file}: batch ${batchNo}: column ${name} is missing: expected the required columns event_id, host, t_ns, arch`, this.file, `batch ${batchNo}`, name);
+      return c;
+    };
+
+    // event_id (uint64) and t_ns (int64): copied as 8-byte words.
+    this.int64(required('event_id'), 'event_id', n, cols.eventId, false, bad);
+    this.int64(required('t_ns'), 't_ns', n, cols.tNs, true, bad);
+    this.strings(required('host'), 'host', n, cols.host, this.hostCache, (s) => this.d.hosts.id(s), bad, false);
+    this.enumCol(required('arch'), 'arch', ARCH, n, cols.arch, -1, bad);
+    const kindD = child('kind');
+    this.enumCol(kindD, 'kind', KIND, n, cols.kind, Kind.error, bad);
+    this.enumCol(child('notify'), 'notify', NOTIFY, n, cols.notify, -2, bad);
+    this.enumCol(child('severity'), 'severity', SEVERITY, n, cols.severity, -2, bad);
+    this.enumCol(child('mem'), 'mem', MEM, n, cols.mem, 0, bad);
+    this.enumCol(child('page'), 'page', PAGE, n, cols.page, PAGE.indexOf('unknown'), bad);
+    this.enumCol(child('context'), 'context', CONTEXT, n, cols.context, -2, bad);
+    this.u8(child('page_shift'), 'page_shift', n, cols.pageShift, 12, bad);
+    this.u32(child('pid'), 'pid', n, cols.pid, 0, bad);
+    const tidD = child('tid');
+    if (tidD) this.u32(tidD, 'tid', n, cols.tid, -1, bad);
+    const commD = child('comm');
+    if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, (s) => this.d.comms.id(s), bad, true);
+    else cols.comm.fill(0, 0, n);
+    this.addr(child('pa'), 'pa', n, cols.pa, bad);
+    this.addr(child('vaddr'), 'vaddr', n, cols.vaddr, bad);
+    this.mapperCol(child('mappers'), n, cols.mappers, bad);
+    this.opt01(child('early_kill'), 'early_kill', n, cols.earlyKill, bad);
+    this.opt01(child('recovery'), 'recovery', n, cols.recovery, bad);
+    this.opt01(child('panic_on_oops'), 'panic_on_oops', n, cols.panicOnOops, bad);
+    this.optBool(child('kdump'), n, cols.kdump);
+
+    // Flags, with their defaults.
+    const ff = child('firmware_first'), sy = child('sync'), rp = child('ripv'), pn = child('pinned');
+    const pb = child('poisoned_before'), gr = child('guest_ras');
+    for (let i = 0; i < n; i++) {
+      const arm = cols.arch[i] === Arch.arm64;
+      const isError = cols.kind[i] === Kind.error;
+      if (isError && cols.notify[i] === 255) bad(i, 'notify', '', `one of ${NOTIFY.join(', ')} (required for an error event)`);
+      if (isError && cols.severity[i] === 255) bad(i, 'severity', '', `one of ${SEVERITY.join(', ')} (required for an error event)`);
+      if (!isError && cols.notify[i] === 255) cols.notify[i] = Notify.none;
+      if (!isError && cols.severity[i] === 255) cols.severity[i] = 0;
+      const syncValid = sy !== null && validAt(sy, i);
+      if (isError && !syncValid) bad(i, 'sync', '', 'true or false (required for an error event)');
+      const sync = syncValid && bitAt(sy!, i);
+      if (cols.context[i] === 255) {
+        if (sync) bad(i, 'context', '', `one of ${CONTEXT.join(', ')} (required for a synchronous error)`);
+        cols.context[i] = isError ? Context.none : Context.user;
+      }
+      const b = (d: Data | null, dflt: boolean): boolean => (d !== null && validAt(d, i) ? bitAt(d, i) : dflt);
+      cols.flags[i] = (b(ff, arm) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (b(rp, true) ? F_RIPV : 0) |
+        (b(pn, false) ? F_PINNED : 0) | (b(pb, false) ? F_POISONED_BEFORE : 0) | (b(gr, true) ? F_GUEST_RAS : 0);
+      if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
+      // Cross-column rules of the model.
+      fillFromColumns(this.rec, cols, i, this.d.mappers);
+      const v = validateEvent(this.rec);
+      if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
+    }
+  }
+
+  private cellText(batch: RecordBatch, column: string, i: number): string {
+    const v = batch.getChild(column);
+    if (!v) return '';
+    const x = v.get(i);
+    return x === null || x === undefined ? '' : String(x);
+  }
+
+  private int64(d: Data, name: string, n: number, out: BigUint64Array | BigInt64Array, signed: boolean, bad: Bad): void {
+    const v = d.values as unknown;
+    if ((v instanceof BigUint64Array || v instanceof BigInt64Array) && d.nullCount === 0) {
+      const src = new Uint8Array(v.buffer, v.byteOffset + d.offset * 8, n * 8);
+      new Uint8Array(out.buffer, out.byteOffset, n * 8).set(src);
+      if (!signed && v instanceof BigInt64Array) {
+        const w = new Int32Array(out.buffer, out.byteOffset, n * 2);
+        for (let i = 0; i < n; i++) if (w[2 * i + 1]! < 0) bad(i, name, String(v[d.offset + i]), 'an unsigned 64-bit integer');
+      }
+      return;
+    }
+    if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an integer column');
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) bad(i, name, 'null', 'a value (required)');
+      const x = numAt(d, i);
+      if (!signed && x < 0) bad(i, name, String(x), 'an unsigned 64-bit integer');
+      (out as unknown as bigint[])[i] = BigInt(x) as never;
+    }
+  }
+
+  private enumCol(d: Data | null, name: string, labels: readonly string[], n: number, out: Uint8Array, dflt: number, bad: Bad): void {
+    // dflt -1: required (no default); -2: "absent", resolved later (stored as 255).
+    if (!d) {
+      if (dflt === -1) throw new Error(`required column ${name} missing`);
+      out.fill(dflt < 0 ? 255 : dflt, 0, n);
+      return;
+    }
+    const absent = dflt < 0 ? 255 : dflt;
+    if (DataType.isDictionary(d.type)) {
+      const dict = d.dictionary!;
+      const table = this.enumCache.get(dict, () => {
+        const t = new Int16Array(dict.length);
+        for (let k = 0; k < dict.length; k++) t[k] = labels.indexOf(strAt(dict, k));
+        return t;
+      });
+      const idx = d.values as ArrayLike<number>;
+      for (let i = 0; i < n; i++) {
+        if (!validAt(d, i)) {
+          if (dflt === -1) bad(i, name, 'null', `one of ${labels.join(', ')}`);
+          out[i] = absent;
+          continue;
+        }
+        const c = table[idx[d.offset + i]!]!;
+        if (c < 0) bad(i, name, strAt(dict, idx[d.offset + i]!), `one of ${labels.join(', ')}`);
+        out[i] = c;
+      }
+      return;
+    }
+    if (!DataType.isUtf8(d.type)) bad(0, name, String(d.type), 'a string (dictionary or utf8) column');
+    const vec = new Vector([d]);
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) {
+        if (dflt === -1) bad(i, name, 'null', `one of ${labels.join(', ')}`);
+        out[i] = absent;
+        continue;
+      }
+      const s = strAt(vec, i);
+      const c = labels.indexOf(s);
+      if (c < 0) bad(i, name, s, `one of ${labels.join(', ')}`);
+      out[i] = c;
+    }
+  }
+
+  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, intern: (s: string) => number, bad: Bad, nullable: boolean): void {
+    if (DataType.isDictionary(d.type)) {
+      const dict = d.dictionary!;
+      const table = cache.get(dict, () => {
+        const t = new Int32Array(dict.length);
+        for (let k = 0; k < dict.length; k++) t[k] = intern(strAt(dict, k));
+        return t;
+      });
+      const idx = d.values as ArrayLike<number>;
+      for (let i = 0; i < n; i++) {
+        if (!validAt(d, i)) {
+          if (!nullable) bad(i, name, 'null', 'a value (required)');
+          out[i] = 0;
+          continue;
+        }
+        out[i] = table[idx[d.offset + i]!]!;
+      }
+      return;
+    }
+    if (!DataType.isUtf8(d.type)) bad(0, name, String(d.type), 'a string (dictionary or utf8) column');
+    const vec = new Vector([d]);
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) {
+        if (!nullable) bad(i, name, 'null', 'a value (required)');
+        out[i] = 0;
+        continue;
+      }
+      const s = strAt(vec, i);
+      if (!nullable && s === '') bad(i, name, s, 'a non-empty value');
+      out[i] = intern(s);
+    }
+  }
+
+  private mapperCol(d: Data | null, n: number, out: Int32Array, bad: Bad): void {
+    if (!d) {
+      out.fill(-1, 0, n);
+      return;
+    }
+    const parse = (s: string, row: number): number => {
+      if (s.trim() === '') return -1;
+      const hit = this.d.mappers.lookup(s);
+      if (hit !== undefined) return hit;
+      const pairs = parseMappers(s, (expected) => bad(row, 'mappers', s, expected));
+      return this.d.mappers.intern(s, pairs);
+    };
+    if (DataType.isDictionary(d.type)) {
+      const dict = d.dictionary!;
+      const table = this.mapperCache.get(dict, () => new Int32Array(dict.length).fill(-2));
+      const idx = d.values as ArrayLike<number>;
+      for (let i = 0; i < n; i++) {
+        if (!validAt(d, i)) {
+          out[i] = -1;
+          continue;
+        }
+        const k = idx[d.offset + i]!;
+        let m = table[k]!;
+        if (m === -2) m = table[k] = parse(strAt(dict, k), i);
+        out[i] = m;
+      }
+      return;
+    }
+    if (!DataType.isUtf8(d.type)) bad(0, 'mappers', String(d.type), 'a string (dictionary or utf8) column');
+    const vec = new Vector([d]);
+    for (let i = 0; i < n; i++) out[i] = validAt(d, i) ? parse(strAt(vec, i), i) : -1;
+  }
+
+  private u8(d: Data | null, name: string, n: number, out: Uint8Array, dflt: number, bad: Bad): void {
+    if (!d) {
+      out.fill(dflt, 0, n);
+      return;
+    }
+    if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an integer column');
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) {
+        out[i] = dflt;
+        continue;
+      }
+      const x = numAt(d, i);
+      if (!(x >= 0 && x <= 255)) bad(i, name, String(x), 'an integer 0..255');
+      out[i] = x;
+    }
+  }
+
+  private u32(d: Data | null, name: string, n: number, out: Uint32Array, dflt: number, bad: Bad): void {
+    if (!d) {
+      out.fill(dflt >>> 0, 0, n);
+      return;
+    }
+    if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an integer column');
+    const v = d.values as unknown;
+    if (v instanceof Uint32Array && d.nullCount === 0) {
+      out.set(v.subarray(d.offset, d.offset + n));
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) {
+        out[i] = dflt >>> 0;
+        continue;
+      }
+      const x = numAt(d, i);
+      if (!(x >= 0 && x <= 0xffffffff)) bad(i, name, String(x), 'an unsigned 32-bit integer');
+      out[i] = x;
+    }
+  }
+
+  private addr(d: Data | null, name: string, n: number, out: Float64Array, bad: Bad): void {
+    if (!d) {
+      out.fill(NO_ADDR, 0, n);
+      return;
+    }
+    if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an unsigned 64-bit integer column');
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) {
+        out[i] = NO_ADDR;
+        continue;
+      }
+      const x = numAt(d, i);
+      if (!(x >= 0 && x <= Number.MAX_SAFE_INTEGER)) bad(i, name, String(x), 'an address below 2^53');
+      out[i] = x;
+    }
+  }
+
+  private opt01(d: Data | null, name: string, n: number, out: Int8Array, bad: Bad): void {
+    if (!d) {
+      out.fill(PROFILE_DEFAULT, 0, n);
+      return;
+    }
+    const isBool = DataType.isBool(d.type);
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) {
+        out[i] = PROFILE_DEFAULT;
+        continue;
+      }
+      const x = isBool ? (bitAt(d, i) ? 1 : 0) : numAt(d, i);
+      if (x !== 0 && x !== 1) bad(i, name, String(x), '0 or 1');
+      out[i] = x;
+    }
+  }
+
+  private optBool(d: Data | null, n: number, out: Int8Array): void {
+    if (!d) {
+      out.fill(PROFILE_DEFAULT, 0, n);
+      return;
+    }
+    for (let i = 0; i < n; i++) out[i] = validAt(d, i) ? (bitAt(d, i) ? 1 : 0) : PROFILE_DEFAULT;
+  }
+}
