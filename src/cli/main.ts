@@ -10,7 +10,9 @@ import { runSuites } from '../oracle/suite.js';
 import { goldenLine } from '../oracle/golden.js';
 import type { Explain } from '../model/record.js';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { runTrace } from '../engine/run.js';
+import { TraceStreamWriter } from '../io/arrow-trace.js';
 import { parseShard } from '../engine/shard.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
@@ -52,6 +54,11 @@ function readTrace(file: string, sort: boolean) {
   return readTraceCsv(file, { sort });
 }
 
+function parseWorkers(v: string): number {
+  if (!/^[1-9][0-9]*$/.test(v) || Number(v) > 256) throw new InputError(`--workers ${JSON.stringify(v)}: expected a whole number from 1 to 256`);
+  return Number(v);
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -72,9 +79,10 @@ export function buildProgram(): Command {
     .option('--no-db', 'do not load a DuckDB database')
     .option('--parquet', 'also write Parquet (zstd) next to the Arrow files')
     .option('--shard <i/N>', 'replay only the hosts of shard i of N (stable hash of the host name)')
+    .option('-w, --workers <n>', 'worker threads for the replay (default: the number of cores)', String(availableParallelism()))
     .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace (CSV traces)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; sort?: boolean; quiet?: boolean }) => {
+    .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; quiet?: boolean }) => {
       const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
       if (o.jsonl) {
         if (o.out) throw new InputError('run: --jsonl writes to stdout; it does not combine with --out');
@@ -94,6 +102,7 @@ export function buildProgram(): Command {
         db: o.db === false ? null : typeof o.db === 'string' ? o.db : join(o.out, 'ras.duckdb'),
         parquet: o.parquet ?? false,
         shard: o.shard ? parseShard(o.shard) : null,
+        workers: parseWorkers(o.workers),
         onBatch: progress ? (n) => progress.update(n) : undefined,
       });
       progress?.done();
@@ -104,6 +113,28 @@ export function buildProgram(): Command {
         trace_sha256: summary.traceSha256, files: summary.files,
       }));
       out.flush();
+    });
+
+  program.command('import')
+    .description('convert a captured or CSV trace to the canonical Arrow IPC stream form (.arrows)')
+    .argument('<source>', 'source file (.csv, .csv.gz)')
+    .requiredOption('-o, --out <file.arrows>', 'output trace')
+    .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
+    .action((source: string, o: { out: string; sort?: boolean }) => {
+      if (!/\.csv(\.gz)?$/.test(source)) {
+        throw new InputError(`${source}: unsupported source: expected .csv or .csv.gz (rasdaemon, kernel log, trace-cmd and mcelog importers are not available yet)`, source);
+      }
+      if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
+      const events = readTraceCsv(source, { sort: o.sort ?? false });
+      const w = new TraceStreamWriter(o.out);
+      try {
+        for (const e of events) w.add(e);
+        w.close();
+      } catch (e) {
+        w.abort();
+        throw e;
+      }
+      process.stderr.write(`${o.out}: ${events.length} events\n`);
     });
 
   program.command('explain')

@@ -19,6 +19,7 @@ import { OutcomeColumns, SignalColumns } from './outcomes.js';
 import { openTraceSource } from './source.js';
 import { OrderCheck } from './order.js';
 import { Shard, shardOfHost } from './shard.js';
+import { WorkerPool } from './workers.js';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -30,6 +31,8 @@ export interface RunOptions {
   db: string | null;
   parquet: boolean;
   shard: Shard | null;
+  /** Worker threads for the replay (1: replay on the main thread). */
+  workers?: number;
   batchRows?: number;
   onBatch?: (eventsDone: number) => void;
 }
@@ -125,9 +128,12 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   const dbPath = opts.db ?? (opts.parquet ? ':memory:' : null);
   let sink: DuckSink | null = null;
   let events = 0;
-  const source = openTraceSource(opts.trace, dicts, opts.batchRows);
+  const batchRows = opts.batchRows ?? 65536;
+  const nWorkers = Math.max(1, opts.workers ?? 1);
+  const wpool = nWorkers > 1 ? new WorkerPool(nWorkers, opts.profiles, batchRows, opts.trace) : null;
+  const shardCols = opts.shard ? wpool?.cols ?? new EventColumns(batchRows) : null;
+  const source = openTraceSource(opts.trace, dicts, batchRows, shardCols ? undefined : wpool?.cols);
   const order = new OrderCheck(opts.trace, dicts.hosts.names);
-  const shardCols = opts.shard ? new EventColumns(opts.batchRows ?? 65536) : null;
   try {
     if (dbPath) {
       if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
@@ -136,9 +142,18 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     for await (const { batchNo, cols: all } of source.batches()) {
       order.check(all, batchNo);
       const cols = shardCols ? filterShard(all, shardCols, opts.shard!, dicts.hosts.names) : all;
+      if (wpool) {
+        try {
+          await wpool.replay(batchNo, dicts.mappers, per.map((p) => p.sig));
+        } catch (e) {
+          if ((e as { input?: boolean }).input) throw new InputError((e as Error).message, undefined, undefined, undefined, { cause: e });
+          throw e;
+        }
+      }
       for (let k = 0; k < per.length; k++) {
         const p = per[k]!;
-        p.replayer.run(cols, batchNo, p.out, p.sig);
+        if (wpool) p.out = wpool.outs[k]!;
+        else p.replayer.run(cols, batchNo, p.out, p.sig);
         if (cols.n) p.outcomes.write(outcomeBatch(cols, p.out, k, profileNames, hosts));
         if (p.sig.n) p.signals.write(signalBatch(cols, p.sig, k, profileNames, hosts));
         p.signalCount += p.sig.n;
@@ -174,7 +189,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
         durationS: (Date.now() - t0) / 1000,
         events,
         signals: summary.signals.reduce((a, b) => a + b, 0),
-        workers: 1,
+        workers: nWorkers,
         shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : '',
         profiles: opts.profiles.map((p) => ({ name: p.name, switches: { ...p.switches, host: p.host } })),
         hosts: dicts.hosts.names,
@@ -187,8 +202,10 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       summary.files.push(final);
     }
     summary.seconds = (Date.now() - t0) / 1000;
+    await wpool?.close();
     return summary;
   } catch (e) {
+    await wpool?.close();
     for (const p of per) {
       try {
         p.outcomes.close();

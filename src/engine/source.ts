@@ -1,7 +1,7 @@
 // Trace sources: batches of decoded EventColumns from Arrow IPC (stream or file) or CSV, read batch
 // by batch with a running SHA-256 of the file's bytes (the run's trace content hash).
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
 import { readTraceCsv } from '../io/csv-trace.js';
@@ -28,7 +28,7 @@ export function traceFormat(path: string): 'arrow-stream' | 'arrow-file' | 'csv'
   throw new InputError(`${path}: unknown trace format: expected .arrows (Arrow IPC stream), .arrow (Arrow IPC file), .csv, .csv.gz or .parquet`, path);
 }
 
-export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 65536): TraceSource {
+export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 65536, into?: EventColumns): TraceSource {
   const fmt = traceFormat(path);
   const hash = createHash('sha256');
   let digest = '';
@@ -41,7 +41,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
         const events = readTraceCsv(path);
         hashFile(path, hash);
         finish();
-        const cols = new EventColumns(Math.min(batchRows, Math.max(1, events.length)));
+        const cols = into ?? new EventColumns(Math.min(batchRows, Math.max(1, events.length)));
         let b = 0;
         for (let s = 0; s < events.length; s += batchRows) {
           cols.n = 0;
@@ -58,7 +58,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
   const decoder = new TraceDecoder(path, dicts);
   return {
     async *batches() {
-      const cols = new EventColumns(batchRows);
+      const cols = into ?? new EventColumns(batchRows);
       let b = 0;
       try {
         if (fmt === 'arrow-stream') {
@@ -66,6 +66,9 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
           for (const batch of reader) {
             decoder.decode(batch, b, cols);
             yield { batchNo: b++, cols };
+          }
+          if (!endsWithEos(path)) {
+            throw new InputError(`${path}: after batch ${b - 1}: the Arrow IPC stream ends without its end-of-stream marker: expected a complete stream (the file is truncated)`, path, `batch ${b}`);
           }
         } else {
           const fh = await open(path, 'r');
@@ -101,6 +104,20 @@ function* hashedChunks(path: string, hash: ReturnType<typeof createHash>, chunk 
       hash.update(view);
       yield view;
     }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An Arrow IPC stream ends with the continuation token 0xFFFFFFFF and a zero length. */
+function endsWithEos(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 8) return false;
+    const b = Buffer.alloc(8);
+    readSync(fd, b, 0, 8, size - 8);
+    return b.readUInt32LE(0) === 0xffffffff && b.readUInt32LE(4) === 0;
   } finally {
     closeSync(fd);
   }

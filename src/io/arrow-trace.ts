@@ -15,7 +15,8 @@ import {
   Interner, MapperPool,
 } from '../engine/columns.js';
 import { InputError } from './errors.js';
-import { boolBits, dictType, enumData, enumType, recordBatch } from './arrow-util.js';
+import { renameSync, rmSync } from 'node:fs';
+import { ArrowStreamFile, boolBits, dictType, enumData, enumType, recordBatch } from './arrow-util.js';
 import { parseMappers, TraceEvent } from './trace.js';
 
 export interface TraceDicts {
@@ -214,6 +215,25 @@ function validAt(d: Data, i: number): boolean {
   return ((bm[j >> 3]! >> (j & 7)) & 1) === 1;
 }
 
+/** -1 null or absent, else 0/1; reads the bitmaps without per-row allocation. */
+interface BoolReader {
+  get(i: number): number;
+}
+const ABSENT: BoolReader = { get: () => -1 };
+function boolReader(d: Data | null): BoolReader {
+  if (!d) return ABSENT;
+  const vals = d.values as Uint8Array;
+  const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
+  const off = d.offset;
+  return {
+    get(i: number): number {
+      const j = off + i;
+      if (bm && ((bm[j >> 3]! >> (j & 7)) & 1) === 0) return -1;
+      return (vals[j >> 3]! >> (j & 7)) & 1;
+    },
+  };
+}
+
 function bitAt(d: Data, i: number): boolean {
   const j = d.offset + i;
   return (((d.values as Uint8Array)[j >> 3]! >> (j & 7)) & 1) === 1;
@@ -308,30 +328,36 @@ export class TraceDecoder {
     this.opt01(child('panic_on_oops'), 'panic_on_oops', n, cols.panicOnOops, bad);
     this.optBool(child('kdump'), n, cols.kdump);
 
-    // Flags, with their defaults.
-    const ff = child('firmware_first'), sy = child('sync'), rp = child('ripv'), pn = child('pinned');
-    const pb = child('poisoned_before'), gr = child('guest_ras');
+    // Flags, with their defaults (bit readers hoisted out of the row loop).
+    const ff = boolReader(child('firmware_first')), sy = boolReader(child('sync')), rp = boolReader(child('ripv'));
+    const pn = boolReader(child('pinned')), pb = boolReader(child('poisoned_before')), gr = boolReader(child('guest_ras'));
+    const rec = this.rec;
+    const pool = this.d.mappers;
     for (let i = 0; i < n; i++) {
       const arm = cols.arch[i] === Arch.arm64;
       const isError = cols.kind[i] === Kind.error;
-      if (isError && cols.notify[i] === 255) bad(i, 'notify', '', `one of ${NOTIFY.join(', ')} (required for an error event)`);
-      if (isError && cols.severity[i] === 255) bad(i, 'severity', '', `one of ${SEVERITY.join(', ')} (required for an error event)`);
-      if (!isError && cols.notify[i] === 255) cols.notify[i] = Notify.none;
-      if (!isError && cols.severity[i] === 255) cols.severity[i] = 0;
-      const syncValid = sy !== null && validAt(sy, i);
-      if (isError && !syncValid) bad(i, 'sync', '', 'true or false (required for an error event)');
-      const sync = syncValid && bitAt(sy!, i);
+      if (cols.notify[i] === 255) {
+        if (isError) bad(i, 'notify', '', `one of ${NOTIFY.join(', ')} (required for an error event)`);
+        cols.notify[i] = Notify.none;
+      }
+      if (cols.severity[i] === 255) {
+        if (isError) bad(i, 'severity', '', `one of ${SEVERITY.join(', ')} (required for an error event)`);
+        cols.severity[i] = 0;
+      }
+      const syncBit = sy.get(i);
+      if (isError && syncBit < 0) bad(i, 'sync', '', 'true or false (required for an error event)');
+      const sync = syncBit === 1;
       if (cols.context[i] === 255) {
         if (sync) bad(i, 'context', '', `one of ${CONTEXT.join(', ')} (required for a synchronous error)`);
         cols.context[i] = isError ? Context.none : Context.user;
       }
-      const b = (d: Data | null, dflt: boolean): boolean => (d !== null && validAt(d, i) ? bitAt(d, i) : dflt);
-      cols.flags[i] = (b(ff, arm) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (b(rp, true) ? F_RIPV : 0) |
-        (b(pn, false) ? F_PINNED : 0) | (b(pb, false) ? F_POISONED_BEFORE : 0) | (b(gr, true) ? F_GUEST_RAS : 0);
+      const f = ff.get(i), r = rp.get(i), p = pn.get(i), q = pb.get(i), g = gr.get(i);
+      cols.flags[i] = ((f < 0 ? arm : f === 1) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (r !== 0 ? F_RIPV : 0) |
+        (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0);
       if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
       // Cross-column rules of the model.
-      fillFromColumns(this.rec, cols, i, this.d.mappers);
-      const v = validateEvent(this.rec);
+      fillFromColumns(rec, cols, i, pool);
+      const v = validateEvent(rec);
       if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
     }
   }
@@ -517,6 +543,22 @@ export class TraceDecoder {
       return;
     }
     if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an unsigned 64-bit integer column');
+    const v = d.values as unknown;
+    if (v instanceof BigUint64Array) {
+      const w = new Uint32Array(v.buffer, v.byteOffset + d.offset * 8, n * 2);
+      const bm = d.nullCount > 0 ? d.nullBitmap : null;
+      const off = d.offset;
+      for (let i = 0; i < n; i++) {
+        if (bm && ((bm[(off + i) >> 3]! >> ((off + i) & 7)) & 1) === 0) {
+          out[i] = NO_ADDR;
+          continue;
+        }
+        const hi = w[2 * i + 1]!;
+        if (hi >= 0x200000) bad(i, name, String(v[off + i]), 'an address below 2^53');
+        out[i] = hi * 4294967296 + w[2 * i]!;
+      }
+      return;
+    }
     for (let i = 0; i < n; i++) {
       if (!validAt(d, i)) {
         out[i] = NO_ADDR;
@@ -551,5 +593,44 @@ export class TraceDecoder {
       return;
     }
     for (let i = 0; i < n; i++) out[i] = validAt(d, i) ? (bitAt(d, i) ? 1 : 0) : PROFILE_DEFAULT;
+  }
+}
+
+/** Write a trace as an Arrow IPC stream (.arrows), batch by batch, to a temp name then renamed. */
+export class TraceStreamWriter {
+  private readonly file: ArrowStreamFile;
+  readonly dicts: TraceDicts = newTraceDicts();
+  readonly cols: EventColumns;
+
+  constructor(readonly path: string, readonly batchRows = 65536) {
+    this.file = new ArrowStreamFile(`${path}.tmp-${process.pid}-${Date.now()}`);
+    this.cols = new EventColumns(batchRows);
+  }
+
+  /** Append one parsed event; flushes a batch when full. */
+  add(e: TraceEvent): void {
+    if (this.cols.n === this.batchRows) this.flush();
+    appendEvent(this.cols, e, this.dicts);
+  }
+
+  /** Write the rows currently in `cols` as one batch. */
+  flush(): void {
+    if (this.cols.n === 0) return;
+    this.file.write(traceBatch(this.cols, this.dicts));
+    this.cols.n = 0;
+  }
+
+  close(): void {
+    this.flush();
+    this.file.close();
+    renameSync(this.file.path, this.path);
+  }
+
+  abort(): void {
+    try {
+      this.file.close();
+    } finally {
+      rmSync(this.file.path, { force: true });
+    }
   }
 }
