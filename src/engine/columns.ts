@@ -166,6 +166,21 @@ const COLUMN_KEYS = [
   'flags', 'pa', 'vaddr', 'pid', 'tid', 'comm', 'mappers', 'earlyKill', 'recovery', 'panicOnOops', 'kdump',
 ] as const;
 
+/** Only the fields validateEvent reads (cheaper than a full fill while decoding). */
+export function fillValidateFields(rec: EventRecord, c: EventColumns, i: number): void {
+  rec.arch = c.arch[i]!;
+  rec.kind = c.kind[i]!;
+  rec.notify = c.notify[i]!;
+  rec.severity = c.severity[i]!;
+  const f = c.flags[i]!;
+  rec.firmwareFirst = (f & F_FIRMWARE_FIRST) !== 0;
+  rec.sync = (f & F_SYNC) !== 0;
+  rec.pa = c.pa[i]!;
+  rec.pageShift = c.pageShift[i]!;
+  rec.context = c.context[i]!;
+  rec.pid = c.pid[i]!;
+}
+
 /** Fill the model's reusable record from row i (no allocation). */
 export function fillFromColumns(rec: EventRecord, c: EventColumns, i: number, pool: MapperPool): void {
   rec.eventId = c.eventIdW[2 * i + 1]! * 4294967296 + c.eventIdW[2 * i]!;

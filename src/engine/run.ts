@@ -6,15 +6,15 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { dirname, join, resolve } from 'node:path';
 import { NotModelledError } from '../model/ctx.js';
 import type { Profile } from '../model/profiles.js';
-import { EventRecord, Outcome } from '../model/record.js';
-import { Replayer } from '../model/replay.js';
+import { EventRecord, NO_ADDR, Outcome } from '../model/record.js';
+import { Replayer, statelessKey } from '../model/replay.js';
 import { HostState } from '../model/state.js';
 import { ArrowStreamFile } from '../io/arrow-util.js';
 import { HostDictBuilder, outcomeBatch, signalBatch } from '../io/arrow-outcomes.js';
 import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
 import { DuckSink } from '../io/duckdb-sink.js';
 import { InputError } from '../io/errors.js';
-import { EventColumns, fillFromColumns, MapperPool } from './columns.js';
+import { EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from './columns.js';
 import { OutcomeColumns, SignalColumns } from './outcomes.js';
 import { openTraceSource } from './source.js';
 import { OrderCheck } from './order.js';
@@ -52,6 +52,9 @@ export class BatchReplayer {
   private readonly outcome = new Outcome();
   private readonly replayer = new Replayer();
   private readonly states: (HostState | undefined)[] = [];
+  /** Outcomes of state-free events (statelessKey), computed once by the model. */
+  private readonly memo: (Outcome | undefined)[] = [];
+  private readonly scratchState = new HostState();
 
   constructor(readonly profile: Profile, private readonly pool: MapperPool, private readonly where: string) {}
 
@@ -63,9 +66,23 @@ export class BatchReplayer {
     sig.clear();
     const rec = this.rec;
     const o = this.outcome;
+    const profile = this.profile;
     for (let i = 0; i < n; i++) {
       const h = cols.host[i]!;
       if (parts > 1 && h % parts !== part) continue;
+      const key = statelessKey(cols.arch[i]!, cols.kind[i]!, cols.notify[i]!, (cols.flags[i]! & F_FIRMWARE_FIRST) !== 0, cols.severity[i]!, cols.pa[i] !== NO_ADDR, profile);
+      if (key >= 0) {
+        let m = this.memo[key];
+        if (m === undefined) {
+          fillFromColumns(rec, cols, i, this.pool);
+          m = new Outcome();
+          this.replayer.replay(rec, profile, this.scratchState, m, null);
+          if (m.signals.count !== 0 || m.panic || m.rebootLoop) throw new Error(`statelessKey ${key}: the model produced a stateful outcome`);
+          this.memo[key] = m;
+        }
+        out.set(i, m);
+        continue;
+      }
       fillFromColumns(rec, cols, i, this.pool);
       let hs = this.states[h];
       if (hs === undefined) {

@@ -11,7 +11,7 @@ import {
 import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
 import { validateEvent } from '../model/validate.js';
 import {
-  EventColumns, F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC, fillFromColumns,
+  EventColumns, F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC, fillValidateFields,
   Interner, MapperPool,
 } from '../engine/columns.js';
 import { InputError } from './errors.js';
@@ -332,7 +332,6 @@ export class TraceDecoder {
     const ff = boolReader(child('firmware_first')), sy = boolReader(child('sync')), rp = boolReader(child('ripv'));
     const pn = boolReader(child('pinned')), pb = boolReader(child('poisoned_before')), gr = boolReader(child('guest_ras'));
     const rec = this.rec;
-    const pool = this.d.mappers;
     for (let i = 0; i < n; i++) {
       const arm = cols.arch[i] === Arch.arm64;
       const isError = cols.kind[i] === Kind.error;
@@ -356,7 +355,7 @@ export class TraceDecoder {
         (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0);
       if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
       // Cross-column rules of the model.
-      fillFromColumns(rec, cols, i, pool);
+      fillValidateFields(rec, cols, i);
       const v = validateEvent(rec);
       if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
     }
@@ -405,14 +404,27 @@ export class TraceDecoder {
         return t;
       });
       const idx = d.values as ArrayLike<number>;
+      const off = d.offset;
+      if (d.nullCount === 0) {
+        let badRow = -1;
+        for (let i = 0; i < n; i++) {
+          const c = table[idx[off + i]!]!;
+          if (c < 0) badRow = i;
+          out[i] = c;
+        }
+        if (badRow >= 0) {
+          for (let i = 0; i < n; i++) if (table[idx[off + i]!]! < 0) bad(i, name, strAt(dict, idx[off + i]!), `one of ${labels.join(', ')}`);
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         if (!validAt(d, i)) {
           if (dflt === -1) bad(i, name, 'null', `one of ${labels.join(', ')}`);
           out[i] = absent;
           continue;
         }
-        const c = table[idx[d.offset + i]!]!;
-        if (c < 0) bad(i, name, strAt(dict, idx[d.offset + i]!), `one of ${labels.join(', ')}`);
+        const c = table[idx[off + i]!]!;
+        if (c < 0) bad(i, name, strAt(dict, idx[off + i]!), `one of ${labels.join(', ')}`);
         out[i] = c;
       }
       return;
@@ -441,13 +453,18 @@ export class TraceDecoder {
         return t;
       });
       const idx = d.values as ArrayLike<number>;
+      const off = d.offset;
+      if (d.nullCount === 0) {
+        for (let i = 0; i < n; i++) out[i] = table[idx[off + i]!]!;
+        return;
+      }
       for (let i = 0; i < n; i++) {
         if (!validAt(d, i)) {
           if (!nullable) bad(i, name, 'null', 'a value (required)');
           out[i] = 0;
           continue;
         }
-        out[i] = table[idx[d.offset + i]!]!;
+        out[i] = table[idx[off + i]!]!;
       }
       return;
     }
@@ -504,6 +521,11 @@ export class TraceDecoder {
       return;
     }
     if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an integer column');
+    const v = d.values as unknown;
+    if (v instanceof Uint8Array && d.nullCount === 0) {
+      out.set(v.subarray(d.offset, d.offset + n));
+      return;
+    }
     for (let i = 0; i < n; i++) {
       if (!validAt(d, i)) {
         out[i] = dflt;
@@ -576,6 +598,22 @@ export class TraceDecoder {
       return;
     }
     const isBool = DataType.isBool(d.type);
+    const v = d.values as unknown;
+    if (v instanceof Uint8Array && !isBool) {
+      const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
+      const off = d.offset;
+      for (let i = 0; i < n; i++) {
+        const j = off + i;
+        if (bm && ((bm[j >> 3]! >> (j & 7)) & 1) === 0) {
+          out[i] = PROFILE_DEFAULT;
+          continue;
+        }
+        const x = v[j]!;
+        if (x > 1) bad(i, name, String(x), '0 or 1');
+        out[i] = x;
+      }
+      return;
+    }
     for (let i = 0; i < n; i++) {
       if (!validAt(d, i)) {
         out[i] = PROFILE_DEFAULT;

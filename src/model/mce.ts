@@ -198,7 +198,9 @@ function srar(c: Ctx): void {
  * machine check queues the task work.
  */
 function queueTaskWork(c: Ctx): boolean {
-  const { count, firstPfn } = c.hs.mceEnter(c.ev.tid, c.pfn, c.ev.tNs, c.profile.host.mce_task_work_window_ns);
+  const e = c.hs.mceEnter(c.ev.tid, c.pfn, c.ev.tNs, c.profile.host.mce_task_work_window_ns);
+  const count = e.count;
+  const firstPfn = e.pfn;
   if (count > 10) {
     c.out.path = P.panicConsecutive;
     mcePanic(c, PanicMsg.TOO_MANY_MC);

@@ -48,6 +48,23 @@ export class Replayer {
 }
 
 /**
+ * Events whose outcome depends only on (arch, notify, firmware_first, severity, pa present) and the
+ * profile, and which neither read nor write host state: corrected errors, except those that GHES
+ * puts through the estatus cache (NMI-like sources) or counts toward the CPER threshold. Returns a
+ * small key for memoizing their outcome, or -1. Kept next to the rules it summarises: mce.ts
+ * (corrected: KEEP, no action), ghes.ts (ghesEntry cache for sea/sdei/nmi; countCorrected when
+ * fw_ce_threshold > 0), sea.ts (SError corrected: continue).
+ */
+export function statelessKey(arch: number, kind: number, notify: number, firmwareFirst: boolean, severity: number, hasPa: boolean, profile: Profile): number {
+  if (kind !== Kind.error || severity !== Severity.corrected) return -1;
+  if (firmwareFirst) {
+    if (notify === Notify.sea || notify === Notify.sdei || notify === Notify.nmi) return -1;
+    if (hasPa && profile.host.fw_ce_threshold > 0) return -1;
+  }
+  return ((arch * 16 + notify) * 2 + (firmwareFirst ? 1 : 0)) * 2 + (hasPa ? 1 : 0);
+}
+
+/**
  * `kind = access` (conventions C14): a task touches the page again with no new hardware report.
  */
 function access(c: Ctx): void {

@@ -19,40 +19,38 @@ export const ESTATUS_CACHE_NS = 10_000_000_000;
 export const MF_FIFO_SIZE = 16;
 
 export class HostState {
-  private pages = new Map<number, number>();
-  private ce = new Map<number, number>();
-  private estatusPa = new Float64Array(ESTATUS_CACHES);
-  private estatusSev = new Int8Array(ESTATUS_CACHES);
-  private estatusT = new Float64Array(ESTATUS_CACHES);
+  // Allocated on first use: most hosts of a fleet only ever see corrected errors.
+  private pages: Map<number, number> | null = null;
+  private ce: Map<number, number> | null = null;
+  private estatusPa: Float64Array | null = null;
+  private estatusSev = new Int8Array(0);
+  private estatusT = new Float64Array(0);
   private estatusN = 0;
-  private mceCount = new Map<number, number>();
-  private mcePfn = new Map<number, number>();
-  private mceT = new Map<number, number>();
-  private fifo: number[] = [];
+  private mce: Map<number, { count: number; pfn: number; t: number }> | null = null;
+  private fifo: number[] | null = null;
 
   reset(): void {
-    this.pages.clear();
-    this.ce.clear();
+    this.pages = null;
+    this.ce = null;
     this.estatusN = 0;
-    this.mceCount.clear();
-    this.mcePfn.clear();
-    this.mceT.clear();
-    this.fifo.length = 0;
+    this.mce = null;
+    this.fifo = null;
   }
 
   pageState(pfn: number): number {
-    return this.pages.get(pfn) ?? PageState.HEALTHY;
+    return this.pages === null ? PageState.HEALTHY : this.pages.get(pfn) ?? PageState.HEALTHY;
   }
 
   setPageState(pfn: number, s: number): void {
-    if (s === PageState.HEALTHY) this.pages.delete(pfn);
-    else this.pages.set(pfn, s);
+    if (s === PageState.HEALTHY) this.pages?.delete(pfn);
+    else (this.pages ??= new Map()).set(pfn, s);
   }
 
   /** Count one corrected error on `pfn`; returns the new count. */
   countCorrected(pfn: number): number {
-    const n = (this.ce.get(pfn) ?? 0) + 1;
-    this.ce.set(pfn, n);
+    const ce = (this.ce ??= new Map());
+    const n = (ce.get(pfn) ?? 0) + 1;
+    ce.set(pfn, n);
     return n;
   }
 
@@ -61,6 +59,11 @@ export class HostState {
    * 10 s? If not, cache it (ghes_estatus_cache_add replaces the oldest slot when full).
    */
   estatusCachedOrAdd(pa: number, sev: number, t: number): boolean {
+    if (this.estatusPa === null) {
+      this.estatusPa = new Float64Array(ESTATUS_CACHES);
+      this.estatusSev = new Int8Array(ESTATUS_CACHES);
+      this.estatusT = new Float64Array(ESTATUS_CACHES);
+    }
     for (let i = 0; i < this.estatusN; i++) {
       if (this.estatusPa[i] === pa && this.estatusSev[i] === sev && t - this.estatusT[i]! < ESTATUS_CACHE_NS) {
         return true;
@@ -81,19 +84,23 @@ export class HostState {
 
   /**
    * x86 queue_task_work(): the thread's MCE count, counting only machine checks within `window` ns
-   * of the first one (conventions C18). Returns the new count and the pfn of the first one.
+   * of the first one (conventions C18). Returns the thread's entry: the new count and the pfn of the
+   * first one (a live view: read it before the next call).
    */
-  mceEnter(tid: number, pfn: number, t: number, window: number): { count: number; firstPfn: number } {
-    const last = this.mceT.get(tid);
-    let count = this.mceCount.get(tid) ?? 0;
-    if (last === undefined || t - last > window) count = 0;
-    count++;
-    if (count === 1) {
-      this.mcePfn.set(tid, pfn);
-      this.mceT.set(tid, t);
+  mceEnter(tid: number, pfn: number, t: number, window: number): { count: number; pfn: number } {
+    const m = (this.mce ??= new Map());
+    let e = m.get(tid);
+    if (e === undefined) {
+      e = { count: 0, pfn, t };
+      m.set(tid, e);
     }
-    this.mceCount.set(tid, count);
-    return { count, firstPfn: this.mcePfn.get(tid)! };
+    if (e.count === 0 || t - e.t > window) {
+      e.count = 0;
+      e.pfn = pfn;
+      e.t = t;
+    }
+    e.count++;
+    return e;
   }
 
   /**
@@ -101,13 +108,14 @@ export class HostState {
    * the entry is dropped (conventions C19).
    */
   mfQueue(t: number, delay: number): boolean {
+    const fifo = (this.fifo ??= []);
     let keep = 0;
-    for (let i = 0; i < this.fifo.length; i++) {
-      if (t - this.fifo[i]! < delay) this.fifo[keep++] = this.fifo[i]!;
+    for (let i = 0; i < fifo.length; i++) {
+      if (t - fifo[i]! < delay) fifo[keep++] = fifo[i]!;
     }
-    this.fifo.length = keep;
+    fifo.length = keep;
     if (keep >= MF_FIFO_SIZE) return false;
-    this.fifo.push(t);
+    fifo.push(t);
     return true;
   }
 }
