@@ -1,4 +1,6 @@
-// Build small traces inline (CSV text, the same reader as the CLI) and replay them.
+// Build small traces inline (CSV text, the same reader as the CLI) and replay them; run the real CLI.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { parseTraceCsv } from '../src/io/csv-trace.js';
 import { loadProfile } from '../src/io/profile-file.js';
 import { builtinProfile, Profile, resolveProfile } from '../src/model/profiles.js';
@@ -32,4 +34,13 @@ export function replay(rows: Record<string, string | number | boolean>[], p: Pro
 /** Signals as compact tokens "pid/tid:signo:code:lsb". */
 export function sigs(o: OutcomeRow): string[] {
   return o.signals.map((s) => `${s.pid}/${s.tid}:${s.signo}:${s.si_code}:${s.addr_lsb ?? '-'}`);
+}
+
+export const ROOT = resolve(__dirname, '..');
+const BIN = resolve(ROOT, 'bin/ras-replay.js');
+
+/** The real CLI in a child process, with CI=true. */
+export function cli(args: string[], cwd = ROOT) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -59,6 +59,8 @@ const plain: Alloc = (b) => new ArrayBuffer(b);
 export class EventColumns {
   n = 0;
   capacity = 0;
+  /** The trace declares that each host's events are contiguous (replay state can be released). */
+  hostOrdered = false;
   eventId!: BigUint64Array;
   /** Little-endian lo/hi words of eventId (no BigInt arithmetic in loops). */
   eventIdW!: Uint32Array;

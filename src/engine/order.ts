@@ -8,14 +8,23 @@ export class OrderCheck {
   private idHi = new Uint32Array(1024);
   private idLo = new Uint32Array(1024);
   private seen = new Uint8Array(1024);
+  private lastHost = -1;
 
   constructor(private readonly file: string, private readonly hostNames: readonly string[]) {}
 
   check(c: EventColumns, batchNo: number): void {
     const n = c.n;
+    const ordered = c.hostOrdered;
     for (let i = 0; i < n; i++) {
       const h = c.host[i]!;
       if (h >= this.seen.length) this.grow(h + 1);
+      if (ordered && h !== this.lastHost) {
+        if (this.seen[h]) {
+          throw InputError.at(this.file, `batch ${batchNo} row ${i}`, 'host', this.hostNames[h]!,
+            'each host once (the trace declares ras-replay.host_ordered, but this host appeared earlier)');
+        }
+        this.lastHost = h;
+      }
       const th = c.tNsW[2 * i + 1]!;
       const tl = c.tNsW[2 * i]! >>> 0;
       const ih = c.eventIdW[2 * i + 1]!;

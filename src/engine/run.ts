@@ -55,6 +55,7 @@ export class BatchReplayer {
   /** Outcomes of state-free events (statelessKey), computed once by the model. */
   private readonly memo: (Outcome | undefined)[] = [];
   private readonly scratchState = new HostState();
+  private lastHost = -1;
 
   constructor(readonly profile: Profile, private readonly pool: MapperPool, private readonly where: string) {}
 
@@ -67,9 +68,15 @@ export class BatchReplayer {
     const rec = this.rec;
     const o = this.outcome;
     const profile = this.profile;
+    const ordered = cols.hostOrdered;
     for (let i = 0; i < n; i++) {
       const h = cols.host[i]!;
       if (parts > 1 && h % parts !== part) continue;
+      if (ordered && h !== this.lastHost) {
+        // A host-ordered trace never returns to a host: release the previous one's state.
+        if (this.lastHost >= 0) this.states[this.lastHost] = undefined;
+        this.lastHost = h;
+      }
       const key = statelessKey(cols.arch[i]!, cols.kind[i]!, cols.notify[i]!, (cols.flags[i]! & F_FIRMWARE_FIRST) !== 0, cols.severity[i]!, cols.pa[i] !== NO_ADDR, profile);
       if (key >= 0) {
         let m = this.memo[key];
@@ -142,7 +149,9 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       signalCount: 0,
     };
   });
-  const dbPath = opts.db ?? (opts.parquet ? ':memory:' : null);
+  // Parquet is exported by DuckDB; without a requested database, a temporary file database is used.
+  const scratchDb = !opts.db && opts.parquet ? join(outDir, `.scratch${tag}.duckdb`) : null;
+  const dbPath = opts.db ?? scratchDb;
   let sink: DuckSink | null = null;
   let events = 0;
   const batchRows = opts.batchRows ?? 65536;
@@ -153,8 +162,8 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   const order = new OrderCheck(opts.trace, dicts.hosts.names);
   try {
     if (dbPath) {
-      if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
-      sink = await DuckSink.open(dbPath);
+      mkdirSync(dirname(resolve(dbPath)), { recursive: true });
+      sink = await DuckSink.open(dbPath, '512MB', join(outDir, `.duckdb-spill${tag}`));
     }
     for await (const { batchNo, cols: all } of source.batches()) {
       order.check(all, batchNo);
@@ -218,6 +227,8 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       renameSync(t, final);
       summary.files.push(final);
     }
+    if (scratchDb) removeDb(scratchDb);
+    rmSync(join(outDir, `.duckdb-spill${tag}`), { recursive: true, force: true });
     summary.seconds = (Date.now() - t0) / 1000;
     await wpool?.close();
     return summary;
@@ -233,6 +244,8 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     }
     for (const [t] of temps) rmSync(t, { force: true });
     if (sink) await sink.abort();
+    if (scratchDb) removeDb(scratchDb);
+    rmSync(join(outDir, `.duckdb-spill${tag}`), { recursive: true, force: true });
     throw e;
   }
 }
@@ -248,6 +261,7 @@ function filterShard(src: EventColumns, dst: EventColumns, shard: Shard, hostNam
 export function gatherRows(src: EventColumns, dst: EventColumns, rows: readonly number[]): void {
   dst.ensure(rows.length);
   dst.n = rows.length;
+  dst.hostOrdered = src.hostOrdered;
   const keys = ['eventId', 'tNs', 'host', 'arch', 'kind', 'notify', 'severity', 'mem', 'page', 'context', 'pageShift', 'flags', 'pa', 'vaddr', 'pid', 'tid', 'comm', 'mappers', 'earlyKill', 'recovery', 'panicOnOops', 'kdump'] as const;
   for (const k of keys) {
     const s = src[k] as unknown as { [i: number]: number | bigint };
@@ -256,13 +270,22 @@ export function gatherRows(src: EventColumns, dst: EventColumns, rows: readonly 
   }
 }
 
-/** A killed run leaves `*.tmp-<pid>-<time>` files; the next run in the same folder removes them. */
+function removeDb(path: string): void {
+  rmSync(path, { force: true });
+  rmSync(`${path}.wal`, { force: true });
+}
+
+/**
+ * A killed run leaves `*.tmp-<pid>-<time>` files (and a scratch database or spill folder); the next
+ * run in the same folder removes them.
+ */
 function removeStaleTemps(dir: string): void {
   const walk = (d: string): void => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
       const st = statSync(p);
-      if (st.isDirectory()) walk(p);
+      if (/^\.(duckdb-spill|scratch)\.tmp-\d+-\d+/.test(name)) rmSync(p, { recursive: true, force: true });
+      else if (st.isDirectory()) walk(p);
       else if (/\.tmp-\d+-\d+$/.test(name)) rmSync(p, { force: true });
     }
   };

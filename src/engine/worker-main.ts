@@ -22,12 +22,13 @@ const outs = init.outs.map((b) => OutcomeColumns.fromBuffers(init.cols.capacity,
 const replayers = init.profiles.map((p) => new BatchReplayer(p, pool, init.where));
 const sigs = init.profiles.map(() => new SignalColumns());
 
-parentPort!.on('message', (m: { id: number; batchNo: number; n: number; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
+parentPort!.on('message', (m: { id: number; batchNo: number; n: number; hostOrdered: boolean; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
   try {
     for (const o of m.pool.offsets) pool.offsets.push(o);
     for (const p of m.pool.pids) pool.pids.push(p);
     for (const p of m.pool.policies) pool.policies.push(p);
     cols.n = m.n;
+    cols.hostOrdered = m.hostOrdered;
     const signals = replayers.map((r, k) => {
       const s = sigs[k]!;
       r.run(cols, m.batchNo, outs[k]!, s, init.part, init.parts);

@@ -72,7 +72,7 @@ export class WorkerPool {
       };
       w.on('message', onMsg);
       w.once('error', reject);
-      w.postMessage({ id, batchNo, n: this.cols.n, pool: delta });
+      w.postMessage({ id, batchNo, n: this.cols.n, hostOrdered: this.cols.hostOrdered, pool: delta });
     })));
     for (const r of replies) {
       if (r.error) {

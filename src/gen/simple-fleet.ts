@@ -29,7 +29,7 @@ export interface SimpleFleetOptions {
 export function writeSimpleFleet(path: string, o: SimpleFleetOptions): { events: number; hosts: number } {
   const rnd = prng(o.seed ?? 1);
   const perHost = o.eventsPerHost ?? 200;
-  const w = new TraceStreamWriter(path, o.batchRows ?? 65536);
+  const w = new TraceStreamWriter(path, o.batchRows ?? 65536, true);
   const c = w.cols;
   const d = w.dicts;
   const mapperIds = [

@@ -66,6 +66,10 @@ export const TRACE_SCHEMA = new Schema([
   new Field('kdump', new Bool(), true),
 ]);
 
+/** Schema metadata key: the trace lists all events of a host together (hosts never interleave). */
+export const HOST_ORDERED_KEY = 'ras-replay.host_ordered';
+const HOST_ORDERED_SCHEMA = new Schema(TRACE_SCHEMA.fields, new Map([[HOST_ORDERED_KEY, 'true']]));
+
 /** Batch-local dictionary for interned ids: the distinct ids of the batch, in first-seen order. */
 function localDict(ids: Uint32Array | Int32Array, n: number, name: (id: number) => string, offset = 0): { idx: Int32Array; dict: Vector<Utf8> } {
   const map = new Map<number, number>();
@@ -120,7 +124,7 @@ function boolData(bits: Uint8Array, n: number): Data {
 }
 
 /** Encode rows [0, cols.n) as one Arrow record batch of the canonical schema. */
-export function traceBatch(cols: EventColumns, d: TraceDicts): RecordBatch {
+export function traceBatch(cols: EventColumns, d: TraceDicts, hostOrdered = false): RecordBatch {
   const n = cols.n;
   const host = localDict(cols.host, n, (id) => d.hosts.names[id]!);
   const comm = localDict(cols.comm, n, (id) => d.comms.names[id]!);
@@ -136,7 +140,7 @@ export function traceBatch(cols: EventColumns, d: TraceDicts): RecordBatch {
       if (k) kdumpBits[i >> 3]! |= 1 << (i & 7);
     }
   }
-  return recordBatch(TRACE_SCHEMA, n, [
+  return recordBatch(hostOrdered ? HOST_ORDERED_SCHEMA : TRACE_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: cols.eventId.subarray(0, n) }),
     makeData({ type: T.host, length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
     makeData({ type: new Int64(), length: n, nullCount: 0, data: cols.tNs.subarray(0, n) }),
@@ -286,6 +290,7 @@ export class TraceDecoder {
     const n = batch.numRows;
     cols.ensure(n);
     cols.n = n;
+    cols.hostOrdered = batch.schema.metadata.get(HOST_ORDERED_KEY) === 'true';
     const bad: Bad = (row, column, value, expected) => {
       throw InputError.at(this.file, `batch ${batchNo} row ${row}`, column, value, expected);
     };
@@ -640,7 +645,8 @@ export class TraceStreamWriter {
   readonly dicts: TraceDicts = newTraceDicts();
   readonly cols: EventColumns;
 
-  constructor(readonly path: string, readonly batchRows = 65536) {
+  /** `hostOrdered`: declare (in the schema metadata) that each host's events are contiguous. */
+  constructor(readonly path: string, readonly batchRows = 65536, readonly hostOrdered = false) {
     this.file = new ArrowStreamFile(`${path}.tmp-${process.pid}-${Date.now()}`);
     this.cols = new EventColumns(batchRows);
   }
@@ -654,7 +660,7 @@ export class TraceStreamWriter {
   /** Write the rows currently in `cols` as one batch. */
   flush(): void {
     if (this.cols.n === 0) return;
-    this.file.write(traceBatch(this.cols, this.dicts));
+    this.file.write(traceBatch(this.cols, this.dicts, this.hostOrdered));
     this.cols.n = 0;
   }
 

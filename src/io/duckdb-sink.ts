@@ -77,8 +77,13 @@ export class DuckSink {
   }
 
   /** Open (or create) the database, create the schema, begin the run's transaction. */
-  static async open(path: string): Promise<DuckSink> {
-    const db = await duckdb.open(path);
+  static async open(path: string, memoryLimit = '512MB', tempDir?: string): Promise<DuckSink> {
+    // A bounded buffer pool keeps the run's memory flat whatever the trace size (DuckDB spills).
+    const config = duckdb.create_config();
+    duckdb.set_config(config, 'memory_limit', memoryLimit);
+    duckdb.set_config(config, 'threads', '1');
+    if (tempDir) duckdb.set_config(config, 'temp_directory', tempDir);
+    const db = await duckdb.open(path, config);
     const con = await duckdb.connect(db);
     for (const sql of SCHEMA_SQL) await duckdb.query(con, sql);
     await duckdb.query(con, 'BEGIN TRANSACTION');
@@ -205,9 +210,10 @@ export class DuckSink {
     }
     await this.appendHosts(meta.hosts);
     await duckdb.query(con, 'COMMIT');
+    // Rows keep the trace's order: they were appended in that order and the scan is single-threaded
+    // with insertion order preserved (no ORDER BY: a sort would hold the whole run in memory).
     for (const t of parquet) {
-      const order = t.table === 'outcomes' ? 'event_id' : 'event_id, seq';
-      await duckdb.query(con, `COPY (SELECT * EXCLUDE (run_id) FROM ${t.table} WHERE run_id = ${this.runId} AND profile = ${q(t.profile)} ORDER BY ${order})
+      await duckdb.query(con, `COPY (SELECT * EXCLUDE (run_id) FROM ${t.table} WHERE run_id = ${this.runId} AND profile = ${q(t.profile)})
         TO ${q(t.file)} (FORMAT parquet, COMPRESSION zstd)`);
     }
     await duckdb.query(con, 'CHECKPOINT');

@@ -1,17 +1,10 @@
 // End-to-end: the real CLI in a child process, with CI=true, on real files.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { csv } from '../helpers.js';
+import { cli, csv } from '../helpers.js';
 
-const BIN = resolve(__dirname, '../../bin/ras-replay.js');
-
-export function cli(args: string[], cwd = resolve(__dirname, '../..')) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'ras-replay-'));

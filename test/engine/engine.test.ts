@@ -1,0 +1,194 @@
+// The replay engine: same outcomes as the model path (one model, one truth), for any worker count
+// and with shards unioned; bad, truncated, unsorted and interrupted inputs leave nothing behind.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { describe, expect, it } from 'vitest';
+import { readTraceCsv } from '../../src/io/csv-trace.js';
+import { TraceStreamWriter } from '../../src/io/arrow-trace.js';
+import { outcomeJson, replayEvents } from '../../src/engine/replay-events.js';
+import { runTrace } from '../../src/engine/run.js';
+import { BUILTIN_PROFILES } from '../../src/model/profiles.js';
+import { writeSimpleFleet } from '../../src/gen/simple-fleet.js';
+import { cli, csv } from '../helpers.js';
+
+const ROOT = resolve(__dirname, '../..');
+const tmp = () => mkdtempSync(join(tmpdir(), 'ras-engine-'));
+
+function toArrows(csvFile: string, out: string): void {
+  const w = new TraceStreamWriter(out, 50); // small batches: exercise batch boundaries
+  for (const e of readTraceCsv(csvFile)) w.add(e);
+  w.close();
+}
+
+/** Engine outputs read back into the --jsonl form, in (profile, event_id) order. */
+function readOutputs(dir: string, profiles: string[], shards = ['0']): string[] {
+  const lines: string[] = [];
+  for (const p of profiles) {
+    const rows: Record<string, unknown>[] = [];
+    const sigs = new Map<string, Record<string, unknown>[]>();
+    for (const sh of shards) {
+      const base = (t: string) => join(dir, t, `profile=${p}`, `shard=${sh}`, 'part-0.arrows');
+      for (const r of tableFromIPC(readFileSync(base('signals'))).toArray()) {
+        const o = r.toJSON();
+        const k = String(o.event_id);
+        const list = sigs.get(k) ?? [];
+        list.push({ seq: o.seq, pid: o.pid, tid: o.tid, signo: o.signo, si_code: o.si_code, addr: o.addr === null ? null : Number(o.addr), addr_lsb: o.addr_lsb });
+        sigs.set(k, list);
+      }
+      for (const r of tableFromIPC(readFileSync(base('outcomes'))).toArray()) rows.push(r.toJSON());
+    }
+    rows.sort((a, b) => (BigInt(a.event_id as bigint) < BigInt(b.event_id as bigint) ? -1 : 1));
+    for (const o of rows) {
+      lines.push(outcomeJson({
+        event_id: BigInt(o.event_id as bigint), host: o.host as string, profile: o.profile as string, panic: o.panic as boolean,
+        panic_msg: (o.panic_msg as string | null) ?? null, reboot_loop: o.reboot_loop as boolean, vmcore: o.vmcore as string,
+        mf_type: (o.mf_type as string | null) ?? null, mf_result: (o.mf_result as string | null) ?? null, mf_ret: (o.mf_ret as number | null) ?? null,
+        poisoned: o.poisoned as boolean, unmapped: o.unmapped as boolean, guest_action: o.guest_action as string, path: o.path as string,
+        signals: (sigs.get(String(o.event_id)) ?? []) as never,
+      }));
+    }
+  }
+  return lines;
+}
+
+const names = BUILTIN_PROFILES.map((p) => p.name);
+
+describe('engine = model path', () => {
+  for (const suite of ['x86', 'arm64']) {
+    it(`${suite}: every built-in profile, 1 and 2 workers byte for byte, shards unioned`, async () => {
+      const d = tmp();
+      const arrows = join(d, `${suite}.arrows`);
+      toArrows(join(ROOT, 'traces', `${suite}.csv`), arrows);
+      const expected = replayEvents(readTraceCsv(join(ROOT, 'traces', `${suite}.csv`)), [...BUILTIN_PROFILES]).map(outcomeJson);
+
+      await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'w1'), db: null, parquet: false, shard: null, workers: 1, batchRows: 50 });
+      expect(readOutputs(join(d, 'w1'), names)).toEqual(expected);
+
+      await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'w2'), db: null, parquet: false, shard: null, workers: 2, batchRows: 50 });
+      for (const p of names) for (const t of ['outcomes', 'signals']) {
+        const f = join(t, `profile=${p}`, 'shard=0', 'part-0.arrows');
+        expect(readFileSync(join(d, 'w2', f)).equals(readFileSync(join(d, 'w1', f))), f).toBe(true);
+      }
+
+      for (let i = 0; i < 3; i++) {
+        await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'sh'), db: null, parquet: false, shard: { index: i, count: 3 }, workers: 1 });
+      }
+      expect(readOutputs(join(d, 'sh'), names, ['0', '1', '2'])).toEqual(expected);
+    }, 120_000);
+  }
+});
+
+describe('ras-replay run --out', () => {
+  it('loads DuckDB with the expected types and Parquet that DuckDB reads as one table', async () => {
+    const d = tmp();
+    const r = cli(['run', join(ROOT, 'traces/arm64.csv'), '-p', 'pre', '-p', 'post', '--out', d, '--parquet', '-q', '-w', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const inst = await DuckDBInstance.create(join(d, 'ras.duckdb'));
+    const con = await inst.connect();
+    const types = Object.fromEntries((await con.runAndReadAll('DESCRIBE outcomes')).getRows().map((x) => [x[0], String(x[1])]));
+    expect(types.event_id).toBe('UBIGINT');
+    expect(types.panic).toBe('BOOLEAN');
+    expect(types.mf_ret).toBe('INTEGER');
+    expect(types.vmcore).toBe("ENUM('none', 'complete', 'incomplete')");
+    expect(types.mf_result).toBe("ENUM('Ignored', 'Failed', 'Delayed', 'Recovered')");
+    const counts = (await con.runAndReadAll(`SELECT count(*)::INT, count(DISTINCT profile)::INT, sum(panic::INT)::INT FROM outcomes`)).getRows()[0];
+    const events = readTraceCsv(join(ROOT, 'traces/arm64.csv')).length;
+    expect(counts![0]).toBe(2 * events);
+    expect(counts![1]).toBe(2);
+    const expected = replayEvents(readTraceCsv(join(ROOT, 'traces/arm64.csv')), [BUILTIN_PROFILES[0]!, BUILTIN_PROFILES[1]!]);
+    expect(counts![2]).toBe(expected.filter((o) => o.panic).length);
+    const sig = (await con.runAndReadAll(`SELECT count(*)::INT FROM signals`)).getRows()[0]![0];
+    expect(sig).toBe(expected.reduce((n, o) => n + o.signals.length, 0));
+    const pq = (await con.runAndReadAll(`SELECT count(*)::INT FROM read_parquet('${d}/outcomes/*/*/*.parquet', hive_partitioning = true)`)).getRows()[0]![0];
+    expect(pq).toBe(2 * events);
+    const runs = (await con.runAndReadAll('SELECT events::INT, len(profiles)::INT, length(trace_sha256)::INT FROM runs')).getRows()[0];
+    expect(runs).toEqual([events, 2, 64]);
+    con.closeSync();
+    inst.closeSync();
+  }, 60_000);
+
+  it('a CSV with a bad row exits 2 with the line, and leaves no output', () => {
+    const d = tmp();
+    const f = join(d, 'bad.csv');
+    writeFileSync(f, csv([{ arch: 'x86_64', notify: 'mce', severity: 'recoverable', sync: true, pa: '0x1000', context: 'user', pid: 1 }, { arch: 'x86_64', notify: 'mce', severity: 'recoverable', sync: 'maybe', pa: '0x1000', context: 'user', pid: 1 }]));
+    const r = cli(['run', f, '--out', join(d, 'out'), '-q', '-w', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('line 3: column sync: value "maybe": expected true or false');
+    expect(listFiles(join(d, 'out')).filter((x) => !x.endsWith('ras.duckdb'))).toEqual([]);
+  });
+
+  it('a truncated Arrow stream exits 2 and leaves no output', () => {
+    const d = tmp();
+    const arrows = join(d, 't.arrows');
+    toArrows(join(ROOT, 'traces/x86.csv'), arrows);
+    truncateSync(arrows, statSync(arrows).size - 100);
+    const r = cli(['run', arrows, '--out', join(d, 'out'), '-q', '-w', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/truncated/);
+    expect(listFiles(join(d, 'out')).filter((x) => x.endsWith('.arrows') || x.endsWith('.parquet'))).toEqual([]);
+  });
+
+  it('an Arrow trace out of order within a host exits 2', () => {
+    const d = tmp();
+    const events = readTraceCsv(join(ROOT, 'traces/x86.csv'));
+    const w = new TraceStreamWriter(join(d, 'u.arrows'));
+    const a = events.find((e) => e.host === 'x86-01')!;
+    w.add({ ...a, eventId: 2n, tNs: 2000n });
+    w.add({ ...a, eventId: 1n, tNs: 1000n });
+    w.close();
+    const r = cli(['run', join(d, 'u.arrows'), '--out', join(d, 'out'), '-q', '-w', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/batch 0 row 1: column t_ns: value "1000": expected \(t_ns, event_id\) after the previous event of host x86-01/);
+  });
+
+  it('a run killed midway leaves nothing that looks complete; a rerun succeeds', async () => {
+    const d = tmp();
+    const trace = join(d, 'fleet.arrows');
+    writeSimpleFleet(trace, { events: 3_000_000, seed: 7 });
+    const out = join(d, 'out');
+    const child = spawn(process.execPath, [resolve(ROOT, 'bin/ras-replay.js'), 'run', trace, '-p', 'pre', '-p', 'post', '--out', out, '-q', '-w', '1'], { stdio: 'ignore' });
+    // Kill once the outputs are being written (temp files exist and hold data).
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const temps = listFiles(out).filter((x) => /part-0\.arrows\.tmp-/.test(x));
+      if (temps.length && temps.every((x) => statSync(x).size > 100_000)) break;
+    }
+    expect(child.exitCode).toBe(null); // still running: killed midway
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const left = listFiles(out);
+    expect(left.filter((x) => x.endsWith('part-0.arrows') || x.endsWith('.parquet'))).toEqual([]);
+    if (existsSync(join(out, 'ras.duckdb'))) {
+      const inst = await DuckDBInstance.create(join(out, 'ras.duckdb'));
+      const con = await inst.connect();
+      const n = (await con.runAndReadAll("SELECT count(*)::INT FROM information_schema.tables WHERE table_name = 'runs'")).getRows()[0]![0];
+      if (n) expect((await con.runAndReadAll('SELECT count(*)::INT FROM runs')).getRows()[0]![0]).toBe(0);
+      con.closeSync();
+      inst.closeSync();
+    }
+    const r = cli(['run', trace, '-p', 'pre', '--out', out, '-q', '-w', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).events).toBe(3_000_000);
+    expect(listFiles(out).filter((x) => /\.tmp-/.test(x))).toEqual([]);
+  }, 120_000);
+});
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    for (const n of readdirSync(p)) {
+      const q = join(p, n);
+      if (statSync(q).isDirectory()) walk(q);
+      else out.push(q);
+    }
+  };
+  walk(dir);
+  return out;
+}
