@@ -144,8 +144,8 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       replayer: new BatchReplayer(p, dicts.mappers, opts.trace),
       out: new OutcomeColumns(opts.batchRows ?? 65536),
       sig: new SignalColumns(),
-      outcomes: new ArrowStreamFile(tmpFile(part('outcomes'))),
-      signals: new ArrowStreamFile(tmpFile(part('signals'))),
+      outcomes: new ArrowStreamFile(tmpFile(part('outcomes')), true),
+      signals: new ArrowStreamFile(tmpFile(part('signals')), true),
       signalCount: 0,
     };
   });
@@ -157,9 +157,45 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   const batchRows = opts.batchRows ?? 65536;
   const nWorkers = Math.max(1, opts.workers ?? 1);
   const wpool = nWorkers > 1 ? new WorkerPool(nWorkers, opts.profiles, batchRows, opts.trace) : null;
-  const shardCols = opts.shard ? wpool?.cols ?? new EventColumns(batchRows) : null;
-  const source = openTraceSource(opts.trace, dicts, batchRows, shardCols ? undefined : wpool?.cols);
+  // With workers the batches are double-buffered: the workers replay slot k % 2 while this thread
+  // writes the previous batch and decodes the next one into the other slot.
+  const slotOf = (b: number): number => b % 2;
+  const sigSlots = wpool ? [per.map(() => new SignalColumns()), per.map(() => new SignalColumns())] : null;
+  const shardTmp = opts.shard ? new EventColumns(batchRows) : null;
+  const source = openTraceSource(opts.trace, dicts, batchRows, wpool && !shardTmp ? (b) => wpool.slotCols[slotOf(b)]! : undefined);
   const order = new OrderCheck(opts.trace, dicts.hosts.names);
+
+  /** Write one replayed batch's outcomes and signals to every output. */
+  const emit = async (cols: EventColumns, outs: OutcomeColumns[], sigs: SignalColumns[]): Promise<void> => {
+    for (let k = 0; k < per.length; k++) {
+      const p = per[k]!;
+      const out = outs[k]!;
+      const sig = sigs[k]!;
+      if (cols.n) p.outcomes.write(outcomeBatch(cols, out, k, profileNames, hosts));
+      if (sig.n) p.signals.write(signalBatch(cols, sig, k, profileNames, hosts));
+      p.signalCount += sig.n;
+      if (sink) {
+        sink.appendOutcomes(cols, out, k);
+        sink.appendSignals(cols, sig, k);
+      }
+      await p.outcomes.drained();
+    }
+    events += cols.n;
+    opts.onBatch?.(events);
+  };
+  let inFlight: { done: Promise<void>; slot: number } | null = null;
+  const finishInFlight = async (): Promise<void> => {
+    if (!inFlight) return;
+    const { done, slot } = inFlight;
+    inFlight = null;
+    try {
+      await done;
+    } catch (e) {
+      if ((e as { input?: boolean }).input) throw new InputError((e as Error).message, undefined, undefined, undefined, { cause: e });
+      throw e;
+    }
+    await emit(wpool!.slotCols[slot]!, wpool!.slotOuts[slot]!, sigSlots![slot]!);
+  };
   try {
     if (dbPath) {
       mkdirSync(dirname(resolve(dbPath)), { recursive: true });
@@ -167,33 +203,23 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     }
     for await (const { batchNo, cols: all } of source.batches()) {
       order.check(all, batchNo);
-      const cols = shardCols ? filterShard(all, shardCols, opts.shard!, dicts.hosts.names) : all;
       if (wpool) {
-        try {
-          await wpool.replay(batchNo, dicts.mappers, per.map((p) => p.sig));
-        } catch (e) {
-          if ((e as { input?: boolean }).input) throw new InputError((e as Error).message, undefined, undefined, undefined, { cause: e });
-          throw e;
-        }
+        const slot = slotOf(batchNo);
+        if (shardTmp) filterShard(all, wpool.slotCols[slot]!, opts.shard!, dicts.hosts.names);
+        const done = wpool.replay(batchNo, dicts.mappers, sigSlots![slot]!, slot);
+        done.catch(() => undefined); // observed in finishInFlight
+        await finishInFlight();
+        inFlight = { done, slot };
+      } else {
+        const cols = shardTmp ? filterShard(all, shardTmp, opts.shard!, dicts.hosts.names) : all;
+        for (const p of per) p.replayer.run(cols, batchNo, p.out, p.sig);
+        await emit(cols, per.map((p) => p.out), per.map((p) => p.sig));
       }
-      for (let k = 0; k < per.length; k++) {
-        const p = per[k]!;
-        if (wpool) p.out = wpool.outs[k]!;
-        else p.replayer.run(cols, batchNo, p.out, p.sig);
-        if (cols.n) p.outcomes.write(outcomeBatch(cols, p.out, k, profileNames, hosts));
-        if (p.sig.n) p.signals.write(signalBatch(cols, p.sig, k, profileNames, hosts));
-        p.signalCount += p.sig.n;
-        if (sink) {
-          sink.appendOutcomes(cols, p.out, k);
-          sink.appendSignals(cols, p.sig, k);
-        }
-      }
-      events += cols.n;
-      opts.onBatch?.(events);
     }
+    await finishInFlight();
     for (const p of per) {
-      p.outcomes.close();
-      p.signals.close();
+      await p.outcomes.closeAsync();
+      await p.signals.closeAsync();
     }
     const summary: RunSummary = {
       runId: sink?.runId ?? null,
@@ -201,7 +227,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       signals: per.map((p) => p.signalCount),
       seconds: (Date.now() - t0) / 1000,
       files: [],
-      traceSha256: source.sha256(),
+      traceSha256: await source.sha256(),
     };
     if (sink) {
       const parquetTargets = opts.parquet ? opts.profiles.flatMap((p) => (['outcomes', 'signals'] as const).map((table) => ({
@@ -236,8 +262,8 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     await wpool?.close();
     for (const p of per) {
       try {
-        p.outcomes.close();
-        p.signals.close();
+        await p.outcomes.closeAsync();
+        await p.signals.closeAsync();
       } catch {
         /* already closed */
       }

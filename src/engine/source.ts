@@ -1,9 +1,10 @@
 // Trace sources: batches of decoded EventColumns from Arrow IPC (stream or file) or CSV, read batch
-// by batch with a running SHA-256 of the file's bytes (the run's trace content hash).
-import { createHash } from 'node:crypto';
+// by batch; the file's SHA-256 (the run's trace content hash) is computed on a worker thread.
+import { Worker } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
+import { fileChunks } from '../io/arrow-util.js';
 import { readTraceCsv } from '../io/csv-trace.js';
 import { InputError } from '../io/errors.js';
 import { appendEvent, TraceDecoder, TraceDicts } from '../io/arrow-trace.js';
@@ -16,8 +17,17 @@ export interface SourceBatch {
 
 export interface TraceSource {
   batches(): AsyncGenerator<SourceBatch>;
-  /** SHA-256 of the file content, complete once batches() has finished. */
-  sha256(): string;
+  /** SHA-256 of the file content. */
+  sha256(): Promise<string>;
+}
+
+/** The file's SHA-256, computed on a worker thread in parallel with the replay. */
+export function sha256InWorker(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./hash-worker.mjs', import.meta.url), { workerData: { path } });
+    w.once('message', (h: string) => resolve(h));
+    w.once('error', reject);
+  });
 }
 
 export function traceFormat(path: string): 'arrow-stream' | 'arrow-file' | 'csv' | 'parquet' {
@@ -28,28 +38,25 @@ export function traceFormat(path: string): 'arrow-stream' | 'arrow-file' | 'csv'
   throw new InputError(`${path}: unknown trace format: expected .arrows (Arrow IPC stream), .arrow (Arrow IPC file), .csv, .csv.gz or .parquet`, path);
 }
 
-export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 65536, into?: EventColumns): TraceSource {
+export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 65536, into?: (batchNo: number) => EventColumns): TraceSource {
   const fmt = traceFormat(path);
-  const hash = createHash('sha256');
-  let digest = '';
-  const finish = () => {
-    digest = hash.digest('hex');
-  };
+  let digest: Promise<string> | null = null;
+  const sha256 = (): Promise<string> => (digest ??= sha256InWorker(path));
   if (fmt === 'csv') {
     return {
       async *batches() {
         const events = readTraceCsv(path);
-        hashFile(path, hash);
-        finish();
-        const cols = into ?? new EventColumns(Math.min(batchRows, Math.max(1, events.length)));
+        void sha256();
+        const own = new EventColumns(Math.min(batchRows, Math.max(1, events.length)));
         let b = 0;
         for (let s = 0; s < events.length; s += batchRows) {
+          const cols = into ? into(b) : own;
           cols.n = 0;
           for (let i = s; i < Math.min(events.length, s + batchRows); i++) appendEvent(cols, events[i]!, dicts);
           yield { batchNo: b++, cols };
         }
       },
-      sha256: () => digest,
+      sha256,
     };
   }
   if (fmt === 'parquet') {
@@ -58,12 +65,15 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
   const decoder = new TraceDecoder(path, dicts);
   return {
     async *batches() {
-      const cols = into ?? new EventColumns(batchRows);
+      const own = into ? null : new EventColumns(batchRows);
+      const target = (k: number): EventColumns => (into ? into(k) : own!);
       let b = 0;
+      void sha256();
       try {
         if (fmt === 'arrow-stream') {
-          const reader = RecordBatchReader.from(hashedChunks(path, hash));
+          const reader = RecordBatchReader.from(fileChunks(path));
           for (const batch of reader) {
+            const cols = target(b);
             decoder.decode(batch, b, cols);
             yield { batchNo: b++, cols };
           }
@@ -75,38 +85,21 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
           try {
             const reader = await RecordBatchReader.from(fh);
             for await (const batch of reader) {
+              const cols = target(b);
               decoder.decode(batch, b, cols);
               yield { batchNo: b++, cols };
             }
           } finally {
             await fh.close();
           }
-          hashFile(path, hash);
         }
       } catch (e) {
         if (e instanceof InputError) throw e;
         throw new InputError(`${path}: batch ${b}: not a readable Arrow IPC ${fmt === 'arrow-stream' ? 'stream' : 'file'} (truncated or corrupt?): ${(e as Error).message}`, path, `batch ${b}`, undefined, { cause: e });
       }
-      finish();
     },
-    sha256: () => digest,
+    sha256,
   };
-}
-
-function* hashedChunks(path: string, hash: ReturnType<typeof createHash>, chunk = 8 << 20): Generator<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const buf = new Uint8Array(chunk);
-      const n = readSync(fd, buf, 0, chunk, null);
-      if (n <= 0) return;
-      const view = n === chunk ? buf : buf.subarray(0, n);
-      hash.update(view);
-      yield view;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** An Arrow IPC stream ends with the continuation token 0xFFFFFFFF and a zero length. */
@@ -121,8 +114,4 @@ function endsWithEos(path: string): boolean {
   } finally {
     closeSync(fd);
   }
-}
-
-function hashFile(path: string, hash: ReturnType<typeof createHash>): void {
-  for (const _ of hashedChunks(path, hash)) void _;
 }

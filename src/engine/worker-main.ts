@@ -11,22 +11,25 @@ interface Init {
   parts: number;
   profiles: Profile[];
   where: string;
-  cols: { capacity: number; buffers: Record<string, ArrayBufferLike> };
-  outs: Record<string, ArrayBufferLike>[];
+  capacity: number;
+  cols: Record<string, ArrayBufferLike>[];
+  outs: Record<string, ArrayBufferLike>[][];
 }
 
 const init = workerData as Init;
 const pool = new MapperPool();
-const cols = EventColumns.fromBuffers(0, init.cols.capacity, init.cols.buffers);
-const outs = init.outs.map((b) => OutcomeColumns.fromBuffers(init.cols.capacity, b));
+const slotCols = init.cols.map((b) => EventColumns.fromBuffers(0, init.capacity, b));
+const slotOuts = init.outs.map((os) => os.map((b) => OutcomeColumns.fromBuffers(init.capacity, b)));
 const replayers = init.profiles.map((p) => new BatchReplayer(p, pool, init.where));
 const sigs = init.profiles.map(() => new SignalColumns());
 
-parentPort!.on('message', (m: { id: number; batchNo: number; n: number; hostOrdered: boolean; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
+parentPort!.on('message', (m: { id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
   try {
     for (const o of m.pool.offsets) pool.offsets.push(o);
     for (const p of m.pool.pids) pool.pids.push(p);
     for (const p of m.pool.policies) pool.policies.push(p);
+    const cols = slotCols[m.slot]!;
+    const outs = slotOuts[m.slot]!;
     cols.n = m.n;
     cols.hostOrdered = m.hostOrdered;
     const signals = replayers.map((r, k) => {

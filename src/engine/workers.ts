@@ -32,19 +32,22 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private poolSent = 0;
   private seq = 0;
-  readonly cols: EventColumns;
-  readonly outs: OutcomeColumns[];
+  /** Per slot (double buffering: the main thread fills one slot while the workers replay the other). */
+  readonly slotCols: EventColumns[] = [];
+  readonly slotOuts: OutcomeColumns[][] = [];
 
-  constructor(readonly n: number, profiles: readonly Profile[], capacity: number, where: string) {
-    this.cols = new EventColumns(capacity, sab);
-    this.outs = profiles.map(() => new OutcomeColumns(capacity, sab));
+  constructor(readonly n: number, profiles: readonly Profile[], capacity: number, where: string, readonly slots = 2) {
+    for (let s = 0; s < slots; s++) {
+      this.slotCols.push(new EventColumns(capacity, sab));
+      this.slotOuts.push(profiles.map(() => new OutcomeColumns(capacity, sab)));
+    }
     const url = new URL('./worker-main.ts', import.meta.url);
     for (let k = 0; k < n; k++) {
       const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
         workerData: {
-          entry: url.href, part: k, parts: n, profiles, where,
-          cols: { capacity, buffers: this.cols.buffers() },
-          outs: this.outs.map((o) => o.buffers()),
+          entry: url.href, part: k, parts: n, profiles, where, capacity,
+          cols: this.slotCols.map((c) => c.buffers()),
+          outs: this.slotOuts.map((os) => os.map((o) => o.buffers())),
         },
       });
       w.unref();
@@ -52,9 +55,22 @@ export class WorkerPool {
     }
   }
 
-  /** Replay `this.cols` (rows [0, cols.n)) under every profile; fills this.outs and `sigs`. */
-  async replay(batchNo: number, pool: MapperPool, sigs: SignalColumns[]): Promise<void> {
+  /** Slot 0's columns (single-buffered use). */
+  get cols(): EventColumns {
+    return this.slotCols[0]!;
+  }
+
+  get outs(): OutcomeColumns[] {
+    return this.slotOuts[0]!;
+  }
+
+  /**
+   * Replay slot `slot` (rows [0, cols.n)) under every profile: fills its outcome columns and
+   * `sigs`. Batches must be started in trace order (each worker keeps per-host state).
+   */
+  async replay(batchNo: number, pool: MapperPool, sigs: SignalColumns[], slot = 0): Promise<void> {
     const id = ++this.seq;
+    const cols = this.slotCols[slot]!;
     const delta = {
       from: this.poolSent,
       offsets: pool.offsets.slice(this.poolSent + 1),
@@ -62,7 +78,7 @@ export class WorkerPool {
       policies: pool.policies.slice(pool.offsets[this.poolSent]!),
     };
     this.poolSent = pool.offsets.length - 1;
-    for (const o of this.outs) o.n = this.cols.n;
+    for (const o of this.slotOuts[slot]!) o.n = cols.n;
     const replies = await Promise.all(this.workers.map((w) => new Promise<Reply>((resolve, reject) => {
       const onMsg = (m: Reply) => {
         if (m.id !== id) return;
@@ -72,7 +88,7 @@ export class WorkerPool {
       };
       w.on('message', onMsg);
       w.once('error', reject);
-      w.postMessage({ id, batchNo, n: this.cols.n, hostOrdered: this.cols.hostOrdered, pool: delta });
+      w.postMessage({ id, batchNo, slot, n: cols.n, hostOrdered: cols.hostOrdered, pool: delta });
     })));
     for (const r of replies) {
       if (r.error) {

@@ -1,5 +1,5 @@
 // Small Arrow helpers shared by the trace and outcome writers and readers.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, write, writeSync } from 'node:fs';
 import {
   Data, Dictionary, Field, Int32, Int8, makeData, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Utf8,
   vectorFromArray, Vector,
@@ -49,8 +49,15 @@ export class ArrowStreamFile {
   private readonly writer = new RecordBatchStreamWriter();
   private readonly fd: number;
   bytes = 0;
+  private pending = 0;
+  private error: Error | null = null;
+  private wake: (() => void) | null = null;
 
-  constructor(readonly path: string) {
+  /**
+   * `async`: hand the bytes to the thread pool (fs.write at explicit offsets, so completion order
+   * does not matter) and let the caller continue; `drained()` applies backpressure.
+   */
+  constructor(readonly path: string, private readonly async = false) {
     this.fd = openSync(path, 'w');
   }
 
@@ -59,9 +66,23 @@ export class ArrowStreamFile {
     this.drain();
   }
 
+  /** Resolves once at most `limit` bytes are still being written. */
+  async drained(limit = 64 << 20): Promise<void> {
+    while (this.pending > limit) await new Promise<void>((r) => (this.wake = r));
+    if (this.error) throw this.error;
+  }
+
   close(): void {
+    if (this.async) throw new Error('close an async ArrowStreamFile with closeAsync()');
     this.writer.finish();
     this.drain();
+    closeSync(this.fd);
+  }
+
+  async closeAsync(): Promise<void> {
+    this.writer.finish();
+    this.drain();
+    await this.drained(0);
     closeSync(this.fd);
   }
 
@@ -70,7 +91,22 @@ export class ArrowStreamFile {
     const values = sink?._values;
     if (!Array.isArray(values)) throw new Error('apache-arrow writer internals changed: cannot drain the IPC byte queue');
     for (const v of values) {
-      writeSync(this.fd, v);
+      if (this.async) {
+        // The writer queues views into the caller's (reused) column buffers: copy before the
+        // write is handed to another thread.
+        const own = v.slice();
+        const len = own.byteLength;
+        this.pending += len;
+        write(this.fd, own, 0, len, this.bytes, (e) => {
+          if (e) this.error ??= e;
+          this.pending -= len;
+          const w = this.wake;
+          this.wake = null;
+          w?.();
+        });
+      } else {
+        writeSync(this.fd, v);
+      }
       this.bytes += v.byteLength;
     }
     values.length = 0;
