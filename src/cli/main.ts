@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { runTrace } from '../engine/run.js';
 import { TraceStreamWriter } from '../io/arrow-trace.js';
+import { mergeShards } from '../io/merge.js';
 import { parseShard } from '../engine/shard.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
@@ -135,6 +136,17 @@ export function buildProgram(): Command {
         throw e;
       }
       process.stderr.write(`${o.out}: ${events.length} events\n`);
+    });
+
+  program.command('merge')
+    .description('read the outputs of shard jobs (run --shard i/N --parquet) back as one DuckDB dataset')
+    .argument('<dir>', 'the shared output folder of the shard jobs')
+    .requiredOption('--db <file>', 'DuckDB file to create (tables outcomes, signals, shards)')
+    .action(async (dir: string, o: { db: string }) => {
+      const s = await mergeShards(dir, o.db);
+      const out = new Output();
+      out.line(JSON.stringify({ db: o.db, ...s }));
+      out.flush();
     });
 
   program.command('explain')

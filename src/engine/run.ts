@@ -2,7 +2,7 @@
 // in one pass, and write outcomes and signals (Arrow IPC streams, DuckDB, optionally Parquet).
 // Outputs are written under temporary names and renamed at the end; the DuckDB load is one
 // transaction. A run that fails or is killed leaves nothing that looks complete.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { NotModelledError } from '../model/ctx.js';
 import type { Profile } from '../model/profiles.js';
@@ -247,6 +247,14 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
         hosts: dicts.hosts.names,
       }, parquetTargets);
       sink = null;
+    }
+    if (opts.shard) {
+      // A manifest per shard lets `merge` check that a shard set is complete and consistent.
+      const m = tmpFile(join(outDir, '_shards', `${opts.shard.index}-of-${opts.shard.count}.json`));
+      writeFileSync(m, `${JSON.stringify({
+        shard: opts.shard.index, count: opts.shard.count, trace: opts.trace, trace_sha256: summary.traceSha256,
+        profiles: profileNames, events, signals: summary.signals, parquet: opts.parquet, tool_version: TOOL_VERSION,
+      }, null, 2)}\n`);
     }
     for (const [t, final] of temps) {
       if (existsSync(final)) rmSync(final, { force: true });

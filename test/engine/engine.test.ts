@@ -1,7 +1,7 @@
 // The replay engine: same outcomes as the model path (one model, one truth), for any worker count
 // and with shards unioned; bad, truncated, unsorted and interrupted inputs leave nothing behind.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
@@ -110,6 +110,30 @@ describe('ras-replay run --out', () => {
     expect(runs).toEqual([events, 2, 64]);
     con.closeSync();
     inst.closeSync();
+  }, 60_000);
+
+  it('shard jobs merged with `merge` equal the single-machine run, row for row', async () => {
+    const d = tmp();
+    const trace = join(ROOT, 'traces/x86.csv');
+    for (let i = 0; i < 3; i++) expect(cli(['run', trace, '-p', 'pre', '-p', 'post', '--out', join(d, 'shards'), '--no-db', '--parquet', '--shard', `${i}/3`, '-q', '-w', '1']).code).toBe(0);
+    expect(cli(['run', trace, '-p', 'pre', '-p', 'post', '--out', join(d, 'one'), '--no-db', '--parquet', '-q', '-w', '1']).code).toBe(0);
+    const m = cli(['merge', join(d, 'shards'), '--db', join(d, 'merged.duckdb')]);
+    expect(m.stderr).toBe('');
+    expect(JSON.parse(m.stdout)).toMatchObject({ shards: 3, events: 117, outcomes: 234 });
+    const inst = await DuckDBInstance.create(join(d, 'merged.duckdb'));
+    const con = await inst.connect();
+    for (const t of ['outcomes', 'signals']) {
+      const one = `(SELECT * EXCLUDE (shard) FROM read_parquet('${join(d, 'one', t)}/*/*/*.parquet', hive_partitioning = true))`;
+      const merged = `(SELECT * EXCLUDE (shard) FROM ${t})`;
+      const diff = (await con.runAndReadAll(`SELECT count(*)::INT FROM ((${one} EXCEPT ALL ${merged}) UNION ALL (${merged} EXCEPT ALL ${one}))`)).getRows()[0]![0];
+      expect(diff, t).toBe(0);
+    }
+    con.closeSync();
+    inst.closeSync();
+    rmSync(join(d, 'shards', '_shards', '2-of-3.json'));
+    const bad = cli(['merge', join(d, 'shards'), '--db', join(d, 'm2.duckdb')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('shards 2 of 3 are missing');
   }, 60_000);
 
   it('a CSV with a bad row exits 2 with the line, and leaves no output', () => {
