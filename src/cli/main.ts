@@ -20,12 +20,16 @@ import { parseShard } from '../engine/shard.js';
 class Progress {
   private last = 0;
   private readonly t0 = Date.now();
-  update(events: number): void {
+  constructor(private readonly profiles: string[]) {}
+  update(events: number, fraction: number): void {
     const now = Date.now();
     if (now - this.last < 200) return;
     this.last = now;
-    const rate = events / Math.max((now - this.t0) / 1000, 1e-3);
-    process.stderr.write(`\r\x1b[Kreplayed ${events.toLocaleString('en')} events, ${(rate / 1e6).toFixed(2)}M events/s`);
+    const secs = Math.max((now - this.t0) / 1000, 1e-3);
+    const rate = events / secs;
+    const eta = fraction > 0 ? Math.max(0, secs / fraction - secs) : NaN;
+    const bar = '#'.repeat(Math.round(fraction * 20)).padEnd(20, '.');
+    process.stderr.write(`\r\x1b[K[${bar}] ${(fraction * 100).toFixed(0)}% ${events.toLocaleString('en')} events × ${this.profiles.join(', ')}, ${(rate / 1e6).toFixed(2)}M events/s, ETA ${Number.isNaN(eta) ? '?' : `${eta.toFixed(0)}s`}`);
   }
   done(): void {
     process.stderr.write('\r\x1b[K');
@@ -81,7 +85,7 @@ export function buildProgram(): Command {
     .option('--parquet', 'also write Parquet (zstd) next to the Arrow files')
     .option('--shard <i/N>', 'replay only the hosts of shard i of N (stable hash of the host name)')
     .option('-w, --workers <n>', 'worker threads for the replay (default: the number of cores)', String(availableParallelism()))
-    .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace (CSV traces)')
+    .option('--sort', 'sort a CSV trace by (host, t_ns, event_id) instead of rejecting it when out of order')
     .option('-q, --quiet', 'no progress output')
     .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; quiet?: boolean }) => {
       const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
@@ -94,8 +98,7 @@ export function buildProgram(): Command {
         return;
       }
       if (!o.out) throw new InputError('run: choose an output: --out DIR (Arrow, DuckDB, Parquet) or --jsonl (stdout)');
-      if (o.sort) throw new InputError('run: --sort is supported with --jsonl on CSV traces; sort large traces before replay');
-      const progress = !o.quiet && process.stderr.isTTY ? new Progress() : null;
+      const progress = !o.quiet && process.stderr.isTTY ? new Progress(profiles.map((p) => p.name)) : null;
       const summary = await runTrace({
         trace,
         profiles,
@@ -104,7 +107,8 @@ export function buildProgram(): Command {
         parquet: o.parquet ?? false,
         shard: o.shard ? parseShard(o.shard) : null,
         workers: parseWorkers(o.workers),
-        onBatch: progress ? (n) => progress.update(n) : undefined,
+        sort: o.sort ?? false,
+        onBatch: progress ? (n, f) => progress.update(n, f) : undefined,
       });
       progress?.done();
       const out = new Output();

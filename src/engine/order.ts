@@ -35,7 +35,7 @@ export class OrderCheck {
         const before = th < ph || (th === ph && (tl < pl || (tl === pl && (ih < this.idHi[h]! || (ih === this.idHi[h]! && il <= this.idLo[h]!)))));
         if (before) {
           throw InputError.at(this.file, `batch ${batchNo} row ${i}`, 't_ns', String(c.tNs[i]),
-            `(t_ns, event_id) after the previous event of host ${this.hostNames[h]} (t_ns ${this.tHi[h]! * 4294967296 + this.tLo[h]!}, event_id ${this.idHi[h]! * 4294967296 + this.idLo[h]!}); pass --sort to sort the trace`);
+            `(t_ns, event_id) after the previous event of host ${this.hostNames[h]} (t_ns ${this.tHi[h]! * 4294967296 + this.tLo[h]!}, event_id ${this.idHi[h]! * 4294967296 + this.idLo[h]!}); sort the trace by (host, t_ns, event_id) first (CSV traces: --sort)`);
         }
       }
       this.seen[h] = 1;

@@ -31,10 +31,13 @@ export interface RunOptions {
   db: string | null;
   parquet: boolean;
   shard: Shard | null;
+  /** Sort a CSV trace by (host, t_ns, event_id) instead of rejecting it (holds it in memory). */
+  sort?: boolean;
   /** Worker threads for the replay (1: replay on the main thread). */
   workers?: number;
   batchRows?: number;
-  onBatch?: (eventsDone: number) => void;
+  /** Called after each batch: events replayed so far and the fraction of the trace consumed. */
+  onBatch?: (eventsDone: number, fraction: number) => void;
 }
 
 export interface RunSummary {
@@ -162,7 +165,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   const slotOf = (b: number): number => b % 2;
   const sigSlots = wpool ? [per.map(() => new SignalColumns()), per.map(() => new SignalColumns())] : null;
   const shardTmp = opts.shard ? new EventColumns(batchRows) : null;
-  const source = openTraceSource(opts.trace, dicts, batchRows, wpool && !shardTmp ? (b) => wpool.slotCols[slotOf(b)]! : undefined);
+  const source = openTraceSource(opts.trace, dicts, batchRows, wpool && !shardTmp ? (b) => wpool.slotCols[slotOf(b)]! : undefined, opts.sort ?? false);
   const order = new OrderCheck(opts.trace, dicts.hosts.names);
 
   /** Write one replayed batch's outcomes and signals to every output. */
@@ -181,7 +184,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       await p.outcomes.drained();
     }
     events += cols.n;
-    opts.onBatch?.(events);
+    opts.onBatch?.(events, source.progress());
   };
   let inFlight: { done: Promise<void>; slot: number } | null = null;
   const finishInFlight = async (): Promise<void> => {

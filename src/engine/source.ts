@@ -1,7 +1,7 @@
 // Trace sources: batches of decoded EventColumns from Arrow IPC (stream or file) or CSV, read batch
 // by batch; the file's SHA-256 (the run's trace content hash) is computed on a worker thread.
 import { Worker } from 'node:worker_threads';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
 import { fileChunks } from '../io/arrow-util.js';
@@ -19,6 +19,8 @@ export interface TraceSource {
   batches(): AsyncGenerator<SourceBatch>;
   /** SHA-256 of the file content. */
   sha256(): Promise<string>;
+  /** Fraction of the input consumed so far (0..1). */
+  progress(): number;
 }
 
 /** The file's SHA-256, computed on a worker thread in parallel with the replay. */
@@ -38,18 +40,21 @@ export function traceFormat(path: string): 'arrow-stream' | 'arrow-file' | 'csv'
   throw new InputError(`${path}: unknown trace format: expected .arrows (Arrow IPC stream), .arrow (Arrow IPC file), .csv, .csv.gz or .parquet`, path);
 }
 
-export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 65536, into?: (batchNo: number) => EventColumns): TraceSource {
+export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 65536, into?: (batchNo: number) => EventColumns, sort = false): TraceSource {
   const fmt = traceFormat(path);
+  const size = Math.max(1, statSync(path).size);
+  let consumed = 0;
   let digest: Promise<string> | null = null;
   const sha256 = (): Promise<string> => (digest ??= sha256InWorker(path));
   if (fmt === 'csv') {
     return {
       async *batches() {
-        const events = readTraceCsv(path);
+        const events = readTraceCsv(path, { sort });
         void sha256();
         const own = new EventColumns(Math.min(batchRows, Math.max(1, events.length)));
         let b = 0;
         for (let s = 0; s < events.length; s += batchRows) {
+          consumed = Math.floor((size * s) / Math.max(1, events.length));
           const cols = into ? into(b) : own;
           cols.n = 0;
           for (let i = s; i < Math.min(events.length, s + batchRows); i++) appendEvent(cols, events[i]!, dicts);
@@ -57,11 +62,13 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
         }
       },
       sha256,
+      progress: () => consumed / size,
     };
   }
   if (fmt === 'parquet') {
     throw new InputError(`${path}: Parquet traces are converted with \`ras-replay import\` first (not yet available): convert to .arrows`, path);
   }
+  if (sort) throw new InputError(`${path}: --sort reads CSV traces only: sort an Arrow trace by (host, t_ns, event_id) when writing it`, path);
   const decoder = new TraceDecoder(path, dicts);
   return {
     async *batches() {
@@ -71,7 +78,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
       void sha256();
       try {
         if (fmt === 'arrow-stream') {
-          const reader = RecordBatchReader.from(fileChunks(path));
+          const reader = RecordBatchReader.from(counted(fileChunks(path), (n) => (consumed += n)));
           for (const batch of reader) {
             const cols = target(b);
             decoder.decode(batch, b, cols);
@@ -99,7 +106,15 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
       }
     },
     sha256,
+    progress: () => Math.min(1, consumed / size),
   };
+}
+
+function* counted(chunks: Generator<Uint8Array>, add: (n: number) => void): Generator<Uint8Array> {
+  for (const c of chunks) {
+    add(c.byteLength);
+    yield c;
+  }
 }
 
 /** An Arrow IPC stream ends with the continuation token 0xFFFFFFFF and a zero length. */
