@@ -185,26 +185,17 @@ export function fillValidateFields(rec: EventRecord, c: EventColumns, i: number)
 
 /** Fill the model's reusable record from row i (no allocation). */
 export function fillFromColumns(rec: EventRecord, c: EventColumns, i: number, pool: MapperPool): void {
+  fillValidateFields(rec, c, i);
   rec.eventId = c.eventIdW[2 * i + 1]! * 4294967296 + c.eventIdW[2 * i]!;
   rec.hostId = c.host[i]!;
   rec.tNs = c.tNsW[2 * i + 1]! * 4294967296 + (c.tNsW[2 * i]! >>> 0);
-  rec.arch = c.arch[i]!;
-  rec.kind = c.kind[i]!;
-  rec.notify = c.notify[i]!;
-  rec.severity = c.severity[i]!;
   const f = c.flags[i]!;
-  rec.firmwareFirst = (f & F_FIRMWARE_FIRST) !== 0;
-  rec.sync = (f & F_SYNC) !== 0;
   rec.ripv = (f & F_RIPV) !== 0;
   rec.pinned = (f & F_PINNED) !== 0;
   rec.poisonedBefore = (f & F_POISONED_BEFORE) !== 0;
   rec.guestRas = (f & F_GUEST_RAS) !== 0;
-  rec.pa = c.pa[i]!;
   rec.mem = c.mem[i]!;
   rec.page = c.page[i]!;
-  rec.pageShift = c.pageShift[i]!;
-  rec.context = c.context[i]!;
-  rec.pid = c.pid[i]!;
   rec.tid = c.tid[i]!;
   rec.comm = '';
   rec.vaddr = c.vaddr[i]!;
