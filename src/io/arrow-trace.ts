@@ -279,6 +279,8 @@ export class TraceDecoder {
   private readonly commCache = new DictCache<Int32Array>();
   private readonly mapperCache = new DictCache<Int32Array>();
   private readonly rec = new EventRecord();
+  /** validateEvent verdicts by packed key (1: valid). */
+  private readonly validMemo = new Uint8Array(1 << 20);
 
   constructor(private readonly file: string, private readonly d: TraceDicts) {}
 
@@ -359,10 +361,18 @@ export class TraceDecoder {
       cols.flags[i] = ((f < 0 ? arm : f === 1) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (r !== 0 ? F_RIPV : 0) |
         (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0);
       if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
-      // Cross-column rules of the model.
-      fillValidateFields(rec, cols, i);
-      const v = validateEvent(rec);
-      if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
+      // Cross-column rules of the model: a pure function of the fields packed into `key`, so the
+      // verdict is memoized (exact: every field validateEvent reads is in the key).
+      const ps = cols.pageShift[i]!;
+      const key = (((((((cols.arch[i]! * 2 + cols.kind[i]!) * 16 + cols.notify[i]!) * 2 + (cols.flags[i]! & F_FIRMWARE_FIRST)) * 8 +
+        cols.severity[i]!) * 2 + (sync ? 1 : 0)) * 16 + cols.context[i]!) * 2 + (cols.pid[i] === 0 ? 1 : 0)) * 8 +
+        (cols.pa[i] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3);
+      if (this.validMemo[key] !== 1) {
+        fillValidateFields(rec, cols, i);
+        const v = validateEvent(rec);
+        if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
+        this.validMemo[key] = 1;
+      }
     }
   }
 
