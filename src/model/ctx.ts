@@ -1,7 +1,7 @@
 // Per-replay scratch: the event being replayed, its resolved host settings, the task that is
 // `current` when a kernel function runs, and signal delivery with the kernel's coalescing rule.
 // One Ctx is reused for every event; nothing here is allocated per event.
-import { Context, Mem, Page, Policy, SIGBUS, SIGKILL } from './enums.js';
+import { Context, Mem, Page, Policy, SIGBUS, SIGKILL, SIGSEGV } from './enums.js';
 import type { Profile } from './profiles.js';
 import { EventRecord, Explain, NO_ADDR, Outcome, PanicMsg, PANIC_MSGS, PROFILE_DEFAULT } from './record.js';
 import { HostState, PageState } from './state.js';
@@ -29,8 +29,13 @@ export class Ctx {
   panicOnOops = 1;
   kdump = true;
 
-  /** 4 KiB frame of ev.pa (0 when there is no address). */
+  /** 4 KiB frame of ev.pa (0 when there is no address): what the kernel prints. */
   pfn = 0;
+  /**
+   * Key of the page's replay state: the 4 KiB frame, or for hugetlb the huge page's first frame
+   * (the whole huge page is poisoned and mapped by one entry).
+   */
+  spfn = 0;
 
   // `current` when the kernel code runs.
   curPid = 0;
@@ -66,6 +71,9 @@ export class Ctx {
     this.panicOnOops = ev.panicOnOops === PROFILE_DEFAULT ? h.panic_on_oops : ev.panicOnOops;
     this.kdump = ev.kdump === PROFILE_DEFAULT ? h.kdump : ev.kdump === 1;
     this.pfn = ev.pa === NO_ADDR ? 0 : Math.floor(ev.pa / 4096);
+    this.spfn = ev.page === Page.hugetlb || ev.page === Page.hugetlb_free
+      ? this.pfn - (this.pfn % 2 ** (ev.pageShift - 12))
+      : this.pfn;
     this.sigbusN = 0;
     this.deadN = 0;
     this.coredumpPid = 0;
@@ -140,7 +148,7 @@ export class Ctx {
       }
       if (this.sigbusN === this.sigbusTid.length) this.sigbusTid = grown(this.sigbusTid);
       this.sigbusTid[this.sigbusN++] = tid;
-    } else if (signo === SIGKILL || signo === 11) {
+    } else if (signo === SIGKILL || signo === SIGSEGV) {
       if (this.deadN === this.deadPid.length) this.deadPid = grown(this.deadPid);
       this.deadPid[this.deadN++] = pid;
     }
@@ -148,17 +156,21 @@ export class Ctx {
     return true;
   }
 
+  /** Did process `pid` die in this event (SIGKILL or an oops)? */
+  isDead(pid: number): boolean {
+    for (let i = 0; i < this.deadN; i++) if (this.deadPid[i] === pid) return true;
+    return false;
+  }
+
+  /** The consumer got a signal or died: it does not re-execute the faulting instruction. */
+  consumerStopped(): boolean {
+    return this.signalled(this.ev.tid) || this.isDead(this.ev.pid);
+  }
+
   /** Did thread `tid` observe any signal in this event? */
   signalled(tid: number): boolean {
     const s = this.out.signals;
     for (let i = 0; i < s.count; i++) if (s.tid[i] === tid) return true;
-    return false;
-  }
-
-  /** Did process `pid` observe any signal in this event? */
-  signalledPid(pid: number): boolean {
-    const s = this.out.signals;
-    for (let i = 0; i < s.count; i++) if (s.pid[i] === pid) return true;
     return false;
   }
 
@@ -172,9 +184,18 @@ export class Ctx {
     if (this.x) this.x.log(`Kernel panic - not syncing: ${msg === PanicMsg.MF_RECOVERY_OFF ? `Memory failure on page ${pfn.toString(16)}` : PANIC_MSGS[msg]}`);
   }
 
+  /**
+   * The page's replay state, with `poisoned_before` (conventions C15) read as "poisoned, still
+   * mapped" when the replay itself knows nothing about the page.
+   */
+  pageStateNow(): number {
+    const st = this.hs.pageState(this.spfn);
+    return st === PageState.HEALTHY && this.ev.poisonedBefore ? PageState.POISONED_MAPPED : st;
+  }
+
   /** Is the page of this event marked PG_hwpoison (or otherwise poisoned) in the replay state? */
   pagePoisoned(): boolean {
-    return this.ev.poisonedBefore || this.hs.pageState(this.pfn) !== PageState.HEALTHY;
+    return this.pageStateNow() !== PageState.HEALTHY;
   }
 
   /** Is the event's page System RAM with a struct page that memory_failure can handle? */

@@ -78,8 +78,3 @@ export const EHWPOISON = -133;
 export const ENXIO = -6;
 export const EOPNOTSUPP = -95;
 export const EFAULT = -14;
-
-/** Look up a label; returns -1 when it is not one of `labels`. */
-export function codeOf(labels: readonly string[], value: string): number {
-  return labels.indexOf(value);
-}

@@ -39,11 +39,8 @@ export function hwpoisonFault(c: Ctx): void {
 
 export function userRefault(c: Ctx): void {
   const ev = c.ev;
-  if (c.out.panic || c.signalled(ev.tid)) return;
-  const st = ev.poisonedBefore && c.hs.pageState(c.pfn) === PageState.HEALTHY
-    ? PageState.POISONED_MAPPED
-    : c.hs.pageState(c.pfn);
-  switch (st) {
+  if (c.out.panic || c.consumerStopped()) return;
+  switch (c.pageStateNow()) {
     case PageState.POISONED_UNMAPPED:
       hwpoisonFault(c);
       return;

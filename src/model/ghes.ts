@@ -71,7 +71,7 @@ export function ghesDoProc(c: Ctx, sync: boolean): number {
     c.out.path = P.corrected;
     // CPER_SEC_ERROR_THRESHOLD_EXCEEDED on a corrected section -> MF_SOFT_OFFLINE (conventions C21).
     const limit = c.profile.host.fw_ce_threshold;
-    if (ev.pa >= 0 && limit > 0 && c.hs.countCorrected(c.pfn) >= limit) {
+    if (ev.pa >= 0 && limit > 0 && c.hs.countCorrected(c.spfn) >= limit) {
       if (c.x) c.step(`corrected error count reached fw_ce_threshold=${limit}: CPER threshold exceeded -> soft offline`);
       work = GhesWork.SOFT_OFFLINE;
     }
@@ -98,7 +98,8 @@ export function ghesDoProc(c: Ctx, sync: boolean): number {
       work = GhesWork.KWORKER;
     }
   }
-  const queued = work !== GhesWork.NONE && ev.severity !== Severity.corrected;
+  // ghes_do_memory_failure returns true for MF_SOFT_OFFLINE too.
+  const queued = work !== GhesWork.NONE;
   if (sync && !queued) {
     if (sw.ghes_sync_force_kill && c.curHasMm) {
       if (c.x) c.log(`[Hardware Error]: GHES: ${c.ev.comm || `pid${c.ev.pid}`}:${c.ev.pid}: synchronous unrecoverable error (SIGBUS)`);
@@ -121,13 +122,16 @@ export function ghesRunWork(c: Ctx, work: number): void {
       c.setCurrentConsumer();
       const ret = memoryFailure(c, c.ghesFlags);
       if (c.out.panic || ret === 0 || ret === EHWPOISON || ret === EOPNOTSUPP) return;
-      if (c.x) c.log(`0x${c.ev.pa.toString(16)}: Sending SIGBUS to ${c.ev.comm || `pid${c.ev.pid}`}:${c.ev.pid} due to hardware memory corruption`);
+      if (c.x) c.log(`${c.hex(c.pfn)}: Sending SIGBUS to ${c.ev.comm || `pid${c.ev.pid}`}:${c.ev.pid} due to hardware memory corruption`);
       if (c.x) c.step(`memory_failure returned ${ret}: memory_failure_cb forces SIGBUS`);
       c.deliver(c.ev.pid, c.ev.tid, SIGBUS, SI_KERNEL, -1, -1);
       return;
     }
     case GhesWork.KICK:
-      if (!c.hs.mfQueue(c.ev.tNs, 0)) return overflow(c);
+      // memory_failure_queue puts the entry in the kfifo (a full one drops it); the kick then
+      // drains the whole fifo in the consumer's context.
+      if (!c.hs.mfQueue(c.ev.tNs, c.profile.host.mf_work_delay_ns)) return overflow(c);
+      c.hs.mfDrain();
       c.setCurrentConsumer();
       memoryFailure(c, c.ghesFlags);
       return;

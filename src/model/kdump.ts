@@ -16,7 +16,7 @@ export function vmcoreAfterPanic(c: Ctx): void {
     out.vmcore = Vmcore.complete; // not System RAM: not part of the dump
     return;
   }
-  const marked = ev.pa >= 0 && (ev.poisonedBefore || c.hs.pageState(c.pfn) !== PageState.HEALTHY);
+  const marked = ev.pa >= 0 && (ev.poisonedBefore || c.hs.pageState(c.spfn) !== PageState.HEALTHY);
   out.vmcore = marked ? Vmcore.complete : Vmcore.incomplete;
   c.step(marked ? 'kdump: the page is PG_hwpoison, makedumpfile skips it: vmcore complete'
     : 'kdump: the capture kernel reads the unmarked poisoned page: vmcore incomplete');

@@ -2,7 +2,7 @@
 // (QEMU target/arm/kvm.c and target/i386/kvm/kvm.c kvm_arch_on_sigbus_vcpu; conventions C12).
 import { Ctx } from './ctx.js';
 import { Arch, BUS_MCEERR_AO, BUS_MCEERR_AR, Context, GuestAction, SIGBUS } from './enums.js';
-import { GhesWork, ghesDoProc, ghesEntry, ghesRunWork } from './ghes.js';
+import { ghesDoProc, ghesEntry, ghesRunWork } from './ghes.js';
 import { definePath } from './record.js';
 import { rebootLoop, userRefault } from './fault.js';
 
@@ -26,11 +26,11 @@ export function kvmGuestSea(c: Ctx): void {
   const processed = ghesEntry(c);
   if (c.out.panic) return;
   if (!processed) {
-    if (!c.signalled(ev.tid)) rebootLoop(c);
+    if (!c.consumerStopped()) rebootLoop(c);
     return;
   }
   const work = ghesDoProc(c, true);
-  ghesRunWork(c, work === GhesWork.NONE ? GhesWork.NONE : work);
+  ghesRunWork(c, work);
   // No signal pending on the vCPU thread: KVM re-enters the guest, which re-executes the access.
   userRefault(c);
 }

@@ -46,7 +46,7 @@ export function mcePanic(c: Ctx, msg: number): void {
   if (c.profile.switches.mce_panic_hwpoison && c.kdump && ev.pa >= 0 && c.isRam() && ev.page !== Page.dax /* ZONE_DEVICE: not an online page */) {
     c.step('mce_panic: kexec_crash_loaded() && ADDRV && online pfn: SetPageHWPoison before panic (seed 002)');
     c.out.poisoned = true;
-    if (c.hs.pageState(c.pfn) === PageState.HEALTHY) c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+    if (c.hs.pageState(c.spfn) === PageState.HEALTHY) c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
   }
   c.panic(msg);
 }

@@ -16,15 +16,21 @@ const tokill = new KillList();
  * Recovered or Delayed, -EBUSY otherwise.
  */
 function actionResult(c: Ctx, type: number, result: number): number {
-  c.out.mfType = type;
-  c.out.mfResult = result;
+  // An event can run memory_failure twice (task work, then a queued one): the outcome reports the
+  // first call's result line and return value.
+  if (!c.out.mfRan && c.out.mfType < 0) {
+    c.out.mfType = type;
+    c.out.mfResult = result;
+  }
   if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: recovery action for ${MF_TYPE[type]}: ${MF_RESULT[result]}`);
   return result === MfResult.Recovered || result === MfResult.Delayed ? 0 : EBUSY;
 }
 
 function finish(c: Ctx, ret: number): number {
-  c.out.mfRan = true;
-  c.out.mfRet = ret;
+  if (!c.out.mfRan) {
+    c.out.mfRan = true;
+    c.out.mfRet = ret;
+  }
   return ret;
 }
 
@@ -51,8 +57,8 @@ export function memoryFailure(c: Ctx, flags: number): number {
 
   // #1: vm.memory_failure_recovery=0 panics before anything else, so no PG_hwpoison.
   if (c.recovery === 0) {
+    // It never returns: mf_type, mf_result and mf_ret stay null.
     c.step('sysctl vm.memory_failure_recovery=0: panic');
-    out.mfRan = true;
     c.panic(PanicMsg.MF_RECOVERY_OFF, c.pfn);
     return 0;
   }
@@ -69,7 +75,7 @@ export function memoryFailure(c: Ctx, flags: number): number {
     collectProcs(c, tokill, true);
     killProcs(c, tokill, true, f, ev.pageShift);
     out.unmapped = c.mapCount > 0;
-    c.hs.setPageState(c.pfn, PageState.POISONED_UNMAPPED);
+    c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
     return finish(c, actionResult(c, MfType.DAX, MfResult.Recovered));
   }
 
@@ -78,13 +84,17 @@ export function memoryFailure(c: Ctx, flags: number): number {
   out.poisoned = true;
 
   if (ev.page === Page.hugetlb_free) {
-    c.hs.setPageState(c.pfn, PageState.POISONED_DROPPED);
+    c.hs.setPageState(c.spfn, PageState.POISONED_DROPPED);
     return finish(c, actionResult(c, MfType.FREE_HUGE, MfResult.Recovered));
   }
   if (ev.page === Page.hugetlb) {
-    if (!hwpoisonUserMappings(c, flags)) return finish(c, unmapFailed(c));
+    if (!hwpoisonUserMappings(c, flags)) {
+      // get_huge_page_for_hwpoison set the hwpoison flag before the unmap was tried.
+      c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
+      return finish(c, unmapFailed(c));
+    }
     // me_huge_page: anonymous hugetlb is dissolved, file hugetlb truncated: Recovered.
-    c.hs.setPageState(c.pfn, PageState.POISONED_UNMAPPED);
+    c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
     return finish(c, actionResult(c, MfType.HUGE, MfResult.Recovered));
   }
 
@@ -92,7 +102,7 @@ export function memoryFailure(c: Ctx, flags: number): number {
   switch (ev.page) {
     case Page.free:
       // take_page_off_buddy: the page never reaches an allocator again.
-      c.hs.setPageState(c.pfn, PageState.POISONED_DROPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_DROPPED);
       return finish(c, actionResult(c, MfType.BUDDY, MfResult.Recovered));
     case Page.slab:
     case Page.pagetable:
@@ -101,12 +111,12 @@ export function memoryFailure(c: Ctx, flags: number): number {
       // !HWPoisonHandlable: get_any_page gives up; PG_hwpoison stays set. Reported as "unknown
       // page" before v6.11 ("improve memory failure action_result messages").
       if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: unhandlable page.`);
-      c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
       return finish(c, actionResult(c, sw.mf_result_messages ? MfType.GET_HWPOISON : MfType.UNKNOWN, MfResult.Ignored));
     case Page.unknown:
       // identify_page_state finds no match: me_unknown (MF_FAILED before v6.11, MF_IGNORED since).
       if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Unknown page state`);
-      c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
       return finish(c, actionResult(c, MfType.UNKNOWN, sw.mf_result_messages ? MfResult.Ignored : MfResult.Failed));
     default:
       break;
@@ -114,7 +124,7 @@ export function memoryFailure(c: Ctx, flags: number): number {
 
   // #12: a THP is split first; split failure (pinned, conventions C16).
   if (ev.page === Page.anon_thp && ev.pinned) {
-    c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+    c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
     if (sw.thp_split_fail_kill) {
       // v6.11+: kill_procs_now(): collect with force_early = MF_AR, forcekill, lsb = folio shift.
       c.step('THP split failed: kill_procs_now');
@@ -130,13 +140,13 @@ export function memoryFailure(c: Ctx, flags: number): number {
   // "unmapping failed page: Ignored").
   if (ev.page === Page.ksm && !sw.ksm_memory_failure) {
     if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: can't handle KSM pages.`);
-    c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+    c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
     return finish(c, unmapFailed(c));
   }
 
   // #13: LRU page: take care of user mappings first.
   if (!hwpoisonUserMappings(c, flags)) {
-    c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+    c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
     return finish(c, unmapFailed(c));
   }
 
@@ -146,23 +156,23 @@ export function memoryFailure(c: Ctx, flags: number): number {
     case Page.swapcache_dirty:
       // me_swapcache_dirty: kept in the swap cache so that a later fault kills its owner
       // (do_swap_page: "hwpoisoned dirty swapcache pages are kept for killing owner processes").
-      c.hs.setPageState(c.pfn, PageState.POISONED_UNMAPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
       return finish(c, actionResult(c, MfType.DIRTY_SWAPCACHE, MfResult.Delayed));
     case Page.swapcache_clean:
       // me_swapcache_clean: deleted from the swap cache; the next fault reads the swap slot.
-      c.hs.setPageState(c.pfn, PageState.POISONED_DROPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_DROPPED);
       return finish(c, actionResult(c, MfType.CLEAN_SWAPCACHE, MfResult.Recovered));
     case Page.mlocked:
-      c.hs.setPageState(c.pfn, PageState.POISONED_UNMAPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
       return finish(c, actionResult(c, MfType.DIRTY_MLOCKED_LRU, MfResult.Recovered));
     case Page.file_clean:
     case Page.file_text:
       // me_pagecache_clean -> truncate_error_folio; the PTEs were unmapped without hwpoison
       // entries (unless MF_MUST_KILL), so a later fault reads the file again.
-      c.hs.setPageState(c.pfn, mustKill ? PageState.POISONED_UNMAPPED : PageState.POISONED_DROPPED);
+      c.hs.setPageState(c.spfn, mustKill ? PageState.POISONED_UNMAPPED : PageState.POISONED_DROPPED);
       return finish(c, actionResult(c, MfType.CLEAN_LRU, MfResult.Recovered));
     case Page.anon_clean:
-      c.hs.setPageState(c.pfn, PageState.POISONED_UNMAPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
       return finish(c, actionResult(c, MfType.CLEAN_LRU, MfResult.Recovered));
     case Page.anon:
     case Page.anon_thp:
@@ -171,7 +181,7 @@ export function memoryFailure(c: Ctx, flags: number): number {
     case Page.ksm:
       // me_pagecache_dirty -> me_pagecache_clean: anon Recovered; file truncated; shmem kept in
       // the page cache (shmem_error_remove_folio), later faults get VM_FAULT_HWPOISON.
-      c.hs.setPageState(c.pfn, PageState.POISONED_UNMAPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
       return finish(c, actionResult(c, MfType.DIRTY_LRU, MfResult.Recovered));
     default:
       throw new Error(`memory_failure: page type ${ev.page} fell through`);
@@ -251,7 +261,7 @@ function killAccessingProcess(c: Ctx, flags: number): number {
     if (c.panicOnOops === 1) c.panic(PanicMsg.NULL_DEREF);
     return EFAULT;
   }
-  const state = c.ev.poisonedBefore ? PageState.POISONED_MAPPED : c.hs.pageState(c.pfn);
+  const state = c.pageStateNow();
   // The walk finds a present PTE or a hwpoison swap entry for this pfn in current's mm.
   const found = c.maps(c.curPid) && (state === PageState.POISONED_MAPPED || state === PageState.POISONED_UNMAPPED);
   if (!found) {
@@ -284,7 +294,7 @@ function noStructPage(c: Ctx, flags: number): number {
   c.out.poisoned = true;
   collectProcs(c, tokill, true);
   killProcs(c, tokill, true, flags | MF_ACTION_REQUIRED | MF_MUST_KILL, 12);
-  c.hs.setPageState(c.pfn, PageState.POISONED_MAPPED);
+  c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
   return actionResult(c, MfType.PFN_MAP, MfResult.Recovered);
 }
 
@@ -315,7 +325,7 @@ export function softOfflinePage(c: Ctx): boolean {
         return false;
       }
       c.out.poisoned = true;
-      c.hs.setPageState(c.pfn, PageState.POISONED_DROPPED);
+      c.hs.setPageState(c.spfn, PageState.POISONED_DROPPED);
       return true;
   }
 }

@@ -69,10 +69,7 @@ export function statelessKey(arch: number, kind: number, notify: number, firmwar
  */
 function access(c: Ctx): void {
   const ev = c.ev;
-  const st = ev.poisonedBefore && c.hs.pageState(c.pfn) === PageState.HEALTHY
-    ? PageState.POISONED_MAPPED
-    : c.hs.pageState(c.pfn);
-  switch (st) {
+  switch (c.pageStateNow()) {
     case PageState.HEALTHY:
       c.step('the page is not poisoned: nothing happens');
       c.out.path = P.accessClean;

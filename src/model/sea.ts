@@ -60,6 +60,8 @@ function arm64Sea(c: Ctx): void {
     return;
   }
   const user = ev.context === Context.user;
+  // A coredumping process takes only SIGKILL, whichever path signals it (prepare_signal).
+  if (ev.context === Context.kernel_copy_mc) c.coredumpPid = ev.pid;
   if (!ev.firmwareFirst) {
     // apei_claim_sea() finds no GHES: arm64_notify_die(SIGBUS, BUS_OBJERR, far) -> user: forced
     // SIGBUS BUS_OBJERR at the fault address; kernel: die(). Nothing isolates the page.
@@ -93,7 +95,7 @@ function arm64Sea(c: Ctx): void {
   }
   if (user) {
     if (!processed) {
-      if (!c.signalled(ev.tid)) rebootLoop(c);
+      if (!c.consumerStopped()) rebootLoop(c);
       return;
     }
     ghesRunWork(c, work);
@@ -126,8 +128,7 @@ function arm64Sea(c: Ctx): void {
       if (c.profile.switches.copy_mc_mf_queue) mfQueue(c, 0);
       return;
     case Context.kernel_copy_mc:
-      c.step('coredump copy_mc fails: the page is skipped; the dumping task takes only SIGKILL');
-      c.coredumpPid = ev.pid;
+      c.step('coredump copy_mc fails: the dump stops; the dumping task takes only SIGKILL');
       ghesRunWork(c, work);
       return;
     case Context.kernel_copyin:

@@ -107,6 +107,11 @@ export class HostState {
    * memory_failure_queue(): returns false when the per-CPU kfifo (modelled per host) is full and
    * the entry is dropped (conventions C19).
    */
+  /** memory_failure_queue_kick: the fifo is drained now. */
+  mfDrain(): void {
+    if (this.fifo) this.fifo.length = 0;
+  }
+
   mfQueue(t: number, delay: number): boolean {
     const fifo = (this.fifo ??= []);
     let keep = 0;

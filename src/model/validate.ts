@@ -38,7 +38,8 @@ export function validateEvent(ev: EventRecord): Violation | null {
     }
   } else {
     if (ev.notify === Notify.sea) {
-      // firmware_first selects kernel-first vs APEI.
+      // A synchronous external abort is taken by an executing access (do_sea, is_hest_sync_notify).
+      if (!ev.sync) return { column: 'sync', expected: 'true for notify sea: a synchronous external abort is a consumed error' };
     } else if (ev.notify === Notify.sei) {
       if (ev.firmwareFirst) return { column: 'firmware_first', expected: 'false for sei: ghes_probe rejects SEI error sources ("Unknown notification type"), so only kernel-first SError reaches the OS' };
     } else if (ARM64_GHES_ASYNC.includes(ev.notify)) {
