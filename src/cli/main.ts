@@ -39,6 +39,7 @@ class Progress {
 export const EXIT_OK = 0;
 export const EXIT_REGRESSION = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_INTERNAL = 70;
 
 class Output {
   private chunks: string[] = [];
@@ -251,7 +252,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`ras-replay: ${e.message}\n`);
       process.exitCode = EXIT_USAGE;
     } else {
-      throw e;
+      // Not the input's fault and not a regression (exit 1 means "regression found").
+      process.stderr.write(`ras-replay: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = EXIT_INTERNAL;
     }
   }
 }

@@ -4,6 +4,7 @@
 // transaction. A run that fails or is killed leaves nothing that looks complete.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import { NotModelledError } from '../model/ctx.js';
 import type { Profile } from '../model/profiles.js';
 import { EventRecord, NO_ADDR, Outcome } from '../model/record.js';
@@ -128,7 +129,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   const outDir = resolve(opts.outDir);
   mkdirSync(outDir, { recursive: true });
   removeStaleTemps(outDir);
-  const tag = `.tmp-${process.pid}-${Date.now()}`;
+  const tag = `.tmp-${process.pid}-${Date.now()}@${hostname()}`;
   const shardLabel = opts.shard ? String(opts.shard.index) : '0';
   const profileNames = opts.profiles.map((p) => p.name);
   if (new Set(profileNames).size !== profileNames.length) throw new InputError(`profiles named twice: ${profileNames.join(', ')}`);
@@ -154,6 +155,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   });
   // Parquet is exported by DuckDB; without a requested database, a temporary file database is used.
   const scratchDb = !opts.db && opts.parquet ? join(outDir, `.scratch${tag}.duckdb`) : null;
+  const spill = join(outDir, `.duckdb-spill${tag}`);
   const dbPath = opts.db ?? scratchDb;
   let sink: DuckSink | null = null;
   let events = 0;
@@ -202,7 +204,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   try {
     if (dbPath) {
       mkdirSync(dirname(resolve(dbPath)), { recursive: true });
-      sink = await DuckSink.open(dbPath, '512MB', join(outDir, `.duckdb-spill${tag}`));
+      sink = await DuckSink.open(dbPath, '512MB', spill);
     }
     for await (const { batchNo, cols: all } of source.batches()) {
       order.check(all, batchNo);
@@ -265,7 +267,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       summary.files.push(final);
     }
     if (scratchDb) removeDb(scratchDb);
-    rmSync(join(outDir, `.duckdb-spill${tag}`), { recursive: true, force: true });
+    rmSync(spill, { recursive: true, force: true });
     summary.seconds = (Date.now() - t0) / 1000;
     await wpool?.close();
     return summary;
@@ -280,9 +282,13 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       }
     }
     for (const [t] of temps) rmSync(t, { force: true });
-    if (sink) await sink.abort();
+    try {
+      if (sink) await sink.abort();
+    } catch {
+      /* keep the original error */
+    }
     if (scratchDb) removeDb(scratchDb);
-    rmSync(join(outDir, `.duckdb-spill${tag}`), { recursive: true, force: true });
+    rmSync(spill, { recursive: true, force: true });
     throw e;
   }
 }
@@ -313,17 +319,28 @@ function removeDb(path: string): void {
 }
 
 /**
- * A killed run leaves `*.tmp-<pid>-<time>` files (and a scratch database or spill folder); the next
- * run in the same folder removes them.
+ * A killed run leaves `*.tmp-<pid>-<time>@<host>` files (and a scratch database or spill folder); a
+ * later run in the same folder removes those of processes of this host that no longer exist. Other
+ * jobs sharing the folder (shards on other nodes, or still running here) are left alone.
  */
 function removeStaleTemps(dir: string): void {
+  const me = hostname();
+  const stale = (name: string): boolean => {
+    const m = /\.tmp-(\d+)-\d+@(.+?)(\.duckdb(\.wal)?)?$/.exec(name);
+    if (!m || m[2] !== me || Number(m[1]) === process.pid) return false;
+    try {
+      process.kill(Number(m[1]), 0);
+      return false; // still running
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  };
   const walk = (d: string): void => {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
       const st = statSync(p);
-      if (/^\.(duckdb-spill|scratch)\.tmp-\d+-\d+/.test(name)) rmSync(p, { recursive: true, force: true });
+      if (stale(name)) rmSync(p, { recursive: true, force: true });
       else if (st.isDirectory()) walk(p);
-      else if (/\.tmp-\d+-\d+$/.test(name)) rmSync(p, { force: true });
     }
   };
   walk(dir);

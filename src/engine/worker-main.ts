@@ -20,10 +20,23 @@ const init = workerData as Init;
 const pool = new MapperPool();
 const slotCols = init.cols.map((b) => EventColumns.fromBuffers(0, init.capacity, b));
 const slotOuts = init.outs.map((os) => os.map((b) => OutcomeColumns.fromBuffers(init.capacity, b)));
+
+interface Resize {
+  slot: number;
+  capacity: number;
+  cols: Record<string, ArrayBufferLike>;
+  outs: Record<string, ArrayBufferLike>[];
+}
 const replayers = init.profiles.map((p) => new BatchReplayer(p, pool, init.where));
 const sigs = init.profiles.map(() => new SignalColumns());
 
-parentPort!.on('message', (m: { id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
+parentPort!.on('message', (m: { resize?: Resize; id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
+  if (m.resize) {
+    const r = m.resize;
+    slotCols[r.slot] = EventColumns.fromBuffers(0, r.capacity, r.cols);
+    slotOuts[r.slot] = r.outs.map((b) => OutcomeColumns.fromBuffers(r.capacity, b));
+    return;
+  }
   try {
     for (const o of m.pool.offsets) pool.offsets.push(o);
     for (const p of m.pool.pids) pool.pids.push(p);

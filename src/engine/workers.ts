@@ -35,11 +35,14 @@ export class WorkerPool {
   /** Per slot (double buffering: the main thread fills one slot while the workers replay the other). */
   readonly slotCols: EventColumns[] = [];
   readonly slotOuts: OutcomeColumns[][] = [];
+  /** Capacity of each slot as the workers know it (a larger batch makes the main thread grow it). */
+  private readonly sentCap: number[] = [];
 
   constructor(readonly n: number, profiles: readonly Profile[], capacity: number, where: string, readonly slots = 2) {
     for (let s = 0; s < slots; s++) {
       this.slotCols.push(new EventColumns(capacity, sab));
       this.slotOuts.push(profiles.map(() => new OutcomeColumns(capacity, sab)));
+      this.sentCap.push(capacity);
     }
     const url = new URL('./worker-main.ts', import.meta.url);
     for (let k = 0; k < n; k++) {
@@ -60,10 +63,6 @@ export class WorkerPool {
     return this.slotCols[0]!;
   }
 
-  get outs(): OutcomeColumns[] {
-    return this.slotOuts[0]!;
-  }
-
   /**
    * Replay slot `slot` (rows [0, cols.n)) under every profile: fills its outcome columns and
    * `sigs`. Batches must be started in trace order (each worker keeps per-host state).
@@ -71,6 +70,15 @@ export class WorkerPool {
   async replay(batchNo: number, pool: MapperPool, sigs: SignalColumns[], slot = 0): Promise<void> {
     const id = ++this.seq;
     const cols = this.slotCols[slot]!;
+    if (cols.capacity !== this.sentCap[slot]) {
+      // The decoder grew this slot for a batch larger than the pool's batch size: grow its outcome
+      // columns too and hand the new shared buffers to the workers (messages arrive in order).
+      for (const o of this.slotOuts[slot]!) o.ensure(cols.capacity);
+      for (const w of this.workers) {
+        w.postMessage({ resize: { slot, capacity: cols.capacity, cols: cols.buffers(), outs: this.slotOuts[slot]!.map((o) => o.buffers()) } });
+      }
+      this.sentCap[slot] = cols.capacity;
+    }
     const delta = {
       from: this.poolSent,
       offsets: pool.offsets.slice(this.poolSent + 1),

@@ -224,8 +224,19 @@ interface BoolReader {
   get(i: number): number;
 }
 const ABSENT: BoolReader = { get: () => -1 };
-function boolReader(d: Data | null): BoolReader {
+function boolReader(d: Data | null, name: string, bad: Bad): BoolReader {
   if (!d) return ABSENT;
+  if (!DataType.isBool(d.type)) {
+    if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'a boolean (or 0/1 integer) column');
+    return {
+      get(i: number): number {
+        if (!validAt(d, i)) return -1;
+        const x = numAt(d, i);
+        if (x !== 0 && x !== 1) bad(i, name, String(x), 'true or false (0 or 1)');
+        return x;
+      },
+    };
+  }
   const vals = d.values as Uint8Array;
   const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
   const off = d.offset;
@@ -246,7 +257,7 @@ function bitAt(d: Data, i: number): boolean {
 /** A numeric cell as a JS number (64-bit values through their 32-bit words). */
 function numAt(d: Data, i: number): number {
   const v = d.values as ArrayLike<number | bigint> & { BYTES_PER_ELEMENT: number; buffer: ArrayBufferLike; byteOffset: number };
-  const j = d.offset + i;
+  const j = i; // value buffers are already sliced to the Data's offset (apache-arrow _sliceBuffers)
   if (v.BYTES_PER_ELEMENT === 8 && !(v instanceof Float64Array)) {
     const w = new Uint32Array(v.buffer, v.byteOffset + j * 8, 2);
     const hi = v instanceof BigInt64Array ? (w[1]! | 0) : w[1]!;
@@ -333,11 +344,12 @@ export class TraceDecoder {
     this.opt01(child('early_kill'), 'early_kill', n, cols.earlyKill, bad);
     this.opt01(child('recovery'), 'recovery', n, cols.recovery, bad);
     this.opt01(child('panic_on_oops'), 'panic_on_oops', n, cols.panicOnOops, bad);
-    this.optBool(child('kdump'), n, cols.kdump);
+    const kd = boolReader(child('kdump'), 'kdump', bad);
+    for (let i = 0; i < n; i++) cols.kdump[i] = kd.get(i);
 
     // Flags, with their defaults (bit readers hoisted out of the row loop).
-    const ff = boolReader(child('firmware_first')), sy = boolReader(child('sync')), rp = boolReader(child('ripv'));
-    const pn = boolReader(child('pinned')), pb = boolReader(child('poisoned_before')), gr = boolReader(child('guest_ras'));
+    const br = (name: string) => boolReader(child(name), name, bad);
+    const ff = br('firmware_first'), sy = br('sync'), rp = br('ripv'), pn = br('pinned'), pb = br('poisoned_before'), gr = br('guest_ras');
     const rec = this.rec;
     for (let i = 0; i < n; i++) {
       const arm = cols.arch[i] === Arch.arm64;
@@ -386,11 +398,11 @@ export class TraceDecoder {
   private int64(d: Data, name: string, n: number, out: BigUint64Array | BigInt64Array, signed: boolean, bad: Bad): void {
     const v = d.values as unknown;
     if ((v instanceof BigUint64Array || v instanceof BigInt64Array) && d.nullCount === 0) {
-      const src = new Uint8Array(v.buffer, v.byteOffset + d.offset * 8, n * 8);
+      const src = new Uint8Array(v.buffer, v.byteOffset, n * 8);
       new Uint8Array(out.buffer, out.byteOffset, n * 8).set(src);
       if (!signed && v instanceof BigInt64Array) {
         const w = new Int32Array(out.buffer, out.byteOffset, n * 2);
-        for (let i = 0; i < n; i++) if (w[2 * i + 1]! < 0) bad(i, name, String(v[d.offset + i]), 'an unsigned 64-bit integer');
+        for (let i = 0; i < n; i++) if (w[2 * i + 1]! < 0) bad(i, name, String(v[i]), 'an unsigned 64-bit integer');
       }
       return;
     }
@@ -419,16 +431,16 @@ export class TraceDecoder {
         return t;
       });
       const idx = d.values as ArrayLike<number>;
-      const off = d.offset;
+      // Indices (values) are sliced already; the validity bitmap is read through validAt.
       if (d.nullCount === 0) {
         let badRow = -1;
         for (let i = 0; i < n; i++) {
-          const c = table[idx[off + i]!]!;
+          const c = table[idx[i]!]!;
           if (c < 0) badRow = i;
           out[i] = c;
         }
         if (badRow >= 0) {
-          for (let i = 0; i < n; i++) if (table[idx[off + i]!]! < 0) bad(i, name, strAt(dict, idx[off + i]!), `one of ${labels.join(', ')}`);
+          for (let i = 0; i < n; i++) if (table[idx[i]!]! < 0) bad(i, name, strAt(dict, idx[i]!), `one of ${labels.join(', ')}`);
         }
         return;
       }
@@ -438,8 +450,8 @@ export class TraceDecoder {
           out[i] = absent;
           continue;
         }
-        const c = table[idx[off + i]!]!;
-        if (c < 0) bad(i, name, strAt(dict, idx[off + i]!), `one of ${labels.join(', ')}`);
+        const c = table[idx[i]!]!;
+        if (c < 0) bad(i, name, strAt(dict, idx[i]!), `one of ${labels.join(', ')}`);
         out[i] = c;
       }
       return;
@@ -464,13 +476,20 @@ export class TraceDecoder {
       const dict = d.dictionary!;
       const table = cache.get(dict, () => {
         const t = new Int32Array(dict.length);
-        for (let k = 0; k < dict.length; k++) t[k] = intern(strAt(dict, k));
+        for (let k = 0; k < dict.length; k++) {
+          const v = strAt(dict, k);
+          t[k] = !nullable && v === '' ? -1 : intern(v);
+        }
         return t;
       });
       const idx = d.values as ArrayLike<number>;
-      const off = d.offset;
+      // Indices (values) are sliced already.
       if (d.nullCount === 0) {
-        for (let i = 0; i < n; i++) out[i] = table[idx[off + i]!]!;
+        for (let i = 0; i < n; i++) {
+          const t = table[idx[i]!]!;
+          if (t < 0) bad(i, name, '', 'a non-empty value');
+          out[i] = t;
+        }
         return;
       }
       for (let i = 0; i < n; i++) {
@@ -479,7 +498,9 @@ export class TraceDecoder {
           out[i] = 0;
           continue;
         }
-        out[i] = table[idx[off + i]!]!;
+        const t = table[idx[i]!]!;
+        if (t < 0) bad(i, name, '', 'a non-empty value');
+        out[i] = t;
       }
       return;
     }
@@ -518,7 +539,7 @@ export class TraceDecoder {
           out[i] = -1;
           continue;
         }
-        const k = idx[d.offset + i]!;
+        const k = idx[i]!;
         let m = table[k]!;
         if (m === -2) m = table[k] = parse(strAt(dict, k), i);
         out[i] = m;
@@ -538,7 +559,7 @@ export class TraceDecoder {
     if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an integer column');
     const v = d.values as unknown;
     if (v instanceof Uint8Array && d.nullCount === 0) {
-      out.set(v.subarray(d.offset, d.offset + n));
+      out.set(v.subarray(0, n));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -560,7 +581,7 @@ export class TraceDecoder {
     if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an integer column');
     const v = d.values as unknown;
     if (v instanceof Uint32Array && d.nullCount === 0) {
-      out.set(v.subarray(d.offset, d.offset + n));
+      out.set(v.subarray(0, n));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -582,7 +603,7 @@ export class TraceDecoder {
     if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'an unsigned 64-bit integer column');
     const v = d.values as unknown;
     if (v instanceof BigUint64Array) {
-      const w = new Uint32Array(v.buffer, v.byteOffset + d.offset * 8, n * 2);
+      const w = new Uint32Array(v.buffer, v.byteOffset, n * 2);
       const bm = d.nullCount > 0 ? d.nullBitmap : null;
       const off = d.offset;
       for (let i = 0; i < n; i++) {
@@ -591,7 +612,7 @@ export class TraceDecoder {
           continue;
         }
         const hi = w[2 * i + 1]!;
-        if (hi >= 0x200000) bad(i, name, String(v[off + i]), 'an address below 2^53');
+        if (hi >= 0x200000) bad(i, name, String(v[i]), 'an address below 2^53');
         out[i] = hi * 4294967296 + w[2 * i]!;
       }
       return;
@@ -623,7 +644,7 @@ export class TraceDecoder {
           out[i] = PROFILE_DEFAULT;
           continue;
         }
-        const x = v[j]!;
+        const x = v[i]!;
         if (x > 1) bad(i, name, String(x), '0 or 1');
         out[i] = x;
       }
@@ -638,14 +659,6 @@ export class TraceDecoder {
       if (x !== 0 && x !== 1) bad(i, name, String(x), '0 or 1');
       out[i] = x;
     }
-  }
-
-  private optBool(d: Data | null, n: number, out: Int8Array): void {
-    if (!d) {
-      out.fill(PROFILE_DEFAULT, 0, n);
-      return;
-    }
-    for (let i = 0; i < n; i++) out[i] = validAt(d, i) ? (bitAt(d, i) ? 1 : 0) : PROFILE_DEFAULT;
   }
 }
 
@@ -683,6 +696,8 @@ export class TraceStreamWriter {
   abort(): void {
     try {
       this.file.close();
+    } catch {
+      /* the temp file is removed either way */
     } finally {
       rmSync(this.file.path, { force: true });
     }

@@ -1,5 +1,5 @@
 // Small Arrow helpers shared by the trace and outcome writers and readers.
-import { closeSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, write, writeSync } from 'node:fs';
 import {
   Data, Dictionary, Field, Int32, Int8, makeData, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Utf8,
   vectorFromArray, Vector,
@@ -72,18 +72,45 @@ export class ArrowStreamFile {
     if (this.error) throw this.error;
   }
 
+  private closed = false;
+
+  /** Finish the stream, flush it to disk (fsync) and close; a second call does nothing. */
   close(): void {
     if (this.async) throw new Error('close an async ArrowStreamFile with closeAsync()');
-    this.writer.finish();
-    this.drain();
-    closeSync(this.fd);
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.writer.finish();
+      this.drain();
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+    }
   }
 
   async closeAsync(): Promise<void> {
-    this.writer.finish();
-    this.drain();
-    await this.drained(0);
-    closeSync(this.fd);
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.writer.finish();
+      this.drain();
+      await this.drained(0);
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+
+  /** fs.write at an explicit offset, continuing after a short write. */
+  private writeAt(buf: Uint8Array, from: number, pos: number): void {
+    write(this.fd, buf, from, buf.byteLength - from, pos, (e, n) => {
+      if (e) this.error ??= e;
+      else if (from + n < buf.byteLength) return this.writeAt(buf, from + n, pos + n);
+      this.pending -= buf.byteLength;
+      const w = this.wake;
+      this.wake = null;
+      w?.();
+    });
   }
 
   private drain(): void {
@@ -95,17 +122,11 @@ export class ArrowStreamFile {
         // The writer queues views into the caller's (reused) column buffers: copy before the
         // write is handed to another thread.
         const own = v.slice();
-        const len = own.byteLength;
-        this.pending += len;
-        write(this.fd, own, 0, len, this.bytes, (e) => {
-          if (e) this.error ??= e;
-          this.pending -= len;
-          const w = this.wake;
-          this.wake = null;
-          w?.();
-        });
+        this.pending += own.byteLength;
+        this.writeAt(own, 0, this.bytes);
       } else {
-        writeSync(this.fd, v);
+        let done = 0;
+        while (done < v.byteLength) done += writeSync(this.fd, v, done, v.byteLength - done);
       }
       this.bytes += v.byteLength;
     }

@@ -7,6 +7,7 @@ import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../engine/columns.js';
 import type { OutcomeColumns, SignalColumns } from '../engine/outcomes.js';
+import { InputError } from './errors.js';
 
 const CHUNK = 2048;
 
@@ -14,7 +15,8 @@ function enumSql(labels: readonly string[]): string {
   return `ENUM(${labels.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ')})`;
 }
 
-export const SCHEMA_SQL = [
+/** The schema, built when a database is opened (never from module-load-time state). */
+export const schemaSql = (): string[] => [
   `CREATE TABLE IF NOT EXISTS runs (run_id UINTEGER PRIMARY KEY, trace VARCHAR, trace_sha256 VARCHAR, tool_version VARCHAR,
     started_at TIMESTAMP, duration_s DOUBLE, events UBIGINT, signals UBIGINT, workers UINTEGER, shard VARCHAR, profiles VARCHAR[])`,
   `CREATE TABLE IF NOT EXISTS run_profiles (run_id UINTEGER, profile_id UTINYINT, profile VARCHAR, switches JSON)`,
@@ -31,6 +33,12 @@ export const SCHEMA_SQL = [
   `CREATE OR REPLACE VIEW signals AS SELECT s.run_id, s.event_id, h.host, p.profile, s.seq, s.pid, s.tid, s.signo,
     s.si_code, s.addr, s.addr_lsb
     FROM signal_rows s JOIN hosts h USING (run_id, host_id) JOIN run_profiles p USING (run_id, profile_id)`,
+];
+
+/** The ENUM columns and their labels: an existing database must have exactly these. */
+const ENUM_COLUMNS: [string, string, readonly string[]][] = [
+  ['outcome_rows', 'vmcore', VMCORE], ['outcome_rows', 'mf_type', MF_TYPE], ['outcome_rows', 'mf_result', MF_RESULT],
+  ['outcome_rows', 'guest_action', GUEST_ACTION], ['outcome_rows', 'path', PATH_NAMES],
 ];
 
 const T = duckdb.Type;
@@ -85,7 +93,17 @@ export class DuckSink {
     if (tempDir) duckdb.set_config(config, 'temp_directory', tempDir);
     const db = await duckdb.open(path, config);
     const con = await duckdb.connect(db);
-    for (const sql of SCHEMA_SQL) await duckdb.query(con, sql);
+    for (const sql of schemaSql()) await duckdb.query(con, sql);
+    // An older database whose ENUMs differ would turn unknown labels into NULL: refuse it.
+    for (const [table, column, labels] of ENUM_COLUMNS) {
+      const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
+      const differ = await scalar(con, `SELECT count(*)::BIGINT FROM information_schema.columns WHERE table_name = ${q(table)} AND column_name = ${q(column)} AND data_type <> ${q(enumSql(labels))}`);
+      if (Number(differ) !== 0) {
+        duckdb.disconnect_sync(con);
+        duckdb.close_sync(db);
+        throw new InputError(`${path}: column ${table}.${column} has other ENUM labels than this version of ras-replay writes (a database from another version): use a new --db`, path);
+      }
+    }
     await duckdb.query(con, 'BEGIN TRANSACTION');
     const next = await scalar(con, 'SELECT (coalesce(max(run_id), 0) + 1)::BIGINT FROM runs');
     const sink = new DuckSink(db, con, Number(next));
@@ -209,13 +227,15 @@ export class DuckSink {
       await duckdb.query(con, `INSERT INTO run_profiles VALUES (${this.runId}, ${i}, ${q(p.name)}, ${q(JSON.stringify(p.switches))}::JSON)`);
     }
     await this.appendHosts(meta.hosts);
-    await duckdb.query(con, 'COMMIT');
+    // Parquet is exported inside the run's transaction, so a failure here rolls the run back.
     // Rows keep the trace's order: they were appended in that order and the scan is single-threaded
     // with insertion order preserved (no ORDER BY: a sort would hold the whole run in memory).
     for (const t of parquet) {
       await duckdb.query(con, `COPY (SELECT * EXCLUDE (run_id) FROM ${t.table} WHERE run_id = ${this.runId} AND profile = ${q(t.profile)})
         TO ${q(t.file)} (FORMAT parquet, COMPRESSION zstd)`);
     }
+    await duckdb.query(con, 'COMMIT');
+    this.committed = true;
     await duckdb.query(con, 'CHECKPOINT');
     this.close();
   }
@@ -238,8 +258,9 @@ export class DuckSink {
     duckdb.appender_close_sync(app);
   }
 
-  /** Abandon the run: roll back and close (the database keeps what it had). */
+  /** Abandon the run: roll back and close (the database keeps what it had). After commit: nothing. */
   async abort(): Promise<void> {
+    if (this.committed || this.closed) return;
     try {
       await duckdb.query(this.con, 'ROLLBACK');
     } finally {
@@ -247,7 +268,12 @@ export class DuckSink {
     }
   }
 
+  private committed = false;
+  private closed = false;
+
   private close(): void {
+    if (this.closed) return;
+    this.closed = true;
     duckdb.disconnect_sync(this.con);
     duckdb.close_sync(this.db);
   }

@@ -170,12 +170,25 @@ export function panicText(o: Outcome): string | null {
   return o.panicMsg === PanicMsg.MF_RECOVERY_OFF ? `Memory failure on page ${o.panicPfn.toString(16)}` : s;
 }
 
-// Decision paths: stable dotted names for grouping and SQL. Registered once at module load so the
-// model sets an integer.
-export const PATH_NAMES: string[] = ['none'];
+// Decision paths: stable dotted names for grouping and SQL. The list is fixed (its order is the
+// DuckDB ENUM's and the Arrow dictionary's), so it never depends on module load order; a module
+// looks its names up once at load and the model sets an integer.
+export const PATH_NAMES: readonly string[] = Object.freeze([
+  'none',
+  'ghes.fatal', 'ghes.estatus_cached', 'ghes.corrected', 'ghes.corrected.soft_offline', 'ghes.no_valid_pa',
+  'ghes.invalid_pa', 'ghes.task_work', 'ghes.queue_kick', 'ghes.queue_kworker', 'ghes.sync_unrecoverable_sigbus',
+  'ghes.sync_unhandled', 'arm64.kvm.sea.unclaimed.vserror', 'x86.mca.corrected', 'x86.mca.ucna.no_addr',
+  'x86.mca.ucna.memory_failure', 'x86.mce.ao.no_addr', 'x86.mce.ao.memory_failure', 'x86.mce.panic.pcc',
+  'x86.mce.panic.no_restart_ip', 'x86.mce.panic.kernel_no_restart_ip', 'x86.mce.panic.ar_no_addr',
+  'x86.mce.panic.kernel_unrecoverable', 'x86.mce.panic.consecutive', 'x86.mce.ar.consecutive_same_page',
+  'x86.mce.ar.user.kill_me_maybe', 'x86.mce.ar.guest.kill_me_maybe', 'x86.mce.ar.kernel_copyin.kill_me_never',
+  'x86.mce.ar.kernel_cow.copy_mc', 'x86.mce.ar.kernel_copy_mc.coredump', 'x86.mce.ar.kthread_copy_mc.queue',
+  'access.hwpoison_fault', 'access.kvm.hwpoison', 'access.kernel.efault', 'access.no_poison', 'access.dropped_page',
+  'arm64.sea.kernel_first.user', 'arm64.sea.kernel_first.kernel.die', 'arm64.sea.kernel.die',
+  'arm64.sea.kernel.no_mc_fixup.die', 'arm64.serror.panic', 'arm64.serror.recoverable',
+]);
 export function definePath(name: string): number {
   const i = PATH_NAMES.indexOf(name);
-  if (i >= 0) return i;
-  PATH_NAMES.push(name);
-  return PATH_NAMES.length - 1;
+  if (i < 0) throw new Error(`decision path ${name} is not in PATH_NAMES`);
+  return i;
 }
