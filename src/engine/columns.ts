@@ -163,7 +163,7 @@ export class EventColumns {
   }
 }
 
-const COLUMN_KEYS = [
+export const COLUMN_KEYS = [
   'eventId', 'tNs', 'host', 'arch', 'kind', 'notify', 'severity', 'mem', 'page', 'context', 'pageShift',
   'flags', 'pa', 'vaddr', 'pid', 'tid', 'comm', 'mappers', 'earlyKill', 'recovery', 'panicOnOops', 'kdump',
 ] as const;

@@ -15,7 +15,7 @@ import { HostDictBuilder, outcomeBatch, signalBatch } from '../io/arrow-outcomes
 import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
 import { DuckSink } from '../io/duckdb-sink.js';
 import { InputError } from '../io/errors.js';
-import { EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from './columns.js';
+import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from './columns.js';
 import { OutcomeColumns, SignalColumns } from './outcomes.js';
 import { openTraceSource } from './source.js';
 import { OrderCheck } from './order.js';
@@ -88,7 +88,9 @@ export class BatchReplayer {
           fillFromColumns(rec, cols, i, this.pool);
           m = new Outcome();
           this.replayer.replay(rec, profile, this.scratchState, m, null);
-          if (m.signals.count !== 0 || m.panic || m.rebootLoop) throw new Error(`statelessKey ${key}: the model produced a stateful outcome`);
+          if (m.signals.count !== 0 || m.panic || m.rebootLoop || !this.scratchState.isEmpty()) {
+            throw new Error(`statelessKey ${key}: the model read or wrote host state for an event classed state-free`);
+          }
           this.memo[key] = m;
         }
         out.set(i, m);
@@ -305,8 +307,7 @@ export function gatherRows(src: EventColumns, dst: EventColumns, rows: readonly 
   dst.ensure(rows.length);
   dst.n = rows.length;
   dst.hostOrdered = src.hostOrdered;
-  const keys = ['eventId', 'tNs', 'host', 'arch', 'kind', 'notify', 'severity', 'mem', 'page', 'context', 'pageShift', 'flags', 'pa', 'vaddr', 'pid', 'tid', 'comm', 'mappers', 'earlyKill', 'recovery', 'panicOnOops', 'kdump'] as const;
-  for (const k of keys) {
+  for (const k of COLUMN_KEYS) {
     const s = src[k] as unknown as { [i: number]: number | bigint };
     const d = dst[k] as unknown as { [i: number]: number | bigint };
     for (let j = 0; j < rows.length; j++) d[j] = s[rows[j]!]!;

@@ -6,7 +6,7 @@ import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../engine/columns.js';
 import type { OutcomeColumns, SignalColumns } from '../engine/outcomes.js';
-import { boolBits, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
+import { batchDictionary, boolBits, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
 
 const T = {
   host: dictType(0), profile: enumType(1), panicMsg: dictType(2), vmcore: enumType(3), mfType: enumType(4),
@@ -43,31 +43,12 @@ export const SIGNAL_SCHEMA = new Schema([
   new Field('addr_lsb', new Uint8(), true),
 ]);
 
-/** Batch-local host dictionary; consecutive rows of one host (host-ordered traces) skip the map. */
+/** Batch-local host dictionary over the run's interned host names. */
 export class HostDictBuilder {
   constructor(private readonly names: readonly string[]) {}
 
   build(ids: Uint32Array, rows: ArrayLike<number> | null, n: number): { idx: Int32Array; dict: Vector<Utf8> } {
-    const map = new Map<number, number>();
-    const list: string[] = [];
-    const idx = new Int32Array(n);
-    let lastId = -1;
-    let lastLocal = -1;
-    for (let i = 0; i < n; i++) {
-      const g = ids[rows ? rows[i]! : i]!;
-      if (g !== lastId) {
-        let l = map.get(g);
-        if (l === undefined) {
-          l = list.length;
-          list.push(this.names[g]!);
-          map.set(g, l);
-        }
-        lastId = g;
-        lastLocal = l;
-      }
-      idx[i] = lastLocal;
-    }
-    return { idx, dict: vectorFromArray(list, new Utf8()) };
+    return batchDictionary(ids, rows, n, (id) => this.names[id]!);
   }
 }
 

@@ -2,8 +2,8 @@
 // decoder into EventColumns. Enum columns are dictionary-encoded strings; the decoder translates
 // each dictionary once (per dictionary object), never per row.
 import {
-  Bool, Data, DataType, Field, Int64, makeData, RecordBatch, Schema, Uint32, Uint64, Uint8, Utf8,
-  vectorFromArray, Vector,
+  Bool, Data, DataType, Field, Int64, makeData, RecordBatch, Schema, Uint32, Uint64, Uint8,
+  Vector,
 } from 'apache-arrow';
 import {
   ARCH, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, POLICY, SEVERITY, Arch,
@@ -16,7 +16,7 @@ import {
 } from '../engine/columns.js';
 import { InputError } from './errors.js';
 import { renameSync, rmSync } from 'node:fs';
-import { ArrowStreamFile, boolBits, dictType, enumData, enumType, recordBatch } from './arrow-util.js';
+import { ArrowStreamFile, batchDictionary, boolBits, dictType, enumData, enumType, recordBatch } from './arrow-util.js';
 import { parseMappers, TraceEvent } from './trace.js';
 
 export interface TraceDicts {
@@ -70,24 +70,6 @@ export const TRACE_SCHEMA = new Schema([
 export const HOST_ORDERED_KEY = 'ras-replay.host_ordered';
 const HOST_ORDERED_SCHEMA = new Schema(TRACE_SCHEMA.fields, new Map([[HOST_ORDERED_KEY, 'true']]));
 
-/** Batch-local dictionary for interned ids: the distinct ids of the batch, in first-seen order. */
-function localDict(ids: Uint32Array | Int32Array, n: number, name: (id: number) => string, offset = 0): { idx: Int32Array; dict: Vector<Utf8> } {
-  const map = new Map<number, number>();
-  const names: string[] = [];
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const g = ids[i]! + offset;
-    let l = map.get(g);
-    if (l === undefined) {
-      l = names.length;
-      names.push(name(g - offset));
-      map.set(g, l);
-    }
-    idx[i] = l;
-  }
-  return { idx, dict: vectorFromArray(names, new Utf8()) };
-}
-
 function addrData(a: Float64Array, n: number): Data {
   const words = new Uint32Array(n * 2);
   const valid = new Uint8Array((n + 7) >> 3);
@@ -126,9 +108,9 @@ function boolData(bits: Uint8Array, n: number): Data {
 /** Encode rows [0, cols.n) as one Arrow record batch of the canonical schema. */
 export function traceBatch(cols: EventColumns, d: TraceDicts, hostOrdered = false): RecordBatch {
   const n = cols.n;
-  const host = localDict(cols.host, n, (id) => d.hosts.names[id]!);
-  const comm = localDict(cols.comm, n, (id) => d.comms.names[id]!);
-  const mappers = localDict(cols.mappers, n, (id) => (id < 0 ? '' : d.mappers.texts[id]!), 1);
+  const host = batchDictionary(cols.host, null, n, (id) => d.hosts.names[id]!);
+  const comm = batchDictionary(cols.comm, null, n, (id) => d.comms.names[id]!);
+  const mappers = batchDictionary(cols.mappers, null, n, (id) => (id < 0 ? '' : d.mappers.texts[id]!));
   const kdumpBits = new Uint8Array((n + 7) >> 3);
   const kdumpValid = new Uint8Array((n + 7) >> 3);
   let kdumpNulls = 0;

@@ -5,6 +5,36 @@ import {
   vectorFromArray, Vector,
 } from 'apache-arrow';
 
+/**
+ * Batch-local dictionary for interned ids (rows[i] or i selects the id; `offset` shifts ids such as
+ * -1 = none): the distinct ids in first-seen order. Consecutive equal ids (host-ordered traces)
+ * skip the map lookup.
+ */
+export function batchDictionary(
+  ids: ArrayLike<number>, rows: ArrayLike<number> | null, n: number, name: (id: number) => string,
+): { idx: Int32Array; dict: Vector<Utf8> } {
+  const map = new Map<number, number>();
+  const list: string[] = [];
+  const idx = new Int32Array(n);
+  let lastId = NaN;
+  let lastLocal = -1;
+  for (let i = 0; i < n; i++) {
+    const g = ids[rows ? rows[i]! : i]!;
+    if (g !== lastId) {
+      let l = map.get(g);
+      if (l === undefined) {
+        l = list.length;
+        list.push(name(g));
+        map.set(g, l);
+      }
+      lastId = g;
+      lastLocal = l;
+    }
+    idx[i] = lastLocal;
+  }
+  return { idx, dict: vectorFromArray(list, new Utf8()) };
+}
+
 /** Dictionary<Utf8, Int8> with a fixed label list (our enum codes are the indices). */
 export function enumType(id: number): Dictionary<Utf8, Int8> {
   return new Dictionary(new Utf8(), new Int8(), id, false);

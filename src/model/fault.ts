@@ -2,7 +2,7 @@
 // signal in this event it re-executes the faulting instruction, which hits the page-table state
 // memory_failure() left behind.
 import { Ctx } from './ctx.js';
-import { Arch, BUS_MCEERR_AR, Context, Page, SIGBUS } from './enums.js';
+import { Arch, BUS_MCEERR_AR, Context, SIGBUS } from './enums.js';
 import { PanicMsg } from './record.js';
 import { PageState } from './state.js';
 
@@ -28,7 +28,7 @@ export function rebootLoop(c: Ctx): void {
 export function hwpoisonFault(c: Ctx): void {
   const ev = c.ev;
   if (ev.context === Context.guest) {
-    const lsb = ev.arch === Arch.x86_64 ? 12 : ev.page === Page.hugetlb ? ev.pageShift : 12;
+    const lsb = ev.arch === Arch.x86_64 ? 12 : c.faultLsb();
     c.step('guest touches the unmapped poisoned page: KVM_PFN_ERR_HWPOISON -> kvm_send_hwpoison_signal');
     c.deliver(ev.pid, ev.tid, SIGBUS, BUS_MCEERR_AR, c.pageAddr(), lsb);
   } else {

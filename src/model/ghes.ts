@@ -11,6 +11,7 @@ import { Ctx, MF_ACTION_REQUIRED } from './ctx.js';
 import { EHWPOISON, EOPNOTSUPP, Mem, Notify, Severity, SI_KERNEL, SIGBUS } from './enums.js';
 import { memoryFailure, softOfflinePage } from './memory-failure.js';
 import { definePath, PanicMsg } from './record.js';
+import { commOf } from './kill.js';
 
 export const GhesWork = { NONE: 0, TASK_WORK: 1, KICK: 2, KWORKER: 3, SOFT_OFFLINE: 4 } as const;
 
@@ -102,7 +103,7 @@ export function ghesDoProc(c: Ctx, sync: boolean): number {
   const queued = work !== GhesWork.NONE;
   if (sync && !queued) {
     if (sw.ghes_sync_force_kill && c.curHasMm) {
-      if (c.x) c.log(`[Hardware Error]: GHES: ${c.ev.comm || `pid${c.ev.pid}`}:${c.ev.pid}: synchronous unrecoverable error (SIGBUS)`);
+      if (c.x) c.log(`[Hardware Error]: GHES: ${commOf(c, c.ev.pid)}:${c.ev.pid}: synchronous unrecoverable error (SIGBUS)`);
       c.out.path = P.forceKill;
       c.deliver(ev.pid, ev.tid, SIGBUS, SI_KERNEL, -1, -1);
     } else if (ev.severity !== Severity.corrected) {
@@ -122,7 +123,7 @@ export function ghesRunWork(c: Ctx, work: number): void {
       c.setCurrentConsumer();
       const ret = memoryFailure(c, c.ghesFlags);
       if (c.out.panic || ret === 0 || ret === EHWPOISON || ret === EOPNOTSUPP) return;
-      if (c.x) c.log(`${c.hex(c.pfn)}: Sending SIGBUS to ${c.ev.comm || `pid${c.ev.pid}`}:${c.ev.pid} due to hardware memory corruption`);
+      if (c.x) c.log(`${c.hex(c.pfn)}: Sending SIGBUS to ${commOf(c, c.ev.pid)}:${c.ev.pid} due to hardware memory corruption`);
       if (c.x) c.step(`memory_failure returned ${ret}: memory_failure_cb forces SIGBUS`);
       c.deliver(c.ev.pid, c.ev.tid, SIGBUS, SI_KERNEL, -1, -1);
       return;

@@ -5,7 +5,7 @@ import { Ctx, MF_ACTION_REQUIRED, MF_MUST_KILL } from './ctx.js';
 import {
   EBUSY, EFAULT, EHWPOISON, ENXIO, Mem, MfResult, MfType, MF_RESULT, MF_TYPE, Page,
 } from './enums.js';
-import { collectProcs, killProcs, killProcsSigkill, KillList } from './kill.js';
+import { collectProcs, commOf, killProcs, killProcsSigkill, KillList } from './kill.js';
 import { PanicMsg } from './record.js';
 import { PageState } from './state.js';
 
@@ -216,7 +216,7 @@ function hwpoisonUserMappings(c: Ctx, flags: number): boolean {
     c.log(`Memory failure: ${c.hex(c.pfn)}: failed to unmap page (folio mapcount=${c.mapCount})`);
   }
   const forcekill = isDirty(ev.page) || mustKill || !unmapSuccess;
-  const lsb = ev.page === Page.hugetlb ? ev.pageShift : 12;
+  const lsb = c.faultLsb(); // tk->size_shift: the hugetlb folio size, else PAGE_SHIFT
   if (!unmapSuccess && !c.profile.switches.unmap_fail_sigbus) {
     // Before v6.11: kill_procs(&tokill, forcekill, fail = !unmap_success, ...) sends SIGKILL.
     killProcsSigkill(c, tokill);
@@ -272,9 +272,9 @@ function killAccessingProcess(c: Ctx, flags: number): number {
     c.step('kill_accessing_process: no mapping of the pfn in current: -EFAULT (before v6.15)');
     return EFAULT;
   }
-  const lsb = c.ev.page === Page.hugetlb ? c.ev.pageShift : 12;
-  if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Sending SIGBUS to ${c.ev.comm || `pid${c.curPid}`}:${c.curPid} due to hardware memory corruption`);
-  c.deliver(c.curPid, c.curTid, 7, (flags & MF_ACTION_REQUIRED) !== 0 ? 4 : 5, c.pageAddr(), lsb);
+  // hwpoison walk: a hugetlb entry gives the huge shift, a PTE or THP PMD gives PAGE_SHIFT.
+  if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Sending SIGBUS to ${commOf(c, c.curPid)}:${c.curPid} due to hardware memory corruption`);
+  c.deliver(c.curPid, c.curTid, 7, (flags & MF_ACTION_REQUIRED) !== 0 ? 4 : 5, c.pageAddr(), c.faultLsb());
   return EHWPOISON;
 }
 

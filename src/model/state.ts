@@ -37,6 +37,11 @@ export class HostState {
     this.fifo = null;
   }
 
+  /** Nothing recorded (a state-free event must leave a fresh HostState like this). */
+  isEmpty(): boolean {
+    return this.pages === null && this.ce === null && this.estatusN === 0 && this.mce === null && this.fifo === null;
+  }
+
   pageState(pfn: number): number {
     return this.pages === null ? PageState.HEALTHY : this.pages.get(pfn) ?? PageState.HEALTHY;
   }
