@@ -5,16 +5,19 @@ import { readTraceCsv } from '../io/csv-trace.js';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
-import { outcomeJson, replayEvents } from '../engine/replay-events.js';
+import { explainEvent, outcomeJson, replayEvents } from '../engine/replay-events.js';
 import { runSuites } from '../oracle/suite.js';
 import { goldenLine } from '../oracle/golden.js';
-import type { Explain } from '../model/record.js';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { runTrace } from '../engine/run.js';
 import { TraceStreamWriter } from '../io/arrow-trace.js';
 import { mergeShards } from '../io/merge.js';
 import { parseShard } from '../engine/shard.js';
+import { compareFiles, diffFiles } from '../oracle/commands.js';
+import { diffJson, diffJunit, diffMarkdown, diffText } from '../oracle/diff-output.js';
+import { compareText } from '../oracle/compare.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -164,17 +167,12 @@ export function buildProgram(): Command {
       if (!/^[0-9]+$/.test(o.event)) throw new InputError(`--event ${JSON.stringify(o.event)}: expected an event_id (unsigned integer)`);
       const id = BigInt(o.event);
       const events = readTrace(trace, o.sort ?? false);
-      const target = events.find((e) => e.eventId === id);
-      if (!target) throw new InputError(`${trace}: no event with event_id ${id}`);
       const out = new Output();
       for (const name of o.profile.length ? o.profile : ['pre', 'post']) {
         const profile = loadProfile(name);
-        const lines: string[] = [];
-        const x: Explain = { step: (t) => lines.push(`  - ${t}`), log: (l) => lines.push(`  | ${l}`) };
-        // Replay the host's earlier events too: the outcome depends on the host's state.
-        const hostEvents = events.filter((e) => e.host === target.host && (e.tNs < target.tNs || (e.tNs === target.tNs && e.eventId <= id)));
-        const rows = replayEvents(hostEvents, [profile], { explainEvent: id, explain: x });
-        const row = rows.find((r) => r.event_id === id)!;
+        const x = explainEvent(events, id, profile);
+        if (!x) throw new InputError(`${trace}: no event with event_id ${id}`);
+        const { event: target, row, lines } = x;
         out.line(`event ${id} (${target.where}) under profile ${profile.name}${target.note ? `: ${target.note}` : ''}`);
         out.line(`  path: ${row.path}`);
         for (const l of lines) out.line(l);
@@ -217,6 +215,39 @@ export function buildProgram(): Command {
       }
       out.flush();
       if (bad) process.exitCode = EXIT_REGRESSION;
+    });
+
+  program.command('diff')
+    .description('outcomes vs a golden file: panic avoidance, si_code correctness, kill accuracy, reboot loops, vmcore (TRACE.md §4)')
+    .argument('<outcomes>', "a run's --out folder, a .duckdb, .parquet or .jsonl (run --jsonl) file, or a trace to replay first")
+    .requiredOption('-g, --golden <file>', 'golden file (.golden text or .parquet)')
+    .option('-p, --profile <name|file.json>', "the profile's outcomes to check (default: the golden file's profile)")
+    .option('--by <columns>', 'group by outcome or trace columns (comma-separated, e.g. path,context)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), [] as string[])
+    .option('--trace <file>', 'the trace (.csv, .parquet): trace columns for --by, explain steps for examples')
+    .option('--examples <n>', 'examples per category', '3')
+    .option('--json', 'the result as JSON on stdout')
+    .option('--junit <file>', 'also write JUnit XML')
+    .option('--markdown <file>', 'also write a Markdown summary (for CI job summaries)')
+    .action(async (outcomes: string, o: { golden: string; profile?: string; by: string[]; trace?: string; examples: string; json?: boolean; junit?: string; markdown?: string }) => {
+      if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
+      const r = await diffFiles({ outcomes, golden: o.golden, profile: o.profile, by: o.by, trace: o.trace, examples: Number(o.examples) });
+      if (o.junit) writeFileAtomic(o.junit, diffJunit([r]));
+      if (o.markdown) writeFileAtomic(o.markdown, diffMarkdown([r]));
+      process.stdout.write(o.json ? `${diffJson(r)}\n` : diffText(r));
+      if (r.regression) process.exitCode = EXIT_REGRESSION;
+    });
+
+  program.command('compare')
+    .description('the same trace under profile A and profile B: what changed, in which direction')
+    .argument('<source>', "a trace (replayed under both), a run's --out folder, a .duckdb, .parquet or .jsonl file")
+    .requiredOption('-a, --a <profile>', 'profile A (the baseline)')
+    .requiredOption('-b, --b <profile>', 'profile B')
+    .option('--examples <n>', 'example events per change', '3')
+    .option('--json', 'as JSON')
+    .action(async (source: string, o: { a: string; b: string; examples: string; json?: boolean }) => {
+      if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
+      const r = await compareFiles({ source, a: o.a, b: o.b, examples: Number(o.examples) });
+      process.stdout.write(o.json ? `${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : compareText(r));
     });
 
   program.command('profiles')

@@ -114,3 +114,17 @@ export function outcomeJson(r: OutcomeRow): string {
   const body = JSON.stringify({ ...rest, signals });
   return `{"event_id":${event_id.toString()},${body.slice(1)}`;
 }
+
+/**
+ * One event's outcome with its decision steps (`  - …`) and kernel log lines (`  | …`). The host's
+ * earlier events are replayed too: the outcome depends on the host's state.
+ */
+export function explainEvent(events: readonly TraceEvent[], id: bigint, profile: Profile): { event: TraceEvent; row: OutcomeRow; lines: string[] } | null {
+  const target = events.find((e) => e.eventId === id);
+  if (!target) return null;
+  const lines: string[] = [];
+  const x: Explain = { step: (t) => lines.push(`  - ${t}`), log: (l) => lines.push(`  | ${l}`) };
+  const hostEvents = events.filter((e) => e.host === target.host && (e.tNs < target.tNs || (e.tNs === target.tNs && e.eventId <= id)));
+  const rows = replayEvents(hostEvents, [profile], { explainEvent: id, explain: x });
+  return { event: target, row: rows.find((r) => r.event_id === id)!, lines };
+}

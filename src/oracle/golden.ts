@@ -13,7 +13,13 @@ export interface GoldenSignal {
   signo: number;
   siCode: number;
   lsb: number | null;
+  /** `*` in the file: addr_lsb is not checked (redacted). */
+  lsbAny?: boolean;
 }
+
+/** Fields a golden file may leave unchecked (`# redact:` header): written as `*` or left out. */
+export const REDACTABLE = ['mf_type', 'mf_result', 'tid', 'lsb'] as const;
+export type Redaction = (typeof REDACTABLE)[number];
 
 export interface GoldenRow {
   eventId: bigint;
@@ -25,12 +31,17 @@ export interface GoldenRow {
   mfType: string;
   mfResult: string;
   signals: GoldenSignal[];
+  /** Comment lines written just above the row (kept with it when the file is rewritten). */
+  comments?: string[];
 }
 
 export interface Golden {
   file: string;
   meta: Record<string, string>;
+  /** The comment lines between the magic line and the column header, verbatim. */
+  head: string[];
   rows: Map<bigint, GoldenRow>;
+  redact: Set<Redaction>;
 }
 
 export function parseGolden(text: string, file: string): Golden {
@@ -40,16 +51,23 @@ export function parseGolden(text: string, file: string): Golden {
     throw new InputError(`${file}: line 1: value ${JSON.stringify(lines[0] ?? '')}: expected "${GOLDEN_MAGIC}"`, file, 'line 1');
   }
   const meta: Record<string, string> = {};
+  const head: string[] = [];
   const rows = new Map<bigint, GoldenRow>();
   let headerSeen = false;
   let prev: bigint | null = null;
+  let pending: string[] = [];
   for (let i = 1; i < lines.length; i++) {
     const ln = i + 1;
     const line = lines[i]!;
     if (line.includes('\r')) throw new InputError(`${file}: line ${ln}: carriage return: expected \\n line ends`, file, `line ${ln}`);
     if (line.startsWith('#')) {
-      const m = /^#\s*([a-z_]+):\s*(.*)$/.exec(line);
-      if (m) meta[m[1]!] = m[2]!;
+      if (!headerSeen) {
+        head.push(line);
+        const m = /^#\s*([a-z_]+):\s*(.*)$/.exec(line);
+        if (m) meta[m[1]!] = m[2]!;
+      } else {
+        pending.push(line);
+      }
       continue;
     }
     if (line.trim() === '') continue;
@@ -86,30 +104,79 @@ export function parseGolden(text: string, file: string): Golden {
       vmcore,
       mfType,
       mfResult,
-      signals: parseSignals(sigs, (v) => at('signals', v, 'space-separated PID[/TID]:SIGNO:SI_CODE:LSB tokens (LSB may be -), or -')),
+      signals: parseSignals(sigs, (v) => at('signals', v, 'space-separated PID[/TID]:SIGNO:SI_CODE:LSB tokens (LSB may be - or *), or -')),
+      ...(pending.length ? { comments: pending } : {}),
     });
+    pending = [];
   }
   if (!headerSeen) throw new InputError(`${file}: no header row: expected "${GOLDEN_HEADER.join('\\t')}"`, file);
-  return { file, meta, rows };
+  const redact = new Set<Redaction>();
+  for (const r of (meta.redact ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (!(REDACTABLE as readonly string[]).includes(r)) {
+      throw new InputError(`${file}: header "# redact:": value ${JSON.stringify(r)}: expected a comma-separated list of ${REDACTABLE.join(', ')}`, file, 'header', 'redact');
+    }
+    redact.add(r as Redaction);
+  }
+  return { file, meta, head, rows, redact };
 }
 
 function parseSignals(s: string, bad: (v: string) => never): GoldenSignal[] {
   if (s === '-') return [];
   return s.split(' ').map((tok) => {
-    const m = /^([0-9]+)(?:\/([0-9]+))?:([0-9]+):([0-9]+):(-|[0-9]+)$/.exec(tok);
+    const m = /^([0-9]+)(?:\/([0-9]+))?:([0-9]+):([0-9]+):(-|\*|[0-9]+)$/.exec(tok);
     if (!m) bad(tok);
-    return {
+    const s: GoldenSignal = {
       pid: Number(m![1]),
       tid: m![2] === undefined ? null : Number(m![2]),
       signo: Number(m![3]),
       siCode: Number(m![4]),
-      lsb: m![5] === '-' ? null : Number(m![5]),
+      lsb: m![5] === '-' || m![5] === '*' ? null : Number(m![5]),
     };
+    if (m![5] === '*') s.lsbAny = true;
+    return s;
   });
 }
 
-export function signalToken(s: { pid: number; tid: number | null; signo: number; siCode: number; lsb: number | null }): string {
-  return `${s.pid}${s.tid === null ? '' : `/${s.tid}`}:${s.signo}:${s.siCode}:${s.lsb === null ? '-' : s.lsb}`;
+export function signalToken(s: { pid: number; tid: number | null; signo: number; siCode: number; lsb: number | null; lsbAny?: boolean }): string {
+  return `${s.pid}${s.tid === null ? '' : `/${s.tid}`}:${s.signo}:${s.siCode}:${s.lsbAny ? '*' : s.lsb === null ? '-' : s.lsb}`;
+}
+
+/** Golden order of signals: pid, tid (none first), signo, si_code, lsb. */
+export function compareSignals(a: GoldenSignal, b: GoldenSignal): number {
+  return a.pid - b.pid || (a.tid ?? -1) - (b.tid ?? -1) || a.signo - b.signo || a.siCode - b.siCode || (a.lsb ?? -1) - (b.lsb ?? -1);
+}
+
+/** The expectation an outcome would make, with the file's redactions applied. */
+export function goldenRowFromOutcome(o: OutcomeRow, redact: ReadonlySet<Redaction> = new Set()): GoldenRow {
+  const signals = o.signals.map((s): GoldenSignal => {
+    const g: GoldenSignal = { pid: s.pid, tid: redact.has('tid') ? null : s.tid, signo: s.signo, siCode: s.si_code, lsb: redact.has('lsb') ? null : s.addr_lsb };
+    if (redact.has('lsb')) g.lsbAny = true;
+    return g;
+  }).sort(compareSignals);
+  return {
+    eventId: o.event_id,
+    line: 0,
+    panic: o.panic,
+    rebootLoop: o.reboot_loop,
+    vmcore: o.vmcore,
+    mfType: redact.has('mf_type') ? '*' : o.mf_type ?? '-',
+    mfResult: redact.has('mf_result') ? '*' : o.mf_result ?? '-',
+    signals,
+  };
+}
+
+/**
+ * The deterministic text form: magic line, the head comments, the column header, rows sorted by
+ * event_id (each after its own comments), `\n` line ends.
+ */
+export function formatGolden(head: readonly string[], rows: Iterable<GoldenRow>): string {
+  const sorted = [...rows].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const out = [GOLDEN_MAGIC, ...head, GOLDEN_HEADER.join('\t')];
+  for (const r of sorted) {
+    if (r.comments) out.push(...r.comments);
+    out.push(expectedLine(r));
+  }
+  return `${out.join('\n')}\n`;
 }
 
 /** An outcome in golden-row syntax (with tids), for showing what was observed. */
@@ -166,7 +233,7 @@ function signalsMatch(expected: GoldenSignal[], o: OutcomeRow): boolean {
   const order = [...expected].sort((a, b) => (a.tid === null ? 1 : 0) - (b.tid === null ? 1 : 0));
   for (const e of order) {
     const k = o.signals.findIndex((s, i) => !used[i] && s.pid === e.pid && (e.tid === null || s.tid === e.tid) &&
-      s.signo === e.signo && s.si_code === e.siCode && s.addr_lsb === e.lsb);
+      s.signo === e.signo && s.si_code === e.siCode && (e.lsbAny || s.addr_lsb === e.lsb));
     if (k < 0) return false;
     used[k] = true;
   }

@@ -1,0 +1,110 @@
+// The oracle's jobs over files: diff outcomes against a golden file, compare two profiles.
+import { existsSync } from 'node:fs';
+import { InputError } from '../io/errors.js';
+import { readTraceCsv } from '../io/csv-trace.js';
+import { loadProfile } from '../io/profile-file.js';
+import { explainEvent } from '../engine/replay-events.js';
+import { TRACE_COLUMNS } from '../io/trace.js';
+import { Duck, lit } from './duck.js';
+import { diffRelations, DiffResult } from './diff.js';
+import { compareViews, CompareResult } from './compare.js';
+import { openGolden, OutcomeSource } from './sources.js';
+
+export interface DiffFilesOptions {
+  outcomes: string;
+  golden: string;
+  profile?: string;
+  by?: string[];
+  examples?: number;
+  /** The trace, for --by on trace columns and for the explain steps of examples. */
+  trace?: string;
+  memoryLimit?: string;
+}
+
+/** Pick the profile to read: the one asked for, the golden file's, or the only one present. */
+async function chooseProfile(db: Duck, src: OutcomeSource, asked: string | undefined, where: string): Promise<string> {
+  const have = await src.profiles(db);
+  if (asked) {
+    if (!have.includes(asked)) throw new InputError(`${src.spec}: no outcomes for profile ${JSON.stringify(asked)} (${where}): it holds ${have.join(', ') || 'no outcomes'}`, src.spec);
+    return asked;
+  }
+  if (have.length === 1) return have[0]!;
+  throw new InputError(`${src.spec}: holds outcomes of ${have.length} profiles (${have.join(', ')}): choose one with --profile`, src.spec);
+}
+
+async function registerTrace(db: Duck, trace: string | undefined): Promise<{ relation: string | null; columns: string[] }> {
+  if (!trace) return { relation: null, columns: [] };
+  if (!existsSync(trace)) throw new InputError(`${trace}: no such trace file`, trace);
+  if (/\.csv(\.gz)?$/.test(trace)) {
+    await db.run(`CREATE OR REPLACE TEMP VIEW tr AS SELECT * REPLACE (event_id::UBIGINT AS event_id) FROM read_csv(${lit(trace)}, header = true, all_varchar = true)`);
+  } else if (trace.endsWith('.parquet')) {
+    await db.run(`CREATE OR REPLACE TEMP VIEW tr AS SELECT * REPLACE (event_id::UBIGINT AS event_id) FROM read_parquet(${lit(trace)})`);
+  } else {
+    // DuckDB cannot read Arrow IPC here (reference/data-stack.md §2).
+    return { relation: null, columns: [] };
+  }
+  const cols = (await db.rows('DESCRIBE tr')).map((r) => String(r.column_name)).filter((c) => (TRACE_COLUMNS as readonly string[]).includes(c) && c !== 'event_id');
+  return { relation: 'tr', columns: cols };
+}
+
+export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
+  const db = await Duck.open(':memory:', { memoryLimit: o.memoryLimit ?? '2GB' });
+  const src = new OutcomeSource(o.outcomes);
+  try {
+    const golden = await openGolden(db, o.golden);
+    const asked = o.profile ?? golden.meta.profile;
+    await src.open(db, asked ? [asked] : []);
+    const profile = await chooseProfile(db, src, asked ? profileName(asked) : undefined, o.profile ? '--profile' : `profile of ${o.golden}`);
+    await src.view(db, 'act', profile);
+    const tr = await registerTrace(db, o.trace);
+    if (o.by?.some((b) => !tr.columns.includes(b)) && o.trace && !tr.relation) {
+      throw new InputError(`${o.trace}: --by on trace columns needs a .csv or .parquet trace (DuckDB cannot read Arrow IPC here): convert it or group by outcome columns`, o.trace);
+    }
+    const r = await diffRelations(db, { outcomes: o.outcomes, golden: o.golden, profile }, {
+      by: o.by, examples: o.examples, traceRelation: tr.relation, traceColumns: tr.columns,
+    });
+    if (o.trace && /\.csv(\.gz)?$/.test(o.trace) && r.examples.length) {
+      const events = readTraceCsv(o.trace, { sort: true });
+      let prof;
+      try {
+        prof = loadProfile(profile);
+      } catch {
+        prof = null; // outcomes of a profile file not at hand: examples without steps
+      }
+      if (prof) for (const e of r.examples) e.explain = explainEvent(events, e.eventId, prof)?.lines ?? [];
+    }
+    return r;
+  } finally {
+    src.dispose();
+    db.close();
+  }
+}
+
+export interface CompareFilesOptions {
+  source: string;
+  a: string;
+  b: string;
+  examples?: number;
+}
+
+export async function compareFiles(o: CompareFilesOptions): Promise<CompareResult> {
+  if (o.a === o.b) throw new InputError(`compare: profile A and profile B are both ${JSON.stringify(o.a)}`);
+  const db = await Duck.open();
+  const src = new OutcomeSource(o.source);
+  try {
+    await src.open(db, [o.a, o.b]);
+    const pa = await chooseProfile(db, src, profileName(o.a), '--a');
+    const pb = await chooseProfile(db, src, profileName(o.b), '--b');
+    await src.view(db, 'pa', pa);
+    await src.view(db, 'pb', pb);
+    return await compareViews(db, pa, pb, o.examples ?? 3);
+  } finally {
+    src.dispose();
+    db.close();
+  }
+}
+
+/** The name outcomes carry for a profile given by name or file. */
+function profileName(ref: string): string {
+  return ref.endsWith('.json') ? loadProfile(ref).name : ref;
+}

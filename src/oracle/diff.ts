@@ -1,0 +1,290 @@
+// The diff of outcomes against expectations (spec/TRACE.md §4), computed in DuckDB over the
+// relations of sources.ts (act, act_sig, exp, exp_sig).
+//
+// Categories, per event present on both sides (decision table):
+//   unexpected_panic   expected to survive, panicked                      panic avoidance
+//   missed_panic       expected to panic, did not                         panic avoidance
+//   si_code_wrong      a signalled pid got other (signo, si_code)s than expected   si_code correctness
+//   lsb_wrong          same (signo, si_code)s, other addr_lsb                       si_code correctness
+//   thread_wrong       the right pid, not the expected thread                       kill accuracy
+//   over_kill          a pid signalled that was not expected to be (innocent)      kill accuracy
+//   under_kill         an expected pid not signalled (silent data corruption risk)  kill accuracy
+//   reboot_loop_new    an unhandled sync error re-faults where none was expected
+//   reboot_loop_gone   an expected reboot loop did not happen
+//   vmcore_incomplete  expected a complete vmcore, got an incomplete one or none
+//   vmcore_mismatch    any other vmcore difference
+//   mf_mismatch        mf_type or mf_result differs where the golden file checks them
+// and per event present on one side only: no_golden (an outcome without expectation) and
+// no_outcome (an expectation without outcome). Every category is a regression: a golden file is
+// what the stack must do, and a difference is fixed or deliberately accepted.
+// Kill accuracy counts pids per event: precision = tp / (tp + over_kill), recall = tp / (tp + under_kill).
+//
+// Speed: when both sides list the same events in the same order (a golden set made from these
+// outcomes, a generated trace in event_id order), the sides are read side by side with a
+// POSITIONAL JOIN (one streaming pass, no hash table: bounded memory); otherwise a hash join.
+import { InputError } from '../io/errors.js';
+import { Duck, ident, num, Row } from './duck.js';
+import { compareSignals, GoldenSignal, signalToken } from './golden.js';
+
+export const EVENT_CATEGORIES = [
+  'unexpected_panic', 'missed_panic', 'reboot_loop_new', 'reboot_loop_gone', 'vmcore_incomplete', 'vmcore_mismatch', 'mf_mismatch',
+  'no_golden', 'no_outcome',
+] as const;
+export const SIGNAL_CATEGORIES = ['si_code_wrong', 'lsb_wrong', 'thread_wrong', 'over_kill', 'under_kill'] as const;
+/** Every category, in reporting order (TRACE.md §4's order). */
+export const CATEGORIES = [
+  'unexpected_panic', 'missed_panic', 'si_code_wrong', 'lsb_wrong', 'over_kill', 'under_kill', 'thread_wrong',
+  'reboot_loop_new', 'reboot_loop_gone', 'vmcore_incomplete', 'vmcore_mismatch', 'mf_mismatch', 'no_golden', 'no_outcome',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** How each category is reported to people (grouped as TRACE.md §4 groups them). */
+export const CATEGORY_INFO: Record<Category, { group: string; text: string }> = {
+  unexpected_panic: { group: 'panic avoidance', text: 'expected to survive, panicked' },
+  missed_panic: { group: 'panic avoidance', text: 'expected to panic, did not' },
+  si_code_wrong: { group: 'si_code correctness', text: 'signal with a wrong signo/si_code' },
+  lsb_wrong: { group: 'si_code correctness', text: 'signal with a wrong addr_lsb' },
+  thread_wrong: { group: 'kill accuracy', text: 'right process, wrong thread' },
+  over_kill: { group: 'kill accuracy', text: 'innocent process signalled (over-kill)' },
+  under_kill: { group: 'kill accuracy', text: 'expected process not signalled (under-kill)' },
+  reboot_loop_new: { group: 'reboot loops', text: 'reboot loop not expected' },
+  reboot_loop_gone: { group: 'reboot loops', text: 'expected reboot loop did not happen' },
+  vmcore_incomplete: { group: 'vmcore', text: 'complete vmcore expected, not produced' },
+  vmcore_mismatch: { group: 'vmcore', text: 'other vmcore difference' },
+  mf_mismatch: { group: 'memory_failure', text: 'mf_type/mf_result differ' },
+  no_golden: { group: 'coverage', text: 'event without expectation' },
+  no_outcome: { group: 'coverage', text: 'expectation without outcome' },
+};
+
+export interface DiffCounts {
+  events: number;
+  expected_panics: number;
+  panics: number;
+  true_kill: number;
+  precision: number | null;
+  recall: number | null;
+  counts: Record<Category, number>;
+}
+
+export interface DiffExample {
+  category: Category;
+  eventId: bigint;
+  host: string | null;
+  path: string | null;
+  pid: number | null;
+  expected: string;
+  actual: string;
+  explain?: string[];
+}
+
+export interface DiffResult {
+  outcomes: string;
+  golden: string;
+  profile: string;
+  by: string[];
+  join: 'positional' | 'hash';
+  total: DiffCounts;
+  groups: { key: Record<string, string | null>; counts: DiffCounts }[];
+  examples: DiffExample[];
+  regression: boolean;
+  seconds: number;
+}
+
+export interface DiffOptions {
+  by?: string[];
+  examples?: number;
+  /** A relation with event_id and trace columns, for --by on trace columns. */
+  traceRelation?: string | null;
+  traceColumns?: readonly string[];
+}
+
+const OUTCOME_GROUP_COLS = ['host', 'profile', 'panic', 'panic_msg', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'mf_ret', 'poisoned', 'unmapped', 'guest_action', 'path'];
+
+const EVENT_FLAGS: Record<(typeof EVENT_CATEGORIES)[number], string> = {
+  unexpected_panic: 'on_both AND a_panic AND NOT g_panic',
+  missed_panic: 'on_both AND NOT a_panic AND g_panic',
+  reboot_loop_new: 'on_both AND a_rl AND NOT g_rl',
+  reboot_loop_gone: 'on_both AND NOT a_rl AND g_rl',
+  vmcore_incomplete: "on_both AND g_vm = 'complete' AND a_vm <> 'complete'",
+  vmcore_mismatch: "on_both AND a_vm <> g_vm AND g_vm <> 'complete'",
+  mf_mismatch: "on_both AND ((g_mft IS DISTINCT FROM '*' AND g_mft IS DISTINCT FROM a_mft) OR (g_mfr IS DISTINCT FROM '*' AND g_mfr IS DISTINCT FROM a_mfr))",
+  no_golden: 'g_id IS NULL',
+  no_outcome: 'a_id IS NULL',
+};
+
+/** Signal pairs per (event, pid): expected vs actual signal lists and their categories. */
+const SIGNAL_PAIRS = `
+WITH e AS (
+  SELECT event_id, pid, list(struct_pack(signo, si_code) ORDER BY signo, si_code) AS codes,
+    list(CASE WHEN lsb_any THEN -1 ELSE coalesce(addr_lsb::INTEGER, -2) END ORDER BY signo, si_code, addr_lsb) AS lsbs,
+    coalesce(list(tid ORDER BY tid) FILTER (WHERE tid IS NOT NULL), []) AS tids
+  FROM exp_sig GROUP BY event_id, pid),
+a AS (
+  SELECT event_id, pid, list(struct_pack(signo, si_code) ORDER BY signo, si_code) AS codes,
+    list(coalesce(addr_lsb::INTEGER, -2) ORDER BY signo, si_code, addr_lsb) AS lsbs, list(tid ORDER BY tid) AS tids
+  FROM act_sig GROUP BY event_id, pid)
+SELECT event_id, pid,
+  e.pid IS NULL AS over_kill, a.pid IS NULL AS under_kill, (e.pid IS NOT NULL AND a.pid IS NOT NULL) AS tp,
+  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND e.codes <> a.codes) AS si_code_wrong,
+  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND e.codes = a.codes AND NOT (len(e.lsbs) = len(a.lsbs)
+    AND list_bool_and(list_transform(list_zip(e.lsbs, a.lsbs), x -> x[1] = -1 OR x[1] = x[2])))) AS lsb_wrong,
+  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND NOT list_has_all(a.tids, e.tids)) AS thread_wrong
+FROM e FULL OUTER JOIN a USING (event_id, pid)`;
+
+function emptyCounts(): DiffCounts {
+  return {
+    events: 0, expected_panics: 0, panics: 0, true_kill: 0, precision: null, recall: null,
+    counts: Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>,
+  };
+}
+
+function finish(c: DiffCounts): DiffCounts {
+  const tp = c.true_kill;
+  const over = c.counts.over_kill;
+  const under = c.counts.under_kill;
+  c.precision = tp + over ? tp / (tp + over) : null;
+  c.recall = tp + under ? tp / (tp + under) : null;
+  return c;
+}
+
+export function isRegression(c: DiffCounts): boolean {
+  return CATEGORIES.some((k) => c.counts[k] > 0);
+}
+
+/**
+ * Diff the relations act/act_sig against exp/exp_sig already registered in `db`.
+ */
+export async function diffRelations(db: Duck, meta: { outcomes: string; golden: string; profile: string }, opts: DiffOptions = {}): Promise<DiffResult> {
+  const t0 = performance.now();
+  const by = opts.by ?? [];
+  const traceCols = new Set(opts.traceColumns ?? []);
+  for (const b of by) {
+    if (!OUTCOME_GROUP_COLS.includes(b) && !traceCols.has(b)) {
+      throw new InputError(`--by ${JSON.stringify(b)}: expected an outcome column (${OUTCOME_GROUP_COLS.join(', ')})${traceCols.size ? ` or a trace column (${[...traceCols].join(', ')})` : ' (trace columns need --trace with a .csv or .parquet trace)'}`);
+    }
+  }
+  const traceBy = by.filter((b) => !OUTCOME_GROUP_COLS.includes(b));
+  const actRel = traceBy.length && opts.traceRelation
+    ? `(SELECT act.*, ${traceBy.map((b) => `t.${ident(b)}::VARCHAR AS ${ident(b)}`).join(', ')} FROM act LEFT JOIN ${opts.traceRelation} t USING (event_id))`
+    : 'act';
+  const groupSel = by.map((b) => `${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`);
+  const a = `SELECT event_id AS a_id, panic AS a_panic, reboot_loop AS a_rl, vmcore AS a_vm, mf_type AS a_mft, mf_result AS a_mfr${groupSel.length ? `, ${groupSel.join(', ')}` : ''} FROM ${actRel}`;
+  const g = 'SELECT event_id AS g_id, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr FROM exp';
+  const keys = by.map((b) => ident(`k_${b}`));
+  const n = opts.examples ?? 3;
+  const eventAgg = (join: string) => `
+    SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
+      count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
+      count(*) FILTER (WHERE a_id IS NOT NULL) AS events,
+      count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
+      count(*) FILTER (WHERE a_panic) AS panics,
+      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}, min(coalesce(a_id, g_id), ${n}) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ex_${c}`).join(',\n      ')}
+    FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join}))
+    ${keys.length ? `GROUP BY ALL` : ''}`;
+  let joinKind: 'positional' | 'hash' = 'positional';
+  let ev = await db.rows(eventAgg(`SELECT * FROM (${a}) POSITIONAL JOIN (${g})`));
+  if (ev.some((r) => num(r.misaligned) > 0)) {
+    joinKind = 'hash';
+    ev = await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`));
+  }
+  // Signals: only events on both sides take part (one-sided events are counted as coverage).
+  const oneSided = ev.some((r) => num(r.no_golden) + num(r.no_outcome) > 0);
+  await db.run(`CREATE OR REPLACE TEMP TABLE sig_pairs AS SELECT * FROM (${SIGNAL_PAIRS}) sp
+    ${oneSided ? 'WHERE event_id IN (SELECT event_id FROM act) AND event_id IN (SELECT event_id FROM exp)' : ''}`);
+  const sigGroupRel = by.length
+    ? `(SELECT sp.*, ${by.map((b) => `x.${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`).join(', ')} FROM sig_pairs sp LEFT JOIN ${actRel} x USING (event_id))`
+    : 'sig_pairs';
+  const sg = await db.rows(`SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} count(*) FILTER (WHERE tp) AS true_kill,
+    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}, min(event_id, ${n}) FILTER (WHERE ${c}) AS ex_${c}`).join(', ')}
+    FROM ${sigGroupRel} ${keys.length ? 'GROUP BY ALL' : ''}`);
+
+  const total = emptyCounts();
+  const groups = new Map<string, { key: Record<string, string | null>; counts: DiffCounts }>();
+  const exampleIds = new Map<Category, Set<bigint>>();
+  const group = (r: Row) => {
+    const key: Record<string, string | null> = {};
+    for (const b of by) key[b] = r[`k_${b}`] === null || r[`k_${b}`] === undefined ? null : String(r[`k_${b}`]);
+    const k = JSON.stringify(key);
+    let gr = groups.get(k);
+    if (!gr) groups.set(k, (gr = { key, counts: emptyCounts() }));
+    return gr.counts;
+  };
+  const addEx = (c: Category, ids: unknown) => {
+    if (!Array.isArray(ids)) return;
+    let s = exampleIds.get(c);
+    if (!s) exampleIds.set(c, (s = new Set()));
+    for (const id of ids) s.add(BigInt(id as bigint));
+  };
+  for (const r of ev) {
+    for (const c of [total, ...(by.length ? [group(r)] : [])]) {
+      c.events += num(r.events);
+      c.expected_panics += num(r.expected_panics);
+      c.panics += num(r.panics);
+      for (const k of EVENT_CATEGORIES) c.counts[k] += num(r[k]);
+    }
+    for (const k of EVENT_CATEGORIES) addEx(k, r[`ex_${k}`]);
+  }
+  for (const r of sg) {
+    for (const c of [total, ...(by.length ? [group(r)] : [])]) {
+      c.true_kill += num(r.true_kill);
+      for (const k of SIGNAL_CATEGORIES) c.counts[k] += num(r[k]);
+    }
+    for (const k of SIGNAL_CATEGORIES) addEx(k, r[`ex_${k}`]);
+  }
+  finish(total);
+  for (const gr of groups.values()) finish(gr.counts);
+  const examples = await collectExamples(db, exampleIds, n);
+  return {
+    ...meta,
+    by,
+    join: joinKind,
+    total,
+    groups: [...groups.values()].sort((x, y) => JSON.stringify(x.key).localeCompare(JSON.stringify(y.key))),
+    examples,
+    regression: isRegression(total),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Expected and actual rows, in golden-row syntax, for the example events. */
+async function collectExamples(db: Duck, ids: Map<Category, Set<bigint>>, n: number): Promise<DiffExample[]> {
+  const all = new Set<bigint>();
+  for (const [, s] of ids) for (const id of [...s].sort((x, y) => (x < y ? -1 : 1)).slice(0, n)) all.add(id);
+  if (!all.size) return [];
+  const list = [...all].map(String).join(', ');
+  const act = new Map((await db.rows(`SELECT * FROM act WHERE event_id IN (${list})`)).map((r) => [BigInt(r.event_id as bigint), r]));
+  const exp = new Map((await db.rows(`SELECT * FROM exp WHERE event_id IN (${list})`)).map((r) => [BigInt(r.event_id as bigint), r]));
+  const sigs = async (rel: string) => {
+    const m = new Map<bigint, GoldenSignal[]>();
+    for (const r of await db.rows(`SELECT * FROM ${rel} WHERE event_id IN (${list})`)) {
+      const id = BigInt(r.event_id as bigint);
+      const arr = m.get(id) ?? [];
+      arr.push({ pid: Number(r.pid), tid: r.tid === null ? null : Number(r.tid), signo: Number(r.signo), siCode: Number(r.si_code),
+        lsb: r.addr_lsb === null ? null : Number(r.addr_lsb), lsbAny: r.lsb_any === true });
+      m.set(id, arr);
+    }
+    return m;
+  };
+  const actSig = await sigs('act_sig');
+  const expSig = await sigs('exp_sig');
+  const line = (r: Row | undefined, s: GoldenSignal[] | undefined) => {
+    if (!r) return '(missing)';
+    const toks = (s ?? []).sort(compareSignals).map(signalToken);
+    return [String(r.event_id), String(r.panic), String(r.reboot_loop), String(r.vmcore), r.mf_type === null ? '-' : String(r.mf_type),
+      r.mf_result === null ? '-' : String(r.mf_result), toks.length ? toks.join(' ') : '-'].join('\t');
+  };
+  const out: DiffExample[] = [];
+  for (const c of CATEGORIES) {
+    const s = ids.get(c);
+    if (!s) continue;
+    for (const id of [...s].sort((x, y) => (x < y ? -1 : 1)).slice(0, n)) {
+      const ar = act.get(id);
+      out.push({
+        category: c, eventId: id, host: ar ? String(ar.host) : null, path: ar ? String(ar.path) : null, pid: null,
+        expected: line(exp.get(id), expSig.get(id)), actual: line(ar, actSig.get(id)),
+      });
+    }
+  }
+  return out;
+}
+
