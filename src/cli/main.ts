@@ -18,6 +18,9 @@ import { compareFiles, diffFiles } from '../oracle/commands.js';
 import { diffJson, diffJunit, diffMarkdown, diffText } from '../oracle/diff-output.js';
 import { compareText } from '../oracle/compare.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { checkFailed, checkSuites, defaultUpdateMode, resolvePending, reviewPending, UPDATE_MODES, UpdateMode } from '../oracle/golden-update.js';
+import { createFromIdeal, createFromOutcomes } from '../oracle/golden-create.js';
+import { REDACTABLE, Redaction } from '../oracle/golden.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -248,6 +251,94 @@ export function buildProgram(): Command {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
       const r = await compareFiles({ source, a: o.a, b: o.b, examples: Number(o.examples) });
       process.stdout.write(o.json ? `${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : compareText(r));
+    });
+
+  const golden = program.command('golden').description('golden files: check and update the curated suites, review and accept changes, create from outcomes or the ideal policy');
+  const suiteOpts = (c: Command) => c
+    .option('--root <dir>', 'project root holding traces/ and golden/', process.cwd())
+    .option('-s, --suite <name>', 'only this suite (repeatable)', collect, [])
+    .option('-p, --profile <name>', 'only this built-in profile (repeatable)', collect, []);
+  const profilesOf = (names: string[]) => (names.length ? names.map((p) => loadProfile(p)) : [...BUILTIN_PROFILES]);
+  const suitesOf = (names: string[]) => (names.length ? names : undefined);
+
+  suiteOpts(golden.command('check'))
+    .description('replay the suites and compare with golden/; update according to the mode (none on CI, new otherwise)')
+    .addOption(new Option('--update <mode>', 'none: write nothing; new: add new events, changed ones go to .pending for review; all: rewrite, removing obsolete rows').choices([...UPDATE_MODES]))
+    .action((o: { root: string; suite: string[]; profile: string[]; update?: UpdateMode }) => {
+      const mode = o.update ?? defaultUpdateMode();
+      const results = checkSuites({ root: o.root, profiles: profilesOf(o.profile), suites: suitesOf(o.suite), mode });
+      const out = new Output();
+      let failed = 0;
+      const t = { added: 0, changed: 0, obsolete: 0, unchanged: 0, pending: 0, written: 0 };
+      for (const r of results) {
+        const bad = checkFailed(r, mode);
+        if (bad) failed++;
+        t.added += r.added.length; t.changed += r.changed.length; t.obsolete += r.obsolete.length; t.unchanged += r.unchanged; t.pending += r.pending; t.written += r.written.length;
+        out.line(`${bad ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.unchanged} unchanged, ${r.added.length} added, ${r.changed.length} changed, ${r.obsolete.length} obsolete${r.pending ? `, ${r.pending} pending review` : ''}`);
+        for (const c of [...r.changed, ...r.added, ...r.obsolete]) {
+          out.line(`  event ${c.eventId}: ${c.fields.join(', ')}${c.note ? ` (${c.note})` : ''}`);
+          if (c.expected !== null) out.line(`    golden ${c.expected}`);
+          if (c.actual !== null) out.line(`    actual ${c.actual}`);
+        }
+        for (const w of r.written) out.line(`  wrote ${w}`);
+      }
+      out.line(`mode ${mode}: ${results.length} suite×profile files, ${t.unchanged} unchanged, ${t.added} added, ${t.changed} changed, ${t.obsolete} obsolete, ${t.pending} pending review, ${t.written} files written`);
+      out.flush();
+      if (failed) process.exitCode = EXIT_REGRESSION;
+    });
+
+  suiteOpts(golden.command('review'))
+    .description('list pending changes: each event with its golden row, the proposed row, its trace note and decision path')
+    .action((o: { root: string; suite: string[]; profile: string[] }) => {
+      const entries = reviewPending(o.root, profilesOf(o.profile), suitesOf(o.suite));
+      const out = new Output();
+      for (const e of entries) {
+        out.line(`${e.golden}: event ${e.eventId}: ${e.fields.join(', ')}${e.note ? ` (${e.note})` : ''}`);
+        out.line(`  golden   ${e.expected ?? '(none)'}`);
+        out.line(`  proposed ${e.proposed}`);
+        for (const l of e.explain) out.line(`  ${l}`);
+      }
+      out.line(`${entries.length} pending change${entries.length === 1 ? '' : 's'}${entries.length ? ': `ras-replay golden accept --event ID` or `--all`; `golden reject` drops them' : ''}`);
+      out.flush();
+    });
+
+  for (const action of ['accept', 'reject'] as const) {
+    suiteOpts(golden.command(action))
+      .description(action === 'accept' ? 'move pending rows into their golden files' : 'drop pending rows')
+      .option('-e, --event <event_id>', 'this event (repeatable)', collect, [])
+      .option('--all', 'every pending row')
+      .action((o: { root: string; suite: string[]; profile: string[]; event: string[]; all?: boolean }) => {
+        if (!o.all === !o.event.length) throw new InputError(`golden ${action}: give --event ID (repeatable) or --all`);
+        for (const e of o.event) if (!/^[0-9]+$/.test(e)) throw new InputError(`--event ${JSON.stringify(e)}: expected an event_id (unsigned integer)`);
+        const done = resolvePending(o.root, profilesOf(o.profile), action, o.all ? 'all' : o.event.map((e) => BigInt(e)), suitesOf(o.suite));
+        const out = new Output();
+        for (const d of done) out.line(`${action}ed ${d.events.length} row${d.events.length === 1 ? '' : 's'} of ${d.golden} (event ${d.events.join(', ')})`);
+        if (!done.length) out.line('nothing pending');
+        out.flush();
+      });
+  }
+
+  golden.command('create')
+    .description('a golden file from outcomes (what a run did) or from the ideal policy (what a correct stack does); .golden text or .parquet')
+    .requiredOption('--from <what>', 'outcomes or ideal')
+    .argument('<source>', 'outcomes (--from outcomes: run folder, .duckdb, .parquet, .jsonl, or a trace with --profile) or a trace (--from ideal)')
+    .requiredOption('-o, --out <file>', 'the golden file to write (.golden or .parquet)')
+    .option('-p, --profile <name|file.json>', 'the profile whose outcomes to take (--from outcomes)')
+    .option('--redact <fields>', `leave fields unchecked: ${REDACTABLE.join(', ')}`, (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), [] as string[])
+    .action(async (source: string, o: { from: string; out: string; profile?: string; redact: string[] }) => {
+      for (const r of o.redact) if (!(REDACTABLE as readonly string[]).includes(r)) throw new InputError(`--redact ${JSON.stringify(r)}: expected some of ${REDACTABLE.join(', ')}`);
+      let r;
+      if (o.from === 'ideal') {
+        if (o.profile || o.redact.length) throw new InputError('golden create --from ideal: --profile and --redact apply to --from outcomes only');
+        r = await createFromIdeal(source, o.out);
+      } else if (o.from === 'outcomes') {
+        r = await createFromOutcomes(source, o.out, { profile: o.profile, redact: o.redact as Redaction[] });
+      } else {
+        throw new InputError(`--from ${JSON.stringify(o.from)}: expected outcomes or ideal`);
+      }
+      const out = new Output();
+      out.line(JSON.stringify(r));
+      out.flush();
     });
 
   program.command('profiles')

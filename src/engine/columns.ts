@@ -212,3 +212,51 @@ export function fillFromColumns(rec: EventRecord, c: EventColumns, i: number, po
 }
 
 export { NO_ADDR };
+
+/**
+ * Row i as a TraceEvent, written into `out` (reused: no allocation beyond cached mapper lists).
+ * For consumers that take whole events (the ideal policy); the replay loop uses fillFromColumns.
+ */
+export function eventFromColumns(
+  c: EventColumns, i: number, names: { hosts: readonly string[]; comms: readonly string[] }, pool: MapperPool,
+  out: import('../io/trace.js').TraceEvent, mapperCache: number[][] = [],
+): void {
+  out.eventId = c.eventId[i]!;
+  out.host = names.hosts[c.host[i]!]!;
+  out.tNs = c.tNs[i]!;
+  out.arch = c.arch[i]!;
+  out.kind = c.kind[i]!;
+  out.notify = c.notify[i]!;
+  out.severity = c.severity[i]!;
+  const f = c.flags[i]!;
+  out.firmwareFirst = (f & F_FIRMWARE_FIRST) !== 0;
+  out.sync = (f & F_SYNC) !== 0;
+  out.ripv = (f & F_RIPV) !== 0;
+  out.pinned = (f & F_PINNED) !== 0;
+  out.poisonedBefore = (f & F_POISONED_BEFORE) !== 0;
+  out.guestRas = (f & F_GUEST_RAS) !== 0;
+  out.pa = c.pa[i]!;
+  out.mem = c.mem[i]!;
+  out.page = c.page[i]!;
+  out.pageShift = c.pageShift[i]!;
+  out.context = c.context[i]!;
+  out.pid = c.pid[i]!;
+  out.tid = c.tid[i]!;
+  out.comm = names.comms[c.comm[i]!] ?? '';
+  out.vaddr = c.vaddr[i]!;
+  const m = c.mappers[i]!;
+  if (m < 0) out.mappers = [];
+  else {
+    let pairs = mapperCache[m];
+    if (!pairs) {
+      pairs = [];
+      for (let k = pool.offsets[m]!; k < pool.offsets[m + 1]!; k++) pairs.push(pool.pids[k]!, pool.policies[k]!);
+      mapperCache[m] = pairs;
+    }
+    out.mappers = pairs;
+  }
+  out.earlyKill = c.earlyKill[i]!;
+  out.recovery = c.recovery[i]!;
+  out.panicOnOops = c.panicOnOops[i]!;
+  out.kdump = c.kdump[i]!;
+}

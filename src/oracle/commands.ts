@@ -52,7 +52,8 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
   const src = new OutcomeSource(o.outcomes);
   try {
     const golden = await openGolden(db, o.golden);
-    const asked = o.profile ?? golden.meta.profile;
+    // An ideal golden file names no kernel profile: the outcomes' own profile (or --profile) is meant.
+    const asked = o.profile ?? (golden.meta.profile === 'ideal' ? undefined : golden.meta.profile);
     await src.open(db, asked ? [asked] : []);
     const profile = await chooseProfile(db, src, asked ? profileName(asked) : undefined, o.profile ? '--profile' : `profile of ${o.golden}`);
     await src.view(db, 'act', profile);

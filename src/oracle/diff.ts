@@ -172,13 +172,15 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   const g = 'SELECT event_id AS g_id, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr FROM exp';
   const keys = by.map((b) => ident(`k_${b}`));
   const n = opts.examples ?? 3;
+  // DuckDB's min(x, n) needs n > 0; examples are cut to n afterwards.
+  const nq = Math.max(1, n);
   const eventAgg = (join: string) => `
     SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
       count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
       count(*) FILTER (WHERE a_id IS NOT NULL) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
-      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}, min(coalesce(a_id, g_id), ${n}) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ex_${c}`).join(',\n      ')}
+      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}, min(coalesce(a_id, g_id), ${nq}) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ex_${c}`).join(',\n      ')}
     FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join}))
     ${keys.length ? `GROUP BY ALL` : ''}`;
   let joinKind: 'positional' | 'hash' = 'positional';
@@ -195,7 +197,7 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     ? `(SELECT sp.*, ${by.map((b) => `x.${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`).join(', ')} FROM sig_pairs sp LEFT JOIN ${actRel} x USING (event_id))`
     : 'sig_pairs';
   const sg = await db.rows(`SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} count(*) FILTER (WHERE tp) AS true_kill,
-    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}, min(event_id, ${n}) FILTER (WHERE ${c}) AS ex_${c}`).join(', ')}
+    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}, min(event_id, ${nq}) FILTER (WHERE ${c}) AS ex_${c}`).join(', ')}
     FROM ${sigGroupRel} ${keys.length ? 'GROUP BY ALL' : ''}`);
 
   const total = emptyCounts();
@@ -248,6 +250,7 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
 
 /** Expected and actual rows, in golden-row syntax, for the example events. */
 async function collectExamples(db: Duck, ids: Map<Category, Set<bigint>>, n: number): Promise<DiffExample[]> {
+  if (n === 0) return [];
   const all = new Set<bigint>();
   for (const [, s] of ids) for (const id of [...s].sort((x, y) => (x < y ? -1 : 1)).slice(0, n)) all.add(id);
   if (!all.size) return [];
