@@ -76,8 +76,8 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
     }
     return r;
   } finally {
-    src.dispose();
     db.close();
+    src.dispose();
   }
 }
 
@@ -100,8 +100,8 @@ export async function compareFiles(o: CompareFilesOptions): Promise<CompareResul
     await src.view(db, 'pb', pb);
     return await compareViews(db, pa, pb, o.examples ?? 3);
   } finally {
-    src.dispose();
     db.close();
+    src.dispose();
   }
 }
 

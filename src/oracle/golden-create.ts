@@ -5,7 +5,6 @@
 // Curated suites are NOT made this way: their expectations are written by reasoning from the kernel
 // source (see docs/golden-format.md); `--from outcomes` is for sets nobody can review row by row.
 import { renameSync, rmSync } from 'node:fs';
-import { DuckDBAppender } from '@duckdb/node-api';
 import { writeFileAtomic, tempNameFor } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { newTraceDicts } from '../io/arrow-trace.js';
@@ -15,7 +14,7 @@ import { openTraceSource } from '../engine/source.js';
 import { Duck, lit } from './duck.js';
 import { formatGolden, GOLDEN_MAGIC, GoldenRow, Redaction } from './golden.js';
 import { IDEAL_VERSION, IdealPolicy } from './ideal.js';
-import { goldenKind, loadGoldenRows, OutcomeSource } from './sources.js';
+import { goldenKind, GoldenTableWriter, OutcomeSource } from './sources.js';
 
 /** Text golden files are for sets a person reviews; beyond this, Parquet. */
 export const TEXT_GOLDEN_MAX_ROWS = 100_000;
@@ -104,47 +103,21 @@ export async function createFromIdeal(trace: string, out: string): Promise<Creat
   const kind = goldenKind(out);
   const db = await Duck.open();
   try {
-    // The same tables the text loader fills; appended in trace order.
-    await loadGoldenRows(db, [], 'gold');
-    const a: DuckDBAppender = await db.con.createAppender('gold', 'main', 'temp');
-    const s: DuckDBAppender = await db.con.createAppender('gold_sig', 'main', 'temp');
+    const w = new GoldenTableWriter();
     const policy = new IdealPolicy();
     const dicts = newTraceDicts();
     const src = openTraceSource(trace, dicts, 65536, undefined, true);
     const e = { where: '', note: '' } as TraceEvent;
     const cache: number[][] = [];
-    let rows = 0;
-    let signals = 0;
     for await (const b of src.batches()) {
       const c = b.cols;
       for (let i = 0; i < c.n; i++) {
         eventFromColumns(c, i, { hosts: dicts.hosts.names, comms: dicts.comms.names }, dicts.mappers, e, cache);
-        const g = policy.expect(e);
-        a.appendUBigInt(g.eventId);
-        a.appendBoolean(g.panic);
-        a.appendBoolean(g.rebootLoop);
-        a.appendVarchar(g.vmcore);
-        a.appendVarchar(g.mfType === '-' ? '-' : g.mfType);
-        a.appendVarchar(g.mfResult);
-        a.endRow();
-        for (const x of g.signals) {
-          s.appendUBigInt(g.eventId);
-          s.appendUInteger(x.pid);
-          if (x.tid === null) s.appendNull();
-          else s.appendUInteger(x.tid);
-          s.appendUTinyInt(x.signo);
-          s.appendUTinyInt(x.siCode);
-          if (x.lsb === null) s.appendNull();
-          else s.appendUTinyInt(x.lsb);
-          s.appendBoolean(x.lsbAny === true);
-          s.endRow();
-          signals++;
-        }
-        rows++;
+        w.add(policy.expect(e));
       }
     }
-    a.closeSync();
-    s.closeSync();
+    const { rows, signals } = w;
+    await w.load(db, 'gold');
     const meta = { profile: 'ideal', source: `${IDEAL_VERSION} over ${trace}` };
     if (kind === 'parquet') await writeParquetGolden(db, out, meta);
     else await writeTextGolden(db, out, headFor(meta));

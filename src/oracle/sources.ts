@@ -6,10 +6,9 @@
 //   exp_sig(event_id, pid, tid, signo, si_code, addr_lsb, lsb_any)   tid NULL = any thread
 // Outcomes come from a run's output folder (its DuckDB file or its Parquet), a DuckDB file, an
 // outcomes Parquet file (signals next to it), `run --jsonl` output, or a trace replayed on the spot.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { DuckDBAppender } from '@duckdb/node-api';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { runTrace } from '../engine/run.js';
@@ -180,32 +179,59 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
   return { file, kind, meta, redact, rows, text: null };
 }
 
-/** Golden rows into the temp tables `exp` and `exp_sig` (text golden sets: small). */
-export async function loadGoldenRows(db: Duck, rows: Iterable<GoldenRow>, exp = 'exp'): Promise<void> {
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${exp} (event_id UBIGINT, panic BOOLEAN, reboot_loop BOOLEAN, vmcore VARCHAR, mf_type VARCHAR, mf_result VARCHAR)`);
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${exp}_sig (event_id UBIGINT, pid UINTEGER, tid UINTEGER, signo UTINYINT, si_code UTINYINT, addr_lsb UTINYINT, lsb_any BOOLEAN)`);
-  const a: DuckDBAppender = await db.con.createAppender(exp, 'main', 'temp');
-  const s: DuckDBAppender = await db.con.createAppender(`${exp}_sig`, 'main', 'temp');
-  const nullable = (ap: DuckDBAppender, v: string | number | null, f: (x: never) => void) => (v === null ? ap.appendNull() : f(v as never));
-  for (const r of rows) {
-    a.appendUBigInt(r.eventId);
-    a.appendBoolean(r.panic);
-    a.appendBoolean(r.rebootLoop);
-    a.appendVarchar(r.vmcore);
-    nullable(a, r.mfType === '-' ? null : r.mfType, (x: string) => a.appendVarchar(x));
-    nullable(a, r.mfResult === '-' ? null : r.mfResult, (x: string) => a.appendVarchar(x));
-    a.endRow();
+/**
+ * Rows for a golden relation pair (`name`, `name_sig`) through a temp NDJSON file read by DuckDB.
+ * (The node-api appender is not used: after it, the run's low-level appenders in the same process
+ * crashed natively; read_json is as fast for these sizes.)
+ */
+export class GoldenTableWriter {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'ras-replay-gold-'));
+  private readonly rowsFile = join(this.dir, 'rows.ndjson');
+  private readonly sigFile = join(this.dir, 'sig.ndjson');
+  private readonly rowsFd = openSync(this.rowsFile, 'w');
+  private readonly sigFd = openSync(this.sigFile, 'w');
+  private rowBuf: string[] = [];
+  private sigBuf: string[] = [];
+  rows = 0;
+  signals = 0;
+
+  add(r: GoldenRow): void {
+    const str = (v: string) => (v === '-' ? 'null' : JSON.stringify(v));
+    this.rowBuf.push(`{"event_id":${r.eventId},"panic":${r.panic},"reboot_loop":${r.rebootLoop},"vmcore":${JSON.stringify(r.vmcore)},"mf_type":${str(r.mfType)},"mf_result":${str(r.mfResult)}}\n`);
     for (const g of r.signals) {
-      s.appendUBigInt(r.eventId);
-      s.appendUInteger(g.pid);
-      nullable(s, g.tid, (x: number) => s.appendUInteger(x));
-      s.appendUTinyInt(g.signo);
-      s.appendUTinyInt(g.siCode);
-      nullable(s, g.lsb, (x: number) => s.appendUTinyInt(x));
-      s.appendBoolean(g.lsbAny === true);
-      s.endRow();
+      this.sigBuf.push(`{"event_id":${r.eventId},"pid":${g.pid},"tid":${g.tid ?? 'null'},"signo":${g.signo},"si_code":${g.siCode},"addr_lsb":${g.lsb ?? 'null'},"lsb_any":${g.lsbAny === true}}\n`);
+      this.signals++;
+    }
+    this.rows++;
+    if (this.rowBuf.length >= 8192) this.flush();
+  }
+
+  private flush(): void {
+    if (this.rowBuf.length) writeSync(this.rowsFd, this.rowBuf.join(''));
+    if (this.sigBuf.length) writeSync(this.sigFd, this.sigBuf.join(''));
+    this.rowBuf = [];
+    this.sigBuf = [];
+  }
+
+  /** Create the temp tables `name` and `name_sig` and remove the scratch files. */
+  async load(db: Duck, name: string): Promise<void> {
+    this.flush();
+    closeSync(this.rowsFd);
+    closeSync(this.sigFd);
+    try {
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT * FROM read_json(${lit(this.rowsFile)}, format = 'newline_delimited',
+        columns = {event_id: 'UBIGINT', panic: 'BOOLEAN', reboot_loop: 'BOOLEAN', vmcore: 'VARCHAR', mf_type: 'VARCHAR', mf_result: 'VARCHAR'})`);
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${name}_sig AS SELECT * FROM read_json(${lit(this.sigFile)}, format = 'newline_delimited',
+        columns = {event_id: 'UBIGINT', pid: 'UINTEGER', tid: 'UINTEGER', signo: 'UTINYINT', si_code: 'UTINYINT', addr_lsb: 'UTINYINT', lsb_any: 'BOOLEAN'})`);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
     }
   }
-  a.closeSync();
-  s.closeSync();
+}
+
+/** Golden rows into the temp tables `exp` and `exp_sig` (text golden sets: small). */
+export async function loadGoldenRows(db: Duck, rows: Iterable<GoldenRow>, exp = 'exp'): Promise<void> {
+  const w = new GoldenTableWriter();
+  for (const r of rows) w.add(r);
+  await w.load(db, exp);
 }
