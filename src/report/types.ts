@@ -1,0 +1,32 @@
+// The data one nightly report is drawn from. Produced by the nightly job (oracle diffs, run history);
+// consumed by html.ts. Every string here may come from a trace (comm, host, trace names, paths) and
+// is treated as hostile: html.ts escapes it, and charts.ts only ever passes it to Vega as data.
+
+/** One trace × profile × golden set of one night. */
+export interface ReportRow {
+  trace: string; profile: string; golden: string | null; // golden set name, null when no golden diff
+  events: number; panics: number; signals: number;
+  unexpectedPanics: number; missedPanics: number;          // panic avoidance
+  siCodeErrors: number; lsbErrors: number;                 // si_code correctness
+  overKill: number; underKill: number; precision: number | null; recall: number | null; // kill accuracy
+  rebootLoops: number; vmcoreIncomplete: number;
+  regressed: boolean;
+}
+
+/** One value of one metric for one trace × profile on one night (run history). */
+export interface TrendPoint { night: string; trace: string; profile: string; metric: string; value: number } // metric: 'unexpected_panics' | 'si_code_errors' | 'over_kill' | 'under_kill' | 'precision' | 'recall' | 'reboot_loops' | 'panic_rate' ...
+
+/** Events per decision path, last night (before) vs this night (after). */
+export interface PathChange { trace: string; profile: string; path: string; before: number; after: number }
+
+/** Profile A vs profile B on the same trace, e.g. what = 'AO → AR', 'reboot loop removed', 'panic → survived'. */
+export interface CompareChange { trace: string; a: string; b: string; what: string; count: number }
+
+/** One event worth a look, with the steps of its decision path (`explain`). */
+export interface Example { trace: string; profile: string; category: string; eventId: string; host: string; comm: string | null; path: string; expected: string; actual: string; explain: string[] }
+
+export interface ReportData {
+  title: string; night: string; generatedAt: string; toolVersion: string;
+  rows: ReportRow[]; trend: TrendPoint[]; pathChanges: PathChange[]; compare: CompareChange[]; examples: Example[];
+  notes?: string[];
+}
