@@ -279,9 +279,18 @@ export class DuckSink {
   }
 }
 
+/** Bounce buffer: the binding accepts only a plain ArrayBuffer, and worker columns live in shared memory. */
+let bounce = new Uint8Array(CHUNK * 8);
+
 function copy(vec: duckdb.Vector, src: ArrayBufferView & { BYTES_PER_ELEMENT: number }, start: number, count: number): void {
   const w = src.BYTES_PER_ELEMENT;
-  duckdb.copy_data_to_vector(vec, 0, src.buffer as ArrayBuffer, src.byteOffset + start * w, count * w);
+  if (src.buffer instanceof ArrayBuffer) {
+    duckdb.copy_data_to_vector(vec, 0, src.buffer, src.byteOffset + start * w, count * w);
+    return;
+  }
+  if (bounce.length < count * w) bounce = new Uint8Array(count * w);
+  bounce.set(new Uint8Array(src.buffer, src.byteOffset + start * w, count * w));
+  duckdb.copy_data_to_vector(vec, 0, bounce.buffer, 0, count * w);
 }
 
 async function scalar(con: duckdb.Connection, sql: string): Promise<bigint | number> {

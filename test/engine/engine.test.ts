@@ -83,6 +83,25 @@ describe('engine = model path', () => {
 });
 
 describe('ras-replay run --out', () => {
+  it('loads DuckDB from 2 worker threads (shared-memory columns) the same as from 1', async () => {
+    const rows = async (w: string) => {
+      const d = tmp();
+      const r = cli(['run', join(ROOT, 'traces/x86.csv'), '-p', 'pre', '-p', 'post', '--out', d, '-q', '-w', w]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const inst = await DuckDBInstance.create(join(d, 'ras.duckdb'));
+      const con = await inst.connect();
+      const out = (await con.runAndReadAll('SELECT profile, event_id, panic, path, mf_ret FROM outcomes ORDER BY ALL')).getRowsJson();
+      const sig = (await con.runAndReadAll('SELECT profile, event_id, seq, pid, si_code, addr, addr_lsb FROM signals ORDER BY ALL')).getRowsJson();
+      con.closeSync();
+      inst.closeSync();
+      return { out, sig };
+    };
+    const one = await rows('1');
+    expect(one.out.length).toBe(2 * 117);
+    expect(await rows('2')).toEqual(one);
+  });
+
   it('loads DuckDB with the expected types and Parquet that DuckDB reads as one table', async () => {
     const d = tmp();
     const r = cli(['run', join(ROOT, 'traces/arm64.csv'), '-p', 'pre', '-p', 'post', '--out', d, '--parquet', '-q', '-w', '1']);
