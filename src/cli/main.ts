@@ -21,6 +21,13 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { checkFailed, checkSuites, defaultUpdateMode, resolvePending, reviewPending, UPDATE_MODES, UpdateMode } from '../oracle/golden-update.js';
 import { createFromIdeal, createFromOutcomes } from '../oracle/golden-create.js';
 import { REDACTABLE, Redaction } from '../oracle/golden.js';
+import { runNightly } from '../nightly/nightly.js';
+import { namedQuery, openSqlSession, runSql, SQL_FORMATS, SqlFormat } from '../nightly/sql.js';
+import { NAMED_QUERIES } from '../nightly/store.js';
+import { reportData } from '../nightly/report-data.js';
+import { writeReport } from '../report/html.js';
+import { Duck } from '../oracle/duck.js';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -339,6 +346,71 @@ export function buildProgram(): Command {
       const out = new Output();
       out.line(JSON.stringify(r));
       out.flush();
+    });
+
+  program.command('nightly')
+    .description('the batch job: every trace × profile of the config, golden diffs, compares, history, report; exit 1 if a gated diff regressed')
+    .option('-c, --config <file>', 'the nightly config', 'ras-replay.config.json')
+    .option('--night <YYYY-MM-DD>', 'the night to record (default: today, UTC)')
+    .option('--restart', 'run the night afresh (discard a partial night, replace a complete one)')
+    .option('-q, --quiet', 'no step log on stderr')
+    .action(async (o: { config: string; night?: string; restart?: boolean; quiet?: boolean }) => {
+      const s = await runNightly({ config: o.config, night: o.night, restart: o.restart, log: o.quiet ? undefined : (l) => process.stderr.write(`nightly: ${l}\n`) });
+      const out = new Output();
+      for (const l of s.lines) out.line(l);
+      out.line(`night ${s.night}: ${s.regressed ? 'REGRESSED' : 'no regression'}${s.resumedSteps ? ` (resumed ${s.resumedSteps} steps)` : ''}`);
+      out.line(`report: ${s.report}`);
+      out.flush();
+      if (s.regressed) process.exitCode = EXIT_REGRESSION;
+    });
+
+  program.command('sql')
+    .description('SQL over the store (history, diffs) and every retained night\'s outcomes and signals')
+    .argument('[query]', 'the SQL (or - for stdin)')
+    .option('-f, --file <file>', 'read the SQL from a file')
+    .option('--query <name>', 'a named query (see --list)')
+    .option('--list', 'list the named queries')
+    .option('--store <file>', 'the store', 'nightly/store.duckdb')
+    .option('--attach <dir>', 'also read the Parquet outputs of this run folder as outcomes/signals (repeatable)', collect, [])
+    .addOption(new Option('--format <format>', 'output').choices([...SQL_FORMATS]))
+    .option('-o, --out <file>', 'output file (required for --format parquet)')
+    .action(async (query: string | undefined, o: { file?: string; query?: string; list?: boolean; store: string; attach: string[]; format?: SqlFormat; out?: string }) => {
+      const out = new Output();
+      if (o.list) {
+        for (const [k, v] of Object.entries(NAMED_QUERIES)) out.line(`${k.padEnd(22)} ${v.about}`);
+        out.flush();
+        return;
+      }
+      const given = [query !== undefined, o.file !== undefined, o.query !== undefined].filter(Boolean).length;
+      if (given !== 1) throw new InputError('sql: give exactly one of a query argument (or - for stdin), --file FILE or --query NAME');
+      const sql = o.query ? namedQuery(o.query) : o.file ? readFileSync(o.file, 'utf8') : query === '-' ? readFileSync(0, 'utf8') : query!;
+      const format: SqlFormat = o.format ?? (o.out?.endsWith('.parquet') ? 'parquet' : process.stdout.isTTY ? 'table' : 'csv');
+      const s = await openSqlSession(o.store, o.attach);
+      try {
+        const text = await runSql(s, sql, format, o.out);
+        if (o.out && format !== 'parquet') writeFileAtomic(o.out, text);
+        else if (text) process.stdout.write(text);
+      } finally {
+        s.db.close();
+      }
+    });
+
+  program.command('report')
+    .description('write the HTML report of a recorded night from the store')
+    .option('--store <file>', 'the store', 'nightly/store.duckdb')
+    .option('--night <YYYY-MM-DD>', 'the night (default: the latest)')
+    .requiredOption('-o, --out <file.html>', 'the report to write')
+    .action(async (o: { store: string; night?: string; out: string }) => {
+      if (!existsSync(o.store)) throw new InputError(`${o.store}: no store: run \`ras-replay nightly\` first`, o.store);
+      const db = await Duck.open(o.store, { readOnly: true });
+      try {
+        const night = o.night ?? String(await db.scalar('SELECT max(night) FROM nights'));
+        if (!(await db.scalar(`SELECT count(*) FROM nights WHERE night = '${night.replace(/'/g, "''")}'`))) throw new InputError(`${o.store}: no night ${night}`, o.store);
+        await writeReport(o.out, await reportData(db, night, new Date().toISOString()));
+      } finally {
+        db.close();
+      }
+      process.stdout.write(`report: ${o.out}\n`);
     });
 
   program.command('profiles')

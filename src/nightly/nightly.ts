@@ -1,0 +1,223 @@
+// `ras-replay nightly`: every trace × profile of a config, golden diffs, compares, history, report.
+//
+// A night is built in `<output>/nights/.<night>.partial/` and renamed to `<output>/nights/<night>/`
+// when complete, so a crash never leaves a half night where a whole one is expected. Every step
+// writes its result atomically and is skipped when its result exists: a rerun after a crash resumes
+// where the crash happened (`--restart` starts the night afresh). The store (history) is updated in
+// one transaction per night, idempotently, before the rename.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../io/atomic.js';
+import { InputError } from '../io/errors.js';
+import { loadProfile } from '../io/profile-file.js';
+import { TOOL_VERSION } from '../engine/run.js';
+import { compareFiles } from '../oracle/commands.js';
+import { diffFiles } from '../oracle/commands.js';
+import type { CompareResult } from '../oracle/compare.js';
+import type { DiffResult } from '../oracle/diff.js';
+import { createFromIdeal } from '../oracle/golden-create.js';
+import { Duck } from '../oracle/duck.js';
+import { writeReport } from '../report/html.js';
+import { loadConfig, NightlyConfig, TraceSpec } from './config.js';
+import { ingestNight, NightRecord } from './store.js';
+import { reportData } from './report-data.js';
+
+const BIN = fileURLToPath(new URL('../../bin/ras-replay.js', import.meta.url));
+
+export interface NightlyOptions {
+  config: string;
+  night?: string;
+  restart?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface NightlySummary {
+  night: string;
+  folder: string;
+  report: string;
+  regressed: boolean;
+  resumedSteps: number;
+  lines: string[];
+}
+
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
+const revive = (_k: string, v: unknown) => (typeof v === 'string' && /^[0-9]+$/.test(v) && (_k === 'eventId') ? BigInt(v) : v);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Fault injection for the crash tests: RAS_REPLAY_FAULT=nightly-kill-after:N kills the process after N new steps. */
+function faultAfter(): number | null {
+  const m = /^nightly-kill-after:(\d+)$/.exec(process.env.RAS_REPLAY_FAULT ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+function child(args: string[], what: string): void {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    const msg = `${what} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    if (r.status === 2) throw new InputError(msg);
+    throw new Error(msg);
+  }
+}
+
+export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
+  const cfg = loadConfig(o.config);
+  const log = o.log ?? (() => {});
+  const night = o.night ?? new Date().toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(night)) throw new InputError(`--night ${JSON.stringify(night)}: expected a date YYYY-MM-DD`);
+  const profiles = cfg.profiles.map((p) => ({ ref: p, name: loadProfile(p).name }));
+  for (const t of cfg.traces) {
+    if (t.trace && !existsSync(t.trace)) throw new InputError(`${cfg.file}: trace ${t.name}: ${t.trace}: no such file`, cfg.file);
+    if (t.golden) {
+      for (const p of profiles) {
+        const g = t.golden.replace('{profile}', p.name);
+        if (!existsSync(g)) throw new InputError(`${cfg.file}: trace ${t.name}: no golden file ${g} for profile ${p.name}`, cfg.file);
+      }
+    }
+  }
+  const nights = join(cfg.output, 'nights');
+  const final = join(nights, night);
+  const partial = join(nights, `.${night}.partial`);
+  mkdirSync(nights, { recursive: true });
+  if (existsSync(final) && !o.restart) throw new InputError(`${final}: night ${night} is already complete (use --restart to run it again)`, final);
+  const lock = join(nights, `.${night}.lock`);
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    if (pid && pid !== process.pid && isAlive(pid)) throw new InputError(`${lock}: night ${night} is being run by process ${pid}`, lock);
+  }
+  writeFileSync(lock, String(process.pid));
+  try {
+    if (o.restart) rmSync(partial, { recursive: true, force: true });
+    const resumed = existsSync(partial);
+    mkdirSync(partial, { recursive: true });
+    const startedFile = join(partial, 'started.json');
+    if (!existsSync(startedFile)) writeFileAtomic(startedFile, json({ started_at: new Date().toISOString(), tool_version: TOOL_VERSION }));
+    const startedAt = String((JSON.parse(readFileSync(startedFile, 'utf8')) as { started_at: string }).started_at);
+    let resumedSteps = 0;
+    let newSteps = 0;
+    const kill = faultAfter();
+    /** Run a step unless its result file exists; returns the result. */
+    const step = async <T>(file: string, label: string, work: () => Promise<T> | T): Promise<T> => {
+      if (existsSync(file)) {
+        resumedSteps++;
+        log(`resume  ${label} (done before)`);
+        return JSON.parse(readFileSync(file, 'utf8'), revive) as T;
+      }
+      const t0 = performance.now();
+      const r = await work();
+      writeFileAtomic(file, json(r));
+      log(`done    ${label} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      newSteps++;
+      if (kill !== null && newSteps >= kill) process.kill(process.pid, 'SIGKILL');
+      return r;
+    };
+    if (resumed) log(`resuming night ${night} from ${partial}`);
+    for (const d of ['traces', 'runs', 'golden', 'diffs', 'compare']) mkdirSync(join(partial, d), { recursive: true });
+
+    const record: NightRecord = {
+      night, startedAt, finishedAt: '', toolVersion: TOOL_VERSION, config: resolve(cfg.file), regressed: false, folder: final,
+      runs: [], diffs: [], compares: [],
+    };
+    for (const t of cfg.traces) {
+      const traceFile = await traceOf(t, partial, step);
+      const runDir = join(partial, 'runs', t.name);
+      const run = await step(join(partial, 'runs', `${t.name}.json`), `run ${t.name} × ${profiles.map((p) => p.name).join(', ')}`, () => {
+        rmSync(runDir, { recursive: true, force: true });
+        const a = ['run', traceFile, '--out', runDir, '-q', '-w', String(cfg.workers), ...profiles.flatMap((p) => ['-p', p.ref])];
+        const r = spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+        if (r.status !== 0) {
+          const msg = `run ${t.name} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+          if (r.status === 2) throw new InputError(msg);
+          throw new Error(msg);
+        }
+        const s = JSON.parse(r.stdout) as { events: number; seconds: number; trace_sha256: string };
+        return { events: s.events, seconds: s.seconds, traceSha256: s.trace_sha256 };
+      });
+      record.runs.push({ trace: t.name, traceFile, traceSha256: run.traceSha256, profiles: profiles.map((p) => p.name), events: run.events, seconds: run.seconds, db: join(final, 'runs', t.name, 'ras.duckdb'), readDb: join(runDir, 'ras.duckdb') });
+      const explainTrace = /\.csv(\.gz)?$/.test(traceFile) ? traceFile : undefined;
+      const goldens: { name: string; gate: boolean; file: (p: string) => string }[] = [];
+      if (t.golden) goldens.push({ name: 'golden', gate: true, file: (p) => t.golden!.replace('{profile}', p) });
+      if (t.ideal) {
+        const ideal = join(partial, 'golden', `${t.name}.ideal.parquet`);
+        await step(`${ideal}.json`, `ideal golden set for ${t.name}`, () => createFromIdeal(traceFile, ideal));
+        goldens.push({ name: 'ideal', gate: false, file: () => ideal });
+      }
+      for (const g of goldens) {
+        for (const p of profiles) {
+          const res = await step(join(partial, 'diffs', `${t.name}__${p.name}__${g.name}.json`), `diff ${t.name} × ${p.name} vs ${g.name}`,
+            () => diffFiles({ outcomes: runDir, golden: g.file(p.name), profile: p.name, by: ['path'], trace: explainTrace, examples: 3 }));
+          record.diffs.push({ trace: t.name, golden: g.name, gate: g.gate, result: res as DiffResult });
+          if (g.gate && res.regression) record.regressed = true;
+        }
+      }
+      for (const [a, b] of cfg.compare) {
+        const pa = loadProfile(a).name;
+        const pb = loadProfile(b).name;
+        const res = await step(join(partial, 'compare', `${t.name}__${pa}__${pb}.json`), `compare ${t.name}: ${pa} → ${pb}`, () => compareFiles({ source: runDir, a: pa, b: pb }));
+        record.compares.push({ trace: t.name, result: res as CompareResult });
+      }
+    }
+    record.finishedAt = new Date().toISOString();
+    writeFileAtomic(join(partial, 'summary.json'), json({ ...record, runs: record.runs.map(({ readDb: _r, ...x }) => x) }));
+    // History, then the report (its trend reads the history), then the night becomes visible.
+    const store = await Duck.open(join(cfg.output, 'store.duckdb'), { memoryLimit: '1GB' });
+    try {
+      await ingestNight(store, record);
+      await writeReport(join(partial, 'report.html'), await reportData(store, night, record.finishedAt));
+    } finally {
+      store.close();
+    }
+    if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // --restart of a complete night
+    renameSync(partial, final);
+    writeFileAtomic(join(cfg.output, 'latest'), `${night}\n`);
+    const report = join(final, 'report.html');
+    writeFileAtomic(join(cfg.output, 'report.html'), readFileSync(report));
+    applyRetention(nights, cfg.retention, log);
+    return { night, folder: final, report, regressed: record.regressed, resumedSteps, lines: summaryLines(record) };
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function traceOf(t: TraceSpec, partial: string, step: <T>(file: string, label: string, work: () => Promise<T> | T) => Promise<T>): Promise<string> {
+  if (t.trace) return t.trace;
+  const g = t.generate!;
+  const out = join(partial, 'traces', `${t.name}.arrows`);
+  await step(`${out}.json`, `generate ${t.name} (${g.mix}, ${g.hosts} hosts, ${g.days} days, seed ${g.seed})`, () => {
+    child(['gen', '--mix', g.mix, ...(g.mixFile ? ['--mix-file', g.mixFile] : []), '--hosts', String(g.hosts), '--days', String(g.days), '--seed', String(g.seed), '-o', out], `generate ${t.name}`);
+    return { file: out };
+  });
+  return out;
+}
+
+function summaryLines(r: NightRecord): string[] {
+  const lines: string[] = [];
+  for (const d of r.diffs) {
+    const c = d.result.total.counts;
+    const diffs = Object.values(c).reduce((a, b) => a + b, 0);
+    const tag = d.gate ? (d.result.regression ? 'REGRESSED' : 'ok       ') : 'distance ';
+    lines.push(`${tag} ${d.trace} × ${d.result.profile} vs ${d.golden}: ${d.result.total.events} events, ${diffs} differences (unexpected panics ${c.unexpected_panic}, si_code ${c.si_code_wrong + c.lsb_wrong}, over-kill ${c.over_kill}, under-kill ${c.under_kill}, reboot loops ${c.reboot_loop_new})`);
+  }
+  for (const c of r.compares) lines.push(`compare  ${c.trace}: ${c.result.summary}`);
+  return lines;
+}
+
+/** Keep the newest `keep` complete nights; remove older folders (the store keeps their history). */
+function applyRetention(nights: string, keep: number, log: (l: string) => void): void {
+  const done = readdirSync(nights).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)).sort();
+  for (const d of done.slice(0, Math.max(0, done.length - keep))) {
+    rmSync(join(nights, d), { recursive: true, force: true });
+    log(`retention: removed ${join(nights, d)}`);
+  }
+}
+
+export type { NightlyConfig };

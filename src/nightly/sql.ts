@@ -1,0 +1,137 @@
+// `ras-replay sql`: SQL over the store (history, diffs, compares) and the outcomes and signals of
+// every retained night, plus any run outputs on Parquet attached with --attach.
+//   tables/views of the store: nights, night_runs, path_counts, diff_totals, diff_results,
+//     compare_changes, examples, panic_by_path, si_code_errors_by_path, kill_accuracy,
+//     night_summary, top_regressing_paths (docs/store.md)
+//   session views: outcomes, signals (night, trace columns added; Parquet sources as night 'attached')
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempNameFor } from '../io/atomic.js';
+import { InputError } from '../io/errors.js';
+import { Duck, lit, Row } from '../oracle/duck.js';
+import { createStore, NAMED_QUERIES } from './store.js';
+
+export const SQL_FORMATS = ['table', 'csv', 'json', 'parquet'] as const;
+export type SqlFormat = (typeof SQL_FORMATS)[number];
+
+export interface SqlSession {
+  db: Duck;
+  sources: string[];
+}
+
+/** Open the store read-only and put every retained night's outcomes behind the `outcomes`/`signals` views. */
+export async function openSqlSession(store: string, attach: string[] = []): Promise<SqlSession> {
+  let db: Duck;
+  if (existsSync(store)) {
+    db = await Duck.open(store, { readOnly: true, memoryLimit: '2GB' });
+  } else {
+    // No night recorded yet: an empty store in memory, so the same names resolve.
+    db = await Duck.open(':memory:');
+    await createStore(db);
+  }
+  const parts: { o: string; s: string }[] = [];
+  const sources: string[] = [];
+  const runs = existsSync(store) ? await db.rows('SELECT night, trace, db FROM night_runs ORDER BY night, trace') : [];
+  let k = 0;
+  for (const r of runs) {
+    const f = String(r.db);
+    if (!existsSync(f)) continue; // removed by retention: its history stays in the store
+    const alias = `night${k++}`;
+    await db.run(`ATTACH ${lit(f)} AS ${alias} (READ_ONLY)`);
+    const tag = `${lit(String(r.night))} AS night, ${lit(String(r.trace))} AS trace`;
+    parts.push({
+      o: `SELECT ${tag}, * EXCLUDE (vmcore, mf_type, mf_result, guest_action, path), vmcore::VARCHAR AS vmcore, mf_type::VARCHAR AS mf_type, mf_result::VARCHAR AS mf_result, guest_action::VARCHAR AS guest_action, path::VARCHAR AS path FROM ${alias}.outcomes`,
+      s: `SELECT ${tag}, * FROM ${alias}.signals`,
+    });
+    sources.push(f);
+  }
+  for (const dir of attach) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--attach ${JSON.stringify(dir)}: expected the --out folder of \`ras-replay run --parquet\` (or of shard jobs)`, dir);
+    const o = join(dir, 'outcomes', '*', '*', '*.parquet');
+    const s = join(dir, 'signals', '*', '*', '*.parquet');
+    try {
+      await db.rows(`SELECT * FROM read_parquet(${lit(o)}, hive_partitioning = true) LIMIT 0`);
+    } catch (e) {
+      throw new InputError(`--attach ${dir}: no outcome Parquet under outcomes/profile=…/shard=…/: ${(e as Error).message}`, dir);
+    }
+    const tag = `'attached' AS night, ${lit(dir)} AS trace, NULL::UINTEGER AS run_id`;
+    parts.push({
+      o: `SELECT ${tag}, * EXCLUDE (shard, vmcore, mf_type, mf_result, guest_action, path), vmcore::VARCHAR AS vmcore, mf_type::VARCHAR AS mf_type, mf_result::VARCHAR AS mf_result, guest_action::VARCHAR AS guest_action, path::VARCHAR AS path FROM read_parquet(${lit(o)}, hive_partitioning = true)`,
+      s: `SELECT ${tag}, * EXCLUDE (shard) FROM read_parquet(${lit(s)}, hive_partitioning = true)`,
+    });
+    sources.push(dir);
+  }
+  if (parts.length) {
+    await db.run(`CREATE OR REPLACE TEMP VIEW outcomes AS ${parts.map((p) => p.o).join(' UNION ALL BY NAME ')}`);
+    await db.run(`CREATE OR REPLACE TEMP VIEW signals AS ${parts.map((p) => p.s).join(' UNION ALL BY NAME ')}`);
+  } else {
+    await db.run(`CREATE OR REPLACE TEMP VIEW outcomes AS SELECT NULL::VARCHAR AS night, NULL::VARCHAR AS trace, NULL::UINTEGER AS run_id, NULL::UBIGINT AS event_id,
+      NULL::VARCHAR AS host, NULL::VARCHAR AS profile, NULL::BOOLEAN AS panic, NULL::VARCHAR AS panic_msg, NULL::BOOLEAN AS reboot_loop, NULL::VARCHAR AS vmcore,
+      NULL::VARCHAR AS mf_type, NULL::VARCHAR AS mf_result, NULL::INTEGER AS mf_ret, NULL::BOOLEAN AS poisoned, NULL::BOOLEAN AS unmapped,
+      NULL::VARCHAR AS guest_action, NULL::VARCHAR AS path WHERE false`);
+    await db.run(`CREATE OR REPLACE TEMP VIEW signals AS SELECT NULL::VARCHAR AS night, NULL::VARCHAR AS trace, NULL::UINTEGER AS run_id, NULL::UBIGINT AS event_id,
+      NULL::VARCHAR AS host, NULL::VARCHAR AS profile, NULL::UTINYINT AS seq, NULL::UINTEGER AS pid, NULL::UINTEGER AS tid, NULL::UTINYINT AS signo,
+      NULL::UTINYINT AS si_code, NULL::UBIGINT AS addr, NULL::UTINYINT AS addr_lsb WHERE false`);
+  }
+  return { db, sources };
+}
+
+export function namedQuery(name: string): string {
+  const q = NAMED_QUERIES[name];
+  if (!q) throw new InputError(`--query ${JSON.stringify(name)}: expected one of ${Object.keys(NAMED_QUERIES).join(', ')} (see sql --list)`);
+  return q.sql;
+}
+
+/** A SQL error as the user should see it: DuckDB's message (it carries the LINE and caret). */
+export class SqlError extends InputError {}
+
+function formatCell(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (Array.isArray(v)) return `[${v.map(formatCell).join(', ')}]`;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return String(v);
+}
+
+export function formatTable(rows: Row[], columns: string[]): string {
+  const cells = [columns, ...rows.map((r) => columns.map((c) => formatCell(r[c])))];
+  const w = columns.map((_, i) => Math.min(60, Math.max(...cells.map((r) => r[i]!.length))));
+  const line = (r: string[]) => r.map((c, i) => (c.length > w[i]! ? `${c.slice(0, w[i]! - 1)}…` : c.padEnd(w[i]!))).join('  ').trimEnd();
+  return [line(cells[0]!), w.map((x) => '-'.repeat(x)).join('  '), ...cells.slice(1).map(line), `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n') + '\n';
+}
+
+/** Run one statement; write the result to stdout (table, csv, json) or a Parquet file. */
+export async function runSql(s: SqlSession, sql: string, format: SqlFormat, out?: string): Promise<string> {
+  const db = s.db;
+  const q = sql.trim().replace(/;\s*$/, '');
+  try {
+    // Bind first, so an error names the query position before anything is written.
+    (await db.con.prepare(q)).destroySync();
+  } catch (e) {
+    throw new SqlError(`SQL error: ${(e as Error).message}`);
+  }
+  try {
+    if (format === 'parquet') {
+      if (!out) throw new InputError('--format parquet writes a file: give --out FILE.parquet');
+      const tmp = tempNameFor(out);
+      try {
+        await db.run(`COPY (${q}) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+        renameSync(tmp, out);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+      return '';
+    }
+    const r = await db.con.runAndReadAll(q);
+    const rows = r.getRowObjectsJS() as Row[];
+    const cols = r.columnNames();
+    if (format === 'table') return formatTable(rows, cols);
+    if (format === 'json') return rows.map((x) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v))).join('\n') + (rows.length ? '\n' : '');
+    const esc = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    return [cols.map(esc).join(','), ...rows.map((x) => cols.map((c) => (x[c] === null || x[c] === undefined ? '' : esc(formatCell(x[c])))).join(','))].join('\n') + '\n';
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new SqlError(`SQL error: ${(e as Error).message}`);
+  }
+}
