@@ -7,14 +7,13 @@
 // one transaction per night, idempotently, before the rename.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { TOOL_VERSION } from '../engine/run.js';
-import { compareFiles } from '../oracle/commands.js';
-import { diffFiles } from '../oracle/commands.js';
+import { compareFiles, diffFiles } from '../oracle/commands.js';
 import type { CompareResult } from '../oracle/compare.js';
 import type { DiffResult } from '../oracle/diff.js';
 import { createFromIdeal } from '../oracle/golden-create.js';
