@@ -27,7 +27,9 @@ import { NAMED_QUERIES } from '../nightly/store.js';
 import { reportData } from '../nightly/report-data.js';
 import { writeReport } from '../report/html.js';
 import { Duck } from '../oracle/duck.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { importSource, SOURCE_FORMATS, SourceFormat } from '../import/index.js';
+import { diffObserved, observedText, writeObserved } from '../oracle/observed.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -135,25 +137,33 @@ export function buildProgram(): Command {
     });
 
   program.command('import')
-    .description('convert a captured or CSV trace to the canonical Arrow IPC stream form (.arrows)')
-    .argument('<source>', 'source file (.csv, .csv.gz)')
+    .description('captured logs or CSV to the canonical trace (.arrows), with the observed outcomes next to it (.observed.parquet)')
+    .argument('<source>', 'rasdaemon SQLite database, kernel log (dmesg/journal), trace-cmd/ftrace text, mcelog output, or CSV')
     .requiredOption('-o, --out <file.arrows>', 'output trace')
-    .option('--sort', 'sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
-    .action((source: string, o: { out: string; sort?: boolean }) => {
-      if (!/\.csv(\.gz)?$/.test(source)) {
-        throw new InputError(`${source}: unsupported source: expected .csv or .csv.gz (rasdaemon, kernel log, trace-cmd and mcelog importers are not available yet)`, source);
-      }
+    .addOption(new Option('--format <format>', 'the source format (default: detected from the content)').choices([...SOURCE_FORMATS, 'csv']))
+    .option('--host <name>', 'host name for sources that do not name one')
+    .option('--sort', 'CSV: sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
+    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean }) => {
       if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
-      const events = readTraceCsv(source, { sort: o.sort ?? false });
+      const csv = o.format === 'csv' || (!o.format && /\.csv(\.gz)?$/.test(source));
+      const res = csv ? null : await importSource(source, { format: o.format as SourceFormat | undefined, host: o.host });
+      const events = res ? res.events : readTraceCsv(source, { sort: o.sort ?? false });
+      const observedFile = o.out.replace(/\.arrows$/, '.observed.parquet');
       const w = new TraceStreamWriter(o.out);
       try {
         for (const e of events) w.add(e);
+        // The observed outcomes first: the trace appears (rename) only when both are written.
+        if (res) await writeObserved(observedFile, res.observed);
         w.close();
       } catch (e) {
         w.abort();
+        if (res) rmSync(observedFile, { force: true });
         throw e;
       }
-      process.stderr.write(`${o.out}: ${events.length} events\n`);
+      for (const warn of res?.warnings ?? []) process.stderr.write(`ras-replay: warning: ${warn}\n`);
+      const out = new Output();
+      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: events.length, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0 }));
+      out.flush();
     });
 
   program.command('merge')
@@ -230,17 +240,25 @@ export function buildProgram(): Command {
   program.command('diff')
     .description('outcomes vs a golden file: panic avoidance, si_code correctness, kill accuracy, reboot loops, vmcore (TRACE.md §4)')
     .argument('<outcomes>', "a run's --out folder, a .duckdb, .parquet or .jsonl (run --jsonl) file, or a trace to replay first")
-    .requiredOption('-g, --golden <file>', 'golden file (.golden text or .parquet)')
-    .option('-p, --profile <name|file.json>', "the profile's outcomes to check (default: the golden file's profile)")
+    .option('-g, --golden <file>', 'golden file (.golden text or .parquet)')
+    .option('--observed <file>', "instead of a golden file: the observed outcomes of an imported trace (X.observed.parquet); agreement per path")
+    .option('-p, --profile <name|file.json>', "the profile's outcomes to check (default: the golden file's profile; with --observed: every profile present, or every built-in for a trace)")
     .option('--by <columns>', 'group by outcome or trace columns (comma-separated, e.g. path,context)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), [] as string[])
     .option('--trace <file>', 'the trace (.csv, .parquet): trace columns for --by, explain steps for examples')
     .option('--examples <n>', 'examples per category', '3')
     .option('--json', 'the result as JSON on stdout')
     .option('--junit <file>', 'also write JUnit XML')
     .option('--markdown <file>', 'also write a Markdown summary (for CI job summaries)')
-    .action(async (outcomes: string, o: { golden: string; profile?: string; by: string[]; trace?: string; examples: string; json?: boolean; junit?: string; markdown?: string }) => {
+    .action(async (outcomes: string, o: { golden?: string; observed?: string; profile?: string; by: string[]; trace?: string; examples: string; json?: boolean; junit?: string; markdown?: string }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
-      const r = await diffFiles({ outcomes, golden: o.golden, profile: o.profile, by: o.by, trace: o.trace, examples: Number(o.examples) });
+      if (!o.golden === !o.observed) throw new InputError('diff: give exactly one of --golden FILE or --observed FILE');
+      if (o.observed) {
+        const profiles = o.profile ? [o.profile] : /\.(csv|csv\.gz|arrows|arrow)$/.test(outcomes) ? BUILTIN_NAMES : [];
+        const rs = await diffObserved(outcomes, o.observed, [...profiles]);
+        process.stdout.write(o.json ? `${JSON.stringify(rs, null, 2)}\n` : observedText(rs));
+        return;
+      }
+      const r = await diffFiles({ outcomes, golden: o.golden!, profile: o.profile, by: o.by, trace: o.trace, examples: Number(o.examples) });
       if (o.junit) writeFileAtomic(o.junit, diffJunit([r]));
       if (o.markdown) writeFileAtomic(o.markdown, diffMarkdown([r]));
       process.stdout.write(o.json ? `${diffJson(r)}\n` : diffText(r));
@@ -358,7 +376,7 @@ export function buildProgram(): Command {
       const s = await runNightly({ config: o.config, night: o.night, restart: o.restart, log: o.quiet ? undefined : (l) => process.stderr.write(`nightly: ${l}\n`) });
       const out = new Output();
       for (const l of s.lines) out.line(l);
-      out.line(`night ${s.night}: ${s.regressed ? 'REGRESSED' : 'no regression'}${s.resumedSteps ? ` (resumed ${s.resumedSteps} steps)` : ''}`);
+      out.line(`night ${s.night}: ${s.regressed ? 'REGRESSED' : 'no regression'}${s.resumedSteps ? ` (resumed ${s.resumedSteps} steps)` : ''}${s.alreadyComplete ? ' (already complete: as recorded; --restart runs it again)' : ''}`);
       out.line(`report: ${s.report}`);
       out.flush();
       if (s.regressed) process.exitCode = EXIT_REGRESSION;

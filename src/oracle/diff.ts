@@ -112,24 +112,28 @@ const EVENT_FLAGS: Record<(typeof EVENT_CATEGORIES)[number], string> = {
   no_outcome: 'a_id IS NULL',
 };
 
-/** Signal pairs per (event, pid): expected vs actual signal lists and their categories. */
+/**
+ * Signal pairs per (event, pid): expected vs actual signals and their categories. Multisets are
+ * compared by count and a sum of per-signal hashes (order-free: no per-group sort), the wildcard
+ * lsb (`*`) by leaving lsb out of the hash for that pid, and threads by an anti-join.
+ */
 const SIGNAL_PAIRS = `
 WITH e AS (
-  SELECT event_id, pid, list(struct_pack(signo, si_code) ORDER BY signo, si_code) AS codes,
-    list(CASE WHEN lsb_any THEN -1 ELSE coalesce(addr_lsb::INTEGER, -2) END ORDER BY signo, si_code, addr_lsb) AS lsbs,
-    coalesce(list(tid ORDER BY tid) FILTER (WHERE tid IS NOT NULL), []) AS tids
+  SELECT event_id, pid, count(*) AS n, sum(hash(signo, si_code)::HUGEINT) AS codes,
+    sum(hash(signo, si_code, addr_lsb)::HUGEINT) AS lsbs, bool_or(lsb_any) AS lsb_any
   FROM exp_sig GROUP BY event_id, pid),
 a AS (
-  SELECT event_id, pid, list(struct_pack(signo, si_code) ORDER BY signo, si_code) AS codes,
-    list(coalesce(addr_lsb::INTEGER, -2) ORDER BY signo, si_code, addr_lsb) AS lsbs, list(tid ORDER BY tid) AS tids
-  FROM act_sig GROUP BY event_id, pid)
+  SELECT event_id, pid, count(*) AS n, sum(hash(signo, si_code)::HUGEINT) AS codes, sum(hash(signo, si_code, addr_lsb)::HUGEINT) AS lsbs
+  FROM act_sig GROUP BY event_id, pid),
+t AS (
+  SELECT DISTINCT event_id, pid FROM exp_sig x WHERE tid IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM act_sig y WHERE y.event_id = x.event_id AND y.pid = x.pid AND y.tid = x.tid))
 SELECT event_id, pid,
   e.pid IS NULL AS over_kill, a.pid IS NULL AS under_kill, (e.pid IS NOT NULL AND a.pid IS NOT NULL) AS tp,
-  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND e.codes <> a.codes) AS si_code_wrong,
-  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND e.codes = a.codes AND NOT (len(e.lsbs) = len(a.lsbs)
-    AND list_bool_and(list_transform(list_zip(e.lsbs, a.lsbs), x -> x[1] = -1 OR x[1] = x[2])))) AS lsb_wrong,
-  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND NOT list_has_all(a.tids, e.tids)) AS thread_wrong
-FROM e FULL OUTER JOIN a USING (event_id, pid)`;
+  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND (e.n <> a.n OR e.codes <> a.codes)) AS si_code_wrong,
+  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND e.n = a.n AND e.codes = a.codes AND NOT e.lsb_any AND e.lsbs <> a.lsbs) AS lsb_wrong,
+  (e.pid IS NOT NULL AND a.pid IS NOT NULL AND t.pid IS NOT NULL) AS thread_wrong
+FROM e FULL OUTER JOIN a USING (event_id, pid) LEFT JOIN t USING (event_id, pid)`;
 
 function emptyCounts(): DiffCounts {
   return {
@@ -172,15 +176,13 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   const g = 'SELECT event_id AS g_id, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr FROM exp';
   const keys = by.map((b) => ident(`k_${b}`));
   const n = opts.examples ?? 3;
-  // DuckDB's min(x, n) needs n > 0; examples are cut to n afterwards.
-  const nq = Math.max(1, n);
   const eventAgg = (join: string) => `
     SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
       count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
       count(*) FILTER (WHERE a_id IS NOT NULL) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
-      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}, min(coalesce(a_id, g_id), ${nq}) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ex_${c}`).join(',\n      ')}
+      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}`).join(',\n      ')}
     FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join}))
     ${keys.length ? `GROUP BY ALL` : ''}`;
   let joinKind: 'positional' | 'hash' = 'positional';
@@ -197,7 +199,7 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     ? `(SELECT sp.*, ${by.map((b) => `x.${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`).join(', ')} FROM sig_pairs sp LEFT JOIN ${actRel} x USING (event_id))`
     : 'sig_pairs';
   const sg = await db.rows(`SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} count(*) FILTER (WHERE tp) AS true_kill,
-    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}, min(event_id, ${nq}) FILTER (WHERE ${c}) AS ex_${c}`).join(', ')}
+    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}`).join(', ')}
     FROM ${sigGroupRel} ${keys.length ? 'GROUP BY ALL' : ''}`);
 
   const total = emptyCounts();
@@ -224,17 +226,28 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
       c.panics += num(r.panics);
       for (const k of EVENT_CATEGORIES) c.counts[k] += num(r[k]);
     }
-    for (const k of EVENT_CATEGORIES) addEx(k, r[`ex_${k}`]);
   }
   for (const r of sg) {
     for (const c of [total, ...(by.length ? [group(r)] : [])]) {
       c.true_kill += num(r.true_kill);
       for (const k of SIGNAL_CATEGORIES) c.counts[k] += num(r[k]);
     }
-    for (const k of SIGNAL_CATEGORIES) addEx(k, r[`ex_${k}`]);
   }
   finish(total);
   for (const gr of groups.values()) finish(gr.counts);
+  // Examples: the first n events of each category that occurred (a scan that stops at n).
+  if (n > 0) {
+    const joined = joinKind === 'positional' ? `SELECT * FROM (${a}) POSITIONAL JOIN (${g})` : `SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`;
+    for (const c of EVENT_CATEGORIES) {
+      if (!total.counts[c]) continue;
+      addEx(c, (await db.rows(`SELECT coalesce(a_id, g_id) AS id FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${joined}))
+        WHERE ${EVENT_FLAGS[c]} LIMIT ${n}`)).map((r) => r.id));
+    }
+    for (const c of SIGNAL_CATEGORIES) {
+      if (!total.counts[c]) continue;
+      addEx(c, (await db.rows(`SELECT DISTINCT event_id FROM sig_pairs WHERE ${c} ORDER BY event_id LIMIT ${n}`)).map((r) => r.event_id));
+    }
+  }
   const examples = await collectExamples(db, exampleIds, n);
   return {
     ...meta,

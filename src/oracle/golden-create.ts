@@ -26,6 +26,10 @@ export interface CreateResult {
   seconds: number;
 }
 
+/**
+ * Rows sorted by event_id, as in text golden files. Outcomes of a trace whose event_ids follow its
+ * order (generated traces) are then read side by side with the golden set by the diff.
+ */
 async function writeParquetGolden(db: Duck, out: string, meta: Record<string, string>): Promise<void> {
   const tmp = tempNameFor(out);
   const kv = Object.entries({ golden: GOLDEN_MAGIC, ...meta }).map(([k, v]) => `${k}: ${lit(v)}`).join(', ');
@@ -83,9 +87,9 @@ export async function createFromOutcomes(source: string, out: string, o: { profi
     if (!profile || !have.includes(profile)) throw new InputError(`${source}: holds outcomes of ${have.join(', ') || 'no profile'}: choose one with --profile`, source);
     await src.view(db, 'act', profile);
     const r = new Set(o.redact ?? []);
-    await db.run(`CREATE TEMP TABLE gold AS SELECT event_id, panic, reboot_loop, vmcore,
+    await db.run(`CREATE TEMP VIEW gold AS SELECT event_id, panic, reboot_loop, vmcore,
       ${r.has('mf_type') ? "'*'" : 'mf_type'} AS mf_type, ${r.has('mf_result') ? "'*'" : 'mf_result'} AS mf_result FROM act`);
-    await db.run(`CREATE TEMP TABLE gold_sig AS SELECT event_id, pid, ${r.has('tid') ? 'NULL::UINTEGER' : 'tid'} AS tid, signo, si_code,
+    await db.run(`CREATE TEMP VIEW gold_sig AS SELECT event_id, pid, ${r.has('tid') ? 'NULL::UINTEGER' : 'tid'} AS tid, signo, si_code,
       ${r.has('lsb') ? 'NULL::UTINYINT' : 'addr_lsb'} AS addr_lsb, ${r.has('lsb') ? 'true' : 'false'} AS lsb_any FROM act_sig`);
     const meta: Record<string, string> = { profile, source: `outcomes of ${source}` };
     if (r.size) meta.redact = [...r].join(', ');

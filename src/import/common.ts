@@ -1,0 +1,863 @@
+// Shared parts of the captured-trace importers (docs/import.md): the draft of one imported event,
+// its conversion to a canonical TraceEvent (through eventFromRow, so absent columns take exactly
+// the defaults of spec/TRACE.md §1), the MCA status decoding, the page state implied by an observed
+// memory_failure() result, and the time/pfn rules that group log lines into one error.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { MF_RESULT, PAGE } from '../model/enums.js';
+import { InputError } from '../io/errors.js';
+import { compareEvents, eventFromRow, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
+
+export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog';
+
+export interface ObservedSignal {
+  pid: number;
+  tid: number | null;
+  signo: number;
+  /** null when the source shows that a signal was sent but not its si_code (kernel log kill lines). */
+  siCode: number | null;
+  addr: number | null;
+  lsb: number | null;
+}
+
+export interface ObservedRow {
+  eventId: bigint;
+  host: string;
+  /** Trace column names whose value was filled from a documented default, not observed. */
+  inferred: string[];
+  /** null = the source cannot say. */
+  panic: boolean | null;
+  panicMsg: string | null;
+  /** The kernel's page-type string ('recovery action for …' / memory_failure_event); null if not observed. */
+  mfType: string | null;
+  /** Ignored | Failed | Delayed | Recovered; null if not observed. */
+  mfResult: string | null;
+  /** null = the source has no signal information; [] = it would have shown signals and none was seen. */
+  signals: ObservedSignal[] | null;
+}
+
+export interface ImportResult {
+  events: TraceEvent[];
+  observed: ObservedRow[];
+  warnings: string[];
+  format: SourceFormat;
+}
+
+/**
+ * A consumer pid the source does not name. PID_MAX_LIMIT is 4194304 (2^22) on 64-bit kernels, so
+ * pid_max never reaches it: a pid at or above it cannot collide with a real process. One per event.
+ */
+export const SYNTHETIC_PID_BASE = 4_194_304;
+
+/** Lines or rows of one error (outcome, kill, panic) follow its report within this window. */
+export const LINK_WINDOW_NS = 10_000_000_000n;
+/** Two reports of the same error (e.g. rasdaemon mce_record and mc_event) are this close in time. */
+export const MERGE_WINDOW_NS = 1_000_000_000n;
+
+export const NS_PER_S = 1_000_000_000n;
+
+/** One imported event before ids are assigned: raw trace column strings plus the observed outcome. */
+export interface Draft {
+  host: string;
+  /** Whether `host` was read from the source (syslog prefix) rather than the option or file name. */
+  hostObserved: boolean;
+  tNs: bigint;
+  /** Whether `t_ns` was read from the source. */
+  timeObserved: boolean;
+  /** Source order, the tie-break after (host, t_ns). */
+  seq: number;
+  where: string;
+  /** Trace column -> value in the CSV spelling; a column not here takes eventFromRow's default. */
+  cols: Map<string, string>;
+  /** Columns whose value the source observed; every other trace column is listed as inferred. */
+  observed: Set<string>;
+  notes: string[];
+  panic: boolean | null;
+  panicMsg: string | null;
+  mfType: string | null;
+  mfResult: string | null;
+  signals: ObservedSignal[] | null;
+}
+
+export function newDraft(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string): Draft {
+  return {
+    host, hostObserved, tNs, timeObserved, seq, where, cols: new Map(), observed: new Set(), notes: [],
+    panic: null, panicMsg: null, mfType: null, mfResult: null, signals: null,
+  };
+}
+
+/** Set a column; `observed` false means it comes from a documented default (listed in inferred). */
+export function setCol(d: Draft, column: string, value: string, observed: boolean): void {
+  d.cols.set(column, value);
+  if (observed) d.observed.add(column);
+  else d.observed.delete(column);
+}
+
+export function hex(n: bigint | number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/**
+ * Ids, order, defaults and validation: drafts sorted by (host, t_ns, source order) get event_ids
+ * 1..N; each row goes through eventFromRow, so absent columns take TRACE.md §1's defaults and the
+ * cross-column rules are checked. A rule violation is the importer's fault or a record no machine
+ * produces; it is reported with the source location.
+ */
+export function finalize(drafts: Draft[], file: string, format: SourceFormat, warnings: string[]): ImportResult {
+  drafts.sort((a, b) => (a.host !== b.host ? (a.host < b.host ? -1 : 1) : a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const events: TraceEvent[] = new Array(drafts.length);
+  const observed: ObservedRow[] = new Array(drafts.length);
+  // One getter and one error callback for all rows (no per-row closures on this path).
+  let d = drafts[0]!;
+  let id = 0n;
+  const get = (c: string): string | undefined => {
+    if (c === 'event_id') return id.toString();
+    if (c === 'host') return d.host;
+    if (c === 't_ns') return d.tNs.toString();
+    return d.cols.get(c);
+  };
+  const badAt = (column: string, value: string, expected: string): never => {
+    throw new InputError(`${d.where}: imported ${format} record gives column ${column} the value ${JSON.stringify(value)}: expected ${expected}`, file, d.where, column);
+  };
+  for (let i = 0; i < drafts.length; i++) {
+    d = drafts[i]!;
+    id = BigInt(i + 1);
+    const e = eventFromRow(get, d.where, badAt);
+    e.note = d.notes.join('; ');
+    events[i] = e;
+    const inferred: string[] = [];
+    for (const c of TRACE_COLUMNS) {
+      if (c === 'event_id') continue; // assigned 1..N by the importer
+      if (c === 'host' ? !d.hostObserved : c === 't_ns' ? !d.timeObserved : !d.observed.has(c)) inferred.push(c);
+    }
+    observed[i] = {
+      eventId: id, host: d.host, inferred, panic: d.panic, panicMsg: d.panicMsg,
+      mfType: d.mfType, mfResult: d.mfResult, signals: d.signals,
+    };
+  }
+  // eventFromRow applies no ordering; the sort above already is compareEvents' order.
+  for (let i = 1; i < events.length; i++) if (compareEvents(events[i - 1]!, events[i]!) > 0) throw new Error('import: events out of order after sort');
+  return { events, observed, warnings, format };
+}
+
+/** The host when the source does not name one: the option, else the file name without extension. */
+export function defaultHost(file: string, host: string | undefined): string {
+  if (host !== undefined && host !== '') return host;
+  const b = basename(file);
+  const dot = b.indexOf('.');
+  return dot > 0 ? b.slice(0, dot) : b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// x86 machine check status decoding.
+//
+// MCi_STATUS (Intel SDM vol. 3B 16.3.2.2; arch/x86/include/asm/mce.h): VAL 63, OVER 62, UC 61,
+// EN 60, MISCV 59, ADDRV 58, PCC 57, S 56, AR 55, MCACOD 15:0; AMD Deferred 44, Poison 43.
+// MCG_STATUS: RIPV 0, EIPV 1, MCIP 2. MCG_CAP.SER_P is bit 24.
+//
+// The trace grades severity the way spec/TRACE.md §1 does (corrected; deferred = UCNA; recoverable
+// = SRAR/SRAO; fatal = PCC or otherwise unrecoverable). The rules below follow the Intel part of
+// severities[] (arch/x86/kernel/cpu/mce/severity.c, kernel-model §2) for what the status bits
+// alone decide; what depends on the interrupted context (RIPV/EIPV, kernel vs user) is left to
+// the model through the `ripv` and `context` columns.
+// ---------------------------------------------------------------------------------------------
+
+const B = (n: number): bigint => 1n << BigInt(n);
+export const MCI_VAL = B(63);
+export const MCI_OVER = B(62);
+export const MCI_UC = B(61);
+export const MCI_EN = B(60);
+export const MCI_MISCV = B(59);
+export const MCI_ADDRV = B(58);
+export const MCI_PCC = B(57);
+export const MCI_S = B(56);
+export const MCI_AR = B(55);
+export const MCI_AMD_DEFERRED = B(44);
+export const MCG_RIPV = 1n;
+export const MCG_EIPV = 2n;
+export const MCG_MCIP = 4n;
+export const MCG_SER_P = B(24);
+
+export interface McaDecoded {
+  /** Why the record is not an error event (VAL clear, UC without EN), or null. */
+  skip: string | null;
+  severity: 'corrected' | 'deferred' | 'recoverable' | 'fatal';
+  sync: boolean;
+  notify: 'mce' | 'cmci' | 'poll';
+  /** MCG_STATUS.RIPV; only meaningful in a machine check (MCIP set), else true. */
+  ripv: boolean;
+  /** MCIP was set: the record was taken in the machine check handler, MCG_STATUS is meaningful. */
+  inMce: boolean;
+  pa: bigint | null;
+  /** The rule that decided, for the event note (severities[] names where one applies). */
+  rule: string;
+}
+
+/** MCACOD classes used in severities[] (MCACOD_SCRUB 0x00c0/0xfff0, MCACOD_L3WB 0x017a, DATA 0x0134, INSTR 0x0150). */
+function mcacodClass(status: bigint): string {
+  const c = Number(status & 0xffffn);
+  if ((c & 0xfff0) === 0x00c0) return 'memory scrubbing';
+  if (c === 0x017a) return 'last level cache writeback';
+  if ((c & 0xeffff) === 0x0134) return 'data load';
+  if ((c & 0xeffff) === 0x0150) return 'instruction fetch';
+  return `MCACOD 0x${c.toString(16).padStart(4, '0')}`;
+}
+
+export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null, mcgcap: bigint | null, amd: boolean): McaDecoded {
+  const mcip = (mcgstatus & MCG_MCIP) !== 0n;
+  const ripv = mcip ? (mcgstatus & MCG_RIPV) !== 0n : true;
+  const pa = (status & MCI_ADDRV) !== 0n && addr !== null ? addr : null;
+  const out = (severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string): McaDecoded =>
+    ({ skip: null, severity, sync, notify: severity === 'fatal' ? 'mce' : notify, ripv, inMce: mcip, pa, rule });
+  if ((status & MCI_VAL) === 0n) return { ...out('corrected', false, 'poll', ''), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
+  const uc = (status & MCI_UC) !== 0n;
+  const signalled: McaDecoded['notify'] = mcip ? 'mce' : 'poll';
+  if (amd) {
+    // mce_severity_amd is not modelled bit for bit (kernel-model §2): Deferred -> deferred, PCC ->
+    // fatal, UC in a machine check -> consumed (action required), UC found by polling -> async.
+    if ((status & MCI_AMD_DEFERRED) !== 0n) return out('deferred', false, mcip ? 'mce' : 'cmci', 'AMD deferred error');
+    if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'AMD corrected error');
+    if ((status & MCI_PCC) !== 0n) return out('fatal', false, 'mce', 'AMD processor context corrupt');
+    return mcip ? out('recoverable', true, 'mce', 'AMD uncorrected error in a machine check (action required)')
+      : out('recoverable', false, 'poll', 'AMD uncorrected error found by polling');
+  }
+  if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error');
+  if ((status & MCI_EN) === 0n) return { ...out('fatal', false, 'mce', ''), skip: 'MCi_STATUS.EN is clear (severities[] "Not enabled")' };
+  if ((status & MCI_PCC) !== 0n) return out('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt');
+  if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return out('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)');
+  const s = (status & MCI_S) !== 0n;
+  const ar = (status & MCI_AR) !== 0n;
+  const over = (status & MCI_OVER) !== 0n;
+  if (!s) {
+    if (ar) return out('fatal', false, 'mce', 'Illegal combination (UCNA with AR=1)');
+    return out('deferred', false, mcip ? 'mce' : 'cmci', 'Uncorrected no action required (UCNA)');
+  }
+  if (ar) {
+    if (over) return out('fatal', true, 'mce', 'Action required with lost events');
+    return out('recoverable', true, 'mce', `Action required: ${mcacodClass(status)} (SRAR)`);
+  }
+  return out('recoverable', false, signalled, `Action optional: ${mcacodClass(status)} (SRAO)${over ? ' with lost events' : ''}`);
+}
+
+/** Context of a consumed error from the interrupted code segment's privilege level (cs & 3 == 3: user). */
+export function contextFromCs(cs: number): 'user' | 'kernel_other' {
+  return (cs & 3) === 3 ? 'user' : 'kernel_other';
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory_failure() results.
+// ---------------------------------------------------------------------------------------------
+
+export function isMfResult(s: string): boolean {
+  return (MF_RESULT as readonly string[]).includes(s);
+}
+
+/**
+ * The page state a replay needs to reach the observed memory_failure() result (docs/import.md
+ * "Page state from the observed result"). A source never says what the page was; the result line
+ * names the kernel's classification, and this picks the trace `page` value that leads there.
+ * Replays of such rows agree on mf_type by construction: compare signals and panics instead.
+ */
+const PAGE_FROM_MF: Record<string, { page: (typeof PAGE)[number]; pinned?: boolean }> = {
+  'dirty LRU page': { page: 'anon' },
+  'clean LRU page': { page: 'file_clean' },
+  'already truncated LRU page': { page: 'file_clean' },
+  'dirty swapcache page': { page: 'swapcache_dirty' },
+  'clean swapcache page': { page: 'swapcache_clean' },
+  'dirty mlocked LRU page': { page: 'mlocked' },
+  'clean mlocked LRU page': { page: 'mlocked' },
+  'dirty unevictable LRU page': { page: 'mlocked' },
+  'clean unevictable LRU page': { page: 'mlocked' },
+  'free buddy page': { page: 'free' },
+  'huge page': { page: 'hugetlb' },
+  'free huge page': { page: 'hugetlb_free' },
+  'dax page': { page: 'dax' },
+  'unsplit thp': { page: 'anon_thp', pinned: true },
+  'unmapping failed page': { page: 'anon', pinned: true },
+  'reserved kernel page': { page: 'kernel' },
+  'high-order kernel page': { page: 'kernel' },
+  'get hwpoison page': { page: 'slab' },
+  'kernel slab page': { page: 'slab' },
+  'non struct page pfn': { page: 'pfnmap' },
+  'already poisoned page': { page: 'anon' },
+  'already poisoned': { page: 'anon' },
+};
+
+/** Apply the page state implied by an observed result (inferred columns). */
+export function applyMfPage(d: Draft, mfType: string, mfResult: string): void {
+  const p = PAGE_FROM_MF[mfType];
+  if (!p) return;
+  setCol(d, 'page', p.page, false);
+  if (p.pinned) setCol(d, 'pinned', 'true', false);
+  if (p.page === 'pfnmap') {
+    // memory_failure_pfn (seed 003): Ignored when no driver registered the range, Recovered when one did.
+    setCol(d, 'mem', mfResult === 'Recovered' ? 'device' : 'device_unregistered', false);
+  }
+}
+
+/** Page numbers an address may have: 4K, 16K and 64K base pages (arm64 can use either). */
+export function pfnCandidates(pa: bigint): bigint[] {
+  return [pa >> 12n, pa >> 14n, pa >> 16n];
+}
+
+export function pfnMatches(pa: bigint | null, pfn: bigint): boolean {
+  if (pa === null) return false;
+  return (pa >> 12n) === pfn || (pa >> 14n) === pfn || (pa >> 16n) === pfn;
+}
+
+/** An address as the trace wants it (parseAddr: below 2^53), or null with a warning. */
+export function addrString(v: bigint, what: string, where: string, warnings: string[]): string | null {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    warnings.push(`${where}: ${what} ${hex(v)} is above 2^53 and cannot be a trace address; left empty`);
+    return null;
+  }
+  return hex(v);
+}
+
+/** Seconds with an optional fraction ("1234.567890") to nanoseconds, exactly. */
+export function secondsToNs(sec: string, frac: string | undefined): bigint {
+  const f = frac ?? '';
+  // The common dmesg/ftrace case (microseconds, uptime below 2^53 us) in float-free integer math.
+  if (f.length === 6 && sec.length <= 9) return BigInt(Number(sec) * 1_000_000 + Number(f)) * 1000n;
+  return BigInt(sec) * NS_PER_S + BigInt(f.slice(0, 9).padEnd(9, '0'));
+}
+
+/**
+ * SIGBUS coalescing (conventions C5): within one event, a second SIGBUS to a thread that already has
+ * one pending is not observed by the task. Applied to sources that show every send (kernel log).
+ */
+export function coalesce(signals: ObservedSignal[], notes: string[]): ObservedSignal[] {
+  const out: ObservedSignal[] = [];
+  const pending = new Set<number>();
+  for (const s of signals) {
+    const t = s.tid ?? s.pid;
+    if (s.signo === 7 && pending.has(t)) {
+      notes.push(`a second SIGBUS to ${t} was sent while one was pending (not observed, conventions C5)`);
+      continue;
+    }
+    if (s.signo === 7) pending.add(t);
+    out.push(s);
+  }
+  return out;
+}
+
+/** Read a whole file for an importer, turning a file-system error into an InputError. */
+export function fileError(file: string, e: unknown): InputError {
+  return new InputError(`${file}: cannot read the source: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tracepoint records and their correlation into events. rasdaemon stores the same tracepoints that
+// ftrace prints (mce:mce_record, ras:arm_event, ras:mc_event, ras:extlog_mem_event,
+// ras:memory_failure_event, signal:signal_generate), so both importers reduce their input to these
+// points and share one grouping rule (docs/import.md "Grouping"):
+//  1. error reports of different tracepoints within MERGE_WINDOW_NS whose addresses name the same
+//     4 KiB page (or that carry no address) are one error;
+//  2. a memory_failure_event belongs to the latest error within LINK_WINDOW_NS before it (or
+//     MERGE_WINDOW_NS after it) whose address is in that pfn and that has no result yet; otherwise
+//     it is an error of its own (the report was not captured);
+//  3. a signal belongs to the latest error within LINK_WINDOW_NS before it.
+// ---------------------------------------------------------------------------------------------
+
+interface PointBase {
+  tNs: bigint;
+  seq: number;
+  where: string;
+  /** The source gave no time for this record; tNs keeps source order only. */
+  timeInferred?: boolean;
+}
+
+export interface McePoint extends PointBase {
+  kind: 'mce';
+  status: bigint;
+  mcgstatus: bigint;
+  addr: bigint | null;
+  mcgcap: bigint | null;
+  /** Code segment selector of the interrupted context, when recorded. */
+  cs: number | null;
+  cpu: number | null;
+  bank: number | null;
+  amd: boolean;
+}
+
+export interface ArmPoint extends PointBase {
+  kind: 'arm';
+  pa: bigint | null;
+  errorType: string | null;
+}
+
+export interface McPoint extends PointBase {
+  kind: 'mc';
+  /** mc_event_error_type(): Corrected, Uncorrected, Deferred, Fatal or Info. */
+  errType: string;
+  pa: bigint | null;
+  label: string | null;
+}
+
+export interface ExtlogPoint extends PointBase {
+  kind: 'extlog';
+  /** CPER severity: 0 recoverable, 1 fatal, 2 corrected, 3 informational. */
+  sev: number;
+  pa: bigint | null;
+}
+
+export type ErrPoint = McePoint | ArmPoint | McPoint | ExtlogPoint;
+
+export interface MfPoint extends PointBase {
+  pfn: bigint;
+  type: string;
+  result: string;
+}
+
+export interface SigPoint extends PointBase {
+  sig: number;
+  code: number;
+  comm: string;
+  pid: number;
+  /** signal_generate's result: 0 delivered, 1 ignored, 2 already pending, 3 overflow, 4 lose info. */
+  res: number | null;
+}
+
+export interface PointSet {
+  file: string;
+  host: string;
+  hostObserved: boolean;
+  errors: ErrPoint[];
+  mfs: MfPoint[];
+  sigs: SigPoint[];
+  /** The source records signal_generate: events without a signal get [] instead of null. */
+  signalsTraced: boolean;
+  /** Architecture of the host when the records say it (x86 MCA, ARM processor records), else a hint. */
+  arch: 'x86_64' | 'arm64' | null;
+  archObserved: boolean;
+}
+
+/** Notification assumed for an asynchronous arm64 GHES record whose source type is not recorded. */
+export const ARM64_ASYNC_NOTIFY = 'sdei';
+
+interface Group {
+  t: bigint;
+  seq: number;
+  points: ErrPoint[];
+  pa: bigint | null;
+  mf: MfPoint | null;
+  /** Built from a memory_failure_event alone: pa is the pfn's page address. */
+  mfOnly: boolean;
+  sigs: SigPoint[];
+}
+
+function pointPa(p: ErrPoint): bigint | null {
+  return p.kind === 'mce' ? ((p.status & MCI_ADDRV) !== 0n ? p.addr : null) : p.pa;
+}
+
+/** Signals a consumer gets from the kernel in its own context: AR, SI_KERNEL (force_sig), BUS_OBJERR (do_sea). */
+const CONSUMER_CODES = new Set([4, 128, 3]);
+
+export function correlate(ps: PointSet, warnings: string[]): Draft[] {
+  const groups: Group[] = [];
+  const errors = [...ps.errors].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  for (const p of errors) {
+    const pa = pointPa(p);
+    let best: Group | null = null;
+    if (p.kind !== 'mce') {
+      for (let i = groups.length - 1; i >= 0; i--) {
+        const g = groups[i]!;
+        if (p.tNs - g.t > MERGE_WINDOW_NS) break;
+        if (g.points.some((q) => q.kind === p.kind)) continue;
+        if (pa !== null && g.pa !== null) {
+          if ((pa >> 12n) === (g.pa >> 12n)) { best = g; break; }
+        } else if (!best) {
+          best = g;
+        }
+      }
+    }
+    if (best) {
+      best.points.push(p);
+      if (best.pa === null) best.pa = pa;
+    } else {
+      groups.push({ t: p.tNs, seq: p.seq, points: [p], pa, mf: null, mfOnly: false, sigs: [] });
+    }
+  }
+  const mfs = [...ps.mfs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  if (mfs.length) {
+    // Index the reports by every page number their address may have (4K, 16K, 64K pages).
+    const byPfn = new Map<bigint, Group[]>();
+    for (const g of groups) {
+      if (g.pa === null) continue;
+      for (const pfn of pfnCandidates(g.pa)) {
+        const l = byPfn.get(pfn);
+        if (l) { if (l[l.length - 1] !== g) l.push(g); } else byPfn.set(pfn, [g]);
+      }
+    }
+    const extra: Group[] = [];
+    for (const m of mfs) {
+      let best: Group | null = null;
+      for (const g of byPfn.get(m.pfn) ?? []) {
+        if (g.mf || g.t > m.tNs + MERGE_WINDOW_NS || m.tNs - g.t > LINK_WINDOW_NS) continue;
+        if (!best || g.t >= best.t) best = g;
+      }
+      if (!best) {
+        // A report without an address (an ARM processor record from ftrace, an mc_event without
+        // one) followed by a result: the result names the page.
+        for (let i = groups.length - 1; i >= 0; i--) {
+          const g = groups[i]!;
+          if (g.t > m.tNs + MERGE_WINDOW_NS) continue;
+          if (m.tNs - g.t > LINK_WINDOW_NS) break;
+          if (g.pa === null && !g.mf && !g.mfOnly) { best = g; break; }
+        }
+      }
+      if (best) best.mf = m;
+      else extra.push({ t: m.tNs, seq: m.seq, points: [], pa: m.pfn << 12n, mf: m, mfOnly: true, sigs: [] });
+    }
+    for (const g of extra) groups.push(g);
+  }
+  groups.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.seq - b.seq));
+  const sigs = [...ps.sigs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  for (const s of sigs) {
+    if (!(s.sig === 7 && [3, 4, 5, 128].includes(s.code)) && !(s.sig === 9 && s.code === 128)) continue;
+    // The latest report at or before the signal (plus the merge skew): binary search on time.
+    const limit = s.tNs + MERGE_WINDOW_NS;
+    let lo = 0;
+    let hi = groups.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (groups[mid]!.t <= limit) lo = mid + 1; else hi = mid;
+    }
+    const g = lo > 0 ? groups[lo - 1]! : null;
+    if (g && s.tNs - g.t <= LINK_WINDOW_NS) g.sigs.push(s);
+    else warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
+  }
+
+  const drafts: Draft[] = [];
+  const seenPfn = new Set<bigint>();
+  const native = ps.errors.some((p) => p.kind === 'mce');
+  for (const g of groups) {
+    const d = groupDraft(g, ps, native, drafts.length, warnings);
+    if (!d) continue;
+    if (g.mf) {
+      const already = g.mf.type === 'already poisoned page' || g.mf.type === 'already poisoned';
+      if (already && !seenPfn.has(g.mf.pfn)) {
+        setCol(d, 'poisoned_before', 'true', true);
+        d.notes.push('the kernel reports the page already poisoned and no earlier error on it is in the capture');
+      }
+      seenPfn.add(g.mf.pfn);
+    } else if (g.pa !== null) {
+      seenPfn.add(g.pa >> 12n);
+    }
+    drafts.push(d);
+  }
+  return drafts;
+}
+
+function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warnings: string[]): Draft | null {
+  let mce = g.points.find((p): p is McePoint => p.kind === 'mce');
+  const decoded = mce ? decodeMca(mce.status, mce.mcgstatus, mce.addr, mce.mcgcap, mce.amd) : null;
+  if (mce && decoded?.skip) {
+    warnings.push(`${mce.where}: ${decoded.skip}; not an error event`);
+    g.points = g.points.filter((p) => p !== mce);
+    mce = undefined;
+    if (g.points.length === 0 && !g.mf) {
+      for (const s of g.sigs) warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} belongs to a skipped record; dropped`);
+      return null;
+    }
+  }
+  const arm = g.points.find((p): p is ArmPoint => p.kind === 'arm');
+  const mc = g.points.find((p): p is McPoint => p.kind === 'mc');
+  const ext = g.points.find((p): p is ExtlogPoint => p.kind === 'extlog');
+  const first = g.points[0] ?? g.mf!;
+  const d = newDraft(ps.host, ps.hostObserved, g.t, !first.timeInferred, first.seq, first.where);
+  const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
+  if (others.length) d.notes.push(`also ${others.join(', ')}`);
+  setCol(d, 'kind', 'error', true);
+  let arch: 'x86_64' | 'arm64';
+  let archObs = true;
+  let sync = false;
+  if (mce) {
+    const m = decoded!;
+    arch = 'x86_64';
+    setCol(d, 'arch', arch, true);
+    setCol(d, 'firmware_first', 'false', true);
+    setCol(d, 'severity', m.severity, true);
+    setCol(d, 'sync', String(m.sync), true);
+    setCol(d, 'ripv', String(m.ripv), m.inMce);
+    // MCIP says a machine check delivered it; without MCIP, CMCI and polling look the same.
+    setCol(d, 'notify', m.notify, m.notify === 'mce');
+    if (m.pa !== null) {
+      const a = addrString(m.pa, 'MCi_ADDR', mce.where, warnings);
+      if (a) setCol(d, 'pa', a, true);
+    }
+    sync = m.sync;
+    d.notes.push(`MCi_STATUS ${hex(mce.status)} MCG_STATUS ${hex(mce.mcgstatus)}: ${m.rule}${mce.cpu !== null ? `, CPU ${mce.cpu}` : ''}${mce.bank !== null ? ` bank ${mce.bank}` : ''}`);
+    if (sync) {
+      if (mce.cs !== null) setCol(d, 'context', contextFromCs(mce.cs), true);
+      else setCol(d, 'context', 'user', false);
+    }
+  } else if (arm || ext || mc) {
+    if (arm) { arch = 'arm64'; } else if (ext) { arch = 'x86_64'; } else { arch = ps.arch ?? 'x86_64'; archObs = ps.arch !== null && ps.archObserved; }
+    setCol(d, 'arch', arch, archObs);
+    let severity: string | null = null;
+    let sevObs = false;
+    if (mc) {
+      const s = ({ Corrected: 'corrected', Uncorrected: 'recoverable', Deferred: 'deferred', Fatal: 'fatal' } as Record<string, string>)[mc.errType];
+      if (!s) {
+        warnings.push(`${mc.where}: mc_event of type ${mc.errType} is not a memory error report; skipped`);
+        if (!arm && !ext && !g.mf) return null;
+      } else {
+        severity = s;
+        sevObs = true;
+      }
+    }
+    if (ext) {
+      const s = (['recoverable', 'fatal', 'corrected'] as const)[ext.sev];
+      if (!s) {
+        warnings.push(`${ext.where}: extlog record of CPER severity ${ext.sev} (informational) is not handled by the kernel; skipped`);
+        if (!arm && !mc && !g.mf) return null;
+      } else {
+        severity = s;
+        sevObs = true;
+      }
+    }
+    if (arch === 'arm64' && severity === 'deferred') severity = 'recoverable';
+    const pa = arm?.pa ?? ext?.pa ?? mc?.pa ?? null;
+    if (pa !== null) {
+      const a = addrString(pa, 'physical address', first.where, warnings);
+      if (a) setCol(d, 'pa', a, true);
+    } else if (g.mf) {
+      setCol(d, 'pa', hex(g.mf.pfn << 12n), false);
+      d.notes.push('the report has no address; pa is the page address of the memory_failure result (pfn << 12)');
+    }
+    if (arm) {
+      // An ARM processor error section comes with a synchronous external abort (firmware-first
+      // SEA): taken as consumed; not recorded, so inferred.
+      setCol(d, 'firmware_first', 'true', true);
+      if (severity === 'corrected') {
+        setCol(d, 'notify', ARM64_ASYNC_NOTIFY, false);
+        setCol(d, 'sync', 'false', false);
+      } else {
+        setCol(d, 'notify', 'sea', false);
+        setCol(d, 'sync', 'true', false);
+        sync = true;
+        setCol(d, 'context', 'user', false);
+      }
+      setCol(d, 'severity', severity ?? 'recoverable', sevObs);
+      if (arm.errorType) d.notes.push(`ARM processor error: ${arm.errorType}`);
+    } else if (ext) {
+      setCol(d, 'firmware_first', 'false', false);
+      setCol(d, 'severity', severity ?? 'recoverable', sevObs);
+      setCol(d, 'notify', severity === 'corrected' ? 'cmci' : 'mce', false);
+      setCol(d, 'sync', 'false', false);
+    } else {
+      const sev = severity ?? 'recoverable';
+      setCol(d, 'severity', sev, sevObs);
+      setCol(d, 'sync', 'false', false);
+      if (arch === 'arm64') {
+        setCol(d, 'firmware_first', 'true', false);
+        setCol(d, 'notify', ARM64_ASYNC_NOTIFY, false);
+      } else if (native) {
+        // A native-MCA host: EDAC decoded a machine check whose mce_record is not in the capture.
+        setCol(d, 'firmware_first', 'false', false);
+        setCol(d, 'notify', sev === 'corrected' ? 'cmci' : 'mce', false);
+        if (sev === 'deferred') setCol(d, 'notify', 'cmci', false);
+      } else {
+        // ghes_edac on x86: firmware-first GHES.
+        setCol(d, 'firmware_first', 'true', false);
+        setCol(d, 'notify', sev === 'corrected' ? 'polled' : 'nmi', false);
+        if (sev === 'deferred') setCol(d, 'severity', 'recoverable', false);
+      }
+      if (mc?.label) d.notes.push(`EDAC ${mc.label}`);
+    }
+  } else {
+    // memory_failure_event without a captured report.
+    arch = ps.arch ?? 'x86_64';
+    archObs = ps.arch !== null && ps.archObserved;
+    setCol(d, 'arch', arch, archObs);
+    setCol(d, 'severity', 'recoverable', false);
+    setCol(d, 'sync', 'false', false);
+    setCol(d, 'notify', arch === 'arm64' ? ARM64_ASYNC_NOTIFY : 'mce', false);
+    setCol(d, 'pa', hex(g.pa!), false);
+    d.notes.push('no error report captured; pa is the page address pfn << 12');
+  }
+  if (!archObs) d.notes.push(`architecture not recorded; ${arch} assumed`);
+
+  // Outcome.
+  if (g.mf) {
+    d.mfType = g.mf.type;
+    d.mfResult = g.mf.result;
+    applyMfPage(d, g.mf.type, g.mf.result);
+  }
+  const kept: ObservedSignal[] = [];
+  for (const s of g.sigs) {
+    if (s.res !== null && s.res !== 0 && s.res !== 4) {
+      d.notes.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} not queued (result ${s.res}: ${['delivered', 'ignored', 'already pending', 'overflow', 'lose info'][s.res] ?? 'unknown'})`);
+      continue;
+    }
+    kept.push({ pid: s.pid, tid: s.pid, signo: s.sig, siCode: s.code, addr: null, lsb: null });
+  }
+  d.signals = ps.signalsTraced ? kept : null;
+
+  // The consumer of a synchronous error: the target of a signal sent to current.
+  if (sync) {
+    const c = g.sigs.find((s) => s.sig === 7 && s.code === 4) ?? g.sigs.find((s) => s.sig === 7 && CONSUMER_CODES.has(s.code));
+    if (c) {
+      setCol(d, 'pid', String(c.pid), true);
+      setCol(d, 'comm', c.comm, true);
+    } else {
+      setCol(d, 'pid', String(SYNTHETIC_PID_BASE + index), false);
+      d.notes.push(`consumer not recorded; synthetic pid ${SYNTHETIC_PID_BASE + index}`);
+    }
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text sources.
+// ---------------------------------------------------------------------------------------------
+
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw fileError(file, e);
+  }
+}
+
+/** Call `fn(line, lineNumber)` for every line (1-based), without building an array of lines. */
+export function eachLine(text: string, fn: (line: string, n: number) => void): void {
+  let start = 0;
+  let n = 0;
+  const len = text.length;
+  while (start < len) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = len;
+    n++;
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    fn(text.slice(start, stop), n);
+    start = end + 1;
+  }
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** What the prefixes of one log line say (docs/import.md "Line prefixes"). */
+export interface LinePrefix {
+  /** The message after every recognised prefix. */
+  msg: string;
+  /** Host from a syslog/journal prefix. */
+  host: string | null;
+  /** Program of a syslog/journal prefix ("kernel", "mcelog", "einj_mem_uc"), and its pid. */
+  ident: string | null;
+  identPid: number | null;
+  /** dmesg "[seconds.micro]" stamp (time since boot), in ns. */
+  uptimeNs: bigint | null;
+  /** Wall-clock time of a syslog, journal or dmesg -T prefix, in ns since the epoch. */
+  wallNs: bigint | null;
+}
+
+const SYSLOG = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d+))? (\S+) ([^\s:[\]]+)(?:\[(\d+)\])?: ?/;
+const ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)? (\S+) ([^\s:[\]]+)(?:\[(\d+)\])?: ?/;
+const DMESG = /^\[\s*(\d+)\.(\d+)\] ?/;
+const DMESG_T = /^\[(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\] ?/;
+
+/**
+ * The common dmesg stamp "[ sssss.uuuuuu]" read without a regular expression, in microseconds;
+ * -1 when the line has another form (then the DMESG pattern decides).
+ */
+function dmesgStamp(s: string): number {
+  let i = 1;
+  const n = s.length;
+  while (i < n && s.charCodeAt(i) === 32) i++;
+  let sec = 0;
+  let digits = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    sec = sec * 10 + (c - 48);
+    i++;
+    digits++;
+  }
+  if (digits === 0 || digits > 9 || s.charCodeAt(i) !== 46 /* . */) return -1;
+  i++;
+  let us = 0;
+  for (let k = 0; k < 6; k++, i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    us = us * 10 + (c - 48);
+  }
+  return s.charCodeAt(i) === 93 /* ] */ ? sec * 1_000_000 + us : -1;
+}
+
+function fracNs(f: string | undefined): bigint {
+  return f ? BigInt(f.slice(0, 9).padEnd(9, '0')) : 0n;
+}
+
+/**
+ * Strip a syslog ("Mon dd hh:mm:ss host ident[pid]: ", year unknown: 1970 is used), journal
+ * short-iso ("2024-03-05T10:11:12+0000 host ident: "), "<N>" priority and dmesg "[ 12.345678] " or
+ * dmesg -T "[Tue Mar  5 10:11:12 2024] " prefixes. `out` is filled and returned (pass one object
+ * per file to avoid an allocation per line).
+ */
+export function parsePrefix(line: string, out: LinePrefix = { msg: '', host: null, ident: null, identPid: null, uptimeNs: null, wallNs: null }): LinePrefix {
+  let msg = line;
+  let host: string | null = null;
+  let ident: string | null = null;
+  let identPid: number | null = null;
+  let wallNs: bigint | null = null;
+  let uptimeNs: bigint | null = null;
+  const c0 = msg.charCodeAt(0);
+  if (c0 >= 65 && c0 <= 90) {
+    const m = SYSLOG.exec(msg);
+    if (m && MONTHS.includes(m[1]!)) {
+      wallNs = BigInt(Date.UTC(1970, MONTHS.indexOf(m[1]!), +m[2]!, +m[3]!, +m[4]!, +m[5]!)) * 1_000_000n + fracNs(m[6]);
+      host = m[7]!;
+      ident = m[8]!;
+      identPid = m[9] ? Number(m[9]) : null;
+      msg = msg.slice(m[0].length);
+    }
+  } else if (c0 >= 48 && c0 <= 57) {
+    const m = ISO.exec(msg);
+    if (m) {
+      let ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+      const tz = m[8];
+      if (tz && tz !== 'Z') {
+        const sign = tz[0] === '-' ? -1 : 1;
+        const hh = +tz.slice(1, 3);
+        const mm = +tz.slice(tz.length - 2);
+        ms -= sign * (hh * 60 + mm) * 60_000;
+      }
+      wallNs = BigInt(ms) * 1_000_000n + fracNs(m[7]);
+      host = m[9]!;
+      ident = m[10]!;
+      identPid = m[11] ? Number(m[11]) : null;
+      msg = msg.slice(m[0].length);
+    }
+  }
+  if (msg.charCodeAt(0) === 60 /* < */) {
+    const m = /^<\d{1,3}>/.exec(msg);
+    if (m) msg = msg.slice(m[0].length);
+  }
+  if (msg.charCodeAt(0) === 91 /* [ */) {
+    const stamp = dmesgStamp(msg);
+    if (stamp >= 0) {
+      uptimeNs = BigInt(stamp) * 1000n;
+      const close = msg.indexOf(']');
+      msg = msg.slice(msg.charCodeAt(close + 1) === 32 ? close + 2 : close + 1);
+    } else if (DMESG.test(msg)) {
+      const m = DMESG.exec(msg)!;
+      uptimeNs = secondsToNs(m[1]!, m[2]);
+      msg = msg.slice(m[0].length);
+    } else {
+      const t = DMESG_T.exec(msg);
+      if (t && MONTHS.includes(t[1]!)) {
+        wallNs = BigInt(Date.UTC(+t[6]!, MONTHS.indexOf(t[1]!), +t[2]!, +t[3]!, +t[4]!, +t[5]!)) * 1_000_000n;
+        msg = msg.slice(t[0].length);
+      }
+    }
+  }
+  out.msg = msg;
+  out.host = host;
+  out.ident = ident;
+  out.identPid = identPid;
+  out.uptimeNs = uptimeNs;
+  out.wallNs = wallNs;
+  return out;
+}

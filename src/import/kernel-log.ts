@@ -1,0 +1,720 @@
+// Kernel logs: dmesg or journal text, with or without dmesg timestamps and syslog prefixes
+// (docs/import.md §kernel-log). The strings are the kernel's printk formats (kernel-model §8,
+// drivers/firmware/efi/cper.c, drivers/acpi/apei/ghes.c, arch/x86/kernel/cpu/mce/core.c,
+// mm/memory-failure.c), old and new wordings, plus the ras-tools einj_mem_uc output of seed 000
+// ("signal 7 code 5 addr ..."). Lines of one error are grouped into one event: a report (GHES
+// CPER record, x86 machine check record or kill_me_maybe line, arm64 SEA die) opens an event;
+// memory_failure() lines join the event whose address is in their pfn; lines without a pfn
+// (panic, GHES SIGBUS) join the latest event within LINK_WINDOW_NS.
+import { InputError } from '../io/errors.js';
+import {
+  addrString, applyMfPage, ARM64_ASYNC_NOTIFY, coalesce, contextFromCs, decodeMca, defaultHost, Draft, eachLine,
+  finalize, hex, ImportResult, isMfResult, LINK_WINDOW_NS, MCI_ADDRV, MERGE_WINDOW_NS, newDraft, NS_PER_S,
+  ObservedSignal, parsePrefix, pfnCandidates, readText, setCol, SYNTHETIC_PID_BASE,
+} from './common.js';
+
+type Arch = 'x86_64' | 'arm64';
+
+interface Section {
+  line: number;
+  type: string | null;
+  sev: string;
+  details: number;
+  pa: bigint | null;
+}
+
+interface Cper {
+  seq: string | null;
+  source: string;
+  headerLine: number;
+  lastLine: number;
+  sev: string | null;
+  sections: Section[];
+}
+
+interface KSignal extends ObservedSignal {
+  comm: string | null;
+  /** Sent to the consumer whose pid the line does not print (x86 kill_me_now). */
+  toConsumer: boolean;
+  line: number;
+}
+
+interface ToolsRun {
+  line: number;
+  test: string;
+  vaddr: bigint;
+  paddr: bigint;
+  signals: { signo: number; code: number; addr: bigint | null; line: number }[];
+  notes: string[];
+  pid: number | null;
+}
+
+interface KEv {
+  idx: number;
+  line: number;
+  lastLine: number;
+  t: bigint;
+  tObs: boolean;
+  host: string;
+  hostObs: boolean;
+  source: 'ghes' | 'mce' | 'mce-user' | 'mce-copyin' | 'sea' | 'mf' | 'tools';
+  arch: Arch | null;
+  discard: boolean;
+  cper: Cper | null;
+  mca: { status: bigint; mcgstatus: bigint; cs: number | null; addr: bigint | null; cpu: number; bank: number } | null;
+  severity: string | null;
+  sync: boolean | null;
+  syncObs: boolean;
+  pa: bigint | null;
+  paObs: boolean;
+  context: string | null;
+  pid: number | null;
+  pidObs: boolean;
+  comm: string | null;
+  mfType: string | null;
+  mfResult: string | null;
+  mfPfn: bigint | null;
+  signals: KSignal[];
+  panic: boolean | null;
+  panicMsg: string | null;
+  notes: string[];
+  mem: string | null;
+  alreadyPoisoned: boolean;
+  /** Host sysctls echoed in the log before the event (shared snapshot, replaced on change). */
+  sysctl: ReadonlyMap<string, string>;
+  tools: ToolsRun | null;
+}
+
+/** ras-tools einj_mem_uc tests that consume the poison (kernel-model §9; x86 list, arm64 adds core/cmn tests). */
+const CONSUMING_TESTS = new Set(['single', 'double', 'split', 'THP', 'hugetlb', 'memcpy', 'instr', 'copyin', 'copyout', 'copy-on-write', 'futex', 'mlock', 'thread', 'share', 'overflow']);
+const TEST_CONTEXT: Record<string, string> = { copyin: 'kernel_copyin', copyout: 'kernel_copyout', 'copy-on-write': 'kernel_cow', futex: 'kernel_other' };
+
+const SYSCTLS: Record<string, string> = {
+  'vm.memory_failure_early_kill': 'early_kill',
+  'vm.memory_failure_recovery': 'recovery',
+  'kernel.panic_on_oops': 'panic_on_oops',
+};
+
+const CPER_LINE = /^(?:\{(\d+)\})?\[Hardware Error\]: ?(.*)$/;
+const MCE_HEADER = /^CPU (\d+): Machine Check(?: Exception)?: ([0-9a-fA-F]+) Bank (\d+): ([0-9a-fA-F]+)\s*$/;
+
+/** Architecture clues anywhere in the file (the x86 MCE driver, arm64-only records and boot lines). */
+export function archHint(text: string): Arch | null {
+  const x86 = /\bmce: |Machine Check Exception|\bx86_64\b|\bx86\/|GenuineIntel|AuthenticAMD/.test(text);
+  const arm = /ARM processor error|synchronous external abort|\baarch64\b|\barm64\b|Booting Linux on physical CPU/.test(text);
+  return x86 === arm ? null : x86 ? 'x86_64' : 'arm64';
+}
+
+export function importKernelLog(file: string, hostOpt: string | undefined): ImportResult {
+  const text = readText(file);
+  const warnings: string[] = [];
+  const fileArch = archHint(text);
+  const events: KEv[] = [];
+  const tools: ToolsRun[] = [];
+  let sysctl: ReadonlyMap<string, string> = new Map<string, string>();
+  const hostForced = hostOpt !== undefined && hostOpt !== '';
+  const fallbackHost = defaultHost(file, hostOpt);
+  let timeMode: 'uptime' | 'wall' | null = null;
+  let lastT = 0n;
+  let lastUptime = -1n;
+  let bootOffset = 0n;
+  let haveTime = false;
+  let lastContentLine = 0;
+  let cper: { ev: KEv; c: Cper } | null = null;
+  let currentTools: ToolsRun | null = null;
+  let seaDie: KEv | null = null;
+  let skippedCper = 0;
+
+  const where = (n: number): string => `${file}: line ${n}`;
+  const fail = (n: number, what: string, expected: string): never => {
+    throw new InputError(`${where(n)}: ${what}: expected ${expected}`, file, `line ${n}`);
+  };
+
+  const newEv = (source: KEv['source'], n: number, t: bigint, host: string, hostObs: boolean): KEv => {
+    const ev: KEv = {
+      idx: events.length, line: n, lastLine: n, t, tObs: haveTime, host, hostObs, source, arch: null, discard: false,
+      cper: null, mca: null, severity: null, sync: null, syncObs: false, pa: null, paObs: false, context: null,
+      pid: null, pidObs: false, comm: null, mfType: null, mfResult: null, mfPfn: null, signals: [], panic: null,
+      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null,
+    };
+    events.push(ev);
+    return ev;
+  };
+  /** The latest live event within the link window whose address is in `pfn`. */
+  const byPfn = (pfn: bigint, t: bigint, host: string, needNoResult: boolean): KEv | null => {
+    const l = pfnIndex.get(Number(pfn));
+    if (!l) return null;
+    for (let i = l.length - 1; i >= 0; i--) {
+      const ev = l[i]!;
+      if (t - ev.t > LINK_WINDOW_NS) break;
+      if (ev.discard || ev.host !== host) continue;
+      if (needNoResult && ev.mfType !== null) continue;
+      return ev;
+    }
+    return null;
+  };
+  const latest = (t: bigint, host: string): KEv | null => {
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev = events[i]!;
+      if (t - ev.t > LINK_WINDOW_NS) return null;
+      if (!ev.discard && ev.host === host) return ev;
+    }
+    return null;
+  };
+
+  // Events by every page number their address may have, for the pfn lookups of memory_failure lines.
+  // Keys are Numbers: a pfn of a 64-bit address is below 2^52, and Number keys hash faster than BigInt.
+  const pfnIndex = new Map<number, KEv[]>();
+  const indexPfn = (ev: KEv, pfn: bigint): void => {
+    const key = Number(pfn);
+    const l = pfnIndex.get(key);
+    if (!l) pfnIndex.set(key, [ev]);
+    else if (l[l.length - 1] !== ev) l.push(ev);
+  };
+  const setPa = (ev: KEv, pa: bigint): void => {
+    ev.pa = pa;
+    ev.paObs = true;
+    for (const pfn of pfnCandidates(pa)) indexPfn(ev, pfn);
+  };
+
+  const closeCper = (atEof: boolean): void => {
+    if (!cper) return;
+    const { ev, c } = cper;
+    cper = null;
+    const block = `the CPER record of APEI source ${c.source} that starts at line ${c.headerLine}`;
+    const pfx = `${c.seq !== null ? `{${c.seq}}` : ''}[Hardware Error]:`;
+    if (c.sev === null) fail(c.lastLine, `${block} ends at line ${c.lastLine}`, `"${pfx} event severity: <recoverable|fatal|corrected|info>" after the header`);
+    if (c.sections.length === 0) fail(c.lastLine, `${block} ends at line ${c.lastLine} without a section`, `"${pfx}  Error 0, type: <severity>" after the event severity`);
+    for (const s of c.sections) {
+      if (s.type === null) fail(s.line, `${block}: section at line ${s.line} has no section type`, `"${pfx}   section_type: <type>" after "Error N, type:"`);
+      if (s.type === 'memory error' && s.details === 0) {
+        if (atEof) fail(s.line, `${block} ends with the file right after its memory section header`, `the memory section's fields (error_status, physical_address, ...) after line ${s.line}`);
+        ev.notes.push(`memory section at line ${s.line} prints no field (no valid physical address)`);
+      }
+    }
+    const mem = c.sections.find((s) => s.type === 'memory error');
+    const armSec = c.sections.find((s) => s.type === 'ARM processor error');
+    if ((!mem && !armSec) || c.sev === 'info') {
+      ev.discard = true;
+      skippedCper++;
+      return;
+    }
+    ev.severity = c.sev;
+    if (armSec) ev.arch = 'arm64';
+    const pa = mem?.pa ?? armSec?.pa ?? null;
+    if (pa !== null && ev.pa === null) setPa(ev, pa);
+    for (const s of c.sections) if (s.sev !== c.sev) ev.notes.push(`section ${s.type} has severity ${s.sev}, the record ${c.sev}`);
+  };
+
+  const prefix = parsePrefix('');
+  eachLine(text, (line, n) => {
+    const p = parsePrefix(line, prefix);
+    const msg = p.msg;
+    if (msg.length === 0 || (msg.charCodeAt(0) <= 32 && msg.trim() === '')) return;
+    lastContentLine = n;
+    // Time: the first stamped line decides between uptime (dmesg) and wall clock (syslog).
+    if (timeMode === null && (p.uptimeNs !== null || p.wallNs !== null)) timeMode = p.uptimeNs !== null ? 'uptime' : 'wall';
+    if (timeMode === 'uptime' && p.uptimeNs !== null) {
+      // A log of several boots: uptime restarts; keep t_ns increasing.
+      if (p.uptimeNs + NS_PER_S < lastUptime) bootOffset += lastUptime;
+      lastUptime = p.uptimeNs;
+      lastT = bootOffset + p.uptimeNs;
+      haveTime = true;
+    } else if (timeMode === 'wall' && p.wallNs !== null) {
+      lastT = p.wallNs;
+      haveTime = true;
+    }
+    const t = haveTime ? lastT : BigInt(n);
+    const host = hostForced ? fallbackHost : p.host ?? fallbackHost;
+    const hostObs = hostForced || p.host !== null;
+
+    // ---- GHES CPER dump and old-style "[Hardware Error]:" MCE lines.
+    const c0 = msg.charCodeAt(0);
+    if ((c0 === 123 /* { */ || c0 === 91 /* [ */) && msg.includes('[Hardware Error]')) {
+      const m = CPER_LINE.exec(msg);
+      if (m) {
+        const seq = m[1] ?? null;
+        let body = m[2]!;
+        if (body.charCodeAt(0) === 32) body = body.trimStart();
+        if (body.charCodeAt(body.length - 1) <= 32) body = body.trimEnd();
+        if (seq === null && handleMce(body, n, t, host, hostObs)) return;
+        const h = /^Hardware error from APEI Generic Hardware Error Source: (\d+)$/.exec(body);
+        if (h) {
+          closeCper(false);
+          const ev = newEv('ghes', n, t, host, hostObs);
+          const c: Cper = { seq, source: h[1]!, headerLine: n, lastLine: n, sev: null, sections: [] };
+          ev.cper = c;
+          cper = { ev, c };
+          return;
+        }
+        if (!cper || cper.c.seq !== seq) {
+          if (!/^It has been corrected by h\/w/.test(body)) warnings.push(`${where(n)}: CPER line outside a record (the header was not captured): ignored`);
+          return;
+        }
+        const c = cper.c;
+        c.lastLine = n;
+        cper.ev.lastLine = n;
+        let r: RegExpExecArray | null;
+        if ((r = /^event severity: (\w+)$/.exec(body))) {
+          c.sev = r[1]!;
+          if (!['recoverable', 'fatal', 'corrected', 'info', 'unknown'].includes(c.sev)) fail(n, `event severity ${JSON.stringify(c.sev)}`, 'recoverable, fatal, corrected, info or unknown (cper_severity_str)');
+        } else if ((r = /^Error (\d+), type: (\w+)$/.exec(body))) {
+          c.sections.push({ line: n, type: null, sev: r[2]!, details: 0, pa: null });
+        } else if ((r = /^section[_ ]type: (.+)$/.exec(body))) {
+          const s = c.sections[c.sections.length - 1];
+          if (!s) fail(n, 'section_type before any "Error N, type:" line', '"Error N, type: <severity>" first');
+          s!.type = r[1]!.startsWith('unknown') ? 'unknown' : r[1]!;
+        } else {
+          const s = c.sections[c.sections.length - 1];
+          if (s) s.details++;
+          if ((r = /^physical_address: (.*)$/.exec(body)) || (r = /^physical fault address: (.*)$/.exec(body))) {
+            if (!/^0x[0-9a-fA-F]{1,16}$/.test(r[1]!)) fail(n, `physical address ${JSON.stringify(r[1])}`, 'a hexadecimal address "0x%016llx"');
+            if (s) s.pa = BigInt(r[1]!);
+            // Known at once, so the memory_failure() lines that follow find the record by pfn.
+            if (s && cper.ev.pa === null && (s.type === 'memory error' || s.type === 'ARM processor error')) setPa(cper.ev, s.pa!);
+          }
+        }
+        return;
+      }
+    }
+    if (msg.startsWith('mce: ')) {
+      const rest = msg.slice(5);
+      const hw = /^\[Hardware Error\]: (.*)$/.exec(rest);
+      if (hw) {
+        handleMce(hw[1]!.trim(), n, t, host, hostObs);
+        return;
+      }
+      let r: RegExpExecArray | null;
+      if ((r = /^Uncorrected hardware memory error in user-access at ([0-9a-fA-F]+)/.exec(rest)) || (r = /^Kernel accessed poison in user space at ([0-9a-fA-F]+)/.exec(rest))) {
+        const pa = BigInt(`0x${r[1]}`);
+        const copyin = rest.startsWith('Kernel');
+        const prev = latest(t, host);
+        let ev = prev && prev.source === 'mce' && t - prev.t <= MERGE_WINDOW_NS && (prev.pa === null || (prev.pa >> 12n) === (pa >> 12n)) ? prev : null;
+        if (!ev) ev = newEv(copyin ? 'mce-copyin' : 'mce-user', n, t, host, hostObs);
+        ev.arch = 'x86_64';
+        ev.context = copyin ? 'kernel_copyin' : 'user';
+        ev.sync = true;
+        ev.syncObs = true;
+        if (ev.pa === null) setPa(ev, pa);
+        ev.lastLine = n;
+        return;
+      }
+      if (/^Memory error not recovered/.test(rest)) {
+        const ev = latest(t, host);
+        if (ev) {
+          ev.signals.push({ pid: -1, tid: null, signo: 7, siCode: 128, addr: null, lsb: null, comm: null, toConsumer: true, line: n });
+          ev.notes.push('kill_me_now: SIGBUS (SI_KERNEL) to the consumer');
+          ev.lastLine = n;
+        }
+        return;
+      }
+      return;
+    }
+    if (msg.startsWith('Memory failure: ') || msg.startsWith('MCE 0x')) {
+      const legacy = msg.startsWith('MCE 0x');
+      const r = legacy ? /^MCE (0x[0-9a-fA-F]+): (.*)$/.exec(msg) : /^Memory failure: (0x[0-9a-fA-F]+|0): (.*)$/.exec(msg);
+      if (!r) {
+        // "Memory failure: ..." without a pfn: not a per-page line (e.g. "just unpoisoned" of old kernels).
+        return;
+      }
+      handleMf(BigInt(r[1]!), r[2]!, legacy, n, t, host, hostObs);
+      return;
+    }
+    if (msg.startsWith('Kernel panic - not syncing: ')) {
+      const ev = latest(t, host);
+      const pm = msg.slice('Kernel panic - not syncing: '.length).trim();
+      if (ev) {
+        ev.panic = true;
+        ev.panicMsg = pm;
+        ev.lastLine = n;
+      } else {
+        warnings.push(`${where(n)}: panic "${pm}" follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
+      }
+      return;
+    }
+    let r: RegExpExecArray | null;
+    if ((r = /\[Hardware Error\]: GHES: (.+):(\d+): synchronous unrecoverable error \(SIGBUS\)\s*$/.exec(msg))) {
+      const ev = latest(t, host);
+      if (!ev) return void warnings.push(`${where(n)}: GHES synchronous SIGBUS follows no memory error; ignored`);
+      ev.sync = true;
+      ev.syncObs = true;
+      ev.arch = 'arm64';
+      if (ev.context === null) ev.context = 'user';
+      ev.pid = Number(r[2]);
+      ev.pidObs = true;
+      ev.comm = r[1]!;
+      ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: 128, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
+      ev.lastLine = n;
+      return;
+    }
+    if ((r = /^(0x[0-9a-fA-F]+): Sending SIGBUS to (.+):(\d+) due to hardware memory corruption\s*$/.exec(msg))) {
+      // GHES memory_failure_cb (seed 000 task work): memory_failure() failed, force_sig(SIGBUS) to current.
+      const pfn = BigInt(r[1]!);
+      const ev = byPfn(pfn, t, host, false) ?? latest(t, host);
+      if (!ev) return void warnings.push(`${where(n)}: memory_failure_cb SIGBUS for pfn ${r[1]} follows no memory error; ignored`);
+      ev.signals.push({ pid: Number(r[3]), tid: Number(r[3]), signo: 7, siCode: 128, addr: null, lsb: null, comm: r[2]!, toConsumer: false, line: n });
+      ev.pid = Number(r[3]);
+      ev.pidObs = true;
+      ev.comm = r[2]!;
+      ev.lastLine = n;
+      return;
+    }
+    if ((r = /^Internal error: synchronous external abort: ([0-9a-fA-F]+) \[#(\d+)\]/.exec(msg))) {
+      const prev = latest(t, host);
+      const ev = prev && prev.source === 'ghes' && t - prev.t <= MERGE_WINDOW_NS ? prev : newEv('sea', n, t, host, hostObs);
+      ev.arch = 'arm64';
+      ev.sync = true;
+      ev.syncObs = true;
+      ev.context = 'kernel_other';
+      ev.notes.push(`die() on a kernel-mode synchronous external abort (ESR ${r[1]})`);
+      ev.lastLine = n;
+      seaDie = ev;
+      return;
+    }
+    if (seaDie && n <= seaDie.lastLine + 4 && (r = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/.exec(msg))) {
+      seaDie.pid = Number(r[1]);
+      seaDie.pidObs = true;
+      seaDie.comm = r[2]!;
+      seaDie.lastLine = n;
+      seaDie = null;
+      return;
+    }
+    if ((r = /^\[Firmware Warn\]: GHES: Invalid address in generic error data: (0x[0-9a-fA-F]+)/.exec(msg))) {
+      const ev = latest(t, host);
+      if (ev) { ev.notes.push(`GHES rejected the address ${r[1]} (not a valid pfn)`); ev.lastLine = n; }
+      return;
+    }
+    if (msg.startsWith('APEI work queued but not completed')) {
+      const ev = latest(t, host);
+      if (ev) { ev.notes.push('APEI work queued but not completed'); ev.lastLine = n; }
+      return;
+    }
+    if ((r = /^(vm\.memory_failure_early_kill|vm\.memory_failure_recovery|kernel\.panic_on_oops)\s*=\s*([01])\s*$/.exec(msg))) {
+      sysctl = new Map([...sysctl, [SYSCTLS[r[1]!]!, r[2]!]]);
+      return;
+    }
+    // ---- ras-tools einj_mem_uc output (seed 000 "before"/"after" transcript).
+    if ((r = /^\d+: (\S+) vaddr = (0x[0-9a-fA-F]+) paddr = (?:0x)?([0-9a-fA-F]+)\s*$/.exec(msg))) {
+      currentTools = { line: n, test: r[1]!, vaddr: BigInt(r[2]!), paddr: BigInt(`0x${r[3]}`), signals: [], notes: [], pid: p.identPid };
+      tools.push(currentTools);
+      return;
+    }
+    if (currentTools) {
+      if ((r = /^signal (\d+) code (\d+) addr (0x[0-9a-fA-F]+|\(nil\))\s*$/.exec(msg))) {
+        currentTools.signals.push({ signo: Number(r[1]), code: Number(r[2]), addr: r[3] === '(nil)' ? 0n : BigInt(r[3]!), line: n });
+        return;
+      }
+      if (/^(page not present|Test passed|Test failed|Expected SIGBUS, didn't get one|Unexpected SIGBUS|Manually take page offline|Big surprise .*)\s*$/.test(msg)) {
+        currentTools.notes.push(`einj_mem_uc: ${msg.trim()}`);
+        if (/^Test (passed|failed)/.test(msg)) currentTools = null;
+        return;
+      }
+    }
+  });
+  closeCper(lastContentLine === (cper as { c: Cper } | null)?.c.lastLine);
+  if (skippedCper) warnings.push(`${file}: ${skippedCper} CPER record(s) without a memory or ARM processor section (or informational) skipped`);
+
+  // ---- ras-tools runs: attach each to the error whose address is its paddr, else the next event.
+  for (const run of tools) {
+    let ev = events.filter((e) => !e.discard && e.pa !== null && (e.pa >> 12n) === (run.paddr >> 12n))
+      .sort((a, b) => Math.abs(a.line - run.line) - Math.abs(b.line - run.line))[0] ?? null;
+    if (!ev) ev = events.find((e) => !e.discard && e.line > run.line && !e.tools) ?? null;
+    if (!ev) {
+      ev = newEv('tools', run.line, 0n, fallbackHost, hostForced);
+      ev.tObs = false;
+      ev.t = BigInt(run.line);
+      ev.pa = run.paddr;
+      ev.paObs = true;
+      ev.notes.push('no kernel line of this error was captured');
+    }
+    ev.tools = run;
+  }
+
+  const lastLineOfFile = lastContentLine;
+  const drafts: Draft[] = [];
+  const seenPfn = new Set<number>();
+  for (const ev of events) {
+    if (ev.discard) continue;
+    const d = toDraft(ev, drafts.length);
+    if (d) drafts.push(d);
+  }
+  return finalize(drafts, file, 'kernel-log', warnings);
+
+  // ---------------------------------------------------------------------------------------------
+
+  function handleMce(body: string, n: number, t: bigint, host: string, hostObs: boolean): boolean {
+    let r: RegExpExecArray | null;
+    if (body.startsWith('CPU ') && body.includes('Machine Check')) {
+      r = MCE_HEADER.exec(body);
+      if (!r) fail(n, `machine check record ${JSON.stringify(body)}`, '"CPU %d: Machine Check%s: %Lx Bank %d: %016Lx" (__print_mce)');
+      const ev = newEv('mce', n, t, host, hostObs);
+      ev.arch = 'x86_64';
+      ev.mca = { cpu: Number(r![1]), mcgstatus: BigInt(`0x${r![2]}`), bank: Number(r![3]), status: BigInt(`0x${r![4]}`), cs: null, addr: null };
+      return true;
+    }
+    const ev = latestMce(t, host);
+    if ((r = /^RIP( !INEXACT!)? ([0-9a-fA-F]+):<([0-9a-fA-F]+)>/.exec(body))) {
+      if (ev?.mca) { ev.mca.cs = parseInt(r[2]!, 16); ev.lastLine = n; }
+      return true;
+    }
+    if (body.startsWith('TSC ')) {
+      const a = /ADDR ([0-9a-fA-F]+)/.exec(body);
+      if (ev?.mca) {
+        if (a) {
+          ev.mca.addr = BigInt(`0x${a[1]}`);
+          if ((ev.mca.status & MCI_ADDRV) !== 0n) setPa(ev, ev.mca.addr);
+        }
+        ev.lastLine = n;
+      }
+      return true;
+    }
+    if (body.startsWith('PROCESSOR ')) {
+      if (ev) ev.lastLine = n;
+      return true;
+    }
+    if ((r = /^Machine check: (.*)$/.exec(body))) {
+      const e = ev ?? latest(t, host);
+      if (e) {
+        e.notes.push(`severity: ${r[1]}`);
+        if (/in a user process/.test(r[1]!)) e.context = 'user';
+        e.lastLine = n;
+      }
+      return true;
+    }
+    return /^(Run the above through|Machine check events logged|Machine Check Exception)/.test(body);
+  }
+
+  function latestMce(t: bigint, host: string): KEv | null {
+    const ev = latest(t, host);
+    return ev && ev.source === 'mce' ? ev : null;
+  }
+
+  /** The event a pfn line belongs to, or a new one (the report of this error was not captured). */
+  function mfEvent(pfn: bigint, t: bigint, host: string, hostObs: boolean, n: number, needNoResult: boolean): KEv {
+    let ev = byPfn(pfn, t, host, needNoResult);
+    if (!ev) {
+      ev = newEv('mf', n, t, host, hostObs);
+      ev.mfPfn = pfn;
+      indexPfn(ev, pfn);
+    }
+    ev.lastLine = n;
+    if (ev.mfPfn === null) ev.mfPfn = pfn;
+    return ev;
+  }
+
+  function handleMf(pfn: bigint, rest: string, legacy: boolean, n: number, t: bigint, host: string, hostObs: boolean): void {
+    let r: RegExpExecArray | null;
+    if ((r = /^recovery action for (.+): (\S+)\s*$/.exec(rest)) || (legacy && (r = /^(.+?) page recovery: (\S+)\s*$/.exec(rest)))) {
+      const type = legacy && !rest.startsWith('recovery action') ? `${r[1]} page` : r[1]!;
+      if (!isMfResult(r[2]!)) fail(n, `memory_failure result ${JSON.stringify(r[2])}`, 'Ignored, Failed, Delayed or Recovered (action_result)');
+      const ev = mfEvent(pfn, t, host, hostObs, n, true);
+      ev.mfType = type;
+      ev.mfResult = r[2]!;
+      return;
+    }
+    if ((r = /^(?:Sending SIGBUS to|Killing) (.+):(\d+) due to hardware memory corruption\s*$/.exec(rest))) {
+      const ev = mfEvent(pfn, t, host, hostObs, n, true);
+      ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: null, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
+      return;
+    }
+    if ((r = /^forcibly killing (.+):(\d+) because of failure to unmap corrupted page\s*$/.exec(rest))) {
+      const ev = mfEvent(pfn, t, host, hostObs, n, true);
+      ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 9, siCode: 128, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
+      return;
+    }
+    if (/^already hardware poisoned/.test(rest)) {
+      const ev = mfEvent(pfn, t, host, hostObs, n, true);
+      ev.alreadyPoisoned = true;
+      ev.notes.push('already hardware poisoned');
+      return;
+    }
+    if (/^memory outside kernel control/.test(rest)) {
+      const ev = mfEvent(pfn, t, host, hostObs, n, true);
+      ev.mem = 'device_unregistered';
+      ev.notes.push('memory outside kernel control (no struct page: memory_failure returns -ENXIO)');
+      return;
+    }
+    const ev = byPfn(pfn, t, host, false);
+    if (ev) {
+      ev.notes.push(rest.trim());
+      ev.lastLine = n;
+    }
+  }
+
+  function toDraft(ev: KEv, index: number): Draft | null {
+    const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.line, where(ev.line));
+    const obs = true;
+    setCol(d, 'kind', 'error', obs);
+    let arch: Arch;
+    let archObs = true;
+    if (ev.arch) arch = ev.arch;
+    else if (fileArch) arch = fileArch;
+    else {
+      // GHES alone: the firmware-first path of arm64 servers (seed 000); other lines: x86.
+      arch = ev.source === 'ghes' || ev.source === 'tools' ? 'arm64' : 'x86_64';
+      archObs = false;
+      d.notes.push(`architecture not in the log; ${arch} assumed`);
+    }
+    setCol(d, 'arch', arch, archObs);
+    const run = ev.tools;
+    const consuming = run ? CONSUMING_TESTS.has(run.test) : false;
+    let sync = ev.sync ?? false;
+    let syncObs = ev.sync !== null && ev.syncObs;
+
+    if (ev.source === 'mce' && ev.mca) {
+      const m = decodeMca(ev.mca.status, ev.mca.mcgstatus, ev.mca.addr, null, false);
+      if (m.skip) {
+        warnings.push(`${where(ev.line)}: ${m.skip}; not an error event`);
+        return null;
+      }
+      setCol(d, 'firmware_first', 'false', obs);
+      setCol(d, 'severity', m.severity, obs);
+      setCol(d, 'notify', m.notify, m.notify === 'mce');
+      setCol(d, 'ripv', String(m.ripv), m.inMce);
+      sync = m.sync || (ev.sync ?? false);
+      syncObs = true;
+      if (m.pa !== null) { ev.pa = m.pa; ev.paObs = true; } else if (ev.mca.addr !== null && (ev.mca.status & MCI_ADDRV) === 0n) ev.pa = null;
+      d.notes.push(`MCi_STATUS ${hex(ev.mca.status)} MCG_STATUS ${hex(ev.mca.mcgstatus)}: ${m.rule}, CPU ${ev.mca.cpu} bank ${ev.mca.bank}`);
+      if (sync && ev.context === null && ev.mca.cs !== null) ev.context = contextFromCs(ev.mca.cs);
+    } else if (ev.source === 'mce-user' || ev.source === 'mce-copyin') {
+      // kill_me_maybe / kill_me_never run only for an action-required machine check.
+      setCol(d, 'firmware_first', 'false', obs);
+      setCol(d, 'severity', 'recoverable', obs);
+      setCol(d, 'notify', 'mce', obs);
+    } else if (ev.source === 'ghes') {
+      setCol(d, 'firmware_first', 'true', obs);
+      setCol(d, 'severity', ev.severity!, obs);
+      if (arch === 'arm64') {
+        if (ev.sync === null) {
+          // Not printed: an ARM processor section or a consuming test says SEA.
+          let armSec = false;
+          for (const sec of ev.cper?.sections ?? []) if (sec.type === 'ARM processor error') armSec = true;
+          sync = (armSec || consuming) && ev.severity !== 'corrected';
+          syncObs = false;
+        }
+        setCol(d, 'notify', sync ? 'sea' : ARM64_ASYNC_NOTIFY, syncObs && sync);
+      } else {
+        if (sync) d.notes.push('x86 GHES notifications are asynchronous (is_hest_sync_notify is SEA only): taken as async');
+        sync = false;
+        syncObs = false;
+        setCol(d, 'notify', ev.severity === 'corrected' ? 'polled' : 'nmi', false);
+      }
+    } else if (ev.source === 'sea') {
+      setCol(d, 'notify', 'sea', obs);
+      setCol(d, 'severity', 'recoverable', false);
+    } else {
+      // A memory_failure() line or a ras-tools run without a captured report.
+      setCol(d, 'severity', 'recoverable', false);
+      if (ev.sync === null) {
+        sync = consuming && arch === 'arm64';
+        syncObs = false;
+      }
+      if (arch === 'x86_64' && consuming) {
+        sync = true;
+        syncObs = false;
+      }
+      setCol(d, 'notify', arch === 'arm64' ? (sync ? 'sea' : ARM64_ASYNC_NOTIFY) : 'mce', false);
+      if (arch === 'arm64') setCol(d, 'firmware_first', 'true', false);
+    }
+    setCol(d, 'sync', String(sync), syncObs);
+
+    // Address.
+    if (ev.pa !== null) {
+      const a = addrString(ev.pa, 'physical address', where(ev.line), warnings);
+      if (a) setCol(d, 'pa', a, ev.paObs);
+    } else if (run) {
+      setCol(d, 'pa', hex(run.paddr), true);
+    } else if (ev.mfPfn !== null) {
+      setCol(d, 'pa', hex(ev.mfPfn << 12n), false);
+      d.notes.push('pa is the page address pfn << 12 (the log prints the pfn)');
+    }
+    if (run) {
+      setCol(d, 'vaddr', hex(run.vaddr), true);
+      d.notes.push(`einj_mem_uc ${run.test} (line ${run.line})`);
+      d.notes.push(...run.notes);
+    }
+
+    // Outcome.
+    if (ev.mfType !== null) {
+      d.mfType = ev.mfType;
+      d.mfResult = ev.mfResult;
+      applyMfPage(d, ev.mfType, ev.mfResult!);
+    }
+    const pfn = ev.mfPfn ?? (ev.pa !== null ? ev.pa >> 12n : null);
+    if ((ev.alreadyPoisoned || d.mfType === 'already poisoned page') && pfn !== null && !seenPfn.has(Number(pfn))) {
+      setCol(d, 'poisoned_before', 'true', true);
+      d.notes.push('the kernel reports the page already poisoned and no earlier error on it is in the log');
+    }
+    if (pfn !== null) seenPfn.add(Number(pfn));
+    if (ev.mem) setCol(d, 'mem', ev.mem, false);
+
+    // Consumer: named by a line about current, else the killed task the test program is, else the
+    // first killed task (inferred), else synthetic.
+    const toolComm = run ? 'einj_mem_uc' : null;
+    if (ev.pid === null) {
+      const k = toolComm === null ? undefined : firstSignal(ev.signals, toolComm);
+      if (k) { ev.pid = k.pid; ev.comm = k.comm; ev.pidObs = true; } else if (run?.pid) { ev.pid = run.pid; ev.pidObs = true; ev.comm = toolComm; }
+    }
+    if (sync) {
+      let ctx = ev.context;
+      let ctxObs = ctx !== null;
+      if (ctx === null && run && TEST_CONTEXT[run.test]) { ctx = TEST_CONTEXT[run.test]!; ctxObs = false; }
+      if (ctx === null) { ctx = 'user'; ctxObs = false; }
+      setCol(d, 'context', ctx, ctxObs);
+      if (ev.pid === null) {
+        const k = firstSignal(ev.signals, null);
+        if (k) { ev.pid = k.pid; ev.comm = k.comm; ev.pidObs = false; }
+      }
+      if (ev.pid === null && ctx !== 'kernel_other' && ctx !== 'kernel_copyout') {
+        ev.pid = SYNTHETIC_PID_BASE + index;
+        ev.pidObs = false;
+        d.notes.push(`consumer not in the log; synthetic pid ${ev.pid}`);
+      }
+    }
+    if (ev.pid !== null) setCol(d, 'pid', String(ev.pid), ev.pidObs);
+    if (ev.comm ?? toolComm) setCol(d, 'comm', (ev.comm ?? toolComm)!, ev.comm !== null && ev.pidObs);
+    for (const [col, v] of ev.sysctl) setCol(d, col, v, true);
+
+    // Signals: kernel kill lines, completed by what the test program saw (si_code, si_addr).
+    const sigs: KSignal[] = [];
+    for (const s of ev.signals) sigs.push({ ...s });
+    if (run) {
+      for (const u of run.signals) {
+        const k = sigs.find((s) => s.signo === u.signo && s.siCode === null && (s.comm === toolComm || s.pid === ev.pid)) ??
+          sigs.find((s) => s.signo === u.signo && s.siCode === u.code && s.addr === null && (s.comm === toolComm || s.pid === ev.pid));
+        const addr = u.addr !== null && u.addr <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(u.addr) : null;
+        if (k) {
+          k.siCode = u.code;
+          k.addr = addr;
+        } else {
+          const pid = ev.pid ?? SYNTHETIC_PID_BASE + index;
+          sigs.push({ pid, tid: pid, signo: u.signo, siCode: u.code, addr, lsb: null, comm: toolComm, toConsumer: false, line: u.line });
+        }
+      }
+    }
+    for (const s of sigs) {
+      if (s.toConsumer || s.pid < 0) {
+        s.pid = ev.pid ?? 0;
+        s.tid = ev.pid;
+      }
+    }
+    if (sigs.length > 0) {
+      const plain: ObservedSignal[] = [];
+      for (const { pid, tid, signo, siCode, addr, lsb } of sigs) plain.push({ pid, tid, signo, siCode, addr, lsb });
+      d.signals = coalesce(plain, d.notes);
+    }
+
+    // Panic: printed; else the kernel kept logging after the event (no panic); else unknown.
+    d.panic = ev.panic ?? (ev.lastLine < lastLineOfFile ? false : null);
+    d.panicMsg = ev.panicMsg;
+    if (ev.lastLine > ev.line) d.notes.push(`lines ${ev.line}-${ev.lastLine}`);
+    d.notes.push(...ev.notes);
+    return d;
+  }
+}
+
+/** The first signal to a named task (`comm`), or to any named task when `comm` is null. */
+function firstSignal(signals: KSignal[], comm: string | null): KSignal | undefined {
+  for (const s of signals) if (s.comm !== null && (comm === null || s.comm === comm)) return s;
+  return undefined;
+}
