@@ -182,17 +182,14 @@ export class DuckSink {
   }
 
   private panicMsg(vec: duckdb.Vector, out: OutcomeColumns, s: number, m: number): void {
-    duckdb.vector_ensure_validity_writable(vec);
-    const vv = duckdb.vector_get_validity(vec, CHUNK / 8);
+    // Every slot gets a string (a reset chunk keeps stale pointers into freed string memory), and
+    // the validity mask is copied in: NULL where the kernel printed no panic.
     for (let i = 0; i < m; i++) {
       const p = out.panicMsg[s + i]!;
-      if (p < 0) duckdb.validity_set_row_invalid(vv, i);
-      else {
-        duckdb.validity_set_row_valid(vv, i);
-        duckdb.vector_assign_string_element(vec, i, p === PanicMsg.MF_RECOVERY_OFF
-          ? `Memory failure on page ${out.panicPfn[s + i]!.toString(16)}` : PANIC_MSGS[p]!);
-      }
+      duckdb.vector_assign_string_element(vec, i, p < 0 ? '' : p === PanicMsg.MF_RECOVERY_OFF
+        ? `Memory failure on page ${out.panicPfn[s + i]!.toString(16)}` : PANIC_MSGS[p]!);
     }
+    this.validity(vec, (i) => out.panicMsg[s + i]! >= 0, m);
   }
 
   private nullableEnum(vec: duckdb.Vector, codes: Int8Array, s: number, m: number): void {

@@ -93,6 +93,8 @@ describe('ras-replay run --out', () => {
       const con = await inst.connect();
       const out = (await con.runAndReadAll('SELECT profile, event_id, panic, path, mf_ret FROM outcomes ORDER BY ALL')).getRowsJson();
       const sig = (await con.runAndReadAll('SELECT profile, event_id, seq, pid, si_code, addr, addr_lsb FROM signals ORDER BY ALL')).getRowsJson();
+      // panic_msg is NULL exactly where the kernel printed no panic (not an empty string).
+      expect((await con.runAndReadAll('SELECT count(*)::INT FROM outcomes WHERE (panic_msg IS NULL) = panic OR panic_msg = \'\'')).getRows()[0]![0]).toBe(0);
       con.closeSync();
       inst.closeSync();
       return { out, sig };
