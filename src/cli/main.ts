@@ -29,6 +29,9 @@ import { writeReport } from '../report/html.js';
 import { Duck } from '../oracle/duck.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { importSource, SOURCE_FORMATS, SourceFormat } from '../import/index.js';
+import { generateFleet } from '../gen/fleet.js';
+import { generateMatrix } from '../gen/matrix.js';
+import { defaultMix, loadMix } from '../gen/mix.js';
 import { diffObserved, observedText, writeObserved } from '../oracle/observed.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
@@ -133,6 +136,35 @@ export function buildProgram(): Command {
         seconds: summary.seconds, events_per_s: Math.round(summary.events / Math.max(summary.seconds, 1e-9)),
         trace_sha256: summary.traceSha256, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), files: summary.files,
       }));
+      out.flush();
+    });
+
+  program.command('gen')
+    .description('synthetic traces: a fleet-scale mix (docs/fleet-mix.md) or the scenario matrix, deterministic for a seed')
+    .addOption(new Option('--mix <mix>', 'fleet: statistics from field studies; matrix: every page type × error × context × policy').choices(['fleet', 'matrix']).makeOptionMandatory())
+    .option('--mix-file <file.json>', 'fleet: a mix file deep-merged over the defaults (mixes/fleet.json lists every parameter)')
+    .option('--hosts <n>', 'fleet: hosts', '1000')
+    .option('--days <n>', 'fleet: days', '365')
+    .option('--seed <n>', 'random seed', '1')
+    .requiredOption('-o, --out <file.arrows>', 'the trace to write (Arrow IPC stream, host-ordered)')
+    .action((o: { mix: string; mixFile?: string; hosts: string; days: string; seed: string; out: string }) => {
+      const int = (k: string, v: string, min: number) => {
+        if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new InputError(`--${k} ${JSON.stringify(v)}: expected a whole number ≥ ${min}`);
+        return Number(v);
+      };
+      if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
+      const t0 = performance.now();
+      let summary: Record<string, unknown>;
+      if (o.mix === 'fleet') {
+        const r = generateFleet(o.out, o.mixFile ? loadMix(o.mixFile) : defaultMix(), { hosts: int('hosts', o.hosts, 1), days: int('days', o.days, 1), seed: int('seed', o.seed, 0) });
+        summary = { events: r.events, hosts: r.hosts, stats: r.stats };
+      } else {
+        if (o.mixFile) throw new InputError('--mix-file applies to --mix fleet');
+        summary = { ...generateMatrix(o.out, { seed: int('seed', o.seed, 0) }) };
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const out = new Output();
+      out.line(JSON.stringify({ out: o.out, mix: o.mix, seconds, ...summary }));
       out.flush();
     });
 

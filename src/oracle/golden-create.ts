@@ -110,7 +110,7 @@ export async function createFromIdeal(trace: string, out: string): Promise<Creat
     const w = new GoldenTableWriter();
     const policy = new IdealPolicy();
     const dicts = newTraceDicts();
-    const src = openTraceSource(trace, dicts, 65536, undefined, true);
+    const src = openTraceSource(trace, dicts, 65536, undefined, /\.csv(\.gz)?$/.test(trace));
     const e = { where: '', note: '' } as TraceEvent;
     const cache: number[][] = [];
     for await (const b of src.batches()) {
