@@ -39,6 +39,7 @@ export interface NightlySummary {
   regressed: boolean;
   resumedSteps: number;
   lines: string[];
+  alreadyComplete?: boolean;
 }
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
@@ -87,7 +88,12 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
   const final = join(nights, night);
   const partial = join(nights, `.${night}.partial`);
   mkdirSync(nights, { recursive: true });
-  if (existsSync(final) && !o.restart) throw new InputError(`${final}: night ${night} is already complete (use --restart to run it again)`, final);
+  if (existsSync(final) && !o.restart) {
+    // A complete night is not run twice: report it as recorded.
+    const rec = JSON.parse(readFileSync(join(final, 'summary.json'), 'utf8'), revive) as NightRecord;
+    log(`night ${night} is already complete (--restart runs it again)`);
+    return { night, folder: final, report: join(final, 'report.html'), regressed: rec.regressed, resumedSteps: 0, lines: summaryLines(rec), alreadyComplete: true };
+  }
   const lock = join(nights, `.${night}.lock`);
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));

@@ -64,8 +64,10 @@ describe('ras-replay nightly', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('2026-11-21');
     expect(html).toMatch(/<svg/);
-    // A complete night is not run twice by accident.
-    expect(run(['nightly', '-c', config, '--night', '2026-11-21', '-q']).code).toBe(2);
+    // A complete night is not run twice by accident: it is reported as recorded.
+    const again = run(['nightly', '-c', config, '--night', '2026-11-21', '-q']);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/night 2026-11-21: REGRESSED \(already complete/);
   });
 
   it('a night killed midway leaves the previous night intact and resumes to the same result', () => {
