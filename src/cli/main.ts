@@ -30,6 +30,7 @@ import { Duck } from '../oracle/duck.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { importSource, SOURCE_FORMATS, SourceFormat } from '../import/index.js';
 import { generateFleet } from '../gen/fleet.js';
+import { importCsvBulk } from '../import/csv-bulk.js';
 import { generateMatrix } from '../gen/matrix.js';
 import { defaultMix, loadMix } from '../gen/mix.js';
 import { diffObserved, observedText, writeObserved } from '../oracle/observed.js';
@@ -175,9 +176,17 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'the source format (default: detected from the content)').choices([...SOURCE_FORMATS, 'csv']))
     .option('--host <name>', 'host name for sources that do not name one')
     .option('--sort', 'CSV: sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
-    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean }) => {
+    .option('--bulk', 'CSV: read with DuckDB (large files; same validation and messages as the strict reader, no --sort)')
+    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean; bulk?: boolean }) => {
       if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
       const csv = o.format === 'csv' || (!o.format && /\.csv(\.gz)?$/.test(source));
+      if (o.bulk) {
+        if (!csv) throw new InputError('--bulk reads CSV traces only');
+        if (o.sort) throw new InputError('--bulk does not sort: sort the CSV first or use the strict reader with --sort');
+        const r = await importCsvBulk(source, o.out);
+        process.stdout.write(`${JSON.stringify({ source, format: 'csv', events: r.rows, trace: o.out, seconds: r.seconds })}\n`);
+        return;
+      }
       const res = csv ? null : await importSource(source, { format: o.format as SourceFormat | undefined, host: o.host });
       const events = res ? res.events : readTraceCsv(source, { sort: o.sort ?? false });
       const observedFile = o.out.replace(/\.arrows$/, '.observed.parquet');
