@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse as parseJunit } from 'junit2json';
+import { parse as parseJunit, type TestSuites } from 'junit2json';
 import { readTraceCsv } from '../../src/io/csv-trace.js';
 import { BUILTIN_PROFILES } from '../../src/model/profiles.js';
 import { outcomeJson, OutcomeRow, replayEvents } from '../../src/engine/replay-events.js';
@@ -114,7 +114,8 @@ describe('diff on the command line', () => {
     const x = await parseJunit(readFileSync(junit, 'utf8'));
     expect(x!.tests).toBe(CATEGORIES.length);
     expect(x!.failures).toBe(2);
-    const cases = x!.testsuite![0]!.testcase!;
+    expect(x && 'testsuite' in x).toBe(true);
+    const cases = (x as TestSuites).testsuite![0]!.testcase!;
     expect(cases.filter((c) => c.failure).map((c) => c.failure![0]!.type).sort()).toEqual(['under_kill', 'unexpected_panic']);
     expect(readFileSync(mdf, 'utf8')).toMatch(/\| 117 \| 1 \| 0 \| 0 \| 0 \| 1 \|/);
   });
