@@ -192,6 +192,21 @@ export function generateFleetInto(sink: FleetSink, mix: FleetMix, opts: FleetOpt
 // ---------------------------------------------------------------------------------------------
 
 const TWO32 = 4294967296;
+
+/** Row i's event_id and t_ns (base + offset ns) as little-endian words: no BigInt in the loop. */
+function putIdTime(c: EventColumns, i: number, eventNo: number, baseLo: number, baseHi: number, t: number): void {
+  c.eventIdW[2 * i] = eventNo >>> 0;
+  c.eventIdW[2 * i + 1] = Math.floor(eventNo / TWO32);
+  const hiT = Math.floor(t / TWO32);
+  let lo = baseLo + (t - hiT * TWO32);
+  let hi = baseHi + hiT;
+  if (lo >= TWO32) {
+    lo -= TWO32;
+    hi++;
+  }
+  c.tNsW[2 * i] = lo | 0;
+  c.tNsW[2 * i + 1] = hi;
+}
 const GIB = 1073741824;
 const MEM_BASE = 4 * GIB;
 /** Device memory (no struct page) sits above any RAM; "no memory" addresses fall in a hole. */
@@ -719,18 +734,7 @@ class FleetGen {
       if (c.n === batch) sink.flush();
       const i = c.n++;
       eventNo++;
-      c.eventIdW[2 * i] = eventNo >>> 0;
-      c.eventIdW[2 * i + 1] = Math.floor(eventNo / TWO32);
-      const t = bg[e]!;
-      const hiT = Math.floor(t / TWO32);
-      let lo = baseLo + (t - hiT * TWO32);
-      let hi = baseHi + hiT;
-      if (lo >= TWO32) {
-        lo -= TWO32;
-        hi++;
-      }
-      c.tNsW[2 * i] = lo | 0;
-      c.tNsW[2 * i + 1] = hi;
+      putIdTime(c, i, eventNo, baseLo, baseHi, bg[e]!);
       c.host[i] = host;
       c.arch[i] = arch;
       c.kind[i] = kError;
@@ -786,18 +790,7 @@ class FleetGen {
       if (c.n === batch) sink.flush();
       const i = c.n++;
       eventNo++;
-      c.eventIdW[2 * i] = eventNo >>> 0;
-      c.eventIdW[2 * i + 1] = Math.floor(eventNo / TWO32);
-      const t = sT[j]!;
-      const hiT = Math.floor(t / TWO32);
-      let lo = baseLo + (t - hiT * TWO32);
-      let hi = baseHi + hiT;
-      if (lo >= TWO32) {
-        lo -= TWO32;
-        hi++;
-      }
-      c.tNsW[2 * i] = lo | 0;
-      c.tNsW[2 * i + 1] = hi;
+      putIdTime(c, i, eventNo, baseLo, baseHi, sT[j]!);
       c.host[i] = host;
       c.arch[i] = arch;
       c.kind[i] = kError;

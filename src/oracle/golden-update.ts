@@ -20,7 +20,7 @@ import { readTraceCsv } from '../io/csv-trace.js';
 import type { Profile } from '../model/profiles.js';
 import { explainEvent, OutcomeRow, replayEvents } from '../engine/replay-events.js';
 import type { TraceEvent } from '../io/trace.js';
-import { expectedLine, formatGolden, Golden, GoldenRow, goldenRowFromOutcome, parseGolden, signalToken } from './golden.js';
+import { expectedLine, formatGolden, Golden, GoldenRow, goldenRowFromOutcome, parseGolden, signalsMatch, signalToken } from './golden.js';
 import { listSuites } from './suite.js';
 
 export const UPDATE_MODES = ['none', 'new', 'all'] as const;
@@ -126,16 +126,7 @@ function satisfies(g: GoldenRow, a: GoldenRow, o: OutcomeRow): boolean {
   if (g.panic !== a.panic || g.rebootLoop !== a.rebootLoop || g.vmcore !== a.vmcore) return false;
   if (g.mfType !== '*' && g.mfType !== (o.mf_type ?? '-')) return false;
   if (g.mfResult !== '*' && g.mfResult !== (o.mf_result ?? '-')) return false;
-  if (g.signals.length !== o.signals.length) return false;
-  const used = new Array<boolean>(o.signals.length).fill(false);
-  const order = [...g.signals].sort((x, y) => (x.tid === null ? 1 : 0) - (y.tid === null ? 1 : 0));
-  for (const e of order) {
-    const k = o.signals.findIndex((s, i) => !used[i] && s.pid === e.pid && (e.tid === null || s.tid === e.tid) &&
-      s.signo === e.signo && s.si_code === e.siCode && (e.lsbAny || s.addr_lsb === e.lsb));
-    if (k < 0) return false;
-    used[k] = true;
-  }
-  return true;
+  return signalsMatch(g.signals, o);
 }
 
 export interface CheckOptions {

@@ -226,7 +226,7 @@ export function compareGolden(outcomes: OutcomeRow[], golden: Golden): Mismatch[
 }
 
 /** Multiset match; an expected signal without a tid matches any thread of the pid. */
-function signalsMatch(expected: GoldenSignal[], o: OutcomeRow): boolean {
+export function signalsMatch(expected: GoldenSignal[], o: OutcomeRow): boolean {
   if (expected.length !== o.signals.length) return false;
   const used = new Array<boolean>(o.signals.length).fill(false);
   // Signals with a tid first, so a tid-less expectation cannot steal their match.
