@@ -225,6 +225,24 @@ const VMM_TEMPLATES = 8;
 const DEV_TEMPLATES = 8;
 const COMMS = ['java', 'postgres', 'nginx', 'python3', 'redis-server', 'mysqld', 'envoy', 'node', 'memcached', 'ceph-osd', 'clickhouse', 'kafka'];
 
+/** A corrected error's columns after row(): no consumer, no mappers (CEs notify nobody). */
+function putCorrected(c: EventColumns, i: number, notify: number, page: number, shift: number, flags: number, pa: number): void {
+  c.kind[i] = Kind.error;
+  c.notify[i] = notify;
+  c.severity[i] = Severity.corrected;
+  c.mem[i] = Mem.ram;
+  c.page[i] = page;
+  c.context[i] = Context.none;
+  c.pageShift[i] = shift;
+  c.flags[i] = flags;
+  c.pa[i] = pa;
+  c.vaddr[i] = NO_ADDR;
+  c.pid[i] = 0;
+  c.tid[i] = 0;
+  c.comm[i] = 0;
+  c.mappers[i] = -1;
+}
+
 /** Pages a user process maps privately (anon) vs shared (file, shmem, KSM, hugetlb, DAX). */
 const PRIVATE_PAGES = new Set<number>([Page.anon, Page.anon_clean, Page.anon_thp, Page.mlocked, Page.swapcache_clean, Page.swapcache_dirty]);
 const SHARED_PAGES = new Set<number>([Page.file_clean, Page.file_dirty, Page.file_text, Page.shmem, Page.ksm, Page.hugetlb, Page.dax]);
@@ -687,9 +705,7 @@ class FleetGen {
   /** Background corrected errors at times bg[from..to): the hot loop (fields cached in locals). */
   private emitCes(bg: Float64Array, from: number, to: number): void {
     const c = this.c;
-    const sink = this.sink;
     const rnd = this.rnd;
-    const batch = sink.batchRows;
     const repeat = this.mix.faults.repeat;
     const noAddr = this.mix.ce.no_addr;
     const nt = this.hostNotify[CLS_CE]!;
@@ -698,18 +714,14 @@ class FleetGen {
     const ntLast = ntCum.length - 1;
     const arm = this.arch === Arch.arm64;
     const hostFf = this.hostFf;
-    const host = this.hostId, arch = this.arch;
-    const ek = this.ek, rec = this.rec, poo = this.poo, kd = this.kd;
-    const baseLo = this.baseLo, baseHi = this.baseHi;
     const flagsBase = F_RIPV | F_GUEST_RAS;
     const nSei = Notify.sei, nSea = Notify.sea, nCmci = Notify.cmci, nPoll = Notify.poll, nMce = Notify.mce;
-    const kError = Kind.error, sevCe = Severity.corrected, memRam = Mem.ram, ctxNone = Context.none, ff1 = F_FIRMWARE_FIRST;
+    const ff1 = F_FIRMWARE_FIRST;
     const rep = this.rep;
     const locPa = this.locPa, locPage = this.locPage, locShift = this.locShift;
     let nRep = this.nRep;
     let first = this.hostErrors === 0;
     let hits = 0;
-    let eventNo = this.eventNo;
     for (let e = from; e < to; e++) {
       // Location.
       let loc: number;
@@ -731,30 +743,7 @@ class FleetGen {
       const notify = ntCodes[j]!;
       const ff = arm ? notify !== nSei && (notify !== nSea || hostFf) : notify !== nCmci && notify !== nPoll && notify !== nMce;
 
-      if (c.n === batch) sink.flush();
-      const i = c.n++;
-      eventNo++;
-      putIdTime(c, i, eventNo, baseLo, baseHi, bg[e]!);
-      c.host[i] = host;
-      c.arch[i] = arch;
-      c.kind[i] = kError;
-      c.notify[i] = notify;
-      c.severity[i] = sevCe;
-      c.mem[i] = memRam;
-      c.page[i] = locPage[loc]!;
-      c.context[i] = ctxNone;
-      c.pageShift[i] = locShift[loc]!;
-      c.flags[i] = ff ? flagsBase | ff1 : flagsBase;
-      c.pa[i] = rnd() < noAddr ? NO_ADDR : locPa[loc]!;
-      c.vaddr[i] = NO_ADDR;
-      c.pid[i] = 0;
-      c.tid[i] = 0;
-      c.comm[i] = 0;
-      c.mappers[i] = -1;
-      c.earlyKill[i] = ek;
-      c.recovery[i] = rec;
-      c.panicOnOops[i] = poo;
-      c.kdump[i] = kd;
+      putCorrected(c, this.row(bg[e]!), notify, locPage[loc]!, locShift[loc]!, ff ? flagsBase | ff1 : flagsBase, rnd() < noAddr ? NO_ADDR : locPa[loc]!);
     }
     const n = to - from;
     this.nRep = nRep;
@@ -764,7 +753,6 @@ class FleetGen {
     this.hostErrors += n;
     this.hostCe += n;
     this.corrected += n;
-    this.eventNo = eventNo;
   }
 
   /**
@@ -773,48 +761,17 @@ class FleetGen {
    */
   private emitStorm(sT: Float64Array, from: number, to: number, loc: number, notify: number, toPoll: number): void {
     const c = this.c;
-    const sink = this.sink;
-    const batch = sink.batchRows;
     const arm = this.arch === Arch.arm64;
     const ffOf = (n: number): boolean => (arm ? n !== Notify.sei && (n !== Notify.sea || this.hostFf) : n !== Notify.cmci && n !== Notify.poll && n !== Notify.mce);
     const flagsA = F_RIPV | F_GUEST_RAS | (ffOf(notify) ? F_FIRMWARE_FIRST : 0);
     const flagsP = F_RIPV | F_GUEST_RAS | (ffOf(Notify.poll) ? F_FIRMWARE_FIRST : 0);
     const nPoll = Notify.poll;
-    const host = this.hostId, arch = this.arch;
-    const ek = this.ek, rec = this.rec, poo = this.poo, kd = this.kd;
-    const baseLo = this.baseLo, baseHi = this.baseHi;
-    const kError = Kind.error, sevCe = Severity.corrected, memRam = Mem.ram, ctxNone = Context.none;
     const page = this.locPage[loc]!, shift = this.locShift[loc]!, pa = this.locPa[loc]!;
-    let eventNo = this.eventNo;
     for (let j = from; j < to; j++) {
-      if (c.n === batch) sink.flush();
-      const i = c.n++;
-      eventNo++;
-      putIdTime(c, i, eventNo, baseLo, baseHi, sT[j]!);
-      c.host[i] = host;
-      c.arch[i] = arch;
-      c.kind[i] = kError;
       const polled = j >= toPoll;
-      c.notify[i] = polled ? nPoll : notify;
-      c.severity[i] = sevCe;
-      c.mem[i] = memRam;
-      c.page[i] = page;
-      c.context[i] = ctxNone;
-      c.pageShift[i] = shift;
-      c.flags[i] = polled ? flagsP : flagsA;
-      c.pa[i] = pa;
-      c.vaddr[i] = NO_ADDR;
-      c.pid[i] = 0;
-      c.tid[i] = 0;
-      c.comm[i] = 0;
-      c.mappers[i] = -1;
-      c.earlyKill[i] = ek;
-      c.recovery[i] = rec;
-      c.panicOnOops[i] = poo;
-      c.kdump[i] = kd;
+      putCorrected(c, this.row(sT[j]!), polled ? nPoll : notify, page, shift, polled ? flagsP : flagsA, pa);
     }
     const n = to - from;
-    this.eventNo = eventNo;
     this.hostErrors += n;
     this.hostCe += n;
     this.corrected += n;
@@ -825,18 +782,7 @@ class FleetGen {
     const c = this.c;
     if (c.n === this.sink.batchRows) this.sink.flush();
     const i = c.n++;
-    const no = ++this.eventNo;
-    c.eventIdW[2 * i] = no >>> 0;
-    c.eventIdW[2 * i + 1] = Math.floor(no / TWO32);
-    const hiT = Math.floor(t / TWO32);
-    let lo = this.baseLo + (t - hiT * TWO32);
-    let hi = this.baseHi + hiT;
-    if (lo >= TWO32) {
-      lo -= TWO32;
-      hi++;
-    }
-    c.tNsW[2 * i] = lo | 0;
-    c.tNsW[2 * i + 1] = hi;
+    putIdTime(c, i, ++this.eventNo, this.baseLo, this.baseHi, t);
     c.host[i] = this.hostId;
     c.arch[i] = this.arch;
     c.earlyKill[i] = this.ek;
