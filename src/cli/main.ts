@@ -18,6 +18,7 @@ import { compareFiles, diffFiles } from '../oracle/commands.js';
 import { diffJson, diffJunit, diffMarkdown, diffText } from '../oracle/diff-output.js';
 import { compareText } from '../oracle/compare.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { jsonText } from '../io/json.js';
 import { checkFailed, checkSuites, defaultUpdateMode, resolvePending, reviewPending, UPDATE_MODES, UpdateMode } from '../oracle/golden-update.js';
 import { createFromIdeal, createFromOutcomes } from '../oracle/golden-create.js';
 import { REDACTABLE, Redaction } from '../oracle/golden.js';
@@ -257,7 +258,7 @@ export function buildProgram(): Command {
       const out = new Output();
       let bad = 0;
       if (o.format === 'json') {
-        out.line(JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+        out.line(jsonText(results, 2));
       }
       for (const r of results) {
         bad += r.mismatches.length;
@@ -316,7 +317,7 @@ export function buildProgram(): Command {
     .action(async (source: string, o: { a: string; b: string; examples: string; json?: boolean }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
       const r = await compareFiles({ source, a: o.a, b: o.b, examples: Number(o.examples) });
-      process.stdout.write(o.json ? `${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : compareText(r));
+      process.stdout.write(o.json ? `${jsonText(r, 2)}\n` : compareText(r));
     });
 
   const golden = program.command('golden').description('golden files: check and update the curated suites, review and accept changes, create from outcomes or the ideal policy');

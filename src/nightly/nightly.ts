@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
+import { jsonText } from '../io/json.js';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { TOOL_VERSION } from '../engine/run.js';
@@ -42,7 +43,7 @@ export interface NightlySummary {
   alreadyComplete?: boolean;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2);
+const json = (v: unknown) => jsonText(v, 2);
 const revive = (_k: string, v: unknown) => (typeof v === 'string' && /^[0-9]+$/.test(v) && (_k === 'eventId') ? BigInt(v) : v);
 
 function isAlive(pid: number): boolean {
@@ -60,13 +61,15 @@ function faultAfter(): number | null {
   return m ? Number(m[1]) : null;
 }
 
-function child(args: string[], what: string): void {
+/** Run ras-replay in a child process (isolation: a native crash fails the step, not the night); its stdout. */
+function child(args: string[], what: string): string {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
   if (r.status !== 0) {
     const msg = `${what} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
     if (r.status === 2) throw new InputError(msg);
     throw new Error(msg);
   }
+  return r.stdout;
 }
 
 export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
@@ -138,13 +141,7 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
       const run = await step(join(partial, 'runs', `${t.name}.json`), `run ${t.name} × ${profiles.map((p) => p.name).join(', ')}`, () => {
         rmSync(runDir, { recursive: true, force: true });
         const a = ['run', traceFile, '--out', runDir, '-q', '-w', String(cfg.workers), ...profiles.flatMap((p) => ['-p', p.ref])];
-        const r = spawnSync(process.execPath, [BIN, ...a], { encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
-        if (r.status !== 0) {
-          const msg = `run ${t.name} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
-          if (r.status === 2) throw new InputError(msg);
-          throw new Error(msg);
-        }
-        const s = JSON.parse(r.stdout) as { events: number; seconds: number; trace_sha256: string };
+        const s = JSON.parse(child(a, `run ${t.name}`)) as { events: number; seconds: number; trace_sha256: string };
         return { events: s.events, seconds: s.seconds, traceSha256: s.trace_sha256 };
       });
       record.runs.push({ trace: t.name, traceFile, traceSha256: run.traceSha256, profiles: profiles.map((p) => p.name), events: run.events, seconds: run.seconds, db: join(final, 'runs', t.name, 'ras.duckdb'), readDb: join(runDir, 'ras.duckdb') });

@@ -7,6 +7,7 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempNameFor } from '../io/atomic.js';
+import { jsonText } from '../io/json.js';
 import { InputError } from '../io/errors.js';
 import { Duck, lit, Row } from '../oracle/duck.js';
 import { createStore, NAMED_QUERIES } from './store.js';
@@ -89,7 +90,7 @@ function formatCell(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (Array.isArray(v)) return `[${v.map(formatCell).join(', ')}]`;
   if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  if (typeof v === 'object') return jsonText(v);
   return String(v);
 }
 

@@ -1,5 +1,6 @@
 // A diff result for people (a terminal table), for machines (JSON), and for CI (JUnit XML and a
 // Markdown summary).
+import { jsonText } from '../io/json.js';
 import { CATEGORIES, CATEGORY_INFO, DiffCounts, DiffResult } from './diff.js';
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
@@ -57,7 +58,7 @@ export function diffText(r: DiffResult): string {
 }
 
 export function diffJson(r: DiffResult): string {
-  return JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
+  return jsonText(r, 2);
 }
 
 const md = (s: string) => s.replace(/[|\\`*_<>]/g, (c) => `\\${c}`).replace(/\n/g, ' ');

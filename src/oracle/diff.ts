@@ -71,7 +71,6 @@ export interface DiffExample {
   eventId: bigint;
   host: string | null;
   path: string | null;
-  pid: number | null;
   expected: string;
   actual: string;
   explain?: string[];
@@ -296,7 +295,7 @@ async function collectExamples(db: Duck, ids: Map<Category, Set<bigint>>, n: num
     for (const id of [...s].sort((x, y) => (x < y ? -1 : 1)).slice(0, n)) {
       const ar = act.get(id);
       out.push({
-        category: c, eventId: id, host: ar ? String(ar.host) : null, path: ar ? String(ar.path) : null, pid: null,
+        category: c, eventId: id, host: ar ? String(ar.host) : null, path: ar ? String(ar.path) : null,
         expected: line(exp.get(id), expSig.get(id)), actual: line(ar, actSig.get(id)),
       });
     }

@@ -20,7 +20,7 @@ import { readTraceCsv } from '../io/csv-trace.js';
 import type { Profile } from '../model/profiles.js';
 import { explainEvent, OutcomeRow, replayEvents } from '../engine/replay-events.js';
 import type { TraceEvent } from '../io/trace.js';
-import { expectedLine, formatGolden, Golden, GoldenRow, goldenRowFromOutcome, parseGolden, signalsMatch, signalToken } from './golden.js';
+import { expectedLine, formatGolden, Golden, GoldenRow, goldenRowFromOutcome, parseGolden, rowMismatch, signalToken } from './golden.js';
 import { listSuites } from './suite.js';
 
 export const UPDATE_MODES = ['none', 'new', 'all'] as const;
@@ -94,6 +94,7 @@ export interface SuiteCheck {
 export const goldenPath = (root: string, suite: string, profile: string): string => join(root, 'golden', suite, `${profile}.golden`);
 export const pendingPath = (golden: string): string => `${golden}.pending`;
 
+/** Fields in which a pending row differs from the golden row it would replace (review). */
 function rowFields(g: GoldenRow, a: GoldenRow): string[] {
   const f: string[] = [];
   if (g.panic !== a.panic) f.push('panic');
@@ -119,14 +120,6 @@ function proposedRow(o: OutcomeRow, golden: Golden | null, old: GoldenRow | unde
     if (old.comments) r.comments = old.comments;
   }
   return r;
-}
-
-/** Does the actual outcome satisfy the golden row (its `*` fields and missing tids unchecked)? */
-function satisfies(g: GoldenRow, a: GoldenRow, o: OutcomeRow): boolean {
-  if (g.panic !== a.panic || g.rebootLoop !== a.rebootLoop || g.vmcore !== a.vmcore) return false;
-  if (g.mfType !== '*' && g.mfType !== (o.mf_type ?? '-')) return false;
-  if (g.mfResult !== '*' && g.mfResult !== (o.mf_result ?? '-')) return false;
-  return signalsMatch(g.signals, o);
 }
 
 export interface CheckOptions {
@@ -159,13 +152,14 @@ export function checkSuites(o: CheckOptions): SuiteCheck[] {
         const old = golden?.rows.get(oc.event_id);
         const row = proposedRow(oc, golden, old);
         const note = notes.get(oc.event_id) ?? '';
+        const fields = old ? rowMismatch(old, oc) : ['(new event)'];
         if (!old) {
-          res.added.push({ eventId: oc.event_id, fields: ['(new event)'], expected: null, actual: expectedLine(row), note });
+          res.added.push({ eventId: oc.event_id, fields, expected: null, actual: expectedLine(row), note });
           if (o.mode !== 'none') next.set(oc.event_id, row);
-        } else if (satisfies(old, row, oc)) {
+        } else if (!fields.length) {
           res.unchanged++;
         } else {
-          res.changed.push({ eventId: oc.event_id, fields: rowFields(old, row), expected: expectedLine(old), actual: expectedLine(row), note });
+          res.changed.push({ eventId: oc.event_id, fields, expected: expectedLine(old), actual: expectedLine(row), note });
           if (o.mode === 'all') next.set(oc.event_id, row);
           if (o.mode === 'new') pending.set(oc.event_id, row);
         }

@@ -210,13 +210,7 @@ export function compareGolden(outcomes: OutcomeRow[], golden: Golden): Mismatch[
       out.push({ eventId: o.event_id, fields: ['(no golden row)'], expected: '(missing)', actual: goldenLine(o) });
       continue;
     }
-    const fields: string[] = [];
-    if (g.panic !== o.panic) fields.push('panic');
-    if (g.rebootLoop !== o.reboot_loop) fields.push('reboot_loop');
-    if (g.vmcore !== o.vmcore) fields.push('vmcore');
-    if (g.mfType !== '*' && g.mfType !== (o.mf_type ?? '-')) fields.push('mf_type');
-    if (g.mfResult !== '*' && g.mfResult !== (o.mf_result ?? '-')) fields.push('mf_result');
-    if (!signalsMatch(g.signals, o)) fields.push('signals');
+    const fields = rowMismatch(g, o);
     if (fields.length) out.push({ eventId: o.event_id, fields, expected: expectedLine(g), actual: goldenLine(o) });
   }
   for (const g of golden.rows.values()) {
@@ -225,8 +219,20 @@ export function compareGolden(outcomes: OutcomeRow[], golden: Golden): Mismatch[
   return out.sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
 }
 
+/** The fields in which an outcome differs from its golden row (`*` fields and missing tids unchecked). */
+export function rowMismatch(g: GoldenRow, o: OutcomeRow): string[] {
+  const fields: string[] = [];
+  if (g.panic !== o.panic) fields.push('panic');
+  if (g.rebootLoop !== o.reboot_loop) fields.push('reboot_loop');
+  if (g.vmcore !== o.vmcore) fields.push('vmcore');
+  if (g.mfType !== '*' && g.mfType !== (o.mf_type ?? '-')) fields.push('mf_type');
+  if (g.mfResult !== '*' && g.mfResult !== (o.mf_result ?? '-')) fields.push('mf_result');
+  if (!signalsMatch(g.signals, o)) fields.push('signals');
+  return fields;
+}
+
 /** Multiset match; an expected signal without a tid matches any thread of the pid. */
-export function signalsMatch(expected: GoldenSignal[], o: OutcomeRow): boolean {
+function signalsMatch(expected: GoldenSignal[], o: OutcomeRow): boolean {
   if (expected.length !== o.signals.length) return false;
   const used = new Array<boolean>(o.signals.length).fill(false);
   // Signals with a tid first, so a tid-less expectation cannot steal their match.

@@ -32,7 +32,6 @@ const TRACE_EXT = /\.(csv|csv\.gz|arrows|arrow)$/;
 /** Outcome sources registered in a session: `<prefix>` and `<prefix>_sig` views per profile. */
 export class OutcomeSource {
   private cleanup: string[] = [];
-  private attached = 0;
   /** Relation text of all outcomes / signals of the source (every profile). */
   all = '';
   allSig = '';
@@ -94,7 +93,6 @@ export class OutcomeSource {
     } catch (e) {
       throw new InputError(`${file}: cannot open as a DuckDB database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
     }
-    this.attached++;
     const tables = (await db.rows(`SELECT table_name FROM duckdb_tables() WHERE database_name = ${lit(alias)}
       UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ${lit(alias)}`)).map((r) => String(r.table_name));
     for (const t of ['outcomes', 'signals', 'runs']) {

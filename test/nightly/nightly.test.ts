@@ -122,8 +122,19 @@ describe('ras-replay sql', () => {
     }
     const pan = run(['sql', '--store', store, '--query', 'panic-by-path', '--format', 'csv']).stdout.split('\n');
     expect(pan[0]).toBe('trace,profile,path,events,panics,panic_rate');
-    expect(pan).toContain('x86,pre,x86.mce.panic.pcc,6,6,1');
+    // Processor context corrupt always panics (severity.c: PCC -> MCE_PANIC_SEVERITY): rate 1 on that path.
+    expect(pan.join('\n')).toMatch(/^x86,pre,x86\.mce\.panic\.pcc,(\d+),\1,1$/m);
+    // Panics per profile summed over paths: the 17 rows with panic true in golden/x86/pre.golden.
+    const prePanics = pan.slice(1).filter((l) => l.startsWith('x86,pre,')).reduce((n, l) => n + Number(l.split(',')[4]), 0);
+    expect(prePanics).toBe(17);
+    // Every listed path panicked at least once and its rate is panics / events.
+    for (const l of pan.slice(1).filter(Boolean)) {
+      const f = l.split(',');
+      expect(Number(f[4])).toBeGreaterThan(0);
+      expect(Number(f[5])).toBeCloseTo(Number(f[4]) / Number(f[3]), 5);
+    }
     const kill = run(['sql', '--store', store, '--query', 'kill-accuracy', '--format', 'csv']).stdout;
+    // 67: the distinct (event, pid) pairs signalled in golden/x86/pre.golden; none over- or under-killed.
     expect(kill).toMatch(/^x86,pre,golden,67,0,0,1,1$/m);
   });
 
