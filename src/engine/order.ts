@@ -1,6 +1,6 @@
 // Per-host replay order (t_ns, event_id), checked across batches without BigInt arithmetic.
 import { InputError } from '../io/errors.js';
-import { EventColumns } from './columns.js';
+import { EventColumns } from '../columns/events.js';
 
 export class OrderCheck {
   private tHi = new Int32Array(1024);

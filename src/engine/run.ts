@@ -15,8 +15,8 @@ import { HostDictBuilder, outcomeBatch, signalBatch } from '../io/arrow-outcomes
 import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
 import { DuckSink } from '../io/duckdb-sink.js';
 import { InputError } from '../io/errors.js';
-import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from './columns.js';
-import { OutcomeColumns, SignalColumns } from './outcomes.js';
+import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from '../columns/events.js';
+import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 import { openTraceSource } from './source.js';
 import { OrderCheck } from './order.js';
 import { Shard, shardOfHost } from './shard.js';

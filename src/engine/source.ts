@@ -8,7 +8,7 @@ import { fileChunks } from '../io/arrow-util.js';
 import { readTraceCsv } from '../io/csv-trace.js';
 import { InputError } from '../io/errors.js';
 import { appendEvent, TraceDecoder, TraceDicts } from '../io/arrow-trace.js';
-import { EventColumns } from './columns.js';
+import { EventColumns } from '../columns/events.js';
 
 export interface SourceBatch {
   batchNo: number;

@@ -2,8 +2,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Profile } from '../model/profiles.js';
 import { InputError } from '../io/errors.js';
-import { EventColumns, MapperPool } from './columns.js';
-import { OutcomeColumns, SignalColumns } from './outcomes.js';
+import { EventColumns, MapperPool } from '../columns/events.js';
+import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 import { BatchReplayer } from './run.js';
 
 interface Init {

@@ -5,8 +5,8 @@
 // merged in row order. Results are byte-for-byte identical for any number of workers.
 import { Worker } from 'node:worker_threads';
 import type { Profile } from '../model/profiles.js';
-import { EventColumns, MapperPool } from './columns.js';
-import { OutcomeColumns, SignalColumns } from './outcomes.js';
+import { EventColumns, MapperPool } from '../columns/events.js';
+import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 
 const sab = (b: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, b));
 

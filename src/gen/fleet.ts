@@ -26,8 +26,8 @@
 //    it. Later `access` events touch the page again.
 import * as enums from '../model/enums.js';
 import * as record from '../model/record.js';
-import * as columns from '../engine/columns.js';
-import type { EventColumns } from '../engine/columns.js';
+import * as columns from '../columns/events.js';
+import type { EventColumns } from '../columns/events.js';
 import { TraceDicts, TraceStreamWriter } from '../io/arrow-trace.js';
 import { InputError } from '../io/errors.js';
 import {

@@ -7,7 +7,7 @@
 // followed by a later `access` of the page. Combinations the trace validator rejects are skipped.
 import * as enums from '../model/enums.js';
 import * as record from '../model/record.js';
-import * as columns from '../engine/columns.js';
+import * as columns from '../columns/events.js';
 import { validateEvent } from '../model/validate.js';
 import { TraceStreamWriter } from '../io/arrow-trace.js';
 

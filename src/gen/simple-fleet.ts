@@ -4,7 +4,7 @@
 // directly; no per-event objects.
 import { Arch, Context, Kind, Mem, Notify, Page, Policy, Severity } from '../model/enums.js';
 import { NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
-import { F_FIRMWARE_FIRST, F_GUEST_RAS, F_RIPV, F_SYNC } from '../engine/columns.js';
+import { F_FIRMWARE_FIRST, F_GUEST_RAS, F_RIPV, F_SYNC } from '../columns/events.js';
 import { TraceStreamWriter } from '../io/arrow-trace.js';
 
 /** mulberry32: small, fast, deterministic. */

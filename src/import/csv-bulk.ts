@@ -27,7 +27,7 @@ import { parse as parseStream } from 'csv-parse';
 import * as enums from '../model/enums.js';
 import * as record from '../model/record.js';
 import { validateEvent } from '../model/validate.js';
-import * as columns from '../engine/columns.js';
+import * as columns from '../columns/events.js';
 import { appendEvent, mapperText, TraceStreamWriter } from '../io/arrow-trace.js';
 import { InputError } from '../io/errors.js';
 import { eventFromRow, EXTRA_COLUMNS, parseMappers, REQUIRED_COLUMNS, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';

@@ -13,7 +13,7 @@ import { validateEvent } from '../model/validate.js';
 import {
   EventColumns, F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC, fillValidateFields,
   Interner, MapperPool,
-} from '../engine/columns.js';
+} from '../columns/events.js';
 import { InputError } from './errors.js';
 import { renameSync, rmSync } from 'node:fs';
 import { ArrowStreamFile, batchDictionary, boolBits, dictType, enumData, enumType, recordBatch } from './arrow-util.js';

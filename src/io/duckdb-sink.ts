@@ -5,8 +5,8 @@
 import duckdb from '@duckdb/node-bindings';
 import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
-import type { EventColumns } from '../engine/columns.js';
-import type { OutcomeColumns, SignalColumns } from '../engine/outcomes.js';
+import type { EventColumns } from '../columns/events.js';
+import type { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 import { InputError } from './errors.js';
 
 const CHUNK = 2048;

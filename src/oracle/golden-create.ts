@@ -9,7 +9,7 @@ import { writeFileAtomic, tempNameFor } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { newTraceDicts } from '../io/arrow-trace.js';
 import type { TraceEvent } from '../io/trace.js';
-import { eventFromColumns } from '../engine/columns.js';
+import { eventFromColumns } from '../columns/events.js';
 import { openTraceSource } from '../engine/source.js';
 import { Duck, lit } from './duck.js';
 import { formatGolden, GOLDEN_MAGIC, GoldenRow, Redaction } from './golden.js';

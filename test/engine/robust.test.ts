@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readTraceCsv } from '../../src/io/csv-trace.js';
 import { newTraceDicts, TraceDecoder, TraceStreamWriter } from '../../src/io/arrow-trace.js';
 import { fileChunks } from '../../src/io/arrow-util.js';
-import { EventColumns } from '../../src/engine/columns.js';
+import { EventColumns } from '../../src/columns/events.js';
 import { runTrace } from '../../src/engine/run.js';
 import { builtinProfile } from '../../src/model/profiles.js';
 import { writeSimpleFleet } from '../../src/gen/simple-fleet.js';

@@ -12,7 +12,7 @@ import { TraceStreamWriter } from '../../src/io/arrow-trace.js';
 import { TRACE_COLUMNS } from '../../src/io/trace.js';
 import { generateFleet } from '../../src/gen/fleet.js';
 import { resolveMix } from '../../src/gen/mix.js';
-import { F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC } from '../../src/engine/columns.js';
+import { F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC } from '../../src/columns/events.js';
 import { ARCH, CONTEXT, KIND, MEM, NOTIFY, PAGE, SEVERITY } from '../../src/model/enums.js';
 import { ROOT } from '../helpers.js';
 import { decodeTrace } from './decode.js';

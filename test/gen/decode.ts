@@ -3,7 +3,7 @@
 import { RecordBatchReader } from 'apache-arrow';
 import { fileChunks } from '../../src/io/arrow-util.js';
 import { newTraceDicts, TraceDecoder, TraceDicts } from '../../src/io/arrow-trace.js';
-import { EventColumns, fillFromColumns } from '../../src/engine/columns.js';
+import { EventColumns, fillFromColumns } from '../../src/columns/events.js';
 import { OrderCheck } from '../../src/engine/order.js';
 import { EventRecord, Outcome } from '../../src/model/record.js';
 import { Replayer } from '../../src/model/replay.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { comboName, errorTypes, generateMatrix, matrixCombos } from '../../src/gen/matrix.js';
-import { F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC } from '../../src/engine/columns.js';
+import { F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC } from '../../src/columns/events.js';
 import { ARCH, CONTEXT, Kind, MEM, NOTIFY, PAGE, POLICY, SEVERITY } from '../../src/model/enums.js';
 import { BUILTIN_NAMES } from '../../src/model/profiles.js';
 import { decodeTrace, replayTrace } from './decode.js';
