@@ -1,40 +1,20 @@
 // The ras-replay command line: the only place that reads argv, writes to the terminal and sets the
 // exit code (0 ok, 1 regression, 2 usage or bad input).
 import { Command, CommanderError, Option } from 'commander';
-import { readTraceCsv } from '../io/csv-trace.js';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+// Only light modules are imported up front (commander, the input error, the profile table and the
+// lists that option choices need), so `--help`, `--version` and `profiles` start at once; each
+// command loads its heavy modules (DuckDB, Arrow, sql.js, vega, the engine) when it runs.
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
-import { explainEvent, outcomeJson, replayEvents } from '../engine/replay-events.js';
-import { runSuites } from '../oracle/suite.js';
-import { goldenLine } from '../oracle/golden.js';
-import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { runTrace } from '../engine/run.js';
-import { TraceStreamWriter } from '../io/arrow-trace.js';
-import { mergeShards } from '../io/merge.js';
-import { parseShard } from '../engine/shard.js';
-import { compareFiles, diffFiles } from '../oracle/commands.js';
-import { diffJson, diffJunit, diffMarkdown, diffText } from '../oracle/diff-output.js';
-import { compareText } from '../oracle/compare.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { jsonText } from '../io/json.js';
-import { checkFailed, checkSuites, defaultUpdateMode, resolvePending, reviewPending, UPDATE_MODES, UpdateMode } from '../oracle/golden-update.js';
-import { createFromIdeal, createFromOutcomes } from '../oracle/golden-create.js';
-import { REDACTABLE, Redaction } from '../oracle/golden.js';
-import { runNightly } from '../nightly/nightly.js';
-import { namedQuery, openSqlSession, runSql, SQL_FORMATS, SqlFormat } from '../nightly/sql.js';
-import { NAMED_QUERIES } from '../nightly/store.js';
-import { reportData } from '../nightly/report-data.js';
-import { writeReport } from '../report/html.js';
-import { Duck } from '../oracle/duck.js';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { importSource, SOURCE_FORMATS, SourceFormat } from '../import/index.js';
-import { generateFleet } from '../gen/fleet.js';
-import { importCsvBulk } from '../import/csv-bulk.js';
-import { generateMatrix } from '../gen/matrix.js';
-import { defaultMix, loadMix } from '../gen/mix.js';
-import { diffObserved, observedText, writeObserved } from '../oracle/observed.js';
+import { REDACTABLE, goldenLine, type Redaction } from '../oracle/golden.js';
+import { UPDATE_MODES, type UpdateMode } from '../oracle/update-modes.js';
+import { SQL_FORMATS, type SqlFormat } from '../nightly/sql-formats.js';
+import { SOURCE_FORMATS } from '../import/formats.js';
+import { TOOL_VERSION } from '../version.js';
+import type { SourceFormat } from '../import/common.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -73,7 +53,8 @@ class Output {
   }
 }
 
-function readTrace(file: string, sort: boolean) {
+async function readTrace(file: string, sort: boolean) {
+  const { readTraceCsv } = await import('../io/csv-trace.js');
   if (!/\.csv(\.gz)?$/.test(file)) {
     throw new InputError(`${file}: unsupported trace format: expected .csv or .csv.gz (Arrow and Parquet input come with the replay engine)`, file);
   }
@@ -92,6 +73,7 @@ function collect(v: string, prev: string[]): string[] {
 export function buildProgram(): Command {
   const program = new Command('ras-replay')
     .description('Trace-driven batch analyzer and regression oracle for the Linux hwpoison stack')
+    .version(TOOL_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -112,7 +94,8 @@ export function buildProgram(): Command {
       const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
       if (o.jsonl) {
         if (o.out) throw new InputError('run: --jsonl writes to stdout; it does not combine with --out');
-        const events = readTrace(trace, o.sort ?? false);
+        const { outcomeJson, replayEvents } = await import('../engine/replay-events.js');
+        const events = await readTrace(trace, o.sort ?? false);
         const out = new Output();
         for (const r of replayEvents(events, profiles)) out.line(outcomeJson(r));
         out.flush();
@@ -120,6 +103,8 @@ export function buildProgram(): Command {
       }
       if (!o.out) throw new InputError('run: choose an output: --out DIR (Arrow, DuckDB, Parquet) or --jsonl (stdout)');
       const progress = !o.quiet && process.stderr.isTTY ? new Progress(profiles.map((p) => p.name)) : null;
+      const { runTrace } = await import('../engine/run.js');
+      const { parseShard } = await import('../engine/shard.js');
       const summary = await runTrace({
         trace,
         profiles,
@@ -149,7 +134,10 @@ export function buildProgram(): Command {
     .option('--days <n>', 'fleet: days', '365')
     .option('--seed <n>', 'random seed', '1')
     .requiredOption('-o, --out <file.arrows>', 'the trace to write (Arrow IPC stream, host-ordered)')
-    .action((o: { mix: string; mixFile?: string; hosts: string; days: string; seed: string; out: string }) => {
+    .action(async (o: { mix: string; mixFile?: string; hosts: string; days: string; seed: string; out: string }) => {
+      const { generateFleet } = await import('../gen/fleet.js');
+      const { generateMatrix } = await import('../gen/matrix.js');
+      const { defaultMix, loadMix } = await import('../gen/mix.js');
       const int = (k: string, v: string, min: number) => {
         if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new InputError(`--${k} ${JSON.stringify(v)}: expected a whole number ≥ ${min}`);
         return Number(v);
@@ -181,13 +169,19 @@ export function buildProgram(): Command {
     .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean; bulk?: boolean }) => {
       if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
       const csv = o.format === 'csv' || (!o.format && /\.csv(\.gz)?$/.test(source));
+      const { rmSync } = await import('node:fs');
       if (o.bulk) {
+        const { importCsvBulk } = await import('../import/csv-bulk.js');
         if (!csv) throw new InputError('--bulk reads CSV traces only');
         if (o.sort) throw new InputError('--bulk does not sort: sort the CSV first or use the strict reader with --sort');
         const r = await importCsvBulk(source, o.out);
         process.stdout.write(`${JSON.stringify({ source, format: 'csv', events: r.rows, trace: o.out, seconds: r.seconds })}\n`);
         return;
       }
+      const { importSource } = await import('../import/index.js');
+      const { readTraceCsv } = await import('../io/csv-trace.js');
+      const { TraceStreamWriter } = await import('../io/arrow-trace.js');
+      const { writeObserved } = await import('../oracle/observed.js');
       const res = csv ? null : await importSource(source, { format: o.format as SourceFormat | undefined, host: o.host });
       const events = res ? res.events : readTraceCsv(source, { sort: o.sort ?? false });
       const observedFile = o.out.replace(/\.arrows$/, '.observed.parquet');
@@ -213,6 +207,7 @@ export function buildProgram(): Command {
     .argument('<dir>', 'the shared output folder of the shard jobs')
     .requiredOption('--db <file>', 'DuckDB file to create (tables outcomes, signals, shards)')
     .action(async (dir: string, o: { db: string }) => {
+      const { mergeShards } = await import('../io/merge.js');
       const s = await mergeShards(dir, o.db);
       const out = new Output();
       out.line(JSON.stringify({ db: o.db, ...s }));
@@ -225,10 +220,11 @@ export function buildProgram(): Command {
     .requiredOption('-e, --event <event_id>', 'the event to explain')
     .option('-p, --profile <name|file.json>', 'profile (repeatable)', collect, [])
     .option('--sort', 'sort an out-of-order trace')
-    .action((trace: string, o: { event: string; profile: string[]; sort?: boolean }) => {
+    .action(async (trace: string, o: { event: string; profile: string[]; sort?: boolean }) => {
       if (!/^[0-9]+$/.test(o.event)) throw new InputError(`--event ${JSON.stringify(o.event)}: expected an event_id (unsigned integer)`);
       const id = BigInt(o.event);
-      const events = readTrace(trace, o.sort ?? false);
+      const { explainEvent } = await import('../engine/replay-events.js');
+      const events = await readTrace(trace, o.sort ?? false);
       const out = new Output();
       for (const name of o.profile.length ? o.profile : ['pre', 'post']) {
         const profile = loadProfile(name);
@@ -252,7 +248,9 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'project root holding traces/ and golden/', process.cwd())
     .option('-p, --profile <name>', 'only this built-in profile (repeatable)', collect, [])
     .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
-    .action((o: { root: string; profile: string[]; format: string }) => {
+    .action(async (o: { root: string; profile: string[]; format: string }) => {
+      const { runSuites } = await import('../oracle/suite.js');
+      const { jsonText } = await import('../io/json.js');
       const profiles = o.profile.length ? o.profile.map((p) => loadProfile(p)) : [...BUILTIN_PROFILES];
       const results = runSuites(o.root, profiles);
       const out = new Output();
@@ -295,11 +293,15 @@ export function buildProgram(): Command {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
       if (!o.golden === !o.observed) throw new InputError('diff: give exactly one of --golden FILE or --observed FILE');
       if (o.observed) {
+        const { diffObserved, observedText } = await import('../oracle/observed.js');
         const profiles = o.profile ? [o.profile] : /\.(csv|csv\.gz|arrows|arrow)$/.test(outcomes) ? BUILTIN_NAMES : [];
         const rs = await diffObserved(outcomes, o.observed, [...profiles]);
         process.stdout.write(o.json ? `${JSON.stringify(rs, null, 2)}\n` : observedText(rs));
         return;
       }
+      const { diffFiles } = await import('../oracle/commands.js');
+      const { diffJson, diffJunit, diffMarkdown, diffText } = await import('../oracle/diff-output.js');
+      const { writeFileAtomic } = await import('../io/atomic.js');
       const r = await diffFiles({ outcomes, golden: o.golden!, profile: o.profile, by: o.by, trace: o.trace, examples: Number(o.examples) });
       if (o.junit) writeFileAtomic(o.junit, diffJunit([r]));
       if (o.markdown) writeFileAtomic(o.markdown, diffMarkdown([r]));
@@ -316,6 +318,9 @@ export function buildProgram(): Command {
     .option('--json', 'as JSON')
     .action(async (source: string, o: { a: string; b: string; examples: string; json?: boolean }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
+      const { compareFiles } = await import('../oracle/commands.js');
+      const { compareText } = await import('../oracle/compare.js');
+      const { jsonText } = await import('../io/json.js');
       const r = await compareFiles({ source, a: o.a, b: o.b, examples: Number(o.examples) });
       process.stdout.write(o.json ? `${jsonText(r, 2)}\n` : compareText(r));
     });
@@ -331,7 +336,8 @@ export function buildProgram(): Command {
   suiteOpts(golden.command('check'))
     .description('replay the suites and compare with golden/; update according to the mode (none on CI, new otherwise)')
     .addOption(new Option('--update <mode>', 'none: write nothing; new: add new events, changed ones go to .pending for review; all: rewrite, removing obsolete rows').choices([...UPDATE_MODES]))
-    .action((o: { root: string; suite: string[]; profile: string[]; update?: UpdateMode }) => {
+    .action(async (o: { root: string; suite: string[]; profile: string[]; update?: UpdateMode }) => {
+      const { checkFailed, checkSuites, defaultUpdateMode } = await import('../oracle/golden-update.js');
       const mode = o.update ?? defaultUpdateMode();
       const results = checkSuites({ root: o.root, profiles: profilesOf(o.profile), suites: suitesOf(o.suite), mode });
       const out = new Output();
@@ -356,7 +362,8 @@ export function buildProgram(): Command {
 
   suiteOpts(golden.command('review'))
     .description('list pending changes: each event with its golden row, the proposed row, its trace note and decision path')
-    .action((o: { root: string; suite: string[]; profile: string[] }) => {
+    .action(async (o: { root: string; suite: string[]; profile: string[] }) => {
+      const { reviewPending } = await import('../oracle/golden-update.js');
       const entries = reviewPending(o.root, profilesOf(o.profile), suitesOf(o.suite));
       const out = new Output();
       for (const e of entries) {
@@ -374,7 +381,8 @@ export function buildProgram(): Command {
       .description(action === 'accept' ? 'move pending rows into their golden files' : 'drop pending rows')
       .option('-e, --event <event_id>', 'this event (repeatable)', collect, [])
       .option('--all', 'every pending row')
-      .action((o: { root: string; suite: string[]; profile: string[]; event: string[]; all?: boolean }) => {
+      .action(async (o: { root: string; suite: string[]; profile: string[]; event: string[]; all?: boolean }) => {
+        const { resolvePending } = await import('../oracle/golden-update.js');
         if (!o.all === !o.event.length) throw new InputError(`golden ${action}: give --event ID (repeatable) or --all`);
         for (const e of o.event) if (!/^[0-9]+$/.test(e)) throw new InputError(`--event ${JSON.stringify(e)}: expected an event_id (unsigned integer)`);
         const done = resolvePending(o.root, profilesOf(o.profile), action, o.all ? 'all' : o.event.map((e) => BigInt(e)), suitesOf(o.suite));
@@ -394,6 +402,7 @@ export function buildProgram(): Command {
     .option('--redact <fields>', `leave fields unchecked: ${REDACTABLE.join(', ')}`, (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), [] as string[])
     .action(async (source: string, o: { from: string; out: string; profile?: string; redact: string[] }) => {
       for (const r of o.redact) if (!(REDACTABLE as readonly string[]).includes(r)) throw new InputError(`--redact ${JSON.stringify(r)}: expected some of ${REDACTABLE.join(', ')}`);
+      const { createFromIdeal, createFromOutcomes } = await import('../oracle/golden-create.js');
       let r;
       if (o.from === 'ideal') {
         if (o.profile || o.redact.length) throw new InputError('golden create --from ideal: --profile and --redact apply to --from outcomes only');
@@ -415,6 +424,7 @@ export function buildProgram(): Command {
     .option('--restart', 'run the night afresh (discard a partial night, replace a complete one)')
     .option('-q, --quiet', 'no step log on stderr')
     .action(async (o: { config: string; night?: string; restart?: boolean; quiet?: boolean }) => {
+      const { runNightly } = await import('../nightly/nightly.js');
       const s = await runNightly({ config: o.config, night: o.night, restart: o.restart, log: o.quiet ? undefined : (l) => process.stderr.write(`nightly: ${l}\n`) });
       const out = new Output();
       for (const l of s.lines) out.line(l);
@@ -436,6 +446,10 @@ export function buildProgram(): Command {
     .option('-o, --out <file>', 'output file (required for --format parquet)')
     .action(async (query: string | undefined, o: { file?: string; query?: string; list?: boolean; store: string; attach: string[]; format?: SqlFormat; out?: string }) => {
       const out = new Output();
+      const { namedQuery, openSqlSession, runSql } = await import('../nightly/sql.js');
+      const { NAMED_QUERIES } = await import('../nightly/store.js');
+      const { writeFileAtomic } = await import('../io/atomic.js');
+      const { readFileSync } = await import('node:fs');
       if (o.list) {
         for (const [k, v] of Object.entries(NAMED_QUERIES)) out.line(`${k.padEnd(22)} ${v.about}`);
         out.flush();
@@ -461,6 +475,10 @@ export function buildProgram(): Command {
     .option('--night <YYYY-MM-DD>', 'the night (default: the latest)')
     .requiredOption('-o, --out <file.html>', 'the report to write')
     .action(async (o: { store: string; night?: string; out: string }) => {
+      const { existsSync } = await import('node:fs');
+      const { Duck } = await import('../oracle/duck.js');
+      const { reportData } = await import('../nightly/report-data.js');
+      const { writeReport } = await import('../report/html.js');
       if (!existsSync(o.store)) throw new InputError(`${o.store}: no store: run \`ras-replay nightly\` first`, o.store);
       const db = await Duck.open(o.store, { readOnly: true });
       try {

@@ -22,7 +22,9 @@ import { OrderCheck } from './order.js';
 import { Shard, shardOfHost } from './shard.js';
 import { WorkerPool } from './workers.js';
 
-export const TOOL_VERSION = '0.1.0';
+import { TOOL_VERSION } from '../version.js';
+
+export { TOOL_VERSION };
 
 export interface RunOptions {
   trace: string;

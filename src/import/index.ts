@@ -12,7 +12,9 @@ import { importRasdaemon, SQLITE_MAGIC } from './rasdaemon.js';
 export type { ImportResult, ObservedRow, ObservedSignal, SourceFormat } from './common.js';
 export { SYNTHETIC_PID_BASE } from './common.js';
 
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['rasdaemon', 'kernel-log', 'ftrace', 'mcelog'];
+import { SOURCE_FORMATS } from './formats.js';
+
+export { SOURCE_FORMATS };
 
 /** How much of a file detection reads. */
 const SNIFF_BYTES = 256 * 1024;

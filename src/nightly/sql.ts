@@ -12,8 +12,9 @@ import { InputError } from '../io/errors.js';
 import { Duck, lit, Row } from '../oracle/duck.js';
 import { createStore, NAMED_QUERIES } from './store.js';
 
-export const SQL_FORMATS = ['table', 'csv', 'json', 'parquet'] as const;
-export type SqlFormat = (typeof SQL_FORMATS)[number];
+import type { SqlFormat } from './sql-formats.js';
+
+export { SQL_FORMATS, type SqlFormat } from './sql-formats.js';
 
 export interface SqlSession {
   db: Duck;

@@ -23,8 +23,9 @@ import type { TraceEvent } from '../io/trace.js';
 import { expectedLine, formatGolden, Golden, GoldenRow, goldenRowFromOutcome, parseGolden, rowMismatch, signalToken } from './golden.js';
 import { listSuites } from './suite.js';
 
-export const UPDATE_MODES = ['none', 'new', 'all'] as const;
-export type UpdateMode = (typeof UPDATE_MODES)[number];
+import { UpdateMode } from './update-modes.js';
+
+export { UPDATE_MODES, type UpdateMode } from './update-modes.js';
 
 export function defaultUpdateMode(env: NodeJS.ProcessEnv = process.env): UpdateMode {
   const ci = env.CI;
