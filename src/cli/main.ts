@@ -14,6 +14,7 @@ import { UPDATE_MODES, type UpdateMode } from '../oracle/update-modes.js';
 import { SQL_FORMATS, type SqlFormat } from '../nightly/sql-formats.js';
 import { SOURCE_FORMATS } from '../import/formats.js';
 import { TOOL_VERSION } from '../version.js';
+import { addPolicyCommand } from './policy.js';
 import type { SourceFormat } from '../import/common.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
@@ -490,6 +491,8 @@ export function buildProgram(): Command {
       }
       process.stdout.write(`report: ${o.out}\n`);
     });
+
+  addPolicyCommand(program);
 
   program.command('profiles')
     .description('list the built-in profiles and their switches')
