@@ -423,14 +423,35 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'the nightly config', 'ras-replay.config.json')
     .option('--night <YYYY-MM-DD>', 'the night to record (default: today, UTC)')
     .option('--restart', 'run the night afresh (discard a partial night, replace a complete one)')
+    .addOption(new Option('--format <format>', 'output: a verdict and one line per diff (table), or one JSON document (json)').choices(['table', 'json']).default('table'))
+    .option('--junit <file>', 'also write the golden-gated diffs as JUnit XML (for CI test reports)')
+    .option('--markdown <file>', 'also write a Markdown summary (for CI job summaries)')
     .option('-q, --quiet', 'no step log on stderr')
-    .action(async (o: { config: string; night?: string; restart?: boolean; quiet?: boolean }) => {
+    .addHelpText('after', '\nExample:\n  ras-replay nightly --junit nightly.xml --markdown summary.md\n\nDocs: docs/store.md, docs/report.md\n')
+    .action(async (o: { config: string; night?: string; restart?: boolean; format: string; junit?: string; markdown?: string; quiet?: boolean }) => {
       const { runNightly } = await import('../nightly/nightly.js');
       const s = await runNightly({ config: o.config, night: o.night, restart: o.restart, log: o.quiet ? undefined : (l) => process.stderr.write(`nightly: ${l}\n`) });
+      const gated = s.record.diffs.filter((d) => d.gate).map((d) => d.result);
+      if (o.junit || o.markdown) {
+        const { diffJunit, diffMarkdown } = await import('../oracle/diff-output.js');
+        const { writeFileAtomic } = await import('../io/atomic.js');
+        if (o.junit) writeFileAtomic(o.junit, diffJunit(gated));
+        if (o.markdown) writeFileAtomic(o.markdown, `# ras-replay nightly ${s.night}: ${s.regressed ? 'REGRESSED' : 'no regression'}\n\nReport: ${s.report}\n\n${diffMarkdown(gated)}`);
+      }
       const out = new Output();
-      for (const l of s.lines) out.line(l);
-      out.line(`night ${s.night}: ${s.regressed ? 'REGRESSED' : 'no regression'}${s.resumedSteps ? ` (resumed ${s.resumedSteps} steps)` : ''}${s.alreadyComplete ? ' (already complete: as recorded; --restart runs it again)' : ''}`);
-      out.line(`report: ${s.report}`);
+      const bad = gated.filter((r) => r.regression).length;
+      const verdict = `night ${s.night}: ${s.regressed ? `REGRESSED (${bad} of ${gated.length} golden-gated diffs)` : `no regression (${gated.length} golden-gated diffs clean)`}${s.resumedSteps ? ` (resumed ${s.resumedSteps} steps)` : ''}${s.alreadyComplete ? ' (already complete: as recorded; --restart runs it again)' : ''}`;
+      if (o.format === 'json') {
+        const { jsonText } = await import('../io/json.js');
+        out.line(jsonText({ night: s.night, regressed: s.regressed, report: s.report, folder: s.folder, resumed_steps: s.resumedSteps, already_complete: s.alreadyComplete ?? false,
+          diffs: s.record.diffs.map((d) => ({ trace: d.trace, golden: d.golden, gate: d.gate, profile: d.result.profile, regressed: d.gate && d.result.regression, events: d.result.total.events, counts: d.result.total.counts })),
+          compares: s.record.compares.map((c) => ({ trace: c.trace, a: c.result.a, b: c.result.b, summary: c.result.summary })) }, 2));
+      } else {
+        out.line(verdict);
+        out.line(`report: ${s.report}`);
+        out.line('lines: "ok"/"REGRESSED" a golden-gated diff (its regressions decide the verdict and exit 1); "distance" the distance from the ideal policy (measured, never gates); "compare" what changes between two profiles on one trace');
+        for (const l of s.lines) out.line(l);
+      }
       out.flush();
       if (s.regressed) process.exitCode = EXIT_REGRESSION;
     });

@@ -41,6 +41,8 @@ export interface NightlySummary {
   resumedSteps: number;
   lines: string[];
   alreadyComplete?: boolean;
+  /** What the night recorded: its diffs (gated and distance) and compares. */
+  record: NightRecord;
 }
 
 const json = (v: unknown) => jsonText(v, 2);
@@ -95,7 +97,7 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
     // A complete night is not run twice: report it as recorded.
     const rec = JSON.parse(readFileSync(join(final, 'summary.json'), 'utf8'), revive) as NightRecord;
     log(`night ${night} is already complete (--restart runs it again)`);
-    return { night, folder: final, report: join(final, 'report.html'), regressed: rec.regressed, resumedSteps: 0, lines: summaryLines(rec), alreadyComplete: true };
+    return { night, folder: final, report: join(final, 'report.html'), regressed: rec.regressed, resumedSteps: 0, lines: summaryLines(rec), alreadyComplete: true, record: rec };
   }
   const lock = join(nights, `.${night}.lock`);
   if (existsSync(lock)) {
@@ -184,7 +186,7 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
     const report = join(final, 'report.html');
     writeFileAtomic(join(cfg.output, 'report.html'), readFileSync(report));
     applyRetention(nights, cfg.retention, log);
-    return { night, folder: final, report, regressed: record.regressed, resumedSteps, lines: summaryLines(record) };
+    return { night, folder: final, report, regressed: record.regressed, resumedSteps, lines: summaryLines(record), record };
   } finally {
     rmSync(lock, { force: true });
   }

@@ -20,6 +20,7 @@ export async function reportData(db: Duck, night: string, generatedAt: string): 
     precision: r.precision === null ? null : Number(r.precision), recall: r.recall === null ? null : Number(r.recall),
     rebootLoops: cat(r, 'reboot_loop_new') + cat(r, 'reboot_loop_gone'), vmcoreIncomplete: cat(r, 'vmcore_incomplete'),
     regressed: r.gate === true && r.regressed === true,
+    gate: r.gate === true,
   }));
   // Trend: per night, trace, profile (summed over golden sets of the same kind: gated ones).
   const trendRows = await db.rows(`SELECT t.night, t.trace, t.profile,
@@ -41,21 +42,23 @@ export async function reportData(db: Duck, night: string, generatedAt: string): 
   }
   for (const r of panicRate) trend.push({ night: String(r.night), trace: String(r.trace), profile: String(r.profile), metric: 'panic_rate', value: Number(r.v) });
   const prev = await db.scalar(`SELECT max(night) FROM nights WHERE night < ${N}`);
-  const pathChanges = prev === null || prev === undefined ? [] : (await db.rows(`
+  const previousNight = prev === null || prev === undefined ? null : String(prev);
+  const pathChanges = previousNight === null ? [] : (await db.rows(`
     WITH a AS (SELECT trace, profile, path, events FROM path_counts WHERE night = ${N}),
          b AS (SELECT trace, profile, path, events FROM path_counts WHERE night = ${lit(String(prev))})
     SELECT trace, profile, path, coalesce(b.events, 0) AS before, coalesce(a.events, 0) AS after
     FROM a FULL OUTER JOIN b USING (trace, profile, path) WHERE before <> after ORDER BY abs(after - before) DESC, trace, profile, path`))
     .map((r) => ({ trace: String(r.trace), profile: String(r.profile), path: String(r.path), before: num(r.before), after: num(r.after) }));
-  const compare = (await db.rows(`SELECT trace, a, b, what, count FROM compare_changes WHERE night = ${N} AND kind <> 'path' ORDER BY trace, a, b, count DESC, what`))
-    .map((r) => ({ trace: String(r.trace), a: String(r.a), b: String(r.b), what: String(r.what), count: num(r.count) }));
+  const compare = (await db.rows(`SELECT trace, a, b, what, count, direction FROM compare_changes WHERE night = ${N} AND kind <> 'path' ORDER BY trace, a, b, count DESC, what`))
+    .map((r) => ({ trace: String(r.trace), a: String(r.a), b: String(r.b), what: String(r.what), count: num(r.count),
+      direction: (r.direction === 'better' || r.direction === 'worse' ? r.direction : 'changed') as 'better' | 'worse' | 'changed' }));
+  const gates = new Set(totals.filter((r) => r.gate === true).map((r) => JSON.stringify([r.trace, r.profile, r.golden])));
   const examples = (await db.rows(`SELECT * FROM examples WHERE night = ${N} ORDER BY trace, profile, golden, category, event_id`))
     .map((r) => ({
+      gated: gates.has(JSON.stringify([r.trace, r.profile, r.golden])),
       trace: String(r.trace), profile: `${r.profile} vs ${r.golden}`, category: String(r.category), eventId: String(r.event_id), host: String(r.host ?? ''),
       comm: null, path: String(r.path ?? ''), expected: String(r.expected), actual: String(r.actual), explain: (r.explain as string[] | null) ?? [],
     }));
-  const notes: string[] = [];
-  const ideal = rows.filter((r) => r.golden?.endsWith('ideal'));
-  if (ideal.length) notes.push('Golden sets named "ideal" come from the reference policy (docs/ideal-policy.md): they measure the distance from a correct RAS stack and never gate the night.');
-  return { title: `ras-replay nightly ${night}`, night, generatedAt, toolVersion: TOOL_VERSION, rows, trend, pathChanges, compare, examples, notes };
+  const regressedNights = (await db.rows(`SELECT night FROM nights WHERE regressed AND night <= ${N} ORDER BY night`)).map((r) => String(r.night));
+  return { title: `ras-replay nightly ${night}`, night, generatedAt, toolVersion: TOOL_VERSION, rows, trend, pathChanges, compare, examples, notes: [], previousNight, regressedNights };
 }

@@ -186,7 +186,25 @@ const CONFIG = {
 
 /** Every profile named anywhere, in one order, so a profile has the same colour in every chart. */
 export function profileDomain(rows: ReportRow[], trend: TrendPoint[], paths: PathChange[]): string[] {
-  return uniqSorted([...rows.map((r) => r.profile), ...trend.map((t) => t.profile), ...paths.map((p) => p.profile)]);
+  return [...new Set([...rows.map((r) => r.profile), ...trend.map((t) => t.profile), ...paths.map((p) => p.profile)])].sort(cmpProfile);
+}
+
+/** Kernel version of a profile name ("linux-6.6.47" -> [6, 6, 47]); null for pre, post and files. */
+function profileVersion(name: string): number[] | null {
+  const m = /^linux-(\d+)\.(\d+)(?:\.(\d+|y))?$/.exec(name);
+  if (!m) return null;
+  return [Number(m[1]), Number(m[2]), m[3] === undefined ? 0 : m[3] === 'y' ? Number.MAX_SAFE_INTEGER : Number(m[3])];
+}
+
+/** Profiles in version order: pre, post, then linux-* by kernel version, then the rest by name. */
+export function cmpProfile(a: string, b: string): number {
+  const rank = (n: string) => (n === 'pre' ? 0 : n === 'post' ? 1 : profileVersion(n) ? 2 : 3);
+  const d = rank(a) - rank(b);
+  if (d !== 0) return d;
+  const va = profileVersion(a);
+  const vb = profileVersion(b);
+  if (va && vb) return va[0]! - vb[0]! || va[1]! - vb[1]! || va[2]! - vb[2]!;
+  return cmpStr(a, b);
 }
 
 /** Categorical colours without red: red means "bad" everywhere else on the page. */
@@ -227,10 +245,14 @@ export function categorySpec(cat: Category, rows: ReportRow[], profiles: string[
       }
     }
     if (vals.length === 0) return null;
+    // Where one trace dwarfs the others (largest non-zero count over 50 times the smallest), a
+    // symlog axis keeps the small bars visible; the bar labels carry the exact counts.
+    const nonZero = vals.filter((v) => v.value > 0).map((v) => v.value);
+    const dwarfed = !ratio && nonZero.length > 1 && Math.max(...nonZero) > 50 * Math.min(...nonZero);
     return {
       data: { values: vals },
       facet: {
-        column: { field: 'metric', type: 'nominal', sort: metrics.map((m) => m.label), title: null },
+        column: { field: 'metric', type: 'nominal', sort: metrics.map((m) => m.label), title: dwarfed ? 'log scale (symlog): one trace dwarfs the others' : null },
       },
       spec: {
         width: 190,
@@ -240,7 +262,7 @@ export function categorySpec(cat: Category, rows: ReportRow[], profiles: string[
           yOffset: { field: 'profile', type: 'nominal', sort: usedProfiles },
           x: ratio
             ? { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] }, axis: { format: '.1f', tickCount: 5 } }
-            : { field: 'value', type: 'quantitative', title: null, axis: { format: 'd', tickMinStep: 1 } },
+            : { field: 'value', type: 'quantitative', title: null, ...(dwarfed ? { scale: { type: 'symlog' } } : {}), axis: { format: 'd', tickMinStep: 1 } },
         },
         layer: [
           { mark: { type: 'bar' }, encoding: { color: profileColor(profiles) } },
@@ -287,7 +309,7 @@ export function trendNights(trend: TrendPoint[]): string[] {
  * One panel per metric, a line per profile over nights (ordinal, sorted: no date parsing, so no
  * time zone). Counts are summed over traces, ratios averaged. Null with fewer than two nights.
  */
-export function trendSpec(trend: TrendPoint[], profiles: string[]): VlSpec | null {
+export function trendSpec(trend: TrendPoint[], profiles: string[], regressedNights: string[] = []): VlSpec | null {
   const nights = trendNights(trend);
   if (nights.length < 2) return null;
   const metrics = trendMetrics(trend);
@@ -305,21 +327,36 @@ export function trendSpec(trend: TrendPoint[], profiles: string[]): VlSpec | nul
       night: a.night, profile: a.profile, metric: metricLabel(a.metric),
       value: isRatioMetric(a.metric) ? a.sum / a.n : a.sum,
     }));
+  // One rule per regressed night and panel: flag the first value row of each (metric, night).
+  const seen = new Set<string>();
+  const regressed = new Set(regressedNights);
+  const marked = values.map((v) => {
+    const k = `${v.metric}\u0000${v.night}`;
+    const first = !seen.has(k);
+    seen.add(k);
+    return { ...v, regressed: first && regressed.has(v.night) };
+  });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
-    data: { values },
+    data: { values: marked, format: { parse: { night: 'utc:"%Y-%m-%d"' } } },
     facet: { field: 'metric', type: 'nominal', sort: metrics.map(metricLabel), title: null },
     columns: 3,
     spec: {
       width: 240,
       height: 130,
-      mark: { type: 'line', point: true, strokeWidth: 2 },
-      encoding: {
-        x: { field: 'night', type: 'ordinal', sort: nights, title: null, axis: { labelAngle: -40, labelOverlap: 'greedy' } },
-        y: { field: 'value', type: 'quantitative', title: null, axis: { tickCount: 4 } },
-        color: profileColor(profiles),
-      },
+      // Nights on a time axis, so a gap of a week looks like one; a red rule marks each night whose
+      // gated golden diff regressed.
+      layer: [
+        ...(regressedNights.length ? [{ mark: { type: 'rule', color: '#b00020', strokeDash: [3, 2] }, transform: [{ filter: { field: 'regressed', equal: true } }],
+          encoding: { x: { field: 'night', type: 'temporal' } } }] : []),
+        { mark: { type: 'line', point: true, strokeWidth: 2 },
+          encoding: {
+            x: { field: 'night', type: 'temporal', title: null, axis: { labelAngle: -40, labelOverlap: 'greedy', format: '%Y-%m-%d', tickCount: 'day' } },
+            y: { field: 'value', type: 'quantitative', title: null, axis: { tickCount: 4 } },
+            color: profileColor(profiles),
+          } },
+      ],
     },
     resolve: { scale: { y: 'independent' } },
   };
@@ -394,7 +431,7 @@ export function pathSpec(deltas: PathDelta[], profiles: string[]): VlSpec | null
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, vconcat: panels, spacing: 18 };
 }
 
-export interface CompareTotal { pair: string; what: string; count: number; traces: number }
+export interface CompareTotal { pair: string; what: string; count: number; traces: number; direction: 'better' | 'worse' | 'changed' }
 
 /** Profile A → B changes summed over traces, one entry per pair × what; biggest first. */
 export function compareTotals(compare: CompareChange[]): CompareTotal[] {
@@ -402,14 +439,14 @@ export function compareTotals(compare: CompareChange[]): CompareTotal[] {
   for (const c of compare) {
     const pair = `${c.a} \u2192 ${c.b}`;
     const k = JSON.stringify([c.a, c.b, c.what]);
-    const a = acc.get(k) ?? { pair, what: c.what, count: 0, traces: 0, set: new Set<string>() };
+    const a = acc.get(k) ?? { pair, what: c.what, count: 0, traces: 0, direction: c.direction, set: new Set<string>() };
     a.count += c.count;
     a.set.add(c.trace);
     a.traces = a.set.size;
     acc.set(k, a);
   }
   return [...acc.values()]
-    .map(({ pair, what, count, traces }) => ({ pair, what, count, traces }))
+    .map(({ pair, what, count, traces, direction }) => ({ pair, what, count, traces, direction }))
     .filter((t) => t.count !== 0)
     .sort((x, y) => cmpStr(x.pair, y.pair) || y.count - x.count || cmpStr(x.what, y.what));
 }
@@ -425,11 +462,11 @@ export function compareSpec(totals: CompareTotal[]): VlSpec | null {
     const y = { field: 'what', type: 'nominal', sort: mine.map((t) => t.what), title: null };
     return {
       title: { text: pair, anchor: 'start', fontSize: 12 },
-      data: { values: mine.map((t) => ({ what: t.what, count: t.count })) },
+      data: { values: mine.map((t) => ({ what: t.what, count: t.count, direction: t.direction })) },
       width: 380,
       height: { step: 18 },
       layer: [
-        { mark: { type: 'bar', color: '#54a24b' }, encoding: { y, x } },
+        { mark: { type: 'bar' }, encoding: { y, x, color: { field: 'direction', type: 'nominal', title: 'direction', scale: { domain: ['better', 'worse', 'changed'], range: ['#54a24b', '#b00020', '#9d9d9d'] }, legend: { orient: 'bottom', direction: 'horizontal' } } } },
         { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10, color: '#333' }, encoding: { y, x, text: { field: 'count', type: 'quantitative' } } },
       ],
     };

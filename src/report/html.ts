@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  CATEGORIES, MAX_PATH_BARS, categorySpec, cmpNatural, cmpStr, compareSpec, compareTotals, isRatioMetric,
+  CATEGORIES, MAX_PATH_BARS, categorySpec, cmpNatural, cmpProfile, cmpStr, compareSpec, compareTotals, isRatioMetric,
   metricLabel, pathDeltas, pathSpec, profileDomain, renderVegaLite, rowHasProblem, trendMetrics, trendNights,
   trendSpec, type VlSpec,
 } from './charts.js';
@@ -74,12 +74,18 @@ export function validateReportData(data: ReportData): void {
   checkArray(data.rows, 'rows').forEach((r, i) => {
     checkFields(r, `rows[${i}]`, ['trace', 'profile'], ['events', 'panics', 'signals', 'unexpectedPanics', 'missedPanics', 'siCodeErrors', 'lsbErrors', 'overKill', 'underKill', 'rebootLoops', 'vmcoreIncomplete'], ['golden'], ['precision', 'recall']);
     if (typeof (r as ReportRow).regressed !== 'boolean') fail(`rows[${i}].regressed`, 'a boolean', (r as ReportRow).regressed);
+    if (typeof (r as ReportRow).gate !== 'boolean') fail(`rows[${i}].gate`, 'a boolean', (r as ReportRow).gate);
   });
   checkArray(data.trend, 'trend').forEach((t, i) => checkFields(t, `trend[${i}]`, ['night', 'trace', 'profile', 'metric'], ['value']));
   checkArray(data.pathChanges, 'pathChanges').forEach((p, i) => checkFields(p, `pathChanges[${i}]`, ['trace', 'profile', 'path'], ['before', 'after']));
-  checkArray(data.compare, 'compare').forEach((c, i) => checkFields(c, `compare[${i}]`, ['trace', 'a', 'b', 'what'], ['count']));
+  checkArray(data.compare, 'compare').forEach((c, i) => {
+    checkFields(c, `compare[${i}]`, ['trace', 'a', 'b', 'what', 'direction'], ['count']);
+    if (!['better', 'worse', 'changed'].includes((c as { direction: string }).direction)) fail(`compare[${i}].direction`, 'better, worse or changed', (c as { direction: unknown }).direction);
+  });
+  if (data.previousNight !== null && typeof data.previousNight !== 'string') fail('previousNight', 'a string or null', data.previousNight);
   checkArray(data.examples, 'examples').forEach((e, i) => {
     checkFields(e, `examples[${i}]`, ['trace', 'profile', 'category', 'eventId', 'host', 'path', 'expected', 'actual'], [], ['comm']);
+    if (typeof (e as Example).gated !== 'boolean') fail(`examples[${i}].gated`, 'a boolean', (e as Example).gated);
     checkArray((e as Example).explain, `examples[${i}].explain`).forEach((l, j) => {
       if (typeof l !== 'string') fail(`examples[${i}].explain[${j}]`, 'a string', l);
     });
@@ -97,7 +103,7 @@ export function validateReportData(data: ReportData): void {
 interface Section { id: string; title: string; html: string }
 
 function cmpRow(a: ReportRow, b: ReportRow): number {
-  return Number(b.regressed) - Number(a.regressed) || cmpStr(a.trace, b.trace) || cmpStr(a.profile, b.profile) || cmpStr(a.golden ?? '', b.golden ?? '');
+  return Number(b.regressed) - Number(a.regressed) || Number(b.gate) - Number(a.gate) || cmpStr(a.trace, b.trace) || cmpProfile(a.profile, b.profile) || cmpStr(a.golden ?? '', b.golden ?? '');
 }
 
 function runName(r: ReportRow): string {
@@ -121,14 +127,20 @@ function sum(rows: ReportRow[], k: keyof ReportRow): number {
   return s;
 }
 
-function verdictSection(rows: ReportRow[], rowIds: Map<ReportRow, string>): string {
-  if (rows.length === 0) {
+function verdictSection(all: ReportRow[], rowIds: Map<ReportRow, string>): string {
+  if (all.length === 0) {
     return '<section id="verdict" class="verdict empty"><p class="headline">No runs in this report: the night produced no trace × profile results.</p></section>';
+  }
+  // Only golden-gated runs decide the verdict and feed its totals; distance from the ideal policy
+  // has its own neutral section.
+  const rows = all.filter((r) => r.gate);
+  if (rows.length === 0) {
+    return '<section id="verdict" class="verdict empty"><p class="headline">No golden-gated runs: nothing gates this night (see the distance from the ideal policy below).</p></section>';
   }
   const regressed = rows.filter((r) => r.regressed);
   const traces = new Set(rows.map((r) => r.trace)).size;
   const profiles = new Set(rows.map((r) => r.profile)).size;
-  const scope = `${plural(rows.length, 'run')} (${plural(traces, 'trace')} × ${plural(profiles, 'profile')})`;
+  const scope = `${plural(rows.length, 'golden-gated run')} (${plural(traces, 'trace')} × ${plural(profiles, 'profile')})`;
   const listed = regressed.slice(0, MAX_VERDICT_RUNS);
   const unlisted = regressed.length - listed.length;
   const head = regressed.length === 0
@@ -147,8 +159,45 @@ ${listed.map((r) => `<li><a href="#${rowIds.get(r)}">${runName(r)}</a>: ${esc(pr
   const cells = totals.map(([label, v, bad]) => `<div class="total${bad && v > 0 ? ' bad' : ''}"><span class="n">${fmtNum(v)}</span><span class="l">${label}</span></div>`).join('');
   return `<section id="verdict" class="verdict ${regressed.length === 0 ? 'ok' : 'bad'}">
 ${head}
+<p class="dim">Totals over the golden-gated runs only.</p>
 <div class="totals">${cells}</div>
 </section>`;
+}
+
+/** The sum of a row's difference counts (its distance from its golden set). */
+function differences(r: ReportRow): number {
+  return r.unexpectedPanics + r.missedPanics + r.siCodeErrors + r.lsbErrors + r.overKill + r.underKill + r.rebootLoops + r.vmcoreIncomplete;
+}
+
+/**
+ * Distance from the ideal policy (docs/ideal-policy.md): how far each profile is from a correct RAS
+ * stack, in neutral colours. It never gates: an old kernel is expected to be far from ideal.
+ */
+function distanceSection(all: ReportRow[]): Section {
+  const rows = all.filter((r) => !r.gate);
+  if (rows.length === 0) return { id: 'distance', title: 'Distance from the ideal policy', html: '<p class="empty">No distance measured in this night (no ideal golden set in the config).</p>' };
+  const byProfile = new Map<string, { events: number; diff: number; panics: number; siCode: number; kill: number }>();
+  for (const r of rows) {
+    const a = byProfile.get(r.profile) ?? { events: 0, diff: 0, panics: 0, siCode: 0, kill: 0 };
+    a.events += r.events; a.diff += differences(r); a.panics += r.unexpectedPanics + r.missedPanics; a.siCode += r.siCodeErrors + r.lsbErrors; a.kill += r.overKill + r.underKill;
+    byProfile.set(r.profile, a);
+  }
+  const profiles = [...byProfile.keys()].sort(cmpProfile);
+  const ranked = [...profiles].sort((x, y) => byProfile.get(x)!.diff - byProfile.get(y)!.diff || cmpProfile(x, y));
+  const closest = ranked[0]!;
+  const farthest = ranked[ranked.length - 1]!;
+  const body = profiles.map((p) => {
+    const a = byProfile.get(p)!;
+    return `<tr><td>${esc(p)}</td><td class="num">${fmtNum(a.events)}</td><td class="num">${fmtNum(a.diff)}</td><td class="num">${fmtNum(a.panics)}</td><td class="num">${fmtNum(a.siCode)}</td><td class="num">${fmtNum(a.kill)}</td></tr>`;
+  }).join('\n');
+  const html = `<p class="neutral">Closest to ideal: <strong>${esc(closest)}</strong> (${fmtNum(byProfile.get(closest)!.diff)} differences). Farthest: <strong>${esc(farthest)}</strong> (${fmtNum(byProfile.get(farthest)!.diff)}). These measure how far a profile is from a correct RAS stack over ${plural(new Set(rows.map((r) => r.trace)).size, 'trace')}; they never gate the night.</p>
+<table class="distance">
+<thead><tr><th>profile</th><th class="num">events</th><th class="num">differences</th><th class="num">panic differences</th><th class="num">si_code/lsb</th><th class="num">over/under-kill</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>`;
+  return { id: 'distance', title: 'Distance from the ideal policy', html };
 }
 
 function notesSection(notes: string[]): Section | null {
@@ -199,10 +248,10 @@ async function trendSection(data: ReportData, profiles: string[]): Promise<Secti
   } else if (nights.length === 1) {
     html = `<p class="empty">One night of history (${esc(nights[0] as string)}): the trend needs a second night to draw a line.</p>`;
   } else {
-    const spec = trendSpec(data.trend, profiles) as VlSpec;
+    const spec = trendSpec(data.trend, profiles, data.regressedNights ?? []) as VlSpec;
     const metrics = trendMetrics(data.trend);
     const ratios = metrics.filter(isRatioMetric).map(metricLabel);
-    const caption = `${plural(nights.length, 'night')}, ${esc(nights[0] as string)} to ${esc(nights[nights.length - 1] as string)}; one line per profile. Counts are summed over traces${ratios.length > 0 ? `, ${esc(ratios.join(', '))} averaged over traces` : ''}. Each panel has its own scale.`;
+    const caption = `${plural(nights.length, 'night')}, ${esc(nights[0] as string)} to ${esc(nights[nights.length - 1] as string)}; one line per profile. Counts are summed over traces${ratios.length > 0 ? `, ${esc(ratios.join(', '))} averaged over traces` : ''}. Each panel has its own scale; nights are spaced by date${(data.regressedNights ?? []).length ? ', and a dashed red rule marks each night whose golden-gated diff regressed' : ''}.`;
     html = figure('trend', await chart(spec, 'trend'), caption);
   }
   return { id: 'trend', title: 'Trend over nights', html };
@@ -211,14 +260,14 @@ async function trendSection(data: ReportData, profiles: string[]): Promise<Secti
 async function pathSection(data: ReportData, profiles: string[]): Promise<Section> {
   const deltas = pathDeltas(data.pathChanges);
   let html: string;
-  if (data.pathChanges.length === 0) {
-    html = '<p class="empty">No path counts to compare (no previous night for these runs).</p>';
+  if (data.previousNight === null) {
+    html = '<p class="empty">No previous recorded night to compare the decision paths with: this is the first night in the store.</p>';
   } else if (deltas.length === 0) {
-    html = `<p class="clean">No decision path changed its event count since last night (${plural(new Set(data.pathChanges.map((p) => `${p.profile}\u0000${p.path}`)).size, 'profile × path', 'profile × path pairs')} compared).</p>`;
+    html = `<p class="clean">No decision path changed its event count since the previous recorded night, ${esc(data.previousNight)}.</p>`;
   } else {
     const spec = pathSpec(deltas, profiles) as VlSpec;
     const more = deltas.length - Math.min(deltas.length, MAX_PATH_BARS);
-    const caption = `Events per decision path, this night minus last night, summed over traces; one panel per profile. A path that gained events is orange, one that lost events blue: a shift from one path to another shows as a pair.${more > 0 ? ` The ${MAX_PATH_BARS} largest changes are drawn, ${plural(more, 'more')} in the table.` : ''}`;
+    const caption = `Events per decision path, this night minus the previous recorded night (${esc(data.previousNight)}), summed over traces; one panel per profile. A path that gained events is orange, one that lost events blue: a shift from one path to another shows as a pair.${more > 0 ? ` The ${MAX_PATH_BARS} largest changes are drawn, ${plural(more, 'more')} in the table.` : ''}`;
     const byTrace = [...data.pathChanges]
       .filter((p) => p.after !== p.before)
       .sort((x, y) => cmpStr(x.profile, y.profile) || cmpStr(x.path, y.path) || cmpStr(x.trace, y.trace));
@@ -233,7 +282,7 @@ ${byTrace.map((p) => `<tr><td>${esc(p.profile)}</td><td><code>${esc(p.path)}</co
 </details>`;
     html = `${figure('paths', await chart(spec, 'paths'), caption)}\n${table}`;
   }
-  return { id: 'paths', title: 'Decision paths changed since last night', html };
+  return { id: 'paths', title: 'Decision paths changed since the previous night', html };
 }
 
 async function compareSection(data: ReportData): Promise<Section> {
@@ -245,16 +294,16 @@ async function compareSection(data: ReportData): Promise<Section> {
       : '<p class="clean">The compared profiles behave the same on every trace.</p>';
   } else {
     const spec = compareSpec(totals) as VlSpec;
-    const caption = 'Events whose outcome differs between profile A and profile B (A → B), summed over traces, one panel per pair; the bar says what changed.';
+    const caption = 'Events whose outcome differs between profile A and profile B (A → B), summed over traces, one panel per pair; the bar says what changed, coloured by its direction: green better, red worse, grey neither (docs/report.md).';
     const rows = [...data.compare]
       .filter((c) => c.count !== 0)
       .sort((x, y) => cmpStr(x.a, y.a) || cmpStr(x.b, y.b) || cmpStr(x.what, y.what) || cmpStr(x.trace, y.trace));
     const table = `<details class="table">
 <summary>All ${plural(rows.length, 'difference')} by trace</summary>
 <table>
-<thead><tr><th>A</th><th>B</th><th>what</th><th>trace</th><th class="num">events</th></tr></thead>
+<thead><tr><th>A</th><th>B</th><th>what</th><th>direction</th><th>trace</th><th class="num">events</th></tr></thead>
 <tbody>
-${rows.map((c) => `<tr><td>${esc(c.a)}</td><td>${esc(c.b)}</td><td>${esc(c.what)}</td><td>${esc(c.trace)}</td><td class="num">${fmtNum(c.count)}</td></tr>`).join('\n')}
+${rows.map((c) => `<tr class="dir-${c.direction}"><td>${esc(c.a)}</td><td>${esc(c.b)}</td><td>${esc(c.what)}</td><td>${c.direction}</td><td>${esc(c.trace)}</td><td class="num">${fmtNum(c.count)}</td></tr>`).join('\n')}
 </tbody>
 </table>
 </details>`;
@@ -276,9 +325,9 @@ function summarySection(rows: ReportRow[], rowIds: Map<ReportRow, string>): Sect
     const v = r[k] as number;
     return `<td class="num${bad && v > 0 ? ' bad' : ''}">${fmtNum(v)}</td>`;
   };
-  const ratio = (v: number | null) => `<td class="num${v !== null && v < 1 ? ' bad' : ''}">${fmtRatio(v)}</td>`;
-  const body = rows.map((r) => `<tr id="${rowIds.get(r)}"${r.regressed ? ' class="regressed"' : ''}><td class="status">${r.regressed ? 'REGRESSED' : 'ok'}</td><td>${esc(r.trace)}</td><td>${esc(r.profile)}</td><td>${r.golden === null ? '<span class="dim">none</span>' : esc(r.golden)}</td>${cols.map(([, k, bad]) => num(r, k, bad)).join('')}${ratio(r.precision)}${ratio(r.recall)}${tail.map(([, k]) => num(r, k, true)).join('')}</tr>`);
-  const html = `<p>One row per trace × profile × golden set; regressed runs first and highlighted, then by trace and profile. A non-zero problem count (or a ratio below 1) is marked.</p>
+  const ratio = (judged: number | null, v: number | null) => `<td class="num${judged !== null && judged < 1 ? ' bad' : ''}">${fmtRatio(v)}</td>`;
+  const body = rows.map((r) => `<tr id="${rowIds.get(r)}"${r.regressed ? ' class="regressed"' : r.gate ? '' : ' class="distance"'}><td class="status">${r.regressed ? 'REGRESSED' : r.gate ? 'ok' : 'distance'}</td><td>${esc(r.trace)}</td><td>${esc(r.profile)}</td><td>${r.golden === null ? '<span class="dim">none</span>' : esc(r.golden)}</td>${cols.map(([, k, bad]) => num(r, k, bad && r.gate)).join('')}${ratio(r.gate ? r.precision : null, r.precision)}${ratio(r.gate ? r.recall : null, r.recall)}${tail.map(([, k]) => num(r, k, r.gate)).join('')}</tr>`);
+  const html = `<p>One row per trace × profile × golden set; regressed runs first and highlighted, then golden-gated runs, then distance measurements (status "distance", never marked), by trace and profile in version order. A non-zero problem count (or a ratio below 1) of a gated run is marked.</p>
 <div class="scroll"><table class="summary">
 <thead><tr><th>status</th><th>trace</th><th>profile</th><th>golden</th>${cols.map(([l]) => `<th class="num">${l}</th>`).join('')}<th class="num">precision</th><th class="num">recall</th>${tail.map(([l]) => `<th class="num">${l}</th>`).join('')}</tr></thead>
 <tbody>
@@ -300,7 +349,7 @@ export function categoryRank(category: string): number {
 }
 
 function cmpExample(a: Example, b: Example): number {
-  return categoryRank(a.category) - categoryRank(b.category) || cmpStr(a.category, b.category) || cmpStr(a.trace, b.trace)
+  return Number(b.gated) - Number(a.gated) || categoryRank(a.category) - categoryRank(b.category) || cmpStr(a.category, b.category) || cmpStr(a.trace, b.trace)
     || cmpStr(a.profile, b.profile) || cmpNatural(a.eventId, b.eventId) || cmpStr(a.host, b.host);
 }
 
@@ -323,15 +372,18 @@ ${explain}
 function examplesSection(examples: Example[]): Section {
   if (examples.length === 0) return { id: 'examples', title: 'Worst examples', html: '<p class="empty">No examples: no event differed from its golden expectation.</p>' };
   const sorted = [...examples].sort(cmpExample);
-  const shown = sorted.slice(0, MAX_EXAMPLES);
+  // Every example of a gated regression is shown; the cap applies to the distance examples after them.
+  const gated = sorted.filter((e) => e.gated).length;
+  const shown = sorted.slice(0, gated + MAX_EXAMPLES);
   const groups: [string, Example[]][] = [];
   for (const e of shown) {
     const last = groups[groups.length - 1];
-    if (last && last[0] === e.category) last[1].push(e);
-    else groups.push([e.category, [e]]);
+    const key = `${e.gated ? 'gated: ' : 'distance: '}${e.category}`;
+    if (last && last[0] === key) last[1].push(e);
+    else groups.push([key, [e]]);
   }
   const more = sorted.length - shown.length;
-  const html = `<p>Events that differ from their golden expectation, worst kind first (unexpected panic, under-kill, reboot loop, si_code, addr_lsb, over-kill, vmcore, missed panic). Open one to see the decision path step by step, as <code>ras-replay explain</code> prints it.${more > 0 ? ` The first ${fmtNum(MAX_EXAMPLES)} are shown, ${plural(more, 'more')} left out.` : ''}</p>
+  const html = `<p>Events that differ from their golden expectation: those of golden-gated runs first (all of them), then those measuring the distance from the ideal policy; within each, worst kind first (unexpected panic, under-kill, reboot loop, si_code, addr_lsb, over-kill, vmcore, missed panic). Open one to see the decision path step by step, as <code>ras-replay explain</code> prints it.${more > 0 ? ` The first ${fmtNum(MAX_EXAMPLES)} are shown, ${plural(more, 'more')} left out.` : ''}</p>
 ${groups.map(([cat, es]) => `<h3>${esc(cat)} <span class="dim">(${fmtNum(es.length)})</span></h3>\n${es.map(exampleHtml).join('\n')}`).join('\n')}`;
   return { id: 'examples', title: 'Worst examples', html };
 }
@@ -404,7 +456,8 @@ export async function renderReport(data: ReportData): Promise<string> {
   const sections: Section[] = [];
   const notes = notesSection(data.notes ?? []);
   if (notes) sections.push(notes);
-  sections.push(...await categorySections(rows, profiles));
+  sections.push(...await categorySections(rows.filter((r) => r.gate), profiles));
+  sections.push(distanceSection(rows));
   sections.push(await trendSection(data, profiles));
   sections.push(await pathSection(data, profiles));
   sections.push(await compareSection(data));

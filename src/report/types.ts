@@ -11,6 +11,9 @@ export interface ReportRow {
   overKill: number; underKill: number; precision: number | null; recall: number | null; // kill accuracy
   rebootLoops: number; vmcoreIncomplete: number;
   regressed: boolean;
+  /** A gating golden set (curated expectations): its diff decides the verdict. False for a distance
+   *  measurement (the ideal policy's golden set), which is reported apart and never gates. */
+  gate: boolean;
 }
 
 /** One value of one metric for one trace × profile on one night (run history). */
@@ -20,13 +23,17 @@ export interface TrendPoint { night: string; trace: string; profile: string; met
 export interface PathChange { trace: string; profile: string; path: string; before: number; after: number }
 
 /** Profile A vs profile B on the same trace, e.g. what = 'AO → AR', 'reboot loop removed', 'panic → survived'. */
-export interface CompareChange { trace: string; a: string; b: string; what: string; count: number }
+export interface CompareChange { trace: string; a: string; b: string; what: string; count: number; direction: 'better' | 'worse' | 'changed' }
 
 /** One event worth a look, with the steps of its decision path (`explain`). */
-export interface Example { trace: string; profile: string; category: string; eventId: string; host: string; comm: string | null; path: string; expected: string; actual: string; explain: string[] }
+export interface Example { trace: string; profile: string; category: string; eventId: string; host: string; comm: string | null; path: string; expected: string; actual: string; explain: string[]; /** From a gating golden set: listed first, never cut. */ gated: boolean }
 
 export interface ReportData {
   title: string; night: string; generatedAt: string; toolVersion: string;
   rows: ReportRow[]; trend: TrendPoint[]; pathChanges: PathChange[]; compare: CompareChange[]; examples: Example[];
+  /** The previous recorded night the path counts are compared with; null when this is the first. */
+  previousNight: string | null;
+  /** Gated regressions per night (for marking the trend). */
+  regressedNights?: string[];
   notes?: string[];
 }

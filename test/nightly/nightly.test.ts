@@ -42,14 +42,21 @@ describe('ras-replay nightly', () => {
     const n1 = run(['nightly', '-c', config, '--night', '2026-11-20', '-q']);
     expect(n1.stderr).toBe('');
     expect(n1.code).toBe(0);
-    expect(n1.stdout).toMatch(/night 2026-11-20: no regression/);
+    // The verdict comes first, then where the report is, then what each line kind means (once).
+    expect(n1.stdout.split('\n')[0]).toMatch(/^night 2026-11-20: no regression \(\d+ golden-gated diffs clean\)$/);
+    expect(n1.stdout.match(/^lines: /gm)).toHaveLength(1);
     expect(n1.stdout).toMatch(/report: .*nights\/2026-11-20\/report.html/);
     expect(n1.stdout).toMatch(/compare {2}x86: applying post instead of pre .*turns 7 vmcore incomplete into complete/);
     // The kernel "changes": event 1005 now expected to get AO (the golden file disagrees with the outcome).
     const g = join(dir, 'golden/post.golden');
     writeFileSync(g, readFileSync(g, 'utf8').replace('\n1005\tfalse\tfalse\tnone\tdirty LRU page\tRecovered\t2140/2140:7:4:12\n', '\n1005\tfalse\tfalse\tnone\tdirty LRU page\tRecovered\t2140/2140:7:5:12\n'));
-    const n2 = run(['nightly', '-c', config, '--night', '2026-11-21', '-q']);
+    const junit = join(dir, 'nightly.xml');
+    const md = join(dir, 'summary.md');
+    const n2 = run(['nightly', '-c', config, '--night', '2026-11-21', '-q', '--junit', junit, '--markdown', md]);
     expect(n2.code).toBe(1);
+    expect(n2.stdout.split('\n')[0]).toMatch(/^night 2026-11-21: REGRESSED \(1 of \d+ golden-gated diffs\)$/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<failure/);
+    expect(readFileSync(md, 'utf8')).toMatch(/^# ras-replay nightly 2026-11-21: REGRESSED/);
     expect(n2.stdout).toMatch(/REGRESSED x86 × post vs golden: 117 events, 1 differences/);
     expect(n2.stdout).toMatch(/night 2026-11-21: REGRESSED/);
     expect(readFileSync(join(out, 'latest'), 'utf8')).toBe('2026-11-21\n');
@@ -67,7 +74,11 @@ describe('ras-replay nightly', () => {
     // A complete night is not run twice by accident: it is reported as recorded.
     const again = run(['nightly', '-c', config, '--night', '2026-11-21', '-q']);
     expect(again.code).toBe(1);
-    expect(again.stdout).toMatch(/night 2026-11-21: REGRESSED \(already complete/);
+    expect(again.stdout).toMatch(/night 2026-11-21: REGRESSED \(1 of \d+ golden-gated diffs\) \(already complete/);
+    const js = run(['nightly', '-c', config, '--night', '2026-11-21', '-q', '--format', 'json']);
+    const doc = JSON.parse(js.stdout);
+    expect(doc).toMatchObject({ night: '2026-11-21', regressed: true, already_complete: true });
+    expect(doc.diffs.filter((d: { regressed: boolean }) => d.regressed)).toEqual([expect.objectContaining({ trace: 'x86', profile: 'post', golden: 'golden', gate: true })]);
   });
 
   it('a night killed midway leaves the previous night intact and resumes to the same result', () => {

@@ -37,7 +37,13 @@ function fixture(): ReportData {
         trace, profile, golden: 'curated', events: 120, panics: pre ? 9 : 3, signals: 40,
         unexpectedPanics: bad ? 2 : 0, missedPanics: pre ? 1 : 0, siCodeErrors: pre ? 4 : 0, lsbErrors: pre ? 1 : 0,
         overKill: bad ? 1 : 0, underKill: pre ? 3 : 0, precision: bad ? 0.75 : 1, recall: pre ? 0.8 : 1,
-        rebootLoops: pre ? 2 : 0, vmcoreIncomplete: pre ? 1 : 0, regressed: bad,
+        rebootLoops: pre ? 2 : 0, vmcoreIncomplete: pre ? 1 : 0, regressed: bad, gate: true,
+      });
+      // The same run against the ideal policy: a large distance that must not look like a regression.
+      rows.push({
+        trace, profile, golden: 'ideal', events: 120, panics: pre ? 9 : 3, signals: 40,
+        unexpectedPanics: 13402, missedPanics: 0, siCodeErrors: 50, lsbErrors: 0, overKill: 7, underKill: 9, precision: 0.5, recall: 0.5,
+        rebootLoops: 0, vmcoreIncomplete: 0, regressed: false, gate: false,
       });
       for (const night of ['2026-03-01', '2026-03-02']) {
         trend.push({ night, trace, profile, metric: 'unexpected_panics', value: night === '2026-03-02' && bad ? 2 : 0 });
@@ -52,12 +58,22 @@ function fixture(): ReportData {
       { trace: 'arm64-sea-suite', profile: 'post', path: 'sea.ghes.mf.recovered', before: 10, after: 6 },
       { trace: 'arm64-sea-suite', profile: 'post', path: `sea.ghes.panic${HOSTILE_HOST}`, before: 0, after: 2 },
     ],
-    compare: [{ trace: 'arm64-sea-suite', a: `pre${HOSTILE_COMM}`, b: 'post', what: 'panic → survived', count: 6 }],
+    compare: [
+      { trace: 'arm64-sea-suite', a: `pre${HOSTILE_COMM}`, b: 'post', what: 'panic → survived', count: 6, direction: 'better' },
+      { trace: 'arm64-sea-suite', a: `pre${HOSTILE_COMM}`, b: 'post', what: 'survived → panic', count: 4, direction: 'worse' },
+    ],
+    previousNight: '2026-03-01',
+    regressedNights: ['2026-03-02'],
     examples: [{
       trace: 'arm64-sea-suite', profile: 'post', category: 'unexpected_panic', eventId: '17', host: HOSTILE_HOST, comm: HOSTILE_COMM,
       path: 'sea.ghes.panic', expected: 'survive, SIGBUS BUS_MCEERR_AR', actual: 'panic: GHES: Fatal hardware error',
-      explain: ['do_sea → ghes_notify_sea', HOSTILE_COMM, 'panic("GHES: Fatal hardware error")'],
-    }],
+      explain: ['do_sea → ghes_notify_sea', HOSTILE_COMM, 'panic("GHES: Fatal hardware error")'], gated: true,
+    },
+    // 600 distance examples: more than the cap, so they are cut; the gated one never is.
+    ...Array.from({ length: 600 }, (_, i) => ({
+      trace: 'arm64-sea-suite', profile: 'pre', category: 'unexpected_panic', eventId: String(1000 + i), host: 'h', comm: null,
+      path: 'sea.ghes.panic', expected: 'survive', actual: 'panic', explain: [], gated: false,
+    }))],
     notes: [`note ${HOSTILE_HOST}`],
   };
 }
@@ -157,6 +173,37 @@ describe('the report in headless Chromium', () => {
     expect(regressed).toEqual([['REGRESSED', 'arm64-sea-suite', 'post']]);
     const bg = await page.$eval('tr.regressed td', (td) => getComputedStyle(td).backgroundColor);
     expect(bg).not.toBe('rgba(0, 0, 0, 0)');
+  });
+
+  it('gives the verdict from golden-gated runs only, with the ideal distance apart and neutral', async () => {
+    needChromium();
+    const headline = await page.textContent('#verdict .headline');
+    expect(headline).toMatch(/^Regression: 1 of 6 golden-gated runs/);
+    // The 13,402 unexpected panics against the ideal policy are not in the verdict's red tiles.
+    const tiles = await page.$$eval('#verdict .total', (ts) => ts.map((t) => t.textContent));
+    expect(tiles).toContain('2unexpected panics');
+    const distance = (await page.textContent('#distance')) ?? '';
+    expect(distance).toMatch(/Closest to ideal: \S+/);
+    expect(await page.$$eval('#distance .bad, #distance .total.bad', (x) => x.length)).toBe(0);
+  });
+
+  it('lists the gated example first and never cuts it', async () => {
+    needChromium();
+    const first = await page.$eval('#examples details.example summary', (s) => s.textContent);
+    expect(first).toContain('event 17');
+    expect(await page.$$eval('#examples details.example', (d) => d.length)).toBe(501);
+  });
+
+  it('colours a worse transition red and a better one green', async () => {
+    needChromium();
+    const fills = await page.$$eval('#chart-compare g.mark-rect path', (ps) => ps.map((p) => p.getAttribute('fill')));
+    expect(fills.sort()).toEqual(['#54a24b', '#b00020']);
+    expect(await page.$$eval('#compare tr.dir-worse td', (tds) => tds.map((t) => t.textContent))).toContain('survived → panic');
+  });
+
+  it('compares the paths with the previous recorded night', async () => {
+    needChromium();
+    expect(await page.textContent('#paths figcaption')).toContain('previous recorded night (2026-03-01)');
   });
 
   it('saves a full-page screenshot to artifacts/report.png', async () => {

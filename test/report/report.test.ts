@@ -30,7 +30,7 @@ function fixture(): ReportData {
         unexpectedPanics: bad ? 2 : 0, missedPanics: pre ? 1 : 0,
         siCodeErrors: pre ? 4 : 0, lsbErrors: !arm && pre ? 1 : 0,
         overKill: bad ? 1 : 0, underKill: pre ? 3 : 0, precision: bad ? 0.75 : 1, recall: pre ? 0.8 : arm ? 1 : null,
-        rebootLoops: pre && arm ? 2 : 0, vmcoreIncomplete: pre && arm ? 1 : 0, regressed: bad,
+        rebootLoops: pre && arm ? 2 : 0, vmcoreIncomplete: pre && arm ? 1 : 0, regressed: bad, gate: true,
       });
     }
   }
@@ -53,23 +53,24 @@ function fixture(): ReportData {
       { trace: 'x86-mce-suite', profile: 'pre', path: 'mce.srar.kill_ar', before: 5, after: 5 },
     ],
     compare: [
-      { trace: 'arm64-sea-suite', a: 'pre', b: 'post', what: 'reboot loop removed', count: 2 },
-      { trace: 'x86-mce-suite', a: 'pre', b: 'post', what: 'AO → AR', count: 3 },
-      { trace: 'arm64-sea-suite', a: 'pre', b: 'post', what: 'panic → survived', count: 6 },
-      { trace: 'x86-mce-suite', a: 'linux-6.6', b: 'post', what: 'AO → AR', count: 1 },
+      { trace: 'arm64-sea-suite', a: 'pre', b: 'post', what: 'reboot loop removed', count: 2, direction: 'better' },
+      { trace: 'x86-mce-suite', a: 'pre', b: 'post', what: 'AO → AR', count: 3, direction: 'better' },
+      { trace: 'arm64-sea-suite', a: 'pre', b: 'post', what: 'panic → survived', count: 6, direction: 'better' },
+      { trace: 'x86-mce-suite', a: 'linux-6.6', b: 'post', what: 'AO → AR', count: 1, direction: 'better' },
     ],
     examples: [
       {
         trace: 'arm64-sea-suite', profile: 'post', category: 'over_kill', eventId: '9', host: 'node-b', comm: 'qemu-kvm',
-        path: 'sea.kill.early', expected: 'SIGBUS AO to pid 10', actual: 'SIGBUS AO to pids 10, 11', explain: ['collect_procs: 2 mappers', 'kill_procs'],
+        path: 'sea.kill.early', expected: 'SIGBUS AO to pid 10', actual: 'SIGBUS AO to pids 10, 11', explain: ['collect_procs: 2 mappers', 'kill_procs'], gated: true,
       },
       {
         trace: 'arm64-sea-suite', profile: 'post', category: 'unexpected_panic', eventId: '17', host: 'node-a', comm: 'postgres',
         path: 'sea.ghes.panic', expected: 'survive, SIGBUS BUS_MCEERR_AR', actual: 'panic: GHES: Fatal hardware error',
-        explain: ['do_sea → ghes_notify_sea', 'ghes_do_proc: severity recoverable, sync', 'panic("GHES: Fatal hardware error")'],
+        explain: ['do_sea → ghes_notify_sea', 'ghes_do_proc: severity recoverable, sync', 'panic("GHES: Fatal hardware error")'], gated: true,
       },
     ],
     notes: ['x86-mce-suite: 3 rows skipped (pa out of range)'],
+    previousNight: NIGHTS[0] as string,
   };
 }
 
@@ -96,7 +97,7 @@ function hostile(): ReportData {
 }
 
 function empty(): ReportData {
-  return { title: 'empty night', night: '2026-03-02', generatedAt: '2026-03-02T05:00:00Z', toolVersion: '0.1.0', rows: [], trend: [], pathChanges: [], compare: [], examples: [] };
+  return { title: 'empty night', night: '2026-03-02', generatedAt: '2026-03-02T05:00:00Z', toolVersion: '0.1.0', rows: [], trend: [], pathChanges: [], compare: [], examples: [], previousNight: null };
 }
 
 /** toContain without a diff of the whole page on failure. */
@@ -180,7 +181,7 @@ afterAll(() => {
 
 describe('renderReport on a 2 traces × 3 profiles × 2 nights fixture', () => {
   it('has every section, in reading order', () => {
-    const ids = ['verdict', 'notes', 'panic-avoidance', 'si-code', 'kill-accuracy', 'reboot-vmcore', 'trend', 'paths', 'compare', 'summary', 'examples'];
+    const ids = ['verdict', 'notes', 'panic-avoidance', 'si-code', 'kill-accuracy', 'reboot-vmcore', 'distance', 'trend', 'paths', 'compare', 'summary', 'examples'];
     const at = ids.map((id) => fx.indexOf(`<section id="${id}"`));
     for (const [k, id] of ids.entries()) expect(at[k], id).toBeGreaterThan(0);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
@@ -205,10 +206,13 @@ describe('renderReport on a 2 traces × 3 profiles × 2 nights fixture', () => {
   it('compiles every chart spec without a vega-lite or vega warning', async () => {
     const d = fixture();
     const profiles = profileDomain(d.rows, d.trend, d.pathChanges);
-    expect(profiles).toEqual(PROFILES);
+    // Version order (issue: profiles in version order): pre, post, then linux-* by version.
+    expect(profiles).toEqual(['pre', 'post', 'linux-6.6']);
+    expect(profileDomain([], [], ['linux-6.12', 'linux-6.6.47', 'linux-6.6', 'linux-6.6.y', 'x.json', 'post'].map((profile) => ({ trace: 't', profile, path: 'p', before: 0, after: 1 }))))
+      .toEqual(['post', 'linux-6.6', 'linux-6.6.47', 'linux-6.6.y', 'linux-6.12', 'x.json']);
     const specs = [
       ...CATEGORIES.map((c) => categorySpec(c, d.rows, profiles)),
-      trendSpec(d.trend, profiles), pathSpec(pathDeltas(d.pathChanges), profiles), compareSpec(compareTotals(d.compare)),
+      trendSpec(d.trend, profiles, ['2026-03-02']), pathSpec(pathDeltas(d.pathChanges), profiles), compareSpec(compareTotals(d.compare)),
     ];
     for (const [i, spec] of specs.entries()) {
       expect(spec, `spec ${i}`).not.toBeNull();
@@ -218,7 +222,7 @@ describe('renderReport on a 2 traces × 3 profiles × 2 nights fixture', () => {
   });
 
   it('puts the regression first: headline, link to the highlighted row, problems named', () => {
-    has(fx, '<p class="headline">Regression: 1 of 6 runs (2 traces × 3 profiles) regressed.</p>');
+    has(fx, '<p class="headline">Regression: 1 of 6 golden-gated runs (2 traces × 3 profiles) regressed.</p>');
     matches(fx, /<li><a href="#run-1">arm64-sea-suite × post <span class="dim">\(golden curated\)<\/span><\/a>: 2 unexpected panics, 1 over-kill, precision 0\.750<\/li>/);
     const trs = fx.match(/<tr id="run-\d+"[^>]*>/g) ?? [];
     expect(trs).toHaveLength(6);
@@ -242,7 +246,7 @@ describe('renderReport on a 2 traces × 3 profiles × 2 nights fixture', () => {
     has(fx, 'Drawn: the 1 trace with a problem here (1 run), one bar per profile; the other 1 trace is clean and not drawn.');
     has(fx, '<summary>All 3 changes by trace</summary>');
     has(fx, '<summary>All 4 differences by trace</summary>');
-    has(fx, '<td>pre</td><td>post</td><td>AO → AR</td><td>x86-mce-suite</td><td class="num">3</td>');
+    has(fx, '<td>pre</td><td>post</td><td>AO → AR</td><td>better</td><td>x86-mce-suite</td><td class="num">3</td>');
   });
 
   it('is self-contained and inert: no script, no handler, no external reference', () => {
@@ -325,7 +329,7 @@ describe('sparse and empty inputs', () => {
     hasNot(html, '<svg');
     has(html, 'No runs in this report: the night produced no trace × profile results.');
     has(html, 'No history yet');
-    has(html, 'No path counts to compare');
+    has(html, 'No previous recorded night to compare the decision paths with');
     has(html, 'No profile comparison in this run.');
     has(html, 'No examples: no event differed from its golden expectation.');
     hasNot(html, '<section id="notes"');
@@ -349,10 +353,10 @@ describe('sparse and empty inputs', () => {
       ...d, rows: clean, examples: [], compare: [],
       pathChanges: d.pathChanges.map((p) => ({ ...p, after: p.before })),
     });
-    has(html, '<p class="headline">No regression in 6 runs (2 traces × 3 profiles).</p>');
+    has(html, '<p class="headline">No regression in 6 golden-gated runs (2 traces × 3 profiles).</p>');
     has(html, 'Clean: no unexpected panics and no missed panics in 6 runs.');
     has(html, 'Clean: no over-kill and no under-kill, precision and recall 1 wherever defined in 6 runs.');
-    has(html, 'No decision path changed its event count since last night');
+    has(html, 'No decision path changed its event count since the previous recorded night');
     expect(html.match(/<svg\b/g)).toHaveLength(1); // the trend only
   });
 
@@ -413,5 +417,19 @@ describe('writeReport', () => {
   it('a missing folder fails without creating anything', async () => {
     await expect(writeReport(join(dir, 'nope', 'report.html'), fixture())).rejects.toThrow(/ENOENT/);
     await expect(readdir(join(dir, 'nope'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('scales', () => {
+  it('draws a count panel on a symlog axis when one trace dwarfs the others', () => {
+    const base = fixture().rows[0]!;
+    const rows = [
+      { ...base, trace: 'big', unexpectedPanics: 13402 },
+      { ...base, trace: 'small', unexpectedPanics: 2 },
+    ];
+    const spec = JSON.stringify(categorySpec(CATEGORIES[0]!, rows, ['linux-6.6']));
+    expect(spec).toContain('"type":"symlog"');
+    const even = JSON.stringify(categorySpec(CATEGORIES[0]!, [{ ...base, trace: 'a', unexpectedPanics: 3 }, { ...base, trace: 'b', unexpectedPanics: 2 }], ['linux-6.6']));
+    expect(even).not.toContain('symlog');
   });
 });
