@@ -15,6 +15,8 @@ import { SQL_FORMATS, type SqlFormat } from '../nightly/sql-formats.js';
 import { SOURCE_FORMATS } from '../import/formats.js';
 import { TOOL_VERSION } from '../version.js';
 import { addPolicyCommand } from './policy.js';
+import { addCompletionCommand } from './completion.js';
+import { groupHelp } from './help.js';
 import type { SourceFormat } from '../import/common.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
@@ -90,8 +92,9 @@ export function buildProgram(): Command {
     .option('--shard <i/N>', 'replay only the hosts of shard i of N (stable hash of the host name)')
     .option('-w, --workers <n>', 'worker threads for the replay (default: the number of cores)', String(availableParallelism()))
     .option('--sort', 'sort a CSV trace by (host, t_ns, event_id) instead of rejecting it when out of order')
+    .option('--replace', 'replace the earlier run an --out folder holds (without it, such a folder is refused: runs are never mixed)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; quiet?: boolean }) => {
+    .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; replace?: boolean; quiet?: boolean }) => {
       const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
       if (o.jsonl) {
         if (o.out) throw new InputError('run: --jsonl writes to stdout; it does not combine with --out');
@@ -106,13 +109,19 @@ export function buildProgram(): Command {
       const progress = !o.quiet && process.stderr.isTTY ? new Progress(profiles.map((p) => p.name)) : null;
       const { runTrace } = await import('../engine/run.js');
       const { parseShard } = await import('../engine/shard.js');
+      const { prepareOutDir } = await import('../io/out-dir.js');
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(trace)) throw new InputError(`${trace}: no such trace file`, trace);
+      const shard = o.shard ? parseShard(o.shard) : null;
+      const db = o.db === false ? null : typeof o.db === 'string' ? o.db : join(o.out, 'ras.duckdb');
+      prepareOutDir(o.out, { shard, replace: o.replace ?? false, db });
       const summary = await runTrace({
         trace,
         profiles,
         outDir: o.out,
-        db: o.db === false ? null : typeof o.db === 'string' ? o.db : join(o.out, 'ras.duckdb'),
+        db,
         parquet: o.parquet ?? false,
-        shard: o.shard ? parseShard(o.shard) : null,
+        shard,
         workers: parseWorkers(o.workers),
         sort: o.sort ?? false,
         onBatch: progress ? (n, f) => progress.update(n, f) : undefined,
@@ -427,7 +436,6 @@ export function buildProgram(): Command {
     .option('--junit <file>', 'also write the golden-gated diffs as JUnit XML (for CI test reports)')
     .option('--markdown <file>', 'also write a Markdown summary (for CI job summaries)')
     .option('-q, --quiet', 'no step log on stderr')
-    .addHelpText('after', '\nExample:\n  ras-replay nightly --junit nightly.xml --markdown summary.md\n\nDocs: docs/store.md, docs/report.md\n')
     .action(async (o: { config: string; night?: string; restart?: boolean; format: string; junit?: string; markdown?: string; quiet?: boolean }) => {
       const { runNightly } = await import('../nightly/nightly.js');
       const s = await runNightly({ config: o.config, night: o.night, restart: o.restart, log: o.quiet ? undefined : (l) => process.stderr.write(`nightly: ${l}\n`) });
@@ -531,6 +539,8 @@ export function buildProgram(): Command {
       out.flush();
     });
 
+  addCompletionCommand(program);
+  groupHelp(program);
   return program;
 }
 

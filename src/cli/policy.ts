@@ -20,7 +20,6 @@ export function addPolicyCommand(program: Command): void {
     .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'markdown']).default('table'))
     .option('--json', 'as JSON (same as --format json)')
     .option('--markdown <file>', 'also write a Markdown table')
-    .addHelpText('after', '\nExample:\n  ras-replay policy fleet.arrows --sweep threshold=1..200/20\n')
     .action(async (trace: string, o: { family?: string; rules?: string; param: string[]; sweep?: string; addressMap?: string; format: string; json?: boolean; markdown?: string }) => {
       const { readFileSync, existsSync } = await import('node:fs');
       const p = await import('../oracle/policy.js');

@@ -43,7 +43,7 @@ export function loadConfig(file: string): NightlyConfig {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new InputError(`${file}: cannot read the nightly config: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+    throw new InputError(`${file}: cannot read the nightly config: ${(e as Error).message} (run this in the project folder or pass -c FILE)`, file, undefined, undefined, { cause: e });
   }
   const base = dirname(resolve(file));
   const bad = (key: string, v: unknown, expected: string): never => {

@@ -17,6 +17,9 @@ export interface SuiteResult {
 
 export function listSuites(root: string): string[] {
   const dir = join(root, 'traces');
+  if (!existsSync(dir) || !existsSync(join(root, 'golden'))) {
+    throw new InputError(`${root}: not a ras-replay project folder (no traces/ and golden/ here): run this in the project folder or pass --root DIR`, root);
+  }
   return readdirSync(dir).filter((f) => f.endsWith('.csv')).map((f) => basename(f, '.csv')).sort();
 }
 
