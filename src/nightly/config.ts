@@ -26,6 +26,15 @@ export interface TraceSpec {
   ideal?: boolean;
 }
 
+/** A page-offline policy sweep over one trace of the night (docs/policy.md). */
+export interface PolicySweepSpec {
+  trace: string;
+  /** threshold=A..B[/N]; none: each family at its source's defaults. */
+  sweep?: string;
+  /** Families (default: all but user rules). */
+  families?: string[];
+}
+
 export interface NightlyConfig {
   file: string;
   output: string;
@@ -34,6 +43,7 @@ export interface NightlyConfig {
   traces: TraceSpec[];
   compare: [string, string][];
   workers: number;
+  policy: PolicySweepSpec[];
 }
 
 type Obj = Record<string, unknown>;
@@ -60,7 +70,7 @@ export function loadConfig(file: string): NightlyConfig {
     const s = str(v, key);
     return /^[A-Za-z0-9._-]+$/.test(s) ? s : bad(key, v, 'a name of letters, digits, ".", "_" or "-" (it names folders)');
   };
-  const c = obj(doc, '(top)', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', '$comment']);
+  const c = obj(doc, '(top)', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'policy', '$comment']);
   const profiles = Array.isArray(c.profiles) && c.profiles.length ? c.profiles.map((p, i) => str(p, `profiles[${i}]`)) : bad('profiles', c.profiles, 'a non-empty list of profile names or files');
   const at = (p: string) => resolve(base, p);
   const traces = (Array.isArray(c.traces) && c.traces.length ? c.traces : bad('traces', c.traces, 'a non-empty list')).map((t, i): TraceSpec => {
@@ -98,8 +108,30 @@ export function loadConfig(file: string): NightlyConfig {
     for (const x of [a, b]) if (!profiles.includes(x)) bad(`compare[${i}]`, p, `profiles listed in "profiles" (${profiles.join(', ')})`);
     return [a, b];
   });
+  const FAMILIES = ['rasdaemon-page', 'rasdaemon-row', 'mcelog', 'ras-cec', 'firmware'];
+  const policy = (c.policy === undefined ? [] : Array.isArray(c.policy) ? c.policy : bad('policy', c.policy, 'a list of { "trace", "sweep", "families" }')).map((p, i): PolicySweepSpec => {
+    const k = `policy[${i}]`;
+    const o = obj(p, k, ['trace', 'sweep', 'families', '$comment']);
+    const trace = str(o.trace, `${k}.trace`);
+    if (!names.has(trace)) bad(`${k}.trace`, trace, `the name of a trace in "traces" (${[...names].join(', ')})`);
+    const spec: PolicySweepSpec = { trace };
+    if (o.sweep !== undefined) {
+      const s = str(o.sweep, `${k}.sweep`);
+      if (!/^threshold=[0-9]+\.\.[0-9]+(\/[0-9]+)?$/.test(s)) bad(`${k}.sweep`, s, 'threshold=A..B or threshold=A..B/N');
+      spec.sweep = s;
+    }
+    if (o.families !== undefined) {
+      if (!Array.isArray(o.families) || !o.families.length) bad(`${k}.families`, o.families, `a non-empty list of ${FAMILIES.join(', ')}`);
+      spec.families = (o.families as unknown[]).map((f, j) => {
+        const s = str(f, `${k}.families[${j}]`);
+        return FAMILIES.includes(s) ? s : bad(`${k}.families[${j}]`, s, `one of ${FAMILIES.join(', ')}`);
+      });
+    }
+    return spec;
+  });
   return {
     file,
+    policy,
     output: at(c.output === undefined ? 'nightly' : str(c.output, 'output')),
     retention: c.retention === undefined ? 14 : int(c.retention, 'retention', 1),
     profiles,

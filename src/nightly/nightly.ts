@@ -20,8 +20,8 @@ import type { DiffResult } from '../oracle/diff.js';
 import { createFromIdeal } from '../oracle/golden-create.js';
 import { Duck } from '../oracle/duck.js';
 import { writeReport } from '../report/html.js';
-import { loadConfig, NightlyConfig, TraceSpec } from './config.js';
-import { ingestNight, NightRecord } from './store.js';
+import { loadConfig, NightlyConfig, PolicySweepSpec, TraceSpec } from './config.js';
+import { ingestNight, NightRecord, PolicyRow } from './store.js';
 import { reportData } from './report-data.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ras-replay.js', import.meta.url));
@@ -131,11 +131,11 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
       return r;
     };
     if (resumed) log(`resuming night ${night} from ${partial}`);
-    for (const d of ['traces', 'runs', 'golden', 'diffs', 'compare']) mkdirSync(join(partial, d), { recursive: true });
+    for (const d of ['traces', 'runs', 'golden', 'diffs', 'compare', 'policy']) mkdirSync(join(partial, d), { recursive: true });
 
     const record: NightRecord = {
       night, startedAt, finishedAt: '', toolVersion: TOOL_VERSION, config: resolve(cfg.file), regressed: false, folder: final,
-      runs: [], diffs: [], compares: [],
+      runs: [], diffs: [], compares: [], policies: [],
     };
     for (const t of cfg.traces) {
       const traceFile = await traceOf(t, partial, step);
@@ -162,6 +162,11 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
           record.diffs.push({ trace: t.name, golden: g.name, gate: g.gate, result: res as DiffResult });
           if (g.gate && res.regression) record.regressed = true;
         }
+      }
+      for (const [k, ps] of cfg.policy.entries()) {
+        if (ps.trace !== t.name) continue;
+        const rows = await step(join(partial, 'policy', `${t.name}__${k}.json`), `policy ${t.name}${ps.sweep ? ` ${ps.sweep}` : ''}`, () => policyRows(traceFile, ps));
+        record.policies!.push({ trace: t.name, rows });
       }
       for (const [a, b] of cfg.compare) {
         const pa = loadProfile(a).name;
@@ -203,6 +208,20 @@ async function traceOf(t: TraceSpec, partial: string, step: <T>(file: string, la
   return out;
 }
 
+/** One sweep of page-offline policies over a trace, as stored rows. */
+async function policyRows(trace: string, ps: PolicySweepSpec): Promise<PolicyRow[]> {
+  const p = await import('../oracle/policy.js');
+  const { runPolicies } = await import('../oracle/policy-run.js');
+  let specs = p.defaultPolicies();
+  if (ps.families) specs = specs.filter((s) => ps.families!.includes(s.family));
+  specs = p.sweepSpecs(specs, ps.sweep ? p.parseSweep(ps.sweep).values : null);
+  const rep = await runPolicies(trace, specs);
+  return rep.results.map((r) => ({
+    policy: r.policy.name, family: r.policy.family, threshold: r.policy.threshold, windowS: r.policy.windowS, action: r.policy.action, unit: r.policy.granularity,
+    ues: r.ues, prevented: r.prevented, fatalUes: r.fatalUes, fatalPrevented: r.fatalPrevented, pagesOfflined: r.pagesOfflined, bytesOfflined: r.bytesOfflined, offlinesWithoutUe: r.offlinesWithoutUe,
+  }));
+}
+
 function summaryLines(r: NightRecord): string[] {
   const lines: string[] = [];
   for (const d of r.diffs) {
@@ -212,6 +231,10 @@ function summaryLines(r: NightRecord): string[] {
     lines.push(`${tag} ${d.trace} × ${d.result.profile} vs ${d.golden}: ${d.result.total.events} events, ${diffs} differences (unexpected panics ${c.unexpected_panic}, si_code ${c.si_code_wrong + c.lsb_wrong}, over-kill ${c.over_kill}, under-kill ${c.under_kill}, reboot loops ${c.reboot_loop_new})`);
   }
   for (const c of r.compares) lines.push(`compare  ${c.trace}: ${c.result.summary}`);
+  for (const p of r.policies ?? []) {
+    const best = [...p.rows].sort((a, b) => b.prevented - a.prevented || a.pagesOfflined - b.pagesOfflined)[0];
+    if (best) lines.push(`policy   ${p.trace}: ${p.rows.length} policies; most UEs prevented: ${best.policy} (${best.prevented} of ${best.ues}, ${best.pagesOfflined} pages offlined)`);
+  }
   return lines;
 }
 

@@ -59,6 +59,8 @@ export async function reportData(db: Duck, night: string, generatedAt: string): 
       trace: String(r.trace), profile: `${r.profile} vs ${r.golden}`, category: String(r.category), eventId: String(r.event_id), host: String(r.host ?? ''),
       comm: null, path: String(r.path ?? ''), expected: String(r.expected), actual: String(r.actual), explain: (r.explain as string[] | null) ?? [],
     }));
+  const policies = (await db.rows(`SELECT trace, family, policy, threshold, ues, prevented, pages_offlined, offlines_without_ue FROM policy_results WHERE night = ${N} ORDER BY trace, family, threshold, policy`))
+    .map((r) => ({ trace: String(r.trace), family: String(r.family), policy: String(r.policy), threshold: num(r.threshold), ues: num(r.ues), prevented: num(r.prevented), pagesOfflined: num(r.pages_offlined), offlinesWithoutUe: num(r.offlines_without_ue) }));
   const regressedNights = (await db.rows(`SELECT night FROM nights WHERE regressed AND night <= ${N} ORDER BY night`)).map((r) => String(r.night));
-  return { title: `ras-replay nightly ${night}`, night, generatedAt, toolVersion: TOOL_VERSION, rows, trend, pathChanges, compare, examples, notes: [], previousNight, regressedNights };
+  return { title: `ras-replay nightly ${night}`, night, generatedAt, toolVersion: TOOL_VERSION, rows, trend, pathChanges, compare, examples, notes: [], previousNight, regressedNights, policies };
 }

@@ -19,6 +19,9 @@ export const STORE_SCHEMA = [
     category VARCHAR, count UBIGINT)`,
   `CREATE TABLE IF NOT EXISTS compare_changes (night VARCHAR, trace VARCHAR, a VARCHAR, b VARCHAR, kind VARCHAR, what VARCHAR,
     direction VARCHAR, count UBIGINT, examples VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS policy_results (night VARCHAR, trace VARCHAR, policy VARCHAR, family VARCHAR, threshold UBIGINT,
+    window_s DOUBLE, action VARCHAR, unit VARCHAR, ues UBIGINT, prevented UBIGINT, fatal_ues UBIGINT, fatal_prevented UBIGINT,
+    pages_offlined UBIGINT, bytes_offlined UBIGINT, offlines_without_ue UBIGINT)`,
   `CREATE TABLE IF NOT EXISTS examples (night VARCHAR, trace VARCHAR, profile VARCHAR, golden VARCHAR, category VARCHAR, event_id UBIGINT,
     host VARCHAR, path VARCHAR, expected VARCHAR, actual VARCHAR, explain VARCHAR[])`,
   // The common questions.
@@ -87,6 +90,14 @@ export interface NightRecord {
   runs: { trace: string; traceFile: string; traceSha256: string; profiles: string[]; events: number; seconds: number; db: string; readDb?: string }[];
   diffs: { trace: string; golden: string; gate: boolean; result: DiffResult }[];
   compares: { trace: string; result: CompareResult }[];
+  /** Page-offline policy sweeps (docs/policy.md); absent in nights recorded before they existed. */
+  policies?: { trace: string; rows: PolicyRow[] }[];
+}
+
+/** One policy's result of one night, as stored (plain numbers). */
+export interface PolicyRow {
+  policy: string; family: string; threshold: number; windowS: number; action: string; unit: string;
+  ues: number; prevented: number; fatalUes: number; fatalPrevented: number; pagesOfflined: number; bytesOfflined: number; offlinesWithoutUe: number;
 }
 
 const sqlList = (xs: string[]) => `[${xs.map(lit).join(', ')}]::VARCHAR[]`;
@@ -99,7 +110,7 @@ export async function ingestNight(db: Duck, r: NightRecord): Promise<void> {
   for (let i = 0; i < r.runs.length; i++) await db.run(`ATTACH ${lit(r.runs[i]!.readDb ?? r.runs[i]!.db)} AS runsrc${i} (READ_ONLY)`);
   await db.run('BEGIN TRANSACTION');
   try {
-    for (const t of ['nights', 'night_runs', 'path_counts', 'diff_totals', 'diff_results', 'compare_changes', 'examples']) {
+    for (const t of ['nights', 'night_runs', 'path_counts', 'diff_totals', 'diff_results', 'compare_changes', 'examples', 'policy_results']) {
       await db.run(`DELETE FROM ${t} WHERE night = ${lit(r.night)}`);
     }
     await db.run(`INSERT INTO nights VALUES (${lit(r.night)}, ${lit(r.startedAt)}::TIMESTAMP, ${lit(r.finishedAt)}::TIMESTAMP, ${lit(r.toolVersion)},
@@ -134,6 +145,11 @@ export async function ingestNight(db: Duck, r: NightRecord): Promise<void> {
         await db.run(`INSERT INTO compare_changes VALUES (${lit(r.night)}, ${lit(c.trace)}, ${lit(c.result.a)}, ${lit(c.result.b)}, ${lit(ch.kind)},
           ${lit(ch.what)}, ${lit(ch.direction)}, ${ch.count}, ${lit(ch.examples.join(' '))})`);
       }
+    }
+    for (const p of r.policies ?? []) {
+      const vals = p.rows.map((x) => `(${lit(r.night)}, ${lit(p.trace)}, ${lit(x.policy)}, ${lit(x.family)}, ${x.threshold}, ${x.windowS}, ${lit(x.action)}, ${lit(x.unit)},
+        ${x.ues}, ${x.prevented}, ${x.fatalUes}, ${x.fatalPrevented}, ${x.pagesOfflined}, ${x.bytesOfflined}, ${x.offlinesWithoutUe})`);
+      if (vals.length) await db.run(`INSERT INTO policy_results VALUES ${vals.join(', ')}`);
     }
     await db.run('COMMIT');
   } catch (e) {

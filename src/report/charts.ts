@@ -10,7 +10,7 @@
 // same data gives the same bytes and two charts in one page never share an id.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { CompareChange, PathChange, ReportRow, TrendPoint } from './types.js';
+import type { CompareChange, PathChange, PolicyPoint, ReportRow, TrendPoint } from './types.js';
 
 /**
  * A Vega-Lite spec as built here. Deliberately loose: vega-lite's TopLevelSpec union is large and
@@ -359,6 +359,31 @@ export function trendSpec(trend: TrendPoint[], profiles: string[], regressedNigh
       ],
     },
     resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/**
+ * The policy trade-off: UEs prevented (y) against pages offlined (x, symlog), one line per trace ×
+ * family through its sweep's thresholds. Null when there is nothing to draw.
+ */
+export function policySpec(points: PolicyPoint[]): VlSpec | null {
+  if (points.length === 0) return null;
+  const values = [...points].sort((a, b) => cmpStr(a.trace, b.trace) || cmpStr(a.family, b.family) || a.threshold - b.threshold)
+    .map((p) => ({ line: `${p.trace} · ${p.family}`, family: p.family, threshold: p.threshold, prevented: p.prevented, offlined: p.pagesOfflined }));
+  const lines = uniqSorted(values.map((v) => v.line));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    data: { values },
+    width: 520,
+    height: 260,
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'offlined', type: 'quantitative', title: 'pages offlined', scale: { type: 'symlog' }, axis: { format: '~s' } },
+      y: { field: 'prevented', type: 'quantitative', title: 'UEs prevented', axis: { format: 'd', tickMinStep: 1 } },
+      color: { field: 'line', type: 'nominal', title: 'trace · policy family', scale: { domain: lines, range: PROFILE_COLORS }, legend: { orient: 'bottom', direction: 'horizontal', columns: 3 } },
+      order: { field: 'threshold', type: 'quantitative' },
+    },
   };
 }
 

@@ -14,7 +14,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   CATEGORIES, MAX_PATH_BARS, categorySpec, cmpNatural, cmpProfile, cmpStr, compareSpec, compareTotals, isRatioMetric,
-  metricLabel, pathDeltas, pathSpec, profileDomain, renderVegaLite, rowHasProblem, trendMetrics, trendNights,
+  metricLabel, pathDeltas, pathSpec, policySpec, profileDomain, renderVegaLite, rowHasProblem, trendMetrics, trendNights,
   trendSpec, type VlSpec,
 } from './charts.js';
 import type { Example, ReportData, ReportRow } from './types.js';
@@ -83,6 +83,7 @@ export function validateReportData(data: ReportData): void {
     if (!['better', 'worse', 'changed'].includes((c as { direction: string }).direction)) fail(`compare[${i}].direction`, 'better, worse or changed', (c as { direction: unknown }).direction);
   });
   if (data.previousNight !== null && typeof data.previousNight !== 'string') fail('previousNight', 'a string or null', data.previousNight);
+  if (data.policies !== undefined) checkArray(data.policies, 'policies').forEach((p, i) => checkFields(p, `policies[${i}]`, ['trace', 'family', 'policy'], ['threshold', 'ues', 'prevented', 'pagesOfflined', 'offlinesWithoutUe']));
   checkArray(data.examples, 'examples').forEach((e, i) => {
     checkFields(e, `examples[${i}]`, ['trace', 'profile', 'category', 'eventId', 'host', 'path', 'expected', 'actual'], [], ['comm']);
     if (typeof (e as Example).gated !== 'boolean') fail(`examples[${i}].gated`, 'a boolean', (e as Example).gated);
@@ -312,6 +313,25 @@ ${rows.map((c) => `<tr class="dir-${c.direction}"><td>${esc(c.a)}</td><td>${esc(
   return { id: 'compare', title: 'Profile A vs profile B', html };
 }
 
+async function policySection(data: ReportData): Promise<Section | null> {
+  const pts = data.policies ?? [];
+  if (pts.length === 0) return null;
+  const spec = policySpec(pts) as VlSpec;
+  const caption = 'Page-offline policies replayed over the corrected-error history (docs/policy.md): UEs the policy would have prevented (the page was offlined before the UE) against the pages it offlined, one line per trace × policy family through the thresholds of its sweep. Up and to the left is better.';
+  const best = [...pts].sort((a, b) => b.prevented - a.prevented || a.pagesOfflined - b.pagesOfflined || cmpStr(a.policy, b.policy));
+  const rows = best.slice(0, 20);
+  const table = `<details class="table">
+<summary>The ${plural(rows.length, 'policy', 'policies')} preventing the most UEs (of ${fmtNum(pts.length)})</summary>
+<table>
+<thead><tr><th>trace</th><th>policy</th><th class="num">threshold</th><th class="num">UEs</th><th class="num">prevented</th><th class="num">pages offlined</th><th class="num">offlines without UE</th></tr></thead>
+<tbody>
+${rows.map((p) => `<tr><td>${esc(p.trace)}</td><td>${esc(p.policy)}</td><td class="num">${fmtNum(p.threshold)}</td><td class="num">${fmtNum(p.ues)}</td><td class="num">${fmtNum(p.prevented)}</td><td class="num">${fmtNum(p.pagesOfflined)}</td><td class="num">${fmtNum(p.offlinesWithoutUe)}</td></tr>`).join('\n')}
+</tbody>
+</table>
+</details>`;
+  return { id: 'policy', title: 'Page-offline policies', html: `${figure('policy', await chart(spec, 'policy'), caption)}\n${table}` };
+}
+
 function summarySection(rows: ReportRow[], rowIds: Map<ReportRow, string>): Section {
   if (rows.length === 0) return { id: 'summary', title: 'All runs', html: '<p class="empty">No runs in this report.</p>' };
   const cols: [string, keyof ReportRow, boolean][] = [
@@ -461,6 +481,8 @@ export async function renderReport(data: ReportData): Promise<string> {
   sections.push(await trendSection(data, profiles));
   sections.push(await pathSection(data, profiles));
   sections.push(await compareSection(data));
+  const policy = await policySection(data);
+  if (policy) sections.push(policy);
   sections.push(summarySection(rows, rowIds));
   sections.push(examplesSection(data.examples));
 

@@ -28,11 +28,16 @@ export interface CompareChange { trace: string; a: string; b: string; what: stri
 /** One event worth a look, with the steps of its decision path (`explain`). */
 export interface Example { trace: string; profile: string; category: string; eventId: string; host: string; comm: string | null; path: string; expected: string; actual: string; explain: string[]; /** From a gating golden set: listed first, never cut. */ gated: boolean }
 
+/** One page-offline policy at one threshold on one trace: UEs prevented against pages offlined. */
+export interface PolicyPoint { trace: string; family: string; policy: string; threshold: number; ues: number; prevented: number; pagesOfflined: number; offlinesWithoutUe: number }
+
 export interface ReportData {
   title: string; night: string; generatedAt: string; toolVersion: string;
   rows: ReportRow[]; trend: TrendPoint[]; pathChanges: PathChange[]; compare: CompareChange[]; examples: Example[];
   /** The previous recorded night the path counts are compared with; null when this is the first. */
   previousNight: string | null;
+  /** Page-offline policy results of this night (docs/policy.md), one per trace × policy. */
+  policies?: PolicyPoint[];
   /** Gated regressions per night (for marking the trend). */
   regressedNights?: string[];
   notes?: string[];
