@@ -115,6 +115,9 @@ const TODAY_FAILS: Record<string, string> = {
   '32-x86-trace-pipe-mce-record-shell-session: 2 event(s)': 'shell prompt lines around a trace_pipe paste are an InputError',
   '32-x86-trace-pipe-mce-record-shell-session: event 1 (line 7)': 'shell prompt lines around a trace_pipe paste are an InputError',
   '32-x86-trace-pipe-mce-record-shell-session: event 2 (line 8)': 'shell prompt lines around a trace_pipe paste are an InputError',
+  '33-arm64-juno-64k-ltp-madvise-interleaved: 1 event(s)': 'the result line is hard-wrapped by the mail client (\'clean LRU\' / \'page: Recovered\') and the injection line opens no event',
+  '33-arm64-juno-64k-ltp-madvise-interleaved: event 1 (line 6)': 'the result line is hard-wrapped by the mail client; vaddr of the wrapped injection line is not read',
+  '34-x86-syzkaller-unsplit-thp-sigbus-then-gpf: event 1 (line 1)': '\'Injecting memory failure for pfn … at process virtual address …\' does not set vaddr',
 };
 
 const SI_CODE: Record<string, { signo: number; code: number | null }> = {
