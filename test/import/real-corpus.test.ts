@@ -121,6 +121,8 @@ const TODAY_FAILS: Record<string, string> = {
   '35-x86-2.6-openvz-syslog-mce-cpu-context-corrupt: 1 event(s)': 'the 2.6 x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
   '35-x86-2.6-openvz-syslog-mce-cpu-context-corrupt: 1 panic(s)': 'the 2.6 x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
   '35-x86-2.6-openvz-syslog-mce-cpu-context-corrupt: event 1 (line 1)': 'the 2.6 x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
+  '39-x86-dmesg-T-edac-sbridge-ce-overflow: 1 event(s)': 'sb_edac\'s \'EDAC sbridge MCn: CPU n: Machine Check Event: … Bank n: <status>\' / \'ADDR …\' lines are not read',
+  '39-x86-dmesg-T-edac-sbridge-ce-overflow: event 1 (line 2)': 'sb_edac\'s \'EDAC sbridge MCn: CPU n: Machine Check Event: … Bank n: <status>\' / \'ADDR …\' lines are not read',
 };
 
 const SI_CODE: Record<string, { signo: number; code: number | null }> = {
