@@ -118,9 +118,9 @@ const TODAY_FAILS: Record<string, string> = {
   '33-arm64-juno-64k-ltp-madvise-interleaved: 1 event(s)': 'the result line is hard-wrapped by the mail client (\'clean LRU\' / \'page: Recovered\') and the injection line opens no event',
   '33-arm64-juno-64k-ltp-madvise-interleaved: event 1 (line 6)': 'the result line is hard-wrapped by the mail client; vaddr of the wrapped injection line is not read',
   '34-x86-syzkaller-unsplit-thp-sigbus-then-gpf: event 1 (line 1)': '\'Injecting memory failure for pfn … at process virtual address …\' does not set vaddr',
-  '35-x86-2.6-openvz-syslog-mce-cpu-context-corrupt: 1 event(s)': 'the 2.6 x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
-  '35-x86-2.6-openvz-syslog-mce-cpu-context-corrupt: 1 panic(s)': 'the 2.6 x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
-  '35-x86-2.6-openvz-syslog-mce-cpu-context-corrupt: event 1 (line 1)': 'the 2.6 x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
+  '35-x86-old-openvz-syslog-mce-cpu-context-corrupt: 1 event(s)': 'the old x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
+  '35-x86-old-openvz-syslog-mce-cpu-context-corrupt: 1 panic(s)': 'the old x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
+  '35-x86-old-openvz-syslog-mce-cpu-context-corrupt: event 1 (line 1)': 'the old x86_64 record wording (\'CPU %d: Machine Check Exception: %16Lx\' / \'Bank %d: %016Lx at %016Lx\') and \'Kernel panic: %s\' without \'not syncing\' are not read',
   '39-x86-dmesg-T-edac-sbridge-ce-overflow: 1 event(s)': 'sb_edac\'s \'EDAC sbridge MCn: CPU n: Machine Check Event: … Bank n: <status>\' / \'ADDR …\' lines are not read',
   '39-x86-dmesg-T-edac-sbridge-ce-overflow: event 1 (line 2)': 'sb_edac\'s \'EDAC sbridge MCn: CPU n: Machine Check Event: … Bank n: <status>\' / \'ADDR …\' lines are not read',
 };
