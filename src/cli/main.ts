@@ -2,7 +2,7 @@
 // exit code (0 ok, 1 regression, 2 usage or bad input).
 import { Command, CommanderError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 // Only light modules are imported up front (commander, the input error, the profile table and the
 // lists that option choices need), so `--help`, `--version` and `profiles` start at once; each
 // command loads its heavy modules (DuckDB, Arrow, sql.js, vega, the engine) when it runs.
@@ -271,7 +271,7 @@ export function buildProgram(): Command {
       for (const r of results) {
         bad += r.mismatches.length;
         if (o.format === 'text') {
-          out.line(`${r.mismatches.length ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.events} events, ${r.mismatches.length} differ from golden/${r.suite}/${r.profile}.golden`);
+          out.line(`${r.mismatches.length ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.events} events, ${r.mismatches.length} differ from ${relative(o.root, r.golden)}`);
           for (const m of r.mismatches) {
             out.line(`  event ${m.eventId}: ${m.fields.join(', ')}`);
             out.line(`    expected ${m.expected}`);

@@ -5,9 +5,9 @@ import type { Command } from 'commander';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import {
-  KERNEL_CHANGES, KernelVersionError, MAINLINE_RELEASES, STABLE_LINES, changeSummary, kernelSwitches, resolveKernelVersion, type SwitchSource,
+  KERNEL_CHANGES, KernelVersionError, MAINLINE_RELEASES, STABLE_LINES, changeSummary, resolveKernelVersion, type SwitchSource,
 } from '../model/kernel-changes.js';
-import { BUILTIN_NAMES, POST_SEED_SWITCHES, ProfileError, builtinProfile, sameSwitchNames, type Profile } from '../model/profiles.js';
+import { BUILTIN_NAMES, ProfileError, builtinProfile, builtinSources, sameSwitchNames, type Profile } from '../model/profiles.js';
 
 /** One row of the listing: a profile name, what it is, and the switches it turns on. */
 export interface ProfileListing {
@@ -45,21 +45,20 @@ export function profileListings(): ProfileListing[] {
 /** Why each switch of profile `name` has its value: the table's reasons, or the seed changes of post. */
 export function profileSources(name: string): { profile: Profile; kernel: string | null; sources: SwitchSource[]; note: string } {
   const profile = loadProfile(name);
-  if (name === 'pre' || name === 'post') {
-    const base = kernelSwitches([6, 6, 0]).sources;
-    const sources = name === 'pre' ? base : base.map((s) => ((POST_SEED_SWITCHES as readonly string[]).includes(s.switch)
-      ? { ...s, value: true, reason: 'a seed change post adds to pre (not a released kernel)' }
-      : s));
-    return { profile, kernel: name === 'pre' ? '6.6.0' : null, sources, note: name === 'pre' ? 'pre is mainline v6.6.0' : 'post is pre plus the seed changes' };
+  const sources = name.endsWith('.json') ? null : builtinSources(name);
+  if (sources) {
+    const m = /^linux-(.+)$/.exec(name);
+    const kernel = name === 'pre' ? '6.6.0' : m ? resolveKernelVersion(m[1]!).join('.') : null;
+    const note = name === 'pre' ? 'pre is mainline v6.6.0' : name === 'post' ? 'post is pre plus the seed changes' : `derived from the table for ${kernel}`;
+    return { profile, kernel, sources, note };
   }
-  const m = /^linux-(.+)$/.exec(name);
-  if (m && !name.endsWith('.json')) {
-    const ver = resolveKernelVersion(m[1]!);
-    return { profile, kernel: ver.join('.'), sources: kernelSwitches(ver).sources, note: `derived from the table for ${ver.join('.')}` };
-  }
-  // A profile file: its values with the built-in they extend named where they differ.
-  const sources: SwitchSource[] = KERNEL_CHANGES.map((c) => ({ switch: c.switch, value: profile.switches[c.switch], reason: `set by ${name} (or the profile it extends)` }));
-  return { profile, kernel: null, sources, note: `profile file ${name}` };
+  // A profile file: its values, each set by the file or the profile it extends.
+  return {
+    profile,
+    kernel: null,
+    sources: KERNEL_CHANGES.map((c) => ({ switch: c.switch, value: profile.switches[c.switch], reason: `set by ${name} or the profile it extends` })),
+    note: `profile file ${name}`,
+  };
 }
 
 function pad(s: string, n: number): string {

@@ -2,7 +2,7 @@
 // Each switch is one behavioural change; its mainline release and stable backports are in the table
 // of src/model/kernel-changes.ts, from which every `linux-*` profile (and `pre`) is derived.
 import {
-  KERNEL_CHANGES, KernelVersionError, MAINLINE_RELEASES, STABLE_LINES, kernelSwitches, resolveKernelVersion, type KernelVersion,
+  KERNEL_CHANGES, KernelVersionError, MAINLINE_RELEASES, STABLE_LINES, kernelSwitches, resolveKernelVersion, type KernelVersion, type SwitchSource,
 } from './kernel-changes.js';
 
 export interface Switches {
@@ -179,6 +179,27 @@ export function sameSwitchNames(name: string): string[] {
 }
 
 export class ProfileError extends Error {}
+
+/**
+ * Why each switch of a built-in profile has its value (changePresent's reasons), or null for a name
+ * that is not a built-in. `post` names the seed changes it adds to `pre` (v6.6.0).
+ */
+export function builtinSources(name: string): SwitchSource[] | null {
+  if (name === 'pre') return kernelSwitches([6, 6, 0]).sources;
+  if (name === 'post') {
+    return kernelSwitches([6, 6, 0]).sources.map((s) => ((POST_SEED_SWITCHES as readonly string[]).includes(s.switch)
+      ? { ...s, value: true, reason: 'a seed change post adds to pre (not a released kernel)' }
+      : s));
+  }
+  const m = /^linux-(.+)$/.exec(name);
+  if (!m) return null;
+  try {
+    return kernelSwitches(resolveKernelVersion(m[1]!)).sources;
+  } catch (e) {
+    if (e instanceof KernelVersionError) return null;
+    throw e;
+  }
+}
 
 const EXPECTED = `expected pre, post, linux-X.Y (${RELEASE_NAMES[0]} … ${RELEASE_NAMES[RELEASE_NAMES.length - 1]}), linux-X.Y.Z, linux-X.Y.y (${STABLE_LINES.map((l) => l.line).join(', ')}) or a profile file (.json)`;
 

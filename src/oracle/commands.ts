@@ -7,7 +7,9 @@ import { explainEvent } from '../engine/replay-events.js';
 import { TRACE_COLUMNS } from '../io/trace.js';
 import { Duck, lit } from './duck.js';
 import { diffRelations, DiffResult } from './diff.js';
-import { compareViews, CompareResult } from './compare.js';
+import { compareViews, CompareResult, type CompareSwitch } from './compare.js';
+import { changeSummary, switchDifferences } from '../model/kernel-changes.js';
+import { builtinSources } from '../model/profiles.js';
 import { openGolden, OutcomeSource } from './sources.js';
 
 export interface DiffFilesOptions {
@@ -98,11 +100,40 @@ export async function compareFiles(o: CompareFilesOptions): Promise<CompareResul
     const pb = await chooseProfile(db, src, profileName(o.b), '--b');
     await src.view(db, 'pa', pa);
     await src.view(db, 'pb', pb);
-    return await compareViews(db, pa, pb, o.examples ?? 3);
+    const r = await compareViews(db, pa, pb, o.examples ?? 3);
+    return { ...r, switches: compareSwitches(o.a, o.b) };
   } finally {
     db.close();
     src.dispose();
   }
+}
+
+/**
+ * The switches that differ between the profiles A and B (given by name or file), with the table's
+ * commit, releases and backports and why each profile has its value; null when either cannot be
+ * loaded here (outcomes of a profile file not at hand).
+ */
+function compareSwitches(a: string, b: string): CompareSwitch[] | null {
+  let pa, pb;
+  try {
+    pa = loadProfile(a);
+    pb = loadProfile(b);
+  } catch (e) {
+    if (e instanceof InputError) return null;
+    throw e;
+  }
+  const why = (ref: string) => (ref.endsWith('.json') ? null : builtinSources(ref));
+  const ra = why(a);
+  const rb = why(b);
+  return switchDifferences(pa.switches, pb.switches).map((d) => ({
+    switch: d.switch,
+    a: d.a,
+    b: d.b,
+    title: d.change.title,
+    table: changeSummary(d.change),
+    reasonA: ra?.find((s) => s.switch === d.switch)?.reason ?? null,
+    reasonB: rb?.find((s) => s.switch === d.switch)?.reason ?? null,
+  }));
 }
 
 /** The name outcomes carry for a profile given by name or file. */
