@@ -167,8 +167,8 @@ const LTS_NAMES = new Set(MAINLINE_RELEASES.filter((r) => r.lts).map((r) => `lin
 /** The suite profiles (see suiteProfiles): pre, post, then one per distinct release switch set. */
 export const SUITE_PROFILES: readonly Profile[] = Object.freeze(suiteProfiles());
 
-/** The profiles replayed by default (suite, golden check, diff --observed, tests). */
-export const BUILTIN_PROFILES: readonly Profile[] = Object.freeze([PRE, POST, ...['linux-6.1', 'linux-6.6', 'linux-6.12', 'linux-6.19'].map((n) => releaseProfile(n))]);
+/** The profiles replayed by default (suite, golden check, diff --observed, tests): the suite profiles. */
+export const BUILTIN_PROFILES: readonly Profile[] = SUITE_PROFILES;
 
 export const BUILTIN_NAMES = BUILTIN_PROFILES.map((p) => p.name);
 

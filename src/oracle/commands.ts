@@ -11,6 +11,7 @@ import { compareViews, CompareResult, type CompareSwitch } from './compare.js';
 import { changeSummary, switchDifferences } from '../model/kernel-changes.js';
 import { builtinSources } from '../model/profiles.js';
 import { openGolden, OutcomeSource } from './sources.js';
+import { coveredProfiles } from './golden-index.js';
 
 export interface DiffFilesOptions {
   outcomes: string;
@@ -24,9 +25,12 @@ export interface DiffFilesOptions {
 }
 
 /** Pick the profile to read: the one asked for, the golden file's, or the only one present. */
-async function chooseProfile(db: Duck, src: OutcomeSource, asked: string | undefined, where: string): Promise<string> {
+async function chooseProfile(db: Duck, src: OutcomeSource, asked: string | undefined, where: string, alternatives: string[] = []): Promise<string> {
   const have = await src.profiles(db);
   if (asked) {
+    // A golden file covering several profiles (# profiles:) fits the outcomes of exactly one of them.
+    const alt = have.includes(asked) ? [] : alternatives.filter((a) => have.includes(a));
+    if (alt.length === 1) return alt[0]!;
     if (!have.includes(asked)) throw new InputError(`${src.spec}: no outcomes for profile ${JSON.stringify(asked)} (${where}): it holds ${have.join(', ') || 'no outcomes'}`, src.spec);
     return asked;
   }
@@ -57,7 +61,8 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
     // An ideal golden file names no kernel profile: the outcomes' own profile (or --profile) is meant.
     const asked = o.profile ?? (golden.meta.profile === 'ideal' ? undefined : golden.meta.profile);
     await src.open(db, asked ? [asked] : []);
-    const profile = await chooseProfile(db, src, asked ? profileName(asked) : undefined, o.profile ? '--profile' : `profile of ${o.golden}`);
+    const covered = o.profile || golden.meta.profile === 'ideal' ? [] : coveredProfiles(golden.meta, o.golden);
+    const profile = await chooseProfile(db, src, asked ? profileName(asked) : undefined, o.profile ? '--profile' : `profile of ${o.golden}`, covered);
     await src.view(db, 'act', profile);
     const tr = await registerTrace(db, o.trace);
     if (o.by?.some((b) => !tr.columns.includes(b)) && o.trace && !tr.relation) {
