@@ -143,7 +143,11 @@ const CASES: Case[] = [
   { switch: 'already_poisoned_fix', arch: 'x86', event: 1063, off: 'false|false|none|-|-|-', on: 'false|false|none|already poisoned page|Failed|-', why: 'Kyle Meyer fix: result line for hugetlb without MF_AR' },
   { switch: 'already_poisoned_fix', arch: 'arm64', event: 2017, off: 'false|false|none|already poisoned|Failed|3170/3170:7:4:12', on: 'false|false|none|already poisoned page|Failed|3170/3170:7:4:12', why: 'the type string becomes "already poisoned page"' },
   // seed 000 patch 2 and the force kill (v6.17): golden/arm64 linux-6.12 vs linux-6.18 rows 2013 and 2018.
-  { switch: 'ghes_task_work', arch: 'arm64', event: 2018, off: 'false|true|none|-|-|-', on: 'false|false|none|-|-|3180/3180:7:128:-', why: 'sync && !queued -> force_sig(SIGBUS)' },
+  { switch: 'ghes_sync_force_kill', arch: 'arm64', event: 2018, off: 'false|true|none|-|-|-', on: 'false|false|none|-|-|3180/3180:7:128:-', why: 'sync && !queued -> force_sig(SIGBUS)' },
+  // memory_failure_cb instead of the kick: the seed 000 reproducer gets the same AR (golden/arm64 linux-6.12 and linux-6.18 row 2000).
+  { switch: 'ghes_task_work', arch: 'arm64', event: 2000, off: 'false|false|none|dirty LRU page|Recovered|3000/3000:7:4:12', on: 'false|false|none|dirty LRU page|Recovered|3000/3000:7:4:12', why: 'task work, same AR' },
+  // x86 GHES NMI is not synchronous: row 1108 is the same in every profile.
+  { switch: 'ghes_sync_force_kill', arch: 'x86', event: 1108, off: 'false|false|none|dirty LRU page|Recovered|3200/3200:7:5:12', on: 'false|false|none|dirty LRU page|Recovered|3200/3200:7:5:12', why: 'x86 GHES: not sync' },
   // seed 003 (v6.19): golden/x86 linux-6.18 vs linux-6.19 row 1074, golden/arm64 row 2068.
   { switch: 'mf_pfn_no_struct_page', arch: 'x86', event: 1074, off: 'false|false|none|-|-|-', on: 'false|false|none|non struct page pfn|Recovered|2820/2820:7:5:12', why: 'memory_failure_pfn' },
   { switch: 'mf_pfn_no_struct_page', arch: 'arm64', event: 2068, off: 'false|false|none|-|-|-', on: 'false|false|none|non struct page pfn|Recovered|3680/3680:7:5:12', why: 'memory_failure_pfn' },
