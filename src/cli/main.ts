@@ -2,13 +2,15 @@
 // exit code (0 ok, 1 regression, 2 usage or bad input).
 import { Command, CommanderError, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 // Only light modules are imported up front (commander, the input error, the profile table and the
 // lists that option choices need), so `--help`, `--version` and `profiles` start at once; each
 // command loads its heavy modules (DuckDB, Arrow, sql.js, vega, the engine) when it runs.
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
+import { KERNEL_OPTION_HELP, kernelProfileName } from './kernel-option.js';
+import { registerProfiles } from './profiles.js';
 import { REDACTABLE, goldenLine, type Redaction } from '../oracle/golden.js';
 import { UPDATE_MODES, type UpdateMode } from '../oracle/update-modes.js';
 import { SQL_FORMATS, type SqlFormat } from '../nightly/sql-formats.js';
@@ -73,6 +75,12 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
+/** The profiles asked for with -p and --kernel (pre and post when neither is given). */
+function profileRefs(profiles: string[], kernels: string[]): string[] {
+  const all = [...profiles, ...kernels.map((k) => kernelProfileName(k))];
+  return all.length ? all : ['pre', 'post'];
+}
+
 export function buildProgram(): Command {
   const program = new Command('ras-replay')
     .description('Trace-driven batch analyzer and regression oracle for the Linux hwpoison stack')
@@ -84,6 +92,7 @@ export function buildProgram(): Command {
     .description('replay a trace under one or more profiles')
     .argument('<trace>', 'trace file (.arrows, .arrow, .csv, .csv.gz)')
     .option('-p, --profile <name|file.json>', 'profile (repeatable): a built-in or a JSON profile file', collect, [])
+    .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP} (repeatable, with -p)`, collect, [])
     .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3; CSV traces)')
     .option('-o, --out <dir>', 'write outcomes and signals (Arrow IPC, hive layout profile=…/shard=…) and the DuckDB file under DIR')
     .option('--db <file>', 'DuckDB database to load the run into (default DIR/ras.duckdb)')
@@ -94,8 +103,8 @@ export function buildProgram(): Command {
     .option('--sort', 'sort a CSV trace by (host, t_ns, event_id) instead of rejecting it when out of order')
     .option('--replace', 'replace the earlier run an --out folder holds (without it, such a folder is refused: runs are never mixed)')
     .option('-q, --quiet', 'no progress output')
-    .action(async (trace: string, o: { profile: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; replace?: boolean; quiet?: boolean }) => {
-      const profiles = (o.profile.length ? o.profile : ['pre', 'post']).map((p) => loadProfile(p));
+    .action(async (trace: string, o: { profile: string[]; kernel: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; replace?: boolean; quiet?: boolean }) => {
+      const profiles = profileRefs(o.profile, o.kernel).map((p) => loadProfile(p));
       if (o.jsonl) {
         if (o.out) throw new InputError('run: --jsonl writes to stdout; it does not combine with --out');
         const { outcomeJson, replayEvents } = await import('../engine/replay-events.js');
@@ -229,14 +238,15 @@ export function buildProgram(): Command {
     .argument('<trace>', 'trace file (.csv, .csv.gz)')
     .requiredOption('-e, --event <event_id>', 'the event to explain')
     .option('-p, --profile <name|file.json>', 'profile (repeatable)', collect, [])
+    .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP} (repeatable, with -p)`, collect, [])
     .option('--sort', 'sort an out-of-order trace')
-    .action(async (trace: string, o: { event: string; profile: string[]; sort?: boolean }) => {
+    .action(async (trace: string, o: { event: string; profile: string[]; kernel: string[]; sort?: boolean }) => {
       if (!/^[0-9]+$/.test(o.event)) throw new InputError(`--event ${JSON.stringify(o.event)}: expected an event_id (unsigned integer)`);
       const id = BigInt(o.event);
       const { explainEvent } = await import('../engine/replay-events.js');
       const events = await readTrace(trace, o.sort ?? false);
       const out = new Output();
-      for (const name of o.profile.length ? o.profile : ['pre', 'post']) {
+      for (const name of profileRefs(o.profile, o.kernel)) {
         const profile = loadProfile(name);
         const x = explainEvent(events, id, profile);
         if (!x) throw new InputError(`${trace}: no event with event_id ${id}`);
@@ -271,7 +281,7 @@ export function buildProgram(): Command {
       for (const r of results) {
         bad += r.mismatches.length;
         if (o.format === 'text') {
-          out.line(`${r.mismatches.length ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.events} events, ${r.mismatches.length} differ from golden/${r.suite}/${r.profile}.golden`);
+          out.line(`${r.mismatches.length ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.events} events, ${r.mismatches.length} differ from ${relative(o.root, r.golden)}`);
           for (const m of r.mismatches) {
             out.line(`  event ${m.eventId}: ${m.fields.join(', ')}`);
             out.line(`    expected ${m.expected}`);
@@ -293,15 +303,20 @@ export function buildProgram(): Command {
     .option('-g, --golden <file>', 'golden file (.golden text or .parquet)')
     .option('--observed <file>', "instead of a golden file: the observed outcomes of an imported trace (X.observed.parquet); agreement per path")
     .option('-p, --profile <name|file.json>', "the profile's outcomes to check (default: the golden file's profile; with --observed: every profile present, or every built-in for a trace)")
+    .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP}: instead of --profile`)
     .option('--by <columns>', 'group by outcome or trace columns (comma-separated, e.g. path,context)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), [] as string[])
     .option('--trace <file>', 'the trace (.csv, .parquet): trace columns for --by, explain steps for examples')
     .option('--examples <n>', 'examples per category', '3')
     .option('--json', 'the result as JSON on stdout')
     .option('--junit <file>', 'also write JUnit XML')
     .option('--markdown <file>', 'also write a Markdown summary (for CI job summaries)')
-    .action(async (outcomes: string, o: { golden?: string; observed?: string; profile?: string; by: string[]; trace?: string; examples: string; json?: boolean; junit?: string; markdown?: string }) => {
+    .action(async (outcomes: string, o: { golden?: string; observed?: string; profile?: string; kernel?: string; by: string[]; trace?: string; examples: string; json?: boolean; junit?: string; markdown?: string }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
       if (!o.golden === !o.observed) throw new InputError('diff: give exactly one of --golden FILE or --observed FILE');
+      if (o.kernel) {
+        if (o.profile) throw new InputError('diff: give --profile or --kernel, not both');
+        o.profile = kernelProfileName(o.kernel);
+      }
       if (o.observed) {
         const { diffObserved, observedText } = await import('../oracle/observed.js');
         const profiles = o.profile ? [o.profile] : /\.(csv|csv\.gz|arrows|arrow)$/.test(outcomes) ? BUILTIN_NAMES : [];
@@ -323,15 +338,18 @@ export function buildProgram(): Command {
     .description('the same trace under profile A and profile B: what changed, in which direction')
     .argument('<source>', "a trace (replayed under both), a run's --out folder, a .duckdb, .parquet or .jsonl file")
     .requiredOption('-a, --a <profile>', 'profile A (the baseline)')
-    .requiredOption('-b, --b <profile>', 'profile B')
+    .option('-b, --b <profile>', 'profile B')
+    .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP}: profile B, instead of -b`)
     .option('--examples <n>', 'example events per change', '3')
     .option('--json', 'as JSON')
-    .action(async (source: string, o: { a: string; b: string; examples: string; json?: boolean }) => {
+    .action(async (source: string, o: { a: string; b?: string; kernel?: string; examples: string; json?: boolean }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
+      if (!o.b === !o.kernel) throw new InputError('compare: give profile B with exactly one of -b PROFILE or --kernel "$(uname -r)"');
+      const b = o.b ?? kernelProfileName(o.kernel!);
       const { compareFiles } = await import('../oracle/commands.js');
       const { compareText } = await import('../oracle/compare.js');
       const { jsonText } = await import('../io/json.js');
-      const r = await compareFiles({ source, a: o.a, b: o.b, examples: Number(o.examples) });
+      const r = await compareFiles({ source, a: o.a, b, examples: Number(o.examples) });
       process.stdout.write(o.json ? `${jsonText(r, 2)}\n` : compareText(r));
     });
 
@@ -522,22 +540,7 @@ export function buildProgram(): Command {
     });
 
   addPolicyCommand(program);
-
-  program.command('profiles')
-    .description('list the built-in profiles and their switches')
-    .option('--json', 'as JSON')
-    .action((o: { json?: boolean }) => {
-      const out = new Output();
-      if (o.json) {
-        out.line(JSON.stringify(BUILTIN_PROFILES, null, 2));
-      } else {
-        for (const p of BUILTIN_PROFILES) {
-          out.line(`${p.name}: ${p.description}`);
-          for (const [k, v] of Object.entries(p.switches)) out.line(`  ${k} = ${v}`);
-        }
-      }
-      out.flush();
-    });
+  registerProfiles(program);
 
   addCompletionCommand(program);
   groupHelp(program);

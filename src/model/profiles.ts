@@ -1,6 +1,9 @@
 // Profiles: one kernel build and its firmware, as named switches (docs/profiles.md).
-// Each switch is one behavioural change; its merge version is the one read in the kernel source
-// (spec/kernel-model.md "Merge versions", docs/source-check.md).
+// Each switch is one behavioural change; its mainline release and stable backports are in the table
+// of src/model/kernel-changes.ts, from which every `linux-*` profile (and `pre`) is derived.
+import {
+  KERNEL_CHANGES, KernelVersionError, MAINLINE_RELEASES, STABLE_LINES, kernelSwitches, resolveKernelVersion, type KernelVersion, type SwitchSource,
+} from './kernel-changes.js';
 
 export interface Switches {
   /** seed 000 patch 1: GHES passes MF_ACTION_REQUIRED for SEA (is_hest_sync_notify). v6.8 */
@@ -79,23 +82,13 @@ export interface Profile {
   host: HostDefaults;
 }
 
-const PRE_SWITCHES: Switches = {
-  ghes_sync_ar: false,
-  ghes_task_work: false,
-  ghes_sync_force_kill: false,
-  mce_panic_hwpoison: false,
-  mf_pfn_no_struct_page: false,
-  arm64_copy_mc: false,
-  arm64_sea_objerr: false,
-  kill_accessing_mm_check: true,
-  thp_split_fail_kill: false,
-  ksm_memory_failure: true,
-  unmap_fail_sigbus: false,
-  mf_result_messages: false,
-  already_poisoned_fix: false,
-  kill_accessing_not_found_ok: false,
-  copy_mc_mf_queue: false,
-};
+/** `pre` is mainline v6.6.0, derived from the table like every release profile. */
+const PRE_SWITCHES: Switches = kernelSwitches([6, 6, 0]).switches;
+
+/** The seed changes `post` adds to `pre`: seeds 000 (both patches), 002, 003, 004 patches 1-5. */
+export const POST_SEED_SWITCHES: readonly (keyof Switches)[] = Object.freeze([
+  'ghes_sync_ar', 'ghes_task_work', 'ghes_sync_force_kill', 'mce_panic_hwpoison', 'mf_pfn_no_struct_page', 'arm64_copy_mc',
+] as const);
 
 export const DEFAULT_HOST: HostDefaults = {
   early_kill: 0,
@@ -110,48 +103,114 @@ export const DEFAULT_HOST: HostDefaults = {
   mf_work_delay_ns: 1_000_000,
 };
 
-function builtin(name: string, description: string, over: Partial<Switches>): Profile {
-  return Object.freeze({
-    name,
-    description,
-    switches: Object.freeze({ ...PRE_SWITCHES, ...over }),
-    host: Object.freeze({ ...DEFAULT_HOST }),
-  });
+function profileOf(name: string, description: string, switches: Switches): Profile {
+  return Object.freeze({ name, description, switches: Object.freeze({ ...switches }), host: Object.freeze({ ...DEFAULT_HOST }) });
 }
 
-export const BUILTIN_PROFILES: readonly Profile[] = Object.freeze([
-  builtin('pre', 'mainline v6.6, before the seed changes', {}),
-  builtin('post', 'pre plus seeds 000, 002, 003 and 004 patches 1-5 (not a released kernel)', {
-    ghes_sync_ar: true, ghes_task_work: true, ghes_sync_force_kill: true,
-    mce_panic_hwpoison: true, mf_pfn_no_struct_page: true, arm64_copy_mc: true,
-  }),
-  builtin('linux-6.1', 'mainline v6.1', { ksm_memory_failure: false }),
-  builtin('linux-6.6', 'mainline v6.6', {}),
-  builtin('linux-6.12', 'mainline v6.12: seed 000 patch 1 only (MF_ACTION_REQUIRED through the kick), seed 002', {
-    ghes_sync_ar: true, mce_panic_hwpoison: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
-  }),
-  builtin('linux-6.19', 'mainline v6.19: seeds 000, 002, 003', {
-    ghes_sync_ar: true, ghes_task_work: true, ghes_sync_force_kill: true,
-    mce_panic_hwpoison: true, mf_pfn_no_struct_page: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
-    already_poisoned_fix: true, kill_accessing_not_found_ok: true,
-  }),
-]);
+const PRE = profileOf('pre', 'mainline v6.6 (linux-6.6), before the seed changes', PRE_SWITCHES);
+const POST = profileOf('post', 'pre plus seeds 000, 002, 003 and 004 patches 1-5 (not a released kernel)', {
+  ...PRE_SWITCHES, ...Object.fromEntries(POST_SEED_SWITCHES.map((k) => [k, true])),
+} as Switches);
 
-export const BUILTIN_NAMES = BUILTIN_PROFILES.map((p) => p.name);
+const cache = new Map<string, Profile>();
 
-export class ProfileError extends Error {}
-
-export function builtinProfile(name: string): Profile {
-  const p = BUILTIN_PROFILES.find((b) => b.name === name);
-  if (!p) {
-    throw new ProfileError(`unknown profile "${name}": expected one of ${BUILTIN_NAMES.join(', ')} or a profile file (.json)`);
+/**
+ * The profile of a kernel version given by name: `linux-X.Y` (X.Y.0), `linux-X.Y.Z`, `linux-X.Y.y`
+ * (the newest point release of a tracked line). Its switches are derived from the table.
+ */
+export function releaseProfile(name: string): Profile {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const m = /^linux-(.+)$/.exec(name);
+  if (!m) throw new ProfileError(`unknown profile "${name}": ${EXPECTED}`);
+  let ver: KernelVersion;
+  try {
+    ver = resolveKernelVersion(m[1]!);
+  } catch (e) {
+    if (e instanceof KernelVersionError) throw new ProfileError(`profile "${name}": ${e.message}`);
+    throw e;
   }
+  const label = m[1]!.endsWith('.y') ? `${ver.join('.')}, the newest ${m[1]} point release known to the table` : ver[2] === 0 ? `v${ver[0]}.${ver[1]}` : ver.join('.');
+  const p = profileOf(name, `Linux ${label}: switches from the table of kernel changes`, kernelSwitches(ver).switches);
+  cache.set(name, p);
   return p;
 }
 
-const SWITCH_KEYS = Object.keys(PRE_SWITCHES) as (keyof Switches)[];
+/** Every mainline release as a profile name, linux-5.10 … linux-7.3. */
+export const RELEASE_NAMES: readonly string[] = Object.freeze(MAINLINE_RELEASES.map((r) => `linux-${r.version}`));
+/** The tracked stable lines' newest point releases, linux-5.10.y … linux-7.0.y. */
+export const STABLE_NAMES: readonly string[] = Object.freeze(STABLE_LINES.map((l) => `linux-${l.line}.y`));
+
+function switchKey(s: Switches): string {
+  return KERNEL_CHANGES.map((c) => (s[c.switch] ? '1' : '0')).join('');
+}
+
+/**
+ * The suite profiles: `pre`, `post` and one profile per distinct switch set among the release
+ * profiles (RELEASE_NAMES, then STABLE_NAMES). A set is represented by its first LTS release if it
+ * has one, else by its first release; every other name with the same switches shares its golden
+ * files. These are the built-in profiles that `suite`, `golden check`, `diff --observed` and the
+ * tests replay by default (docs/profiles.md "Suite profiles").
+ */
+function suiteProfiles(): Profile[] {
+  const groups = new Map<string, string[]>();
+  for (const n of [...RELEASE_NAMES, ...STABLE_NAMES]) {
+    const k = switchKey(releaseProfile(n).switches);
+    groups.set(k, [...(groups.get(k) ?? []), n]);
+  }
+  const reps = [...groups.values()].map((names) => names.find((n) => LTS_NAMES.has(n)) ?? names[0]!);
+  return [PRE, POST, ...reps.map((n) => releaseProfile(n))];
+}
+
+const LTS_NAMES = new Set(MAINLINE_RELEASES.filter((r) => r.lts).map((r) => `linux-${r.version}`));
+
+/** The suite profiles (see suiteProfiles): pre, post, then one per distinct release switch set. */
+export const SUITE_PROFILES: readonly Profile[] = Object.freeze(suiteProfiles());
+
+/** The profiles replayed by default (suite, golden check, diff --observed, tests): the suite profiles. */
+export const BUILTIN_PROFILES: readonly Profile[] = SUITE_PROFILES;
+
+export const BUILTIN_NAMES = BUILTIN_PROFILES.map((p) => p.name);
+
+/** Every profile name with the same switches as `name` among pre, post, releases and stable lines. */
+export function sameSwitchNames(name: string): string[] {
+  const k = switchKey(builtinProfile(name).switches);
+  return ['pre', 'post', ...RELEASE_NAMES, ...STABLE_NAMES].filter((n) => switchKey(builtinProfile(n).switches) === k);
+}
+
+export class ProfileError extends Error {}
+
+/**
+ * Why each switch of a built-in profile has its value (changePresent's reasons), or null for a name
+ * that is not a built-in. `post` names the seed changes it adds to `pre` (v6.6.0).
+ */
+export function builtinSources(name: string): SwitchSource[] | null {
+  if (name === 'pre') return kernelSwitches([6, 6, 0]).sources;
+  if (name === 'post') {
+    return kernelSwitches([6, 6, 0]).sources.map((s) => ((POST_SEED_SWITCHES as readonly string[]).includes(s.switch)
+      ? { ...s, value: true, reason: 'a seed change post adds to pre (not a released kernel)' }
+      : s));
+  }
+  const m = /^linux-(.+)$/.exec(name);
+  if (!m) return null;
+  try {
+    return kernelSwitches(resolveKernelVersion(m[1]!)).sources;
+  } catch (e) {
+    if (e instanceof KernelVersionError) return null;
+    throw e;
+  }
+}
+
+const EXPECTED = `expected pre, post, linux-X.Y (${RELEASE_NAMES[0]} … ${RELEASE_NAMES[RELEASE_NAMES.length - 1]}), linux-X.Y.Z, linux-X.Y.y (${STABLE_LINES.map((l) => l.line).join(', ')}) or a profile file (.json)`;
+
+export function builtinProfile(name: string): Profile {
+  if (name === 'pre') return PRE;
+  if (name === 'post') return POST;
+  if (name.startsWith('linux-')) return releaseProfile(name);
+  throw new ProfileError(`unknown profile "${name}": ${EXPECTED}`);
+}
+
+const SWITCH_KEYS = KERNEL_CHANGES.map((c) => c.switch);
 const HOST_KEYS = Object.keys(DEFAULT_HOST) as (keyof HostDefaults)[];
 
 /**

@@ -7,8 +7,11 @@ import { explainEvent } from '../engine/replay-events.js';
 import { TRACE_COLUMNS } from '../io/trace.js';
 import { Duck, lit } from './duck.js';
 import { diffRelations, DiffResult } from './diff.js';
-import { compareViews, CompareResult } from './compare.js';
+import { compareViews, CompareResult, type CompareSwitch } from './compare.js';
+import { changeSummary, switchDifferences } from '../model/kernel-changes.js';
+import { builtinSources } from '../model/profiles.js';
 import { openGolden, OutcomeSource } from './sources.js';
+import { coveredProfiles } from './golden-index.js';
 
 export interface DiffFilesOptions {
   outcomes: string;
@@ -22,9 +25,12 @@ export interface DiffFilesOptions {
 }
 
 /** Pick the profile to read: the one asked for, the golden file's, or the only one present. */
-async function chooseProfile(db: Duck, src: OutcomeSource, asked: string | undefined, where: string): Promise<string> {
+async function chooseProfile(db: Duck, src: OutcomeSource, asked: string | undefined, where: string, alternatives: string[] = []): Promise<string> {
   const have = await src.profiles(db);
   if (asked) {
+    // A golden file covering several profiles (# profiles:) fits the outcomes of exactly one of them.
+    const alt = have.includes(asked) ? [] : alternatives.filter((a) => have.includes(a));
+    if (alt.length === 1) return alt[0]!;
     if (!have.includes(asked)) throw new InputError(`${src.spec}: no outcomes for profile ${JSON.stringify(asked)} (${where}): it holds ${have.join(', ') || 'no outcomes'}`, src.spec);
     return asked;
   }
@@ -55,7 +61,8 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
     // An ideal golden file names no kernel profile: the outcomes' own profile (or --profile) is meant.
     const asked = o.profile ?? (golden.meta.profile === 'ideal' ? undefined : golden.meta.profile);
     await src.open(db, asked ? [asked] : []);
-    const profile = await chooseProfile(db, src, asked ? profileName(asked) : undefined, o.profile ? '--profile' : `profile of ${o.golden}`);
+    const covered = o.profile || golden.meta.profile === 'ideal' ? [] : coveredProfiles(golden.meta, o.golden);
+    const profile = await chooseProfile(db, src, asked ? profileName(asked) : undefined, o.profile ? '--profile' : `profile of ${o.golden}`, covered);
     await src.view(db, 'act', profile);
     const tr = await registerTrace(db, o.trace);
     if (o.by?.some((b) => !tr.columns.includes(b)) && o.trace && !tr.relation) {
@@ -98,11 +105,40 @@ export async function compareFiles(o: CompareFilesOptions): Promise<CompareResul
     const pb = await chooseProfile(db, src, profileName(o.b), '--b');
     await src.view(db, 'pa', pa);
     await src.view(db, 'pb', pb);
-    return await compareViews(db, pa, pb, o.examples ?? 3);
+    const r = await compareViews(db, pa, pb, o.examples ?? 3);
+    return { ...r, switches: compareSwitches(o.a, o.b) };
   } finally {
     db.close();
     src.dispose();
   }
+}
+
+/**
+ * The switches that differ between the profiles A and B (given by name or file), with the table's
+ * commit, releases and backports and why each profile has its value; null when either cannot be
+ * loaded here (outcomes of a profile file not at hand).
+ */
+function compareSwitches(a: string, b: string): CompareSwitch[] | null {
+  let pa, pb;
+  try {
+    pa = loadProfile(a);
+    pb = loadProfile(b);
+  } catch (e) {
+    if (e instanceof InputError) return null;
+    throw e;
+  }
+  const why = (ref: string) => (ref.endsWith('.json') ? null : builtinSources(ref));
+  const ra = why(a);
+  const rb = why(b);
+  return switchDifferences(pa.switches, pb.switches).map((d) => ({
+    switch: d.switch,
+    a: d.a,
+    b: d.b,
+    title: d.change.title,
+    table: changeSummary(d.change),
+    reasonA: ra?.find((s) => s.switch === d.switch)?.reason ?? null,
+    reasonB: rb?.find((s) => s.switch === d.switch)?.reason ?? null,
+  }));
 }
 
 /** The name outcomes carry for a profile given by name or file. */

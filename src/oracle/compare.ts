@@ -13,9 +13,24 @@ export interface CompareChange {
   examples: bigint[];
 }
 
+/** A switch whose value differs between profile A and profile B, with the table's entry for it. */
+export interface CompareSwitch {
+  switch: string;
+  a: boolean;
+  b: boolean;
+  title: string;
+  /** "commit …, mainline v…, stable …" (changeSummary). */
+  table: string;
+  /** Why A and B have their values ("backported to 6.6.y in 6.6.16"), when they are built-ins. */
+  reasonA: string | null;
+  reasonB: string | null;
+}
+
 export interface CompareResult {
   a: string;
   b: string;
+  /** The switches that differ between A and B; null when a profile is not at hand (outcomes only). */
+  switches: CompareSwitch[] | null;
   events: number;
   changedEvents: number;
   changes: CompareChange[];
@@ -80,7 +95,7 @@ export async function compareViews(db: Duck, a: string, b: string, examples = 3)
     if (what === 'survived → panic' || what === 'reboot loop added' || /^vmcore complete →/.test(what)) direction = 'worse';
     changes.push({ what, kind, direction, count: num(r.n), examples: ids(r.ex) });
   }
-  return { a, b, events, changedEvents, changes, summary: summarise(a, b, changes) };
+  return { a, b, switches: null, events, changedEvents, changes, summary: summarise(a, b, changes) };
 }
 
 /** One sentence: "applying post instead of pre turns 12 AO into AR, removes 3 reboot loops, …". */
@@ -106,7 +121,17 @@ export function summarise(a: string, b: string, changes: CompareChange[]): strin
 }
 
 export function compareText(r: CompareResult): string {
-  const lines = [`${r.b} vs ${r.a}: ${r.changedEvents} of ${r.events} events changed`, `  ${r.summary}`, ''];
+  const lines: string[] = [];
+  if (r.switches) {
+    lines.push(r.switches.length ? `switches that differ from ${r.a} to ${r.b}:` : `${r.a} and ${r.b} have the same switches`);
+    for (const s of r.switches) {
+      lines.push(`  ${s.switch}: ${s.a ? 'on' : 'off'} → ${s.b ? 'on' : 'off'}  ${s.title} (${s.table})`);
+      const why = [s.reasonA ? `${r.a}: ${s.reasonA}` : null, s.reasonB ? `${r.b}: ${s.reasonB}` : null].filter(Boolean);
+      if (why.length) lines.push(`    ${why.join('; ')}`);
+    }
+    lines.push('');
+  }
+  lines.push(`${r.b} vs ${r.a}: ${r.changedEvents} of ${r.events} events changed`, `  ${r.summary}`, '');
   const mark = { better: '+', worse: '-', changed: '~' } as const;
   for (const c of r.changes) {
     lines.push(`  ${mark[c.direction]} ${String(c.count).padStart(7)}  ${c.what}${c.examples.length ? `  (e.g. event ${c.examples.join(', ')})` : ''}`);

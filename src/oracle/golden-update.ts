@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { readTraceCsv } from '../io/csv-trace.js';
 import type { Profile } from '../model/profiles.js';
+import { goldenFileFor } from './golden-index.js';
 import { explainEvent, OutcomeRow, replayEvents } from '../engine/replay-events.js';
 import type { TraceEvent } from '../io/trace.js';
 import { expectedLine, formatGolden, Golden, GoldenRow, goldenRowFromOutcome, parseGolden, rowMismatch, signalToken } from './golden.js';
@@ -92,7 +93,8 @@ export interface SuiteCheck {
   pending: number;
 }
 
-export const goldenPath = (root: string, suite: string, profile: string): string => join(root, 'golden', suite, `${profile}.golden`);
+/** The golden file covering a profile (its `# profile:` or `# profiles:` header), else `<profile>.golden`. */
+export const goldenPath = (root: string, suite: string, profile: string): string => goldenFileFor(root, suite, profile);
 export const pendingPath = (golden: string): string => `${golden}.pending`;
 
 /** Fields in which a pending row differs from the golden row it would replace (review). */

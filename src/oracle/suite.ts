@@ -7,11 +7,14 @@ import { readTraceCsv } from '../io/csv-trace.js';
 import { InputError } from '../io/errors.js';
 import { replayEvents } from '../engine/replay-events.js';
 import { compareGolden, Mismatch, parseGolden } from './golden.js';
+import { goldenFileFor } from './golden-index.js';
 
 export interface SuiteResult {
   suite: string;
   profile: string;
   events: number;
+  /** The golden file compared with (it may cover several profiles). */
+  golden: string;
   mismatches: Mismatch[];
 }
 
@@ -29,11 +32,11 @@ export function runSuites(root: string, profiles: readonly Profile[] = BUILTIN_P
     const events = readTraceCsv(join(root, 'traces', `${suite}.csv`));
     const outcomes = replayEvents(events, [...profiles]);
     for (const p of profiles) {
-      const gfile = join(root, 'golden', suite, `${p.name}.golden`);
-      if (!existsSync(gfile)) throw new InputError(`${gfile}: no golden file for suite ${suite} under profile ${p.name}`, gfile);
+      const gfile = goldenFileFor(root, suite, p.name);
+      if (!existsSync(gfile)) throw new InputError(`${gfile}: no golden file for suite ${suite} under profile ${p.name} (no file in golden/${suite}/ lists it in "# profiles:")`, gfile);
       const golden = parseGolden(readFileSync(gfile, 'utf8'), gfile);
       const mine = outcomes.filter((o) => o.profile === p.name);
-      results.push({ suite, profile: p.name, events: mine.length, mismatches: compareGolden(mine, golden) });
+      results.push({ suite, profile: p.name, events: mine.length, golden: gfile, mismatches: compareGolden(mine, golden) });
     }
   }
   return results;

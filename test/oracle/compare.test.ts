@@ -69,7 +69,25 @@ describe('compare pre → post on the curated suites', () => {
   it('prints the summary on the command line', () => {
     const r = cli(['compare', join(ROOT, 'traces/arm64.csv'), '-a', 'pre', '-b', 'post']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^post vs pre: \d+ of 83 events changed\n {2}applying post instead of pre .*removes 11 reboot loops/);
+    expect(r.stdout).toMatch(/\npost vs pre: \d+ of 83 events changed\n {2}applying post instead of pre .*removes 11 reboot loops/);
+    // The switches post adds to pre: exactly the seed changes (profiles.ts POST_SEED_SWITCHES).
+    const head = r.stdout.slice(0, r.stdout.indexOf('\n\n'));
+    expect(head.split('\n')[0]).toBe('switches that differ from pre to post:');
+    expect([...head.matchAll(/^ {2}(\w+): off → on/gm)].map((m) => m[1])).toEqual(['ghes_sync_ar', 'mce_panic_hwpoison', 'ghes_task_work', 'ghes_sync_force_kill', 'mf_pfn_no_struct_page', 'arm64_copy_mc']);
     expect(cli(['compare', join(ROOT, 'traces/arm64.csv'), '-a', 'pre', '-b', 'pre']).code).toBe(2);
+  });
+
+  it('across a stable line names the backported switches, their commits and point releases', () => {
+    // linux-6.6 is v6.6.0; linux-6.6.y (6.6.143) carries seed 002 from 6.6.16 ("[PATCH 6.6 012/322]",
+    // 6.6.16-rc1 review, 2 Feb 2024) and aaf99ac2ceb7 from 6.6.88 ("[PATCH 6.6 195/393]", 23 Apr 2025).
+    const r = cli(['compare', join(ROOT, 'traces/x86.csv'), '-a', 'linux-6.6', '-b', 'linux-6.6.y']);
+    expect(r.code).toBe(0);
+    const head = r.stdout.slice(0, r.stdout.indexOf('\n\n'));
+    expect([...head.matchAll(/^ {2}(\w+): off → on/gm)].map((m) => m[1])).toEqual(['mce_panic_hwpoison', 'kill_accessing_not_found_ok']);
+    expect(head).toContain('commit 1d11b153d23b');
+    expect(head).toContain('linux-6.6.y: backported to 6.6.y in 6.6.16');
+    expect(head).toContain('linux-6.6.y: backported to 6.6.y in 6.6.88');
+    // Seed 002 turns the kdump capture of a fatal MCE on a user page complete (kernel-model §7).
+    expect(r.stdout).toMatch(/vmcore incomplete → complete/);
   });
 });

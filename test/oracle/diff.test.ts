@@ -13,6 +13,7 @@ import { CATEGORIES, Category } from '../../src/oracle/diff.js';
 import { parseGolden } from '../../src/oracle/golden.js';
 import { Duck } from '../../src/oracle/duck.js';
 import { cli, ROOT } from '../helpers.js';
+import { goldenFileFor } from '../../src/oracle/golden-index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ras-diff-'));
 
@@ -38,7 +39,8 @@ describe('diff against the curated golden files', () => {
     for (const suite of ['x86', 'arm64']) {
       for (const p of BUILTIN_PROFILES) {
         const f = writeJsonl(`${suite}-${p.name}.jsonl`, outcomes(suite, p.name));
-        const r = await diffFiles({ outcomes: f, golden: golden(suite, p.name) });
+        // The file covering the profile (# profiles:), chosen without --profile from the outcomes' one profile.
+        const r = await diffFiles({ outcomes: f, golden: goldenFileFor(ROOT, suite, p.name) });
         expect(r.regression, `${suite} × ${p.name}`).toBe(false);
         expect(r.total.counts).toEqual(Object.fromEntries(CATEGORIES.map((k) => [k, 0])));
         expect(r.join).toBe('positional');
