@@ -44,9 +44,13 @@ export class WorkerPool {
       this.slotOuts.push(profiles.map(() => new OutcomeColumns(capacity, sab)));
       this.sentCap.push(capacity);
     }
+    // In the prebuilt bundle (dist/*.mjs) the worker is its own bundle next to this chunk; from the
+    // sources it is the TypeScript entry, loaded through tsx by worker-boot.mjs.
+    const bundled = import.meta.url.endsWith('.mjs');
+    const script = bundled ? new URL('./worker-main.mjs', import.meta.url) : new URL('./worker-boot.mjs', import.meta.url);
     const url = new URL('./worker-main.ts', import.meta.url);
     for (let k = 0; k < n; k++) {
-      const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      const w = new Worker(script, {
         workerData: {
           entry: url.href, part: k, parts: n, profiles, where, capacity,
           cols: this.slotCols.map((c) => c.buffers()),
