@@ -43,6 +43,17 @@ export const SIGNAL_SCHEMA = new Schema([
   new Field('addr_lsb', new Uint8(), true),
 ]);
 
+/**
+ * The dictionary ids of an outcome batch whose dictionaries are fixed label lists (the same object in
+ * every batch, so a stream writer writes them once): every enum; panic_msg too unless a row carries
+ * a formatted message ("Memory failure on page <pfn>"), which makes it a batch-local dictionary;
+ * host never (batch-local). Signal batches: the profile enum only. (IpcBatchEncoder checks these.)
+ */
+export function outcomeLabelIds(formattedPanic: boolean): number[] {
+  return formattedPanic ? [1, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5, 6, 7];
+}
+export const SIGNAL_LABEL_IDS: readonly number[] = [1];
+
 /** Batch-local host dictionary over the run's interned host names. */
 export class HostDictBuilder {
   constructor(private readonly names: readonly string[]) {}

@@ -370,6 +370,36 @@ export class TraceDecoder {
     }
   }
 
+  private scratch: EventColumns | null = null;
+
+  /**
+   * Intern a batch's hosts, comms and mapper lists exactly as `decode` does (same calls in the same
+   * order), without decoding the rest: a thread that reads every batch but decodes only some keeps
+   * the same ids as the thread that decodes them. Returns false where the batch does not decode (the
+   * decoding thread reports the error; the run stops there).
+   */
+  translate(batch: RecordBatch, batchNo: number): boolean {
+    const n = batch.numRows;
+    const cols = (this.scratch ??= new EventColumns(n));
+    cols.ensure(n);
+    const bad: Bad = (row, column, value, expected) => {
+      throw InputError.at(this.file, `batch ${batchNo} row ${row}`, column, value, expected);
+    };
+    const child = (name: string): Data | null => batch.getChild(name)?.data[0] ?? null;
+    try {
+      const host = child('host');
+      if (!host) return false;
+      this.strings(host, 'host', n, cols.host, this.hostCache, (s) => this.d.hosts.id(s), bad, false);
+      const commD = child('comm');
+      if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, (s) => this.d.comms.id(s), bad, true);
+      this.mapperCol(child('mappers'), n, cols.mappers, bad);
+      return true;
+    } catch (e) {
+      if (e instanceof InputError) return false;
+      throw e;
+    }
+  }
+
   private cellText(batch: RecordBatch, column: string, i: number): string {
     const v = batch.getChild(column);
     if (!v) return '';

@@ -45,13 +45,79 @@ export function dictType(id: number): Dictionary<Utf8, Int32> {
 }
 
 const labelVectors = new Map<readonly string[], Vector<Utf8>>();
+const labelSet = new WeakSet<object>();
 export function labelVector(labels: readonly string[]): Vector<Utf8> {
   let v = labelVectors.get(labels);
   if (!v) {
     v = vectorFromArray(labels as string[], new Utf8());
     labelVectors.set(labels, v);
+    labelSet.add(v);
   }
   return v;
+}
+
+/** A fixed label list's cached dictionary (the same object in every batch of this thread). */
+export function isLabelVector(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && labelSet.has(v);
+}
+
+interface WriterInternals {
+  _sink?: { _values?: Uint8Array[] };
+  _seenDictionaries: Map<number, Vector>;
+  _dictionaryDeltaOffsets: Map<number, number>;
+}
+
+function sinkValues(w: RecordBatchStreamWriter): Uint8Array[] {
+  const values = (w as unknown as WriterInternals)._sink?._values;
+  if (!Array.isArray(values)) throw new Error('apache-arrow writer internals changed: cannot drain the IPC byte queue');
+  return values;
+}
+
+/**
+ * Encodes record batches of one schema into the bytes an ArrowStreamFile of that schema writes for
+ * them (dictionary messages, then the record batch message), on any thread. A stream writer
+ * rewrites a dictionary unless the previous batch carried the very same dictionary object; within
+ * this tool that happens only for the cached label vectors (`labelVector`, one fixed label list per
+ * dictionary id). So the stream's state before a batch is summed up by the dictionary ids of the
+ * previous written batch whose dictionaries were label vectors (`labels` of the previous encode),
+ * and concatenating the encodings of consecutive batches, each given its predecessor's `labels`,
+ * gives the bytes of one writer fed all of them (after `ArrowStreamFile.start(schema)`).
+ */
+export class IpcBatchEncoder {
+  private readonly w = new RecordBatchStreamWriter();
+
+  constructor(readonly schema: Schema) {
+    this.w.reset(undefined, schema);
+    sinkValues(this.w).length = 0; // the schema message: ArrowStreamFile.start writes it
+  }
+
+  encode(batch: RecordBatch, prevLabels: readonly number[] | null): { bytes: Uint8Array; labels: number[] } {
+    if (batch.schema.fields.length !== this.schema.fields.length) throw new Error('IpcBatchEncoder: a batch of another schema');
+    const st = this.w as unknown as WriterInternals;
+    st._seenDictionaries.clear();
+    st._dictionaryDeltaOffsets.clear();
+    const labels: number[] = [];
+    for (const [id, dict] of batch.dictionaries) {
+      if (!isLabelVector(dict)) continue;
+      labels.push(id);
+      if (prevLabels?.includes(id)) {
+        st._seenDictionaries.set(id, dict);
+        st._dictionaryDeltaOffsets.set(id, dict.data.length);
+      }
+    }
+    this.w.write(batch);
+    const values = sinkValues(this.w);
+    let size = 0;
+    for (const v of values) size += v.byteLength;
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const v of values) {
+      bytes.set(v, at);
+      at += v.byteLength;
+    }
+    values.length = 0;
+    return { bytes, labels };
+  }
 }
 
 export function enumData(type: Dictionary<Utf8, Int8>, labels: readonly string[], codes: Int8Array | Uint8Array, n: number, validity?: Uint8Array, nulls = 0): Data {
@@ -94,6 +160,28 @@ export class ArrowStreamFile {
   write(batch: RecordBatch): void {
     this.writer.write(batch);
     this.drain();
+  }
+
+  private started = false;
+
+  /**
+   * Append the bytes of batches encoded by an IpcBatchEncoder of `schema` (on this or another
+   * thread); the schema message is written before the first. Not to be mixed with `write`.
+   */
+  writeEncoded(schema: Schema, bytes: Uint8Array): void {
+    if (!this.started) {
+      this.writer.reset(undefined, schema);
+      this.started = true;
+      this.drain();
+    }
+    if (this.async) {
+      this.pending += bytes.byteLength;
+      this.writeAt(bytes, 0, this.bytes);
+    } else {
+      let done = 0;
+      while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done);
+    }
+    this.bytes += bytes.byteLength;
   }
 
   /** Resolves once at most `limit` bytes are still being written. */
