@@ -1,7 +1,7 @@
 // Small Arrow helpers shared by the trace and outcome writers and readers.
 import { closeSync, fsyncSync, openSync, readSync, write, writeSync } from 'node:fs';
 import {
-  Data, Dictionary, Field, Int32, Int8, makeData, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Utf8,
+  Data, Dictionary, Field, Int32, Int8, makeData, makeVector, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Utf8,
   vectorFromArray, Vector,
 } from 'apache-arrow';
 
@@ -33,6 +33,76 @@ export function batchDictionary(
     idx[i] = lastLocal;
   }
   return { idx, dict: vectorFromArray(list, new Utf8()) };
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Batch-local dictionaries over interned ids 0.. (host names): the same dictionary as
+ * `batchDictionary` (distinct ids in first-seen order), with the per-id state in dense typed arrays
+ * (the batch's local index, stamped with the batch) instead of a Map, and each name's UTF-8 bytes
+ * encoded once per run and copied into the dictionary's value buffer, so a batch that touches tens
+ * of thousands of hosts (a time-ordered fleet trace) costs array reads, not string work.
+ */
+export class DenseDictionary {
+  private stamp = new Int32Array(1024).fill(-1);
+  private local = new Int32Array(1024);
+  private gen = 0;
+  private readonly bytes: (Uint8Array | undefined)[] = [];
+  private order = new Int32Array(1024);
+
+  constructor(private readonly names: readonly string[]) {}
+
+  build(ids: ArrayLike<number>, rows: ArrayLike<number> | null, n: number): { idx: Int32Array; dict: Vector<Utf8> } {
+    const gen = ++this.gen;
+    const idx = new Int32Array(n);
+    let count = 0;
+    let size = 0;
+    let lastId = -1;
+    let lastLocal = -1;
+    for (let i = 0; i < n; i++) {
+      const g = ids[rows ? rows[i]! : i]!;
+      if (g !== lastId) {
+        if (g >= this.stamp.length) this.grow(g + 1);
+        if (this.stamp[g] !== gen) {
+          this.stamp[g] = gen;
+          this.local[g] = count;
+          if (count === this.order.length) {
+            const o = new Int32Array(count * 2);
+            o.set(this.order);
+            this.order = o;
+          }
+          this.order[count++] = g;
+          const b = (this.bytes[g] ??= utf8.encode(this.names[g]!));
+          size += b.byteLength;
+        }
+        lastId = g;
+        lastLocal = this.local[g]!;
+      }
+      idx[i] = lastLocal;
+    }
+    const offsets = new Int32Array(count + 1);
+    const data = new Uint8Array(size);
+    let at = 0;
+    for (let k = 0; k < count; k++) {
+      const b = this.bytes[this.order[k]!]!;
+      data.set(b, at);
+      at += b.byteLength;
+      offsets[k + 1] = at;
+    }
+    const dict = makeVector(makeData({ type: new Utf8(), length: count, nullCount: 0, valueOffsets: offsets, data }));
+    return { idx, dict };
+  }
+
+  private grow(min: number): void {
+    const c = Math.max(min, this.stamp.length * 2);
+    const s = new Int32Array(c).fill(-1);
+    s.set(this.stamp);
+    this.stamp = s;
+    const l = new Int32Array(c);
+    l.set(this.local);
+    this.local = l;
+  }
 }
 
 /** Dictionary<Utf8, Int8> with a fixed label list (our enum codes are the indices). */
