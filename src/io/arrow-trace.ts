@@ -304,7 +304,7 @@ export class TraceDecoder {
     // event_id (uint64) and t_ns (int64): copied as 8-byte words.
     this.int64(required('event_id'), 'event_id', n, cols.eventId, false, bad);
     this.int64(required('t_ns'), 't_ns', n, cols.tNs, true, bad);
-    this.strings(required('host'), 'host', n, cols.host, this.hostCache, (s) => this.d.hosts.id(s), bad, false);
+    this.strings(required('host'), 'host', n, cols.host, this.hostCache, this.d.hosts, bad, false);
     this.enumCol(required('arch'), 'arch', ARCH, n, cols.arch, -1, bad);
     const kindD = child('kind');
     this.enumCol(kindD, 'kind', KIND, n, cols.kind, Kind.error, bad);
@@ -318,7 +318,7 @@ export class TraceDecoder {
     const tidD = child('tid');
     if (tidD) this.u32(tidD, 'tid', n, cols.tid, -1, bad);
     const commD = child('comm');
-    if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, (s) => this.d.comms.id(s), bad, true);
+    if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, this.d.comms, bad, true);
     else cols.comm.fill(0, 0, n);
     this.addr(child('pa'), 'pa', n, cols.pa, bad);
     this.addr(child('vaddr'), 'vaddr', n, cols.vaddr, bad);
@@ -389,9 +389,9 @@ export class TraceDecoder {
     try {
       const host = child('host');
       if (!host) return false;
-      this.strings(host, 'host', n, cols.host, this.hostCache, (s) => this.d.hosts.id(s), bad, false);
+      this.strings(host, 'host', n, cols.host, this.hostCache, this.d.hosts, bad, false);
       const commD = child('comm');
-      if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, (s) => this.d.comms.id(s), bad, true);
+      if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, this.d.comms, bad, true);
       this.mapperCol(child('mappers'), n, cols.mappers, bad);
       return true;
     } catch (e) {
@@ -483,11 +483,24 @@ export class TraceDecoder {
     }
   }
 
-  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, intern: (s: string) => number, bad: Bad, nullable: boolean): void {
+  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, names: Interner, bad: Bad, nullable: boolean): void {
+    const intern = (s: string): number => names.id(s);
     if (DataType.isDictionary(d.type)) {
       const dict = d.dictionary!;
       const table = cache.get(dict, () => {
         const t = new Int32Array(dict.length);
+        const one = dict.data.length === 1 ? dict.data[0]! : null;
+        if (one && DataType.isUtf8(one.type) && one.offset === 0 && one.nullCount === 0 && one.valueOffsets && one.values) {
+          // One plain UTF-8 chunk: intern by the bytes (a string is made only for a new name).
+          const off = one.valueOffsets as Int32Array;
+          const bytes = one.values as Uint8Array;
+          for (let k = 0; k < dict.length; k++) {
+            const a = off[k]!;
+            const b = off[k + 1]!;
+            t[k] = !nullable && a === b ? -1 : names.idBytes(bytes, a, b, () => strAt(dict, k));
+          }
+          return t;
+        }
         for (let k = 0; k < dict.length; k++) {
           const v = strAt(dict, k);
           t[k] = !nullable && v === '' ? -1 : intern(v);
