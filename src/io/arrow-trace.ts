@@ -389,9 +389,9 @@ export class TraceDecoder {
     try {
       const host = child('host');
       if (!host) return false;
-      this.strings(host, 'host', n, cols.host, this.hostCache, this.d.hosts, bad, false);
+      this.strings(host, 'host', n, cols.host, this.hostCache, this.d.hosts, bad, false, true);
       const commD = child('comm');
-      if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, this.d.comms, bad, true);
+      if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, this.d.comms, bad, true, true);
       this.mapperCol(child('mappers'), n, cols.mappers, bad);
       return true;
     } catch (e) {
@@ -483,7 +483,7 @@ export class TraceDecoder {
     }
   }
 
-  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, names: Interner, bad: Bad, nullable: boolean): void {
+  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, names: Interner, bad: Bad, nullable: boolean, tableOnly = false): void {
     const intern = (s: string): number => names.id(s);
     if (DataType.isDictionary(d.type)) {
       const dict = d.dictionary!;
@@ -507,6 +507,7 @@ export class TraceDecoder {
         }
         return t;
       });
+      if (tableOnly) return; // translate: the names are interned with the table
       const idx = d.values as ArrayLike<number>;
       // Indices (values) are sliced already.
       if (d.nullCount === 0) {
@@ -559,6 +560,15 @@ export class TraceDecoder {
       const dict = d.dictionary!;
       const table = this.mapperCache.get(dict, () => new Int32Array(dict.length).fill(-2));
       const idx = d.values as ArrayLike<number>;
+      if (d.nullCount === 0) {
+        for (let i = 0; i < n; i++) {
+          const k = idx[i]!;
+          let m = table[k]!;
+          if (m === -2) m = table[k] = parse(strAt(dict, k), i);
+          out[i] = m;
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         if (!validAt(d, i)) {
           out[i] = -1;
