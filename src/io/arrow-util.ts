@@ -48,7 +48,12 @@ export class DenseDictionary {
   private stamp = new Int32Array(1024).fill(-1);
   private local = new Int32Array(1024);
   private gen = 0;
-  private readonly bytes: (Uint8Array | undefined)[] = [];
+  // Each id's UTF-8 bytes at [at[id], at[id] + len[id]) of one arena (len -1: not encoded yet), so
+  // a million hosts cost two Int32Arrays and their bytes, not a million small objects.
+  private at = new Int32Array(1024);
+  private len = new Int32Array(1024).fill(-1);
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
   private order = new Int32Array(1024);
 
   constructor(private readonly names: readonly string[]) {}
@@ -73,8 +78,8 @@ export class DenseDictionary {
             this.order = o;
           }
           this.order[count++] = g;
-          const b = (this.bytes[g] ??= utf8.encode(this.names[g]!));
-          size += b.byteLength;
+          if (this.len[g]! < 0) this.encode(g);
+          size += this.len[g]!;
         }
         lastId = g;
         lastLocal = this.local[g]!;
@@ -85,23 +90,42 @@ export class DenseDictionary {
     const data = new Uint8Array(size);
     let at = 0;
     for (let k = 0; k < count; k++) {
-      const b = this.bytes[this.order[k]!]!;
-      data.set(b, at);
-      at += b.byteLength;
+      const g = this.order[k]!;
+      const a = this.at[g]!;
+      const l = this.len[g]!;
+      data.set(this.arena.subarray(a, a + l), at);
+      at += l;
       offsets[k + 1] = at;
     }
     const dict = makeVector(makeData({ type: new Utf8(), length: count, nullCount: 0, valueOffsets: offsets, data }));
     return { idx, dict };
   }
 
+  private encode(g: number): void {
+    const name = this.names[g]!;
+    const need = name.length * 3; // the most UTF-8 bytes a UTF-16 string can take
+    if (this.used + need > this.arena.length) {
+      const a = new Uint8Array(Math.max(this.used + need, this.arena.length * 2));
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    const r = utf8.encodeInto(name, this.arena.subarray(this.used));
+    this.at[g] = this.used;
+    this.len[g] = r.written;
+    this.used += r.written;
+  }
+
   private grow(min: number): void {
     const c = Math.max(min, this.stamp.length * 2);
-    const s = new Int32Array(c).fill(-1);
-    s.set(this.stamp);
-    this.stamp = s;
-    const l = new Int32Array(c);
-    l.set(this.local);
-    this.local = l;
+    const more = (a: Int32Array<ArrayBuffer>, fill: number): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(c).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.stamp = more(this.stamp, -1);
+    this.local = more(this.local, 0);
+    this.at = more(this.at, 0);
+    this.len = more(this.len, -1);
   }
 }
 
