@@ -41,6 +41,14 @@ export class MapperPool {
 export class Interner {
   private readonly ids = new Map<string, number>();
   readonly names: string[] = [];
+  // Names by their UTF-8 bytes (idBytes): open addressing over FNV-1a hashes; slot value id + 1
+  // (0: empty); each id's bytes at [start, start + len) of `arena`.
+  private table = new Int32Array(0);
+  private arena = new Uint8Array(0);
+  private arenaUsed = 0;
+  private start = new Int32Array(0);
+  private len = new Int32Array(0);
+  private inTable = 0;
 
   id(name: string): number {
     let i = this.ids.get(name);
@@ -50,6 +58,75 @@ export class Interner {
       this.ids.set(name, i);
     }
     return i;
+  }
+
+  /**
+   * The id of the name whose UTF-8 bytes are `bytes[from, to)`, without making a string when the
+   * bytes were seen before (a fleet trace's batch dictionaries repeat the same hosts). New bytes are
+   * decoded with `decode` and interned through `id`, so both ways give the same id for a name.
+   */
+  idBytes(bytes: Uint8Array, from: number, to: number, decode: () => string): number {
+    if (this.inTable * 2 >= this.table.length) this.rehash();
+    const mask = this.table.length - 1;
+    let h = 0x811c9dc5;
+    for (let k = from; k < to; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
+    const n = to - from;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const v = this.table[slot]!;
+      if (v === 0) {
+        const id = this.id(decode());
+        this.remember(id, bytes, from, to);
+        this.table[slot] = id + 1;
+        this.inTable++;
+        return id;
+      }
+      const id = v - 1;
+      if (this.len[id] === n) {
+        const s = this.start[id]!;
+        let k = 0;
+        while (k < n && this.arena[s + k] === bytes[from + k]) k++;
+        if (k === n) return id;
+      }
+    }
+  }
+
+  private remember(id: number, bytes: Uint8Array, from: number, to: number): void {
+    if (id >= this.start.length) {
+      const c = Math.max(id + 1, this.start.length * 2, 1024);
+      const s = new Int32Array(c).fill(-1);
+      s.set(this.start);
+      this.start = s;
+      const l = new Int32Array(c).fill(-1);
+      l.set(this.len);
+      this.len = l;
+    }
+    if (this.len[id]! >= 0) return; // the same name from other bytes (invalid UTF-8 decodes alike): keep the first
+    const n = to - from;
+    if (this.arenaUsed + n > this.arena.length) {
+      const a = new Uint8Array(Math.max(this.arenaUsed + n, this.arena.length * 2, 1 << 16));
+      a.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = a;
+    }
+    this.arena.set(bytes.subarray(from, to), this.arenaUsed);
+    this.start[id] = this.arenaUsed;
+    this.len[id] = n;
+    this.arenaUsed += n;
+  }
+
+  private rehash(): void {
+    const t = new Int32Array(Math.max(1024, this.table.length * 2));
+    const mask = t.length - 1;
+    for (let id = 0; id < this.len.length; id++) {
+      const n = this.len[id]!;
+      if (n < 0) continue;
+      const s = this.start[id]!;
+      let h = 0x811c9dc5;
+      for (let k = s; k < s + n; k++) h = Math.imul(h ^ this.arena[k]!, 0x01000193);
+      let slot = h & mask;
+      while (t[slot] !== 0) slot = (slot + 1) & mask;
+      t[slot] = id + 1;
+    }
+    this.table = t;
   }
 }
 

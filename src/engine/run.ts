@@ -11,16 +11,16 @@ import { EventRecord, NO_ADDR, Outcome } from '../model/record.js';
 import { Replayer, statelessKey } from '../model/replay.js';
 import { HostState } from '../model/state.js';
 import { ArrowStreamFile } from '../io/arrow-util.js';
-import { HostDictBuilder, outcomeBatch, signalBatch } from '../io/arrow-outcomes.js';
+import { HostDictBuilder, OUTCOME_SCHEMA, outcomeBatch, outcomeLabelIds, SIGNAL_LABEL_IDS, SIGNAL_SCHEMA, signalBatch } from '../io/arrow-outcomes.js';
 import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
 import { DuckSink } from '../io/duckdb-sink.js';
 import { InputError } from '../io/errors.js';
 import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
-import { openTraceSource } from './source.js';
+import { openTraceSource, SourceBatch, TraceSource, traceFormat } from './source.js';
 import { OrderCheck } from './order.js';
 import { Shard, shardOfHost } from './shard.js';
-import { WorkerPool } from './workers.js';
+import { EncodeReply, WorkerPool } from './workers.js';
 
 import { TOOL_VERSION } from '../version.js';
 
@@ -165,13 +165,16 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   let events = 0;
   const batchRows = opts.batchRows ?? 65536;
   const nWorkers = Math.max(1, opts.workers ?? 1);
-  const wpool = nWorkers > 1 ? new WorkerPool(nWorkers, opts.profiles, batchRows, opts.trace) : null;
+  // With workers and an Arrow IPC stream (not sharded), the workers read, decode, replay and encode
+  // (traceMode, see replayInWorkers); else this thread decodes and encodes.
+  const traceMode = nWorkers > 1 && !opts.shard && traceFormat(opts.trace) === 'arrow-stream';
+  const wpool = nWorkers > 1 ? new WorkerPool(nWorkers, opts.profiles, batchRows, opts.trace, traceMode ? 2 * nWorkers + 2 : 2, traceMode ? opts.trace : null) : null;
   // With workers the batches are double-buffered: the workers replay slot k % 2 while this thread
   // writes the previous batch and decodes the next one into the other slot.
   const slotOf = (b: number): number => b % 2;
   const sigSlots = wpool ? [per.map(() => new SignalColumns()), per.map(() => new SignalColumns())] : null;
   const shardTmp = opts.shard ? new EventColumns(batchRows) : null;
-  const source = openTraceSource(opts.trace, dicts, batchRows, wpool && !shardTmp ? (b) => wpool.slotCols[slotOf(b)]! : undefined, opts.sort ?? false);
+  const source = openTraceSource(opts.trace, dicts, batchRows, wpool && !shardTmp && !traceMode ? (b) => wpool.slotCols[slotOf(b)]! : undefined, opts.sort ?? false);
   const order = new OrderCheck(opts.trace, dicts.hosts.names);
 
   /** Write one replayed batch's outcomes and signals to every output. */
@@ -210,12 +213,31 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       mkdirSync(dirname(resolve(dbPath)), { recursive: true });
       sink = await DuckSink.open(dbPath, '512MB', spill);
     }
-    for await (const { batchNo, cols: all } of source.batches()) {
+    if (traceMode) {
+      await replayInWorkers(wpool!, source, order, per.length, async (cols, outs, sigs, enc) => {
+        for (let k = 0; k < per.length; k++) {
+          const p = per[k]!;
+          const o = enc.outcomes[k];
+          const g = enc.signals[k];
+          if (o) p.outcomes.writeEncoded(OUTCOME_SCHEMA, o.bytes);
+          if (g) p.signals.writeEncoded(SIGNAL_SCHEMA, g.bytes);
+          p.signalCount += sigs[k]!.n;
+          if (sink) {
+            sink.appendOutcomes(cols, outs[k]!, k);
+            sink.appendSignals(cols, sigs[k]!, k);
+          }
+          await p.outcomes.drained();
+        }
+        events += cols.n;
+        opts.onBatch?.(events, source.progress());
+      });
+    }
+    for await (const { batchNo, cols: all } of traceMode ? noBatches() : source.batches()) {
       order.check(all, batchNo);
       if (wpool) {
         const slot = slotOf(batchNo);
         if (shardTmp) filterShard(all, wpool.slotCols[slot]!, opts.shard!, dicts.hosts.names);
-        const done = wpool.replay(batchNo, dicts.mappers, sigSlots![slot]!, slot);
+        const done = wpool.replay(batchNo, dicts.mappers, sigSlots![slot]!, slot).then(() => undefined);
         done.catch(() => undefined); // observed in finishInFlight
         await finishInFlight();
         inFlight = { done, slot };
@@ -295,6 +317,112 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     rmSync(spill, { recursive: true, force: true });
     throw e;
   }
+}
+
+async function* noBatches(): AsyncGenerator<SourceBatch> {
+  /* the batches went through replayInWorkers */
+}
+
+/**
+ * The pipeline of trace mode. This thread reads each batch (interning its names only) and hands it
+ * to worker b mod N to decode into slot b mod S; once decoded, the batch's order is checked here and
+ * every worker replays its hosts' rows (replays are started in batch order, so each host's state
+ * sees its events in order); once replayed, worker b mod N encodes the batch's outcome and signal
+ * IPC messages, and `emit` writes them in batch order. Up to S batches are in flight. Errors are
+ * reported in batch order, as a single-threaded run finds them: a batch's decode error before its
+ * order error before its replay error, and an earlier batch's before a later one's.
+ */
+async function replayInWorkers(
+  pool: WorkerPool, source: TraceSource, order: OrderCheck, nProfiles: number,
+  emit: (cols: EventColumns, outs: OutcomeColumns[], sigs: SignalColumns[], enc: EncodeReply) => Promise<void>,
+): Promise<void> {
+  const S = pool.slots;
+  const N = pool.n;
+  const sigSlots = pool.slotCols.map(() => Array.from({ length: nProfiles }, () => new SignalColumns()));
+  interface Labels {
+    out: (readonly number[] | null)[];
+    sig: (readonly number[] | null)[];
+  }
+  const queue: { slot: number; done: Promise<EncodeReply> }[] = [];
+  let replayStarted: Promise<void> = Promise.resolve();
+  let labels: Promise<Labels> = Promise.resolve({ out: new Array(nProfiles).fill(null), sig: new Array(nProfiles).fill(null) });
+  const emitOldest = async (): Promise<void> => {
+    const { slot, done } = queue.shift()!;
+    let enc: EncodeReply;
+    try {
+      enc = await done;
+    } catch (e) {
+      if ((e as { input?: boolean }).input) throw new InputError((e as Error).message, undefined, undefined, undefined, { cause: e });
+      throw e;
+    }
+    await emit(pool.slotCols[slot]!, pool.slotOuts[slot]!, sigSlots[slot]!, enc);
+  };
+  const quiet = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined); // observed in order by emitOldest
+    return p;
+  };
+  const undecoded = source.undecoded!();
+  for (;;) {
+    let next: IteratorResult<{ batchNo: number; rows: number }>;
+    try {
+      next = await undecoded.next();
+    } catch (e) {
+      // An earlier batch's error comes first.
+      while (queue.length) await emitOldest();
+      throw e;
+    }
+    if (next.done) break;
+    const { batchNo, rows } = next.value;
+    if (queue.length >= S) await emitOldest();
+    const slot = batchNo % S;
+    const cols = pool.slotCols[slot]!;
+    pool.grow(slot, rows);
+    const decoded = quiet(pool.decode(batchNo % N, batchNo, slot));
+    const prevStarted = replayStarted;
+    let started!: () => void;
+    let failed!: (e: unknown) => void;
+    replayStarted = quiet(new Promise<void>((res, rej) => {
+      started = res;
+      failed = rej;
+    }));
+    const replayed = quiet((async () => {
+      try {
+        await decoded;
+        await prevStarted;
+        order.check(cols, batchNo);
+      } catch (e) {
+        failed(e);
+        throw e;
+      }
+      const p = pool.replay(batchNo, null, sigSlots[slot]!, slot);
+      started();
+      return p;
+    })());
+    const prevLabels = labels;
+    labels = quiet((async () => {
+      const formatted = await replayed;
+      const prev = await prevLabels;
+      const sigs = sigSlots[slot]!;
+      return {
+        out: prev.out.map((l, k) => (cols.n ? outcomeLabelIds(formatted[k]!) : l)),
+        sig: prev.sig.map((l, k) => (sigs[k]!.n ? SIGNAL_LABEL_IDS : l)),
+      };
+    })());
+    const done = quiet((async () => {
+      const formatted = await replayed;
+      const prev = await prevLabels;
+      const sigs = sigSlots[slot]!;
+      return pool.encode(batchNo % N, {
+        batchNo, slot, n: cols.n, formattedPanic: formatted, prevOut: prev.out, prevSig: prev.sig,
+        signals: sigs.map((s) => ({
+          n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),
+          signo: s.signo.slice(0, s.n), siCode: s.siCode.slice(0, s.n), addr: s.addr.slice(0, s.n), lsb: s.lsb.slice(0, s.n),
+        })),
+      });
+    })());
+    queue.push({ slot, done });
+  }
+  while (queue.length) await emitOldest();
 }
 
 /** Rows of the shard's hosts, gathered into `dst`. */

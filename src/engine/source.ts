@@ -17,6 +17,11 @@ export interface SourceBatch {
 
 export interface TraceSource {
   batches(): AsyncGenerator<SourceBatch>;
+  /**
+   * Arrow IPC streams only (else null): the batches read but not decoded (their hosts, comms and
+   * mapper lists interned, as `TraceDecoder.translate` does), for threads that decode them.
+   */
+  undecoded: (() => AsyncGenerator<{ batchNo: number; rows: number }>) | null;
   /** SHA-256 of the file content. */
   sha256(): Promise<string>;
   /** Fraction of the input consumed so far (0..1). */
@@ -61,6 +66,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
           yield { batchNo: b++, cols };
         }
       },
+      undecoded: null,
       sha256,
       progress: () => consumed / size,
     };
@@ -103,6 +109,23 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
       } catch (e) {
         if (e instanceof InputError) throw e;
         throw new InputError(`${path}: batch ${b}: not a readable Arrow IPC ${fmt === 'arrow-stream' ? 'stream' : 'file'} (truncated or corrupt?): ${(e as Error).message}`, path, `batch ${b}`, undefined, { cause: e });
+      }
+    },
+    undecoded: fmt !== 'arrow-stream' ? null : async function* () {
+      let b = 0;
+      void sha256();
+      try {
+        const reader = RecordBatchReader.from(counted(fileChunks(path), (n) => (consumed += n)));
+        for (const batch of reader) {
+          decoder.translate(batch, b);
+          yield { batchNo: b++, rows: batch.numRows };
+        }
+        if (!endsWithEos(path)) {
+          throw new InputError(`${path}: after batch ${b - 1}: the Arrow IPC stream ends without its end-of-stream marker: expected a complete stream (the file is truncated)`, path, `batch ${b}`);
+        }
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw new InputError(`${path}: batch ${b}: not a readable Arrow IPC stream (truncated or corrupt?): ${(e as Error).message}`, path, `batch ${b}`, undefined, { cause: e });
       }
     },
     sha256,

@@ -1,10 +1,23 @@
 // A replay worker: owns the hosts with id mod parts === part, for every profile.
+//
+// Two ways to be fed. With `trace` set (an Arrow IPC stream), the worker reads the trace itself:
+// it interns every batch's hosts, comms and mapper lists in stream order (so its ids are the same
+// as every other thread's), decodes and validates the batches the main thread gives it into a
+// shared slot, replays its hosts' rows of every batch, and encodes the outcome and signal IPC
+// messages of the batches given to it. Without `trace` (CSV input, or a shard filtered on the
+// main thread), the main thread decodes and encodes and sends the mapper lists with each batch.
 import { parentPort, workerData } from 'node:worker_threads';
+import { RecordBatch, RecordBatchReader } from 'apache-arrow';
 import type { Profile } from '../model/profiles.js';
 import { InputError } from '../io/errors.js';
-import { EventColumns, MapperPool } from '../columns/events.js';
+import { fileChunks, IpcBatchEncoder } from '../io/arrow-util.js';
+import { newTraceDicts, TraceDecoder } from '../io/arrow-trace.js';
+import { HostDictBuilder, OUTCOME_SCHEMA, outcomeBatch, outcomeLabelIds, SIGNAL_SCHEMA, signalBatch } from '../io/arrow-outcomes.js';
+import { EventColumns } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
+import { PanicMsg } from '../model/record.js';
 import { BatchReplayer } from './run.js';
+import type { EncodeRequest, EncodeReply, WorkerSignals } from './workers.js';
 
 interface Init {
   part: number;
@@ -14,10 +27,12 @@ interface Init {
   capacity: number;
   cols: Record<string, ArrayBufferLike>[];
   outs: Record<string, ArrayBufferLike>[][];
+  trace: string | null;
 }
 
 const init = workerData as Init;
-const pool = new MapperPool();
+const dicts = newTraceDicts();
+const pool = dicts.mappers;
 const slotCols = init.cols.map((b) => EventColumns.fromBuffers(0, init.capacity, b));
 const slotOuts = init.outs.map((os) => os.map((b) => OutcomeColumns.fromBuffers(init.capacity, b)));
 
@@ -29,8 +44,60 @@ interface Resize {
 }
 const replayers = init.profiles.map((p) => new BatchReplayer(p, pool, init.where));
 const sigs = init.profiles.map(() => new SignalColumns());
+const profileNames = init.profiles.map((p) => p.name);
 
-parentPort!.on('message', (m: { resize?: Resize; id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool: { offsets: number[]; pids: number[]; policies: number[] } }) => {
+// The worker's own reading of the trace (trace mode): batches in stream order, `read` of them so far.
+const decoder = init.trace ? new TraceDecoder(init.trace, dicts) : null;
+const reader = init.trace ? RecordBatchReader.from(fileChunks(init.trace))[Symbol.iterator]() : null;
+let read = 0;
+/** Read up to and including batch `b`; returns it (the others only have their names interned). */
+function advance(b: number): RecordBatch {
+  let batch: RecordBatch | null = null;
+  while (read <= b) {
+    const r = reader!.next();
+    if (r.done) throw new Error(`worker ${init.part}: the trace ended before batch ${b}`);
+    batch = r.value;
+    if (read < b) decoder!.translate(batch, read);
+    read++;
+  }
+  if (!batch) throw new Error(`worker ${init.part}: batch ${b} was read already`);
+  return batch;
+}
+function catchUp(b: number): void {
+  while (read <= b) {
+    const r = reader!.next();
+    if (r.done) throw new Error(`worker ${init.part}: the trace ended before batch ${b}`);
+    decoder!.translate(r.value, read);
+    read++;
+  }
+}
+
+const hosts = new HostDictBuilder(dicts.hosts.names);
+const outEnc = init.profiles.map(() => new IpcBatchEncoder(OUTCOME_SCHEMA));
+const sigEnc = init.profiles.map(() => new IpcBatchEncoder(SIGNAL_SCHEMA));
+
+function encode(m: EncodeRequest): EncodeReply {
+  catchUp(m.batchNo);
+  const cols = slotCols[m.slot]!;
+  cols.n = m.n;
+  const out: EncodeReply = { id: m.id, outcomes: [], signals: [] };
+  for (let k = 0; k < init.profiles.length; k++) {
+    const o = slotOuts[m.slot]![k]!;
+    o.n = m.n;
+    const e = m.n ? outEnc[k]!.encode(outcomeBatch(cols, o, k, profileNames, hosts), m.prevOut[k]!) : null;
+    if (e && e.labels.join() !== outcomeLabelIds(m.formattedPanic[k]!).join()) {
+      throw new Error(`batch ${m.batchNo}: outcome dictionaries ${e.labels.join()} are label lists, expected ${outcomeLabelIds(m.formattedPanic[k]!).join()}`);
+    }
+    out.outcomes.push(e);
+    const s = m.signals[k]!;
+    out.signals.push(s.n ? sigEnc[k]!.encode(signalBatch(cols, s as unknown as SignalColumns, k, profileNames, hosts), m.prevSig[k]!) : null);
+  }
+  return out;
+}
+
+type Msg = { resize?: Resize; op?: 'decode' | 'encode'; id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool?: { offsets: number[]; pids: number[]; policies: number[] } };
+
+parentPort!.on('message', (m: Msg) => {
   if (m.resize) {
     const r = m.resize;
     slotCols[r.slot] = EventColumns.fromBuffers(0, r.capacity, r.cols);
@@ -38,22 +105,46 @@ parentPort!.on('message', (m: { resize?: Resize; id: number; batchNo: number; sl
     return;
   }
   try {
-    for (const o of m.pool.offsets) pool.offsets.push(o);
-    for (const p of m.pool.pids) pool.pids.push(p);
-    for (const p of m.pool.policies) pool.policies.push(p);
+    if (m.op === 'decode') {
+      const batch = advance(m.batchNo);
+      const cols = slotCols[m.slot]!;
+      decoder!.decode(batch, m.batchNo, cols);
+      parentPort!.postMessage({ id: m.id, n: cols.n, hostOrdered: cols.hostOrdered });
+      return;
+    }
+    if (m.op === 'encode') {
+      const r = encode(m as unknown as EncodeRequest);
+      const transfer = [...r.outcomes, ...r.signals].flatMap((e) => (e ? [e.bytes.buffer as ArrayBuffer] : []));
+      parentPort!.postMessage(r, transfer);
+      return;
+    }
+    if (m.pool) {
+      for (const o of m.pool.offsets) pool.offsets.push(o);
+      for (const p of m.pool.pids) pool.pids.push(p);
+      for (const p of m.pool.policies) pool.policies.push(p);
+    } else {
+      catchUp(m.batchNo);
+    }
     const cols = slotCols[m.slot]!;
     const outs = slotOuts[m.slot]!;
     cols.n = m.n;
     cols.hostOrdered = m.hostOrdered;
-    const signals = replayers.map((r, k) => {
+    const recoveryOff: boolean[] = [];
+    const signals: WorkerSignals[] = replayers.map((r, k) => {
       const s = sigs[k]!;
-      r.run(cols, m.batchNo, outs[k]!, s, init.part, init.parts);
+      const o = outs[k]!;
+      r.run(cols, m.batchNo, o, s, init.part, init.parts);
+      // Whether this worker's rows carry a formatted panic message (the batch's panic_msg dictionary
+      // is then not the fixed label list; see IpcBatchEncoder).
+      let off = false;
+      for (let i = 0; i < m.n && !off; i++) if (o.panicMsg[i] === PanicMsg.MF_RECOVERY_OFF && cols.host[i]! % init.parts === init.part) off = true;
+      recoveryOff.push(off);
       return {
         n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),
         signo: s.signo.slice(0, s.n), siCode: s.siCode.slice(0, s.n), addr: s.addr.slice(0, s.n), lsb: s.lsb.slice(0, s.n),
       };
     });
-    parentPort!.postMessage({ id: m.id, signals }, signals.flatMap((s) => [s.row.buffer, s.seq.buffer, s.pid.buffer, s.tid.buffer, s.signo.buffer, s.siCode.buffer, s.addr.buffer, s.lsb.buffer]));
+    parentPort!.postMessage({ id: m.id, signals, recoveryOff }, signals.flatMap((s) => [s.row.buffer, s.seq.buffer, s.pid.buffer, s.tid.buffer, s.signo.buffer, s.siCode.buffer, s.addr.buffer, s.lsb.buffer] as ArrayBuffer[]));
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: { message: (e as Error).message, input: e instanceof InputError } });
   }

@@ -24,12 +24,19 @@ export interface SimpleFleetOptions {
   eventsPerHost?: number;
   seed?: number;
   batchRows?: number;
+  /**
+   * Order the trace by time, as a captured fleet trace is: event e belongs to host e mod H (H =
+   * events / eventsPerHost), so every host's events spread over the whole file, and t_ns grows over
+   * the whole trace. The schema then does not declare `ras-replay.host_ordered`.
+   */
+  timeOrdered?: boolean;
 }
 
 export function writeSimpleFleet(path: string, o: SimpleFleetOptions): { events: number; hosts: number } {
   const rnd = prng(o.seed ?? 1);
   const perHost = o.eventsPerHost ?? 200;
-  const w = new TraceStreamWriter(path, o.batchRows ?? 65536, true);
+  const timeOrdered = o.timeOrdered ?? false;
+  const w = new TraceStreamWriter(path, o.batchRows ?? 65536, !timeOrdered);
   const c = w.cols;
   const d = w.dicts;
   const mapperIds = [
@@ -39,10 +46,25 @@ export function writeSimpleFleet(path: string, o: SimpleFleetOptions): { events:
   let host = -1;
   let hostArch = 0;
   let t = 0;
-  const lastPa: number[] = [];
+  let lastPa: number[] = [];
+  // Time-ordered: per-host arch and pages, one clock for the fleet (advancing 1/H as fast per event).
+  const nHosts = Math.max(1, Math.ceil(o.events / perHost));
+  const archOf = timeOrdered ? new Uint8Array(nHosts) : null;
+  const pasOf: number[][] = [];
   try {
     for (let e = 0; e < o.events; e++) {
-      if (e % perHost === 0) {
+      if (timeOrdered) {
+        const k = e % nHosts;
+        if (e < nHosts) {
+          d.hosts.id(`host-${String(k).padStart(7, '0')}`);
+          archOf![k] = rnd() < 0.3 ? Arch.arm64 : Arch.x86_64;
+          pasOf.push([]);
+          if (e === 0) t = 1_700_000_000_000_000_000 / 1;
+        }
+        host = k;
+        hostArch = archOf![k]!;
+        lastPa = pasOf[k]!;
+      } else if (e % perHost === 0) {
         host = d.hosts.id(`host-${String(e / perHost).padStart(7, '0')}`);
         hostArch = rnd() < 0.3 ? Arch.arm64 : Arch.x86_64;
         t = 1_700_000_000_000_000_000 / 1; // a 2023 epoch in ns (as a double; fine for generation)
@@ -51,7 +73,7 @@ export function writeSimpleFleet(path: string, o: SimpleFleetOptions): { events:
       if (c.n === w.batchRows) w.flush();
       const i = c.n++;
       c.eventId[i] = BigInt(e + 1);
-      t += 1_000_000 + Math.floor(rnd() * 60_000_000_000);
+      t += timeOrdered ? 1_000 + Math.floor((rnd() * 60_000_000_000) / nHosts) : 1_000_000 + Math.floor(rnd() * 60_000_000_000);
       c.tNs[i] = BigInt(Math.floor(t));
       c.host[i] = host;
       c.arch[i] = hostArch;

@@ -6,7 +6,7 @@ import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../columns/events.js';
 import type { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
-import { batchDictionary, boolBits, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
+import { boolBits, DenseDictionary, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
 
 const T = {
   host: dictType(0), profile: enumType(1), panicMsg: dictType(2), vmcore: enumType(3), mfType: enumType(4),
@@ -43,12 +43,26 @@ export const SIGNAL_SCHEMA = new Schema([
   new Field('addr_lsb', new Uint8(), true),
 ]);
 
-/** Batch-local host dictionary over the run's interned host names. */
+/**
+ * The dictionary ids of an outcome batch whose dictionaries are fixed label lists (the same object in
+ * every batch, so a stream writer writes them once): every enum; panic_msg too unless a row carries
+ * a formatted message ("Memory failure on page <pfn>"), which makes it a batch-local dictionary;
+ * host never (batch-local). Signal batches: the profile enum only. (IpcBatchEncoder checks these.)
+ */
+export function outcomeLabelIds(formattedPanic: boolean): number[] {
+  return formattedPanic ? [1, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5, 6, 7];
+}
+export const SIGNAL_LABEL_IDS: readonly number[] = [1];
+
+/** Batch-local host dictionary over the run's interned host names (dense per-host state). */
 export class HostDictBuilder {
-  constructor(private readonly names: readonly string[]) {}
+  private readonly dense: DenseDictionary;
+  constructor(names: readonly string[]) {
+    this.dense = new DenseDictionary(names);
+  }
 
   build(ids: Uint32Array, rows: ArrayLike<number> | null, n: number): { idx: Int32Array; dict: Vector<Utf8> } {
-    return batchDictionary(ids, rows, n, (id) => this.names[id]!);
+    return this.dense.build(ids, rows, n);
   }
 }
 

@@ -304,7 +304,7 @@ export class TraceDecoder {
     // event_id (uint64) and t_ns (int64): copied as 8-byte words.
     this.int64(required('event_id'), 'event_id', n, cols.eventId, false, bad);
     this.int64(required('t_ns'), 't_ns', n, cols.tNs, true, bad);
-    this.strings(required('host'), 'host', n, cols.host, this.hostCache, (s) => this.d.hosts.id(s), bad, false);
+    this.strings(required('host'), 'host', n, cols.host, this.hostCache, this.d.hosts, bad, false);
     this.enumCol(required('arch'), 'arch', ARCH, n, cols.arch, -1, bad);
     const kindD = child('kind');
     this.enumCol(kindD, 'kind', KIND, n, cols.kind, Kind.error, bad);
@@ -318,7 +318,7 @@ export class TraceDecoder {
     const tidD = child('tid');
     if (tidD) this.u32(tidD, 'tid', n, cols.tid, -1, bad);
     const commD = child('comm');
-    if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, (s) => this.d.comms.id(s), bad, true);
+    if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, this.d.comms, bad, true);
     else cols.comm.fill(0, 0, n);
     this.addr(child('pa'), 'pa', n, cols.pa, bad);
     this.addr(child('vaddr'), 'vaddr', n, cols.vaddr, bad);
@@ -367,6 +367,36 @@ export class TraceDecoder {
         if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
         this.validMemo[key] = 1;
       }
+    }
+  }
+
+  private scratch: EventColumns | null = null;
+
+  /**
+   * Intern a batch's hosts, comms and mapper lists exactly as `decode` does (same calls in the same
+   * order), without decoding the rest: a thread that reads every batch but decodes only some keeps
+   * the same ids as the thread that decodes them. Returns false where the batch does not decode (the
+   * decoding thread reports the error; the run stops there).
+   */
+  translate(batch: RecordBatch, batchNo: number): boolean {
+    const n = batch.numRows;
+    const cols = (this.scratch ??= new EventColumns(n));
+    cols.ensure(n);
+    const bad: Bad = (row, column, value, expected) => {
+      throw InputError.at(this.file, `batch ${batchNo} row ${row}`, column, value, expected);
+    };
+    const child = (name: string): Data | null => batch.getChild(name)?.data[0] ?? null;
+    try {
+      const host = child('host');
+      if (!host) return false;
+      this.strings(host, 'host', n, cols.host, this.hostCache, this.d.hosts, bad, false, true);
+      const commD = child('comm');
+      if (commD) this.strings(commD, 'comm', n, cols.comm, this.commCache, this.d.comms, bad, true, true);
+      this.mapperCol(child('mappers'), n, cols.mappers, bad);
+      return true;
+    } catch (e) {
+      if (e instanceof InputError) return false;
+      throw e;
     }
   }
 
@@ -453,17 +483,31 @@ export class TraceDecoder {
     }
   }
 
-  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, intern: (s: string) => number, bad: Bad, nullable: boolean): void {
+  private strings(d: Data, name: string, n: number, out: Uint32Array, cache: DictCache<Int32Array>, names: Interner, bad: Bad, nullable: boolean, tableOnly = false): void {
+    const intern = (s: string): number => names.id(s);
     if (DataType.isDictionary(d.type)) {
       const dict = d.dictionary!;
       const table = cache.get(dict, () => {
         const t = new Int32Array(dict.length);
+        const one = dict.data.length === 1 ? dict.data[0]! : null;
+        if (one && DataType.isUtf8(one.type) && one.offset === 0 && one.nullCount === 0 && one.valueOffsets && one.values) {
+          // One plain UTF-8 chunk: intern by the bytes (a string is made only for a new name).
+          const off = one.valueOffsets as Int32Array;
+          const bytes = one.values as Uint8Array;
+          for (let k = 0; k < dict.length; k++) {
+            const a = off[k]!;
+            const b = off[k + 1]!;
+            t[k] = !nullable && a === b ? -1 : names.idBytes(bytes, a, b, () => strAt(dict, k));
+          }
+          return t;
+        }
         for (let k = 0; k < dict.length; k++) {
           const v = strAt(dict, k);
           t[k] = !nullable && v === '' ? -1 : intern(v);
         }
         return t;
       });
+      if (tableOnly) return; // translate: the names are interned with the table
       const idx = d.values as ArrayLike<number>;
       // Indices (values) are sliced already.
       if (d.nullCount === 0) {
@@ -516,6 +560,15 @@ export class TraceDecoder {
       const dict = d.dictionary!;
       const table = this.mapperCache.get(dict, () => new Int32Array(dict.length).fill(-2));
       const idx = d.values as ArrayLike<number>;
+      if (d.nullCount === 0) {
+        for (let i = 0; i < n; i++) {
+          const k = idx[i]!;
+          let m = table[k]!;
+          if (m === -2) m = table[k] = parse(strAt(dict, k), i);
+          out[i] = m;
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
         if (!validAt(d, i)) {
           out[i] = -1;

@@ -24,7 +24,8 @@ import { loadConfig, NightlyConfig, PolicySweepSpec, TraceSpec } from './config.
 import { ingestNight, NightRecord, PolicyRow } from './store.js';
 import { reportData } from './report-data.js';
 
-const BIN = fileURLToPath(new URL('../../bin/ras-replay.js', import.meta.url));
+// From the sources this module is src/nightly/nightly.ts; in the prebuilt bundle, a chunk in dist/.
+const BIN = fileURLToPath(new URL(import.meta.url.endsWith('.mjs') ? '../bin/ras-replay.js' : '../../bin/ras-replay.js', import.meta.url));
 
 export interface NightlyOptions {
   config: string;

@@ -59,7 +59,7 @@ const names = BUILTIN_PROFILES.map((p) => p.name);
 
 describe('engine = model path', () => {
   for (const suite of ['x86', 'arm64']) {
-    it(`${suite}: every built-in profile, 1 and 2 workers byte for byte, shards unioned`, async () => {
+    it(`${suite}: every built-in profile, 1, 2 and 4 workers byte for byte, shards unioned`, async () => {
       const d = tmp();
       const arrows = join(d, `${suite}.arrows`);
       toArrows(join(ROOT, 'traces', `${suite}.csv`), arrows);
@@ -68,14 +68,17 @@ describe('engine = model path', () => {
       await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'w1'), db: null, parquet: false, shard: null, workers: 1, batchRows: 50 });
       expect(readOutputs(join(d, 'w1'), names)).toEqual(expected);
 
-      await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'w2'), db: null, parquet: false, shard: null, workers: 2, batchRows: 50 });
-      for (const p of names) for (const t of ['outcomes', 'signals']) {
-        const f = join(t, `profile=${p}`, 'shard=0', 'part-0.arrows');
-        expect(readFileSync(join(d, 'w2', f)).equals(readFileSync(join(d, 'w1', f))), f).toBe(true);
+      // 2 and 4 workers read, decode, replay and encode in the workers (an Arrow stream).
+      for (const w of [2, 4]) {
+        await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, `w${w}`), db: null, parquet: false, shard: null, workers: w, batchRows: 50 });
+        for (const p of names) for (const t of ['outcomes', 'signals']) {
+          const f = join(t, `profile=${p}`, 'shard=0', 'part-0.arrows');
+          expect(readFileSync(join(d, `w${w}`, f)).equals(readFileSync(join(d, 'w1', f))), `${w} workers: ${f}`).toBe(true);
+        }
       }
 
       for (let i = 0; i < 3; i++) {
-        await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'sh'), db: null, parquet: false, shard: { index: i, count: 3 }, workers: 1 });
+        await runTrace({ trace: arrows, profiles: [...BUILTIN_PROFILES], outDir: join(d, 'sh'), db: null, parquet: false, shard: { index: i, count: 3 }, workers: i === 1 ? 2 : 1 });
       }
       expect(readOutputs(join(d, 'sh'), names, ['0', '1', '2'])).toEqual(expected);
     }, 120_000);
