@@ -3,7 +3,7 @@
 // are DuckDB ENUMs fed our codes (their member order is the label order). Everything of one run is
 // appended in one transaction: a run killed midway leaves the database as it was.
 import duckdb from '@duckdb/node-bindings';
-import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
+import { ARCH, CONTEXT, GUEST_ACTION, KIND, MEM, MF_RESULT, MF_TYPE, NOTIFY, PAGE, SEVERITY, VMCORE } from '../model/enums.js';
 import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../columns/events.js';
 import type { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
@@ -27,6 +27,13 @@ export const schemaSql = (): string[] => [
     guest_action ${enumSql(GUEST_ACTION)}, path ${enumSql(PATH_NAMES)})`,
   `CREATE TABLE IF NOT EXISTS signal_rows (run_id UINTEGER, profile_id UTINYINT, event_id UBIGINT, host_id UINTEGER,
     seq UTINYINT, pid UINTEGER, tid UINTEGER, signo UTINYINT, si_code UTINYINT, addr UBIGINT, addr_lsb UTINYINT)`,
+  // The trace columns of each event (once per run, whatever the profile count), so outcomes and
+  // signals can be grouped by arch, context or page in one query (the events view).
+  `CREATE TABLE IF NOT EXISTS trace_events (run_id UINTEGER, event_id UBIGINT, host_id UINTEGER, arch ${enumSql(ARCH)},
+    kind ${enumSql(KIND)}, notify ${enumSql(NOTIFY)}, severity ${enumSql(SEVERITY)}, mem ${enumSql(MEM)}, page ${enumSql(PAGE)},
+    context ${enumSql(CONTEXT)}, pid UINTEGER)`,
+  `CREATE OR REPLACE VIEW events AS SELECT e.run_id, e.event_id, h.host, e.arch, e.kind, e.notify, e.severity, e.mem, e.page,
+    e.context, e.pid FROM trace_events e JOIN hosts h USING (run_id, host_id)`,
   `CREATE OR REPLACE VIEW outcomes AS SELECT o.run_id, o.event_id, h.host, p.profile, o.panic, o.panic_msg, o.reboot_loop,
     o.vmcore, o.mf_type, o.mf_result, o.mf_ret, o.poisoned, o.unmapped, o.guest_action, o.path
     FROM outcome_rows o JOIN hosts h USING (run_id, host_id) JOIN run_profiles p USING (run_id, profile_id)`,
@@ -39,6 +46,8 @@ export const schemaSql = (): string[] => [
 const ENUM_COLUMNS: [string, string, readonly string[]][] = [
   ['outcome_rows', 'vmcore', VMCORE], ['outcome_rows', 'mf_type', MF_TYPE], ['outcome_rows', 'mf_result', MF_RESULT],
   ['outcome_rows', 'guest_action', GUEST_ACTION], ['outcome_rows', 'path', PATH_NAMES],
+  ['trace_events', 'arch', ARCH], ['trace_events', 'kind', KIND], ['trace_events', 'notify', NOTIFY], ['trace_events', 'severity', SEVERITY],
+  ['trace_events', 'mem', MEM], ['trace_events', 'page', PAGE], ['trace_events', 'context', CONTEXT],
 ];
 
 const T = duckdb.Type;
@@ -60,6 +69,8 @@ export interface RunMeta {
 
 export class DuckSink {
   private outApp!: duckdb.Appender;
+  private evApp!: duckdb.Appender;
+  private readonly evChunk: duckdb.DataChunk;
   private sigApp!: duckdb.Appender;
   private readonly outChunk: duckdb.DataChunk;
   private readonly sigChunk: duckdb.DataChunk;
@@ -76,6 +87,9 @@ export class DuckSink {
     this.outChunk = duckdb.create_data_chunk([
       lt(T.UINTEGER), lt(T.UTINYINT), lt(T.UBIGINT), lt(T.UINTEGER), lt(T.BOOLEAN), lt(T.VARCHAR), lt(T.BOOLEAN),
       e(VMCORE), e(MF_TYPE), e(MF_RESULT), lt(T.INTEGER), lt(T.BOOLEAN), lt(T.BOOLEAN), e(GUEST_ACTION), e(PATH_NAMES),
+    ]);
+    this.evChunk = duckdb.create_data_chunk([
+      lt(T.UINTEGER), lt(T.UBIGINT), lt(T.UINTEGER), e(ARCH), e(KIND), e(NOTIFY), e(SEVERITY), e(MEM), e(PAGE), e(CONTEXT), lt(T.UINTEGER),
     ]);
     this.sigChunk = duckdb.create_data_chunk([
       lt(T.UINTEGER), lt(T.UTINYINT), lt(T.UBIGINT), lt(T.UINTEGER), lt(T.UTINYINT), lt(T.UINTEGER), lt(T.UINTEGER),
@@ -109,11 +123,14 @@ export class DuckSink {
     const sink = new DuckSink(db, con, Number(next));
     sink.outApp = duckdb.appender_create(con, null, 'outcome_rows');
     sink.sigApp = duckdb.appender_create(con, null, 'signal_rows');
+    sink.evApp = duckdb.appender_create(con, null, 'trace_events');
     return sink;
   }
 
   appendOutcomes(cols: EventColumns, out: OutcomeColumns, profileId: number): void {
     const n = cols.n;
+    // Every batch's outcomes are appended for profile 0 first: its trace columns go in once.
+    if (profileId === 0) this.appendEvents(cols);
     this.profileIds.fill(profileId);
     const ch = this.outChunk;
     for (let s = 0; s < n; s += CHUNK) {
@@ -140,6 +157,29 @@ export class DuckSink {
       duckdb.data_chunk_reset(ch);
     }
     this.rows += n;
+  }
+
+  private appendEvents(cols: EventColumns): void {
+    const n = cols.n;
+    const ch = this.evChunk;
+    for (let s = 0; s < n; s += CHUNK) {
+      const m = Math.min(CHUNK, n - s);
+      const v = (k: number) => duckdb.data_chunk_get_vector(ch, k);
+      copy(v(0), this.runIds, 0, m);
+      copy(v(1), cols.eventId, s, m);
+      copy(v(2), cols.host, s, m);
+      copy(v(3), cols.arch, s, m);
+      copy(v(4), cols.kind, s, m);
+      copy(v(5), cols.notify, s, m);
+      copy(v(6), cols.severity, s, m);
+      copy(v(7), cols.mem, s, m);
+      copy(v(8), cols.page, s, m);
+      copy(v(9), cols.context, s, m);
+      copy(v(10), cols.pid, s, m);
+      duckdb.data_chunk_set_size(ch, m);
+      duckdb.append_data_chunk(this.evApp, ch);
+      duckdb.data_chunk_reset(ch);
+    }
   }
 
   appendSignals(cols: EventColumns, sig: SignalColumns, profileId: number): void {
@@ -214,6 +254,7 @@ export class DuckSink {
   async commit(meta: RunMeta, parquet: { table: 'outcomes' | 'signals'; profile: string; file: string }[] = []): Promise<void> {
     duckdb.appender_close_sync(this.outApp);
     duckdb.appender_close_sync(this.sigApp);
+    duckdb.appender_close_sync(this.evApp);
     const con = this.con;
     const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
     await duckdb.query(con, `INSERT INTO runs VALUES (${this.runId}, ${q(meta.trace)}, ${q(meta.traceSha256)}, ${q(meta.toolVersion)},
