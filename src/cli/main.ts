@@ -178,7 +178,8 @@ export function buildProgram(): Command {
     .option('--host <name>', 'host name for sources that do not name one')
     .option('--sort', 'CSV: sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
     .option('--bulk', 'CSV: read with DuckDB (large files; same validation and messages as the strict reader, no --sort)')
-    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean; bulk?: boolean }) => {
+    .option('-v, --verbose', 'kernel logs: list the lines that look like RAS but were not understood, with their line numbers (stderr)')
+    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean; bulk?: boolean; verbose?: boolean }) => {
       if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
       const csv = o.format === 'csv' || (!o.format && /\.csv(\.gz)?$/.test(source));
       if (o.bulk) {
@@ -203,8 +204,13 @@ export function buildProgram(): Command {
         throw e;
       }
       for (const warn of res?.warnings ?? []) process.stderr.write(`ras-replay: warning: ${warn}\n`);
+      if (res && o.verbose) {
+        for (const u of res.unrecognizedLines) process.stderr.write(`ras-replay: not understood: ${source}: line ${u.line}: ${u.text}\n`);
+        if (res.unrecognized > res.unrecognizedLines.length) process.stderr.write(`ras-replay: not understood: ${res.unrecognized - res.unrecognizedLines.length} more line(s) not listed\n`);
+      }
+      if (events.length === 0) process.stderr.write(`ras-replay: ${source}: no RAS event found${res?.lines != null ? ` in ${res.lines} line(s)` : ''}; wrote an empty trace (every command reads it)\n`);
       const out = new Output();
-      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: events.length, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0 }));
+      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: events.length, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0, ...(res?.lines != null ? { lines: res.lines, not_understood: res.unrecognized } : {}) }));
       out.flush();
     });
 

@@ -23,7 +23,8 @@ const FTRACE_EVENTS = /(?:^|:)(?:mce_record|memory_failure_event|mc_event|arm_ev
  * The format of a captured file, by its content (the first 256 KiB): SQLite magic -> rasdaemon;
  * a trace header or trace lines of the RAS/signal tracepoints -> ftrace; mcelog's disclaimer at
  * the start of a line -> mcelog; kernel RAS lines (GHES dumps, "Memory failure:", "mce:", panics,
- * the einj_mem_uc transcript) -> kernel-log; else null.
+ * the einj_mem_uc transcript) -> kernel-log; other text -> kernel-log (a log without RAS lines
+ * gives an empty trace); binary data or an empty file -> null.
  */
 export function detectFormat(path: string): SourceFormat | null {
   let buf: Buffer;
@@ -53,6 +54,10 @@ export function detectFormat(path: string): SourceFormat | null {
   if (/^(Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)\s*$/m.test(text)) return 'mcelog';
   if (/\[Hardware Error\]|Memory failure: |\bmce: |^MCE 0x[0-9a-f]+: |Kernel panic - not syncing: |synchronous external abort|^\d+: \S+ vaddr = 0x[0-9a-f]+ paddr = |^signal \d+ code \d+ addr /m.test(text)) return 'kernel-log';
   if (/mcelog(?:\[\d+\])?: (?:Hardware event\. This is not a software error\.|HARDWARE ERROR\.)/.test(text)) return 'mcelog';
+  // Any other text is a log without a RAS line in its first 256 KiB: a kernel log (RAS lines may
+  // come later; none at all gives an empty trace, which is an answer too). Binary data is not.
+  // A .db/.sqlite file that is not SQLite is a broken database, not a log.
+  if (buf.length > 0 && !buf.includes(0) && !text.includes('\uFFFD') && !/\.(db|sqlite3?)$/i.test(path)) return 'kernel-log';
   return null;
 }
 

@@ -8,10 +8,11 @@
 // (panic, GHES SIGBUS) join the latest event within LINK_WINDOW_NS.
 import { InputError } from '../io/errors.js';
 import {
-  addrString, applyMfPage, ARM64_ASYNC_NOTIFY, coalesce, contextFromCs, decodeMca, defaultHost, Draft, eachLine,
+  addrString, applyMfPage, ARM64_ASYNC_NOTIFY, coalesce, contextFromCs, decodeMca, defaultHost, Draft,
   finalize, hex, ImportResult, isMfResult, LINK_WINDOW_NS, MCI_ADDRV, MERGE_WINDOW_NS, newDraft, NS_PER_S,
-  ObservedSignal, parsePrefix, pfnCandidates, readText, setCol, SYNTHETIC_PID_BASE,
+  ObservedSignal, pfnCandidates, setCol, SYNTHETIC_PID_BASE,
 } from './common.js';
+import { embeddedStamp, newPrefix, newSyslogYear, parsePrefix, scanFile } from './lines.js';
 
 type Arch = 'x86_64' | 'arm64';
 
@@ -95,20 +96,36 @@ const SYSCTLS: Record<string, string> = {
   'kernel.panic_on_oops': 'panic_on_oops',
 };
 
+/** RAS-looking lines not understood, kept for --verbose (all are counted). */
+const MAX_UNKNOWN_KEPT = 10_000;
+
 const CPER_LINE = /^(?:\{(\d+)\})?\[Hardware Error\]: ?(.*)$/;
 const MCE_HEADER = /^CPU (\d+): Machine Check(?: Exception)?: ([0-9a-fA-F]+) Bank (\d+): ([0-9a-fA-F]+)\s*$/;
 
 /** Architecture clues anywhere in the file (the x86 MCE driver, arm64-only records and boot lines). */
+const X86_CLUE = /\bmce: |Machine Check Exception|\bx86_64\b|\bx86\/|GenuineIntel|AuthenticAMD/;
+const ARM_CLUE = /ARM processor error|synchronous external abort|\baarch64\b|\barm64\b|Booting Linux on physical CPU/;
 export function archHint(text: string): Arch | null {
-  const x86 = /\bmce: |Machine Check Exception|\bx86_64\b|\bx86\/|GenuineIntel|AuthenticAMD/.test(text);
-  const arm = /ARM processor error|synchronous external abort|\baarch64\b|\barm64\b|Booting Linux on physical CPU/.test(text);
+  const x86 = X86_CLUE.test(text);
+  const arm = ARM_CLUE.test(text);
   return x86 === arm ? null : x86 ? 'x86_64' : 'arm64';
 }
 
+/**
+ * Lines that can matter: one search per chunk finds them (lines.ts). Everything a handler below
+ * reads contains one of these strings, and so does every line counted as RAS-looking but not
+ * understood (RAS_LOOKING); the boot banner is here so that a reboot resets the uptime clock.
+ */
+const HINT = /Hardware Error|Memory failure|achine [Cc]heck|\bmce\b|MCE|EDAC|[Pp]oison|GHES|APEI|CPER|external abort|SIGBUS|Kernel panic|memory corruption|Linux version |vaddr = |signal \d+ code |Test (?:passed|failed)|memory_failure|panic_on_oops|HARDWARE ERROR|Hardware event|Comm: |page not present|Manually take|Big surprise|Bank \d+: [0-9a-f]|^(?:RIP|TSC) /gm;
+/** The message of a line (prefixes stripped) that looks like RAS: counted when no handler understood it. */
+const RAS_LOOKING = /Hardware Error|Memory failure|[Mm]achine [Cc]heck|\bmce\b|\bMCE\b|EDAC|[Hh][Ww][Pp]oison|GHES|CPER|external abort|SIGBUS|memory corruption|memory_failure|HARDWARE ERROR/;
+/** RAS-looking lines that are known and carry no event: shell commands of a transcript, driver and firmware-table boot messages. */
+const RAS_BOILERPLATE = /^(?:[#$] ?\S|root@\S+[#$]|mce: (?:CPU ?\d*:? ?(?:supports|Thermal)|Using \d+ MCE banks|In-kernel MCE decoding|\[Hardware Error\]: Machine check events logged)|MCE: In-kernel MCE decoding enabled|EDAC (?:MC: Ver:|DEBUG:|\w+: (?:Ver:|ECC|DRAM|MC\d+: Giving out device|Mem)|sbridge: Seeking|skx: |i10nm: |MC\d+: Giving out device|amd64: |PCI0:)|GHES: APEI firmware first mode|HEST: |ERST: |BERT: |EINJ: |APEI: |ACPI: (?:HEST|ERST|BERT|EINJ)|RAS: Correctable Errors collector|EDAC \w+: (?:Ver|No ECC|ECC))/;
+
 export function importKernelLog(file: string, hostOpt: string | undefined): ImportResult {
-  const text = readText(file);
   const warnings: string[] = [];
-  const fileArch = archHint(text);
+  let x86Clue = false;
+  let armClue = false;
   const events: KEv[] = [];
   const tools: ToolsRun[] = [];
   let sysctl: ReadonlyMap<string, string> = new Map<string, string>();
@@ -119,7 +136,13 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
   let lastUptime = -1n;
   let bootOffset = 0n;
   let haveTime = false;
-  let lastContentLine = 0;
+  /** The last line with content that the scan looked at (every line while a CPER record is open). */
+  let lastSeen = 0;
+  /** Per host, the last line of that host the scan looked at; hosts whose events wait for a later line. */
+  const hostLast = new Map<string, number>();
+  const waiting = new Set<string>();
+  const unknown: { line: number; text: string }[] = [];
+  let unknownCount = 0;
   let cper: { ev: KEv; c: Cper } | null = null;
   let currentTools: ToolsRun | null = null;
   let seaDie: KEv | null = null;
@@ -206,12 +229,18 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     for (const s of c.sections) if (s.sev !== c.sev) ev.notes.push(`section ${s.type} has severity ${s.sev}, the record ${c.sev}`);
   };
 
-  const prefix = parsePrefix('');
-  eachLine(text, (line, n) => {
-    const p = parsePrefix(line, prefix);
+  const prefix = newPrefix();
+  const year = newSyslogYear();
+  function handle(line: string, n: number): boolean {
+    let p = parsePrefix(line, prefix, year);
+    if (p.shape === 'none') {
+      // A serial console: firmware output glued before the kernel's stamped line.
+      const k = embeddedStamp(line);
+      if (k > 0) p = parsePrefix(line.slice(k), prefix, year);
+    }
     const msg = p.msg;
-    if (msg.length === 0 || (msg.charCodeAt(0) <= 32 && msg.trim() === '')) return;
-    lastContentLine = n;
+    if (msg.length === 0 || (msg.charCodeAt(0) <= 32 && msg.trim() === '')) return true;
+    lastSeen = n;
     // Time: the first stamped line decides between uptime (dmesg) and wall clock (syslog).
     if (timeMode === null && (p.uptimeNs !== null || p.wallNs !== null)) timeMode = p.uptimeNs !== null ? 'uptime' : 'wall';
     if (timeMode === 'uptime' && p.uptimeNs !== null) {
@@ -237,7 +266,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         let body = m[2]!;
         if (body.charCodeAt(0) === 32) body = body.trimStart();
         if (body.charCodeAt(body.length - 1) <= 32) body = body.trimEnd();
-        if (seq === null && handleMce(body, n, t, host, hostObs)) return;
+        if (seq === null && handleMce(body, n, t, host, hostObs)) return true;
         const h = /^Hardware error from APEI Generic Hardware Error Source: (\d+)$/.exec(body);
         if (h) {
           closeCper(false);
@@ -245,11 +274,11 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
           const c: Cper = { seq, source: h[1]!, headerLine: n, lastLine: n, sev: null, sections: [] };
           ev.cper = c;
           cper = { ev, c };
-          return;
+          return true;
         }
         if (!cper || cper.c.seq !== seq) {
           if (!/^It has been corrected by h\/w/.test(body)) warnings.push(`${where(n)}: CPER line outside a record (the header was not captured): ignored`);
-          return;
+          return true;
         }
         const c = cper.c;
         c.lastLine = n;
@@ -274,7 +303,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
             if (s && cper.ev.pa === null && (s.type === 'memory error' || s.type === 'ARM processor error')) setPa(cper.ev, s.pa!);
           }
         }
-        return;
+        return true;
       }
     }
     if (msg.startsWith('mce: ')) {
@@ -282,7 +311,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const hw = /^\[Hardware Error\]: (.*)$/.exec(rest);
       if (hw) {
         handleMce(hw[1]!.trim(), n, t, host, hostObs);
-        return;
+        return true;
       }
       let r: RegExpExecArray | null;
       if ((r = /^Uncorrected hardware memory error in user-access at ([0-9a-fA-F]+)/.exec(rest)) || (r = /^Kernel accessed poison in user space at ([0-9a-fA-F]+)/.exec(rest))) {
@@ -297,7 +326,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         ev.syncObs = true;
         if (ev.pa === null) setPa(ev, pa);
         ev.lastLine = n;
-        return;
+        return true;
       }
       if (/^Memory error not recovered/.test(rest)) {
         const ev = latest(t, host);
@@ -306,19 +335,18 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
           ev.notes.push('kill_me_now: SIGBUS (SI_KERNEL) to the consumer');
           ev.lastLine = n;
         }
-        return;
+        return true;
       }
-      return;
+      return false;
     }
     if (msg.startsWith('Memory failure: ') || msg.startsWith('MCE 0x')) {
       const legacy = msg.startsWith('MCE 0x');
       const r = legacy ? /^MCE (0x[0-9a-fA-F]+): (.*)$/.exec(msg) : /^Memory failure: (0x[0-9a-fA-F]+|0): (.*)$/.exec(msg);
       if (!r) {
         // "Memory failure: ..." without a pfn: not a per-page line (e.g. "just unpoisoned" of old kernels).
-        return;
+        return false;
       }
-      handleMf(BigInt(r[1]!), r[2]!, legacy, n, t, host, hostObs);
-      return;
+      return handleMf(BigInt(r[1]!), r[2]!, legacy, n, t, host, hostObs);
     }
     if (msg.startsWith('Kernel panic - not syncing: ')) {
       const ev = latest(t, host);
@@ -330,12 +358,12 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       } else {
         warnings.push(`${where(n)}: panic "${pm}" follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
       }
-      return;
+      return true;
     }
     let r: RegExpExecArray | null;
     if ((r = /\[Hardware Error\]: GHES: (.+):(\d+): synchronous unrecoverable error \(SIGBUS\)\s*$/.exec(msg))) {
       const ev = latest(t, host);
-      if (!ev) return void warnings.push(`${where(n)}: GHES synchronous SIGBUS follows no memory error; ignored`);
+      if (!ev) return !!warnings.push(`${where(n)}: GHES synchronous SIGBUS follows no memory error; ignored`);
       ev.sync = true;
       ev.syncObs = true;
       ev.arch = 'arm64';
@@ -345,19 +373,19 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       ev.comm = r[1]!;
       ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: 128, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
       ev.lastLine = n;
-      return;
+      return true;
     }
     if ((r = /^(0x[0-9a-fA-F]+): Sending SIGBUS to (.+):(\d+) due to hardware memory corruption\s*$/.exec(msg))) {
       // GHES memory_failure_cb (seed 000 task work): memory_failure() failed, force_sig(SIGBUS) to current.
       const pfn = BigInt(r[1]!);
       const ev = byPfn(pfn, t, host, false) ?? latest(t, host);
-      if (!ev) return void warnings.push(`${where(n)}: memory_failure_cb SIGBUS for pfn ${r[1]} follows no memory error; ignored`);
+      if (!ev) return !!warnings.push(`${where(n)}: memory_failure_cb SIGBUS for pfn ${r[1]} follows no memory error; ignored`);
       ev.signals.push({ pid: Number(r[3]), tid: Number(r[3]), signo: 7, siCode: 128, addr: null, lsb: null, comm: r[2]!, toConsumer: false, line: n });
       ev.pid = Number(r[3]);
       ev.pidObs = true;
       ev.comm = r[2]!;
       ev.lastLine = n;
-      return;
+      return true;
     }
     if ((r = /^Internal error: synchronous external abort: ([0-9a-fA-F]+) \[#(\d+)\]/.exec(msg))) {
       const prev = latest(t, host);
@@ -369,7 +397,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       ev.notes.push(`die() on a kernel-mode synchronous external abort (ESR ${r[1]})`);
       ev.lastLine = n;
       seaDie = ev;
-      return;
+      return true;
     }
     if (seaDie && n <= seaDie.lastLine + 4 && (r = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/.exec(msg))) {
       seaDie.pid = Number(r[1]);
@@ -377,41 +405,69 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       seaDie.comm = r[2]!;
       seaDie.lastLine = n;
       seaDie = null;
-      return;
+      return true;
     }
     if ((r = /^\[Firmware Warn\]: GHES: Invalid address in generic error data: (0x[0-9a-fA-F]+)/.exec(msg))) {
       const ev = latest(t, host);
       if (ev) { ev.notes.push(`GHES rejected the address ${r[1]} (not a valid pfn)`); ev.lastLine = n; }
-      return;
+      return true;
     }
     if (msg.startsWith('APEI work queued but not completed')) {
       const ev = latest(t, host);
       if (ev) { ev.notes.push('APEI work queued but not completed'); ev.lastLine = n; }
-      return;
+      return true;
     }
     if ((r = /^(vm\.memory_failure_early_kill|vm\.memory_failure_recovery|kernel\.panic_on_oops)\s*=\s*([01])\s*$/.exec(msg))) {
       sysctl = new Map([...sysctl, [SYSCTLS[r[1]!]!, r[2]!]]);
-      return;
+      return true;
     }
     // ---- ras-tools einj_mem_uc output (seed 000 "before"/"after" transcript).
     if ((r = /^\d+: (\S+) vaddr = (0x[0-9a-fA-F]+) paddr = (?:0x)?([0-9a-fA-F]+)\s*$/.exec(msg))) {
       currentTools = { line: n, test: r[1]!, vaddr: BigInt(r[2]!), paddr: BigInt(`0x${r[3]}`), signals: [], notes: [], pid: p.identPid };
       tools.push(currentTools);
-      return;
+      return true;
     }
     if (currentTools) {
       if ((r = /^signal (\d+) code (\d+) addr (0x[0-9a-fA-F]+|\(nil\))\s*$/.exec(msg))) {
         currentTools.signals.push({ signo: Number(r[1]), code: Number(r[2]), addr: r[3] === '(nil)' ? 0n : BigInt(r[3]!), line: n });
-        return;
+        return true;
       }
       if (/^(page not present|Test passed|Test failed|Expected SIGBUS, didn't get one|Unexpected SIGBUS|Manually take page offline|Big surprise .*)\s*$/.test(msg)) {
         currentTools.notes.push(`einj_mem_uc: ${msg.trim()}`);
         if (/^Test (passed|failed)/.test(msg)) currentTools = null;
-        return;
+        return true;
       }
     }
+    return false;
+  }
+  const lineCount = scanFile(file, HINT, {
+    chunk(text) {
+      if (!x86Clue) x86Clue = X86_CLUE.test(text);
+      if (!armClue) armClue = ARM_CLUE.test(text);
+    },
+    candidate(line, n) {
+      const understood = handle(line, n);
+      const host = hostForced ? fallbackHost : prefix.host ?? fallbackHost;
+      hostLast.set(host, n);
+      // An event of this host may have taken the line: wait for a later line of the host (panic).
+      if (understood) waiting.add(host);
+      else if (RAS_LOOKING.test(prefix.msg) && !RAS_BOILERPLATE.test(prefix.msg)) {
+        unknownCount++;
+        if (unknown.length < MAX_UNKNOWN_KEPT) unknown.push({ line: n, text: line });
+      }
+    },
+    wantNoise: () => waiting.size > 0 || cper !== null,
+    noise(line, n) {
+      const p = parsePrefix(line, prefix, year);
+      if (p.msg.length === 0 || p.msg.trim() === '') return;
+      lastSeen = n;
+      const host = hostForced ? fallbackHost : p.host ?? fallbackHost;
+      hostLast.set(host, n);
+      waiting.delete(host);
+    },
   });
-  closeCper(lastContentLine === (cper as { c: Cper } | null)?.c.lastLine);
+  const fileArch: Arch | null = x86Clue === armClue ? null : x86Clue ? 'x86_64' : 'arm64';
+  closeCper(lastSeen === (cper as { c: Cper } | null)?.c.lastLine);
   if (skippedCper) warnings.push(`${file}: ${skippedCper} CPER record(s) without a memory or ARM processor section (or informational) skipped`);
 
   // ---- ras-tools runs: attach each to the error whose address is its paddr, else the next event.
@@ -430,7 +486,6 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     ev.tools = run;
   }
 
-  const lastLineOfFile = lastContentLine;
   const drafts: Draft[] = [];
   const seenPfn = new Set<number>();
   for (const ev of events) {
@@ -438,7 +493,12 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     const d = toDraft(ev, drafts.length);
     if (d) drafts.push(d);
   }
-  return finalize(drafts, file, 'kernel-log', warnings);
+  const res = finalize(drafts, file, 'kernel-log', warnings);
+  res.lines = lineCount;
+  res.unrecognized = unknownCount;
+  res.unrecognizedLines = unknown;
+  if (unknownCount > 0) warnings.push(`${file}: ${unknownCount} line(s) look like RAS messages but were not understood (import --verbose lists them)`);
+  return res;
 
   // ---------------------------------------------------------------------------------------------
 
@@ -502,7 +562,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     return ev;
   }
 
-  function handleMf(pfn: bigint, rest: string, legacy: boolean, n: number, t: bigint, host: string, hostObs: boolean): void {
+  function handleMf(pfn: bigint, rest: string, legacy: boolean, n: number, t: bigint, host: string, hostObs: boolean): boolean {
     let r: RegExpExecArray | null;
     if ((r = /^recovery action for (.+): (\S+)\s*$/.exec(rest)) || (legacy && (r = /^(.+?) page recovery: (\S+)\s*$/.exec(rest)))) {
       const type = legacy && !rest.startsWith('recovery action') ? `${r[1]} page` : r[1]!;
@@ -510,35 +570,35 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.mfType = type;
       ev.mfResult = r[2]!;
-      return;
+      return true;
     }
     if ((r = /^(?:Sending SIGBUS to|Killing) (.+):(\d+) due to hardware memory corruption\s*$/.exec(rest))) {
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: null, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
-      return;
+      return true;
     }
     if ((r = /^forcibly killing (.+):(\d+) because of failure to unmap corrupted page\s*$/.exec(rest))) {
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 9, siCode: 128, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
-      return;
+      return true;
     }
     if (/^already hardware poisoned/.test(rest)) {
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.alreadyPoisoned = true;
       ev.notes.push('already hardware poisoned');
-      return;
+      return true;
     }
     if (/^memory outside kernel control/.test(rest)) {
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.mem = 'device_unregistered';
       ev.notes.push('memory outside kernel control (no struct page: memory_failure returns -ENXIO)');
-      return;
+      return true;
     }
     const ev = byPfn(pfn, t, host, false);
-    if (ev) {
-      ev.notes.push(rest.trim());
-      ev.lastLine = n;
-    }
+    if (!ev) return false;
+    ev.notes.push(rest.trim());
+    ev.lastLine = n;
+    return true;
   }
 
   function toDraft(ev: KEv, index: number): Draft | null {
@@ -705,7 +765,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     }
 
     // Panic: printed; else the kernel kept logging after the event (no panic); else unknown.
-    d.panic = ev.panic ?? (ev.lastLine < lastLineOfFile ? false : null);
+    d.panic = ev.panic ?? ((hostLast.get(ev.host) ?? 0) > ev.lastLine ? false : null);
     d.panicMsg = ev.panicMsg;
     if (ev.lastLine > ev.line) d.notes.push(`lines ${ev.line}-${ev.lastLine}`);
     d.notes.push(...ev.notes);

@@ -5,7 +5,8 @@
 // "CPUID Vendor %s Family %u Model %u"). Older versions print "HARDWARE ERROR. This is *NOT* a
 // software problem!" and AMD K8 records "CPU %d %d northbridge". Syslog prefixes are stripped.
 import { InputError } from '../io/errors.js';
-import { correlate, defaultHost, eachLine, finalize, ImportResult, McePoint, parsePrefix, PointSet, readText } from './common.js';
+import { correlate, defaultHost, finalize, ImportResult, McePoint, PointSet } from './common.js';
+import { eachFileLine, newPrefix, newSyslogYear, parsePrefix } from './lines.js';
 
 const DISCLAIMER = /^(Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)\s*$/;
 
@@ -27,7 +28,6 @@ interface Rec {
 }
 
 export function importMcelog(file: string, hostOpt: string | undefined): ImportResult {
-  const text = readText(file);
   const warnings: string[] = [];
   const points: McePoint[] = [];
   const hostForced = hostOpt !== undefined && hostOpt !== '';
@@ -69,9 +69,10 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
     if (r.host) host = r.host;
   };
 
-  const prefix = parsePrefix('');
-  eachLine(text, (line, n) => {
-    const p = parsePrefix(line, prefix);
+  const prefix = newPrefix();
+  const year = newSyslogYear();
+  eachFileLine(file, (line, n) => {
+    const p = parsePrefix(line, prefix, year);
     if (p.host) host = p.host;
     const msg = p.msg.trimEnd();
     if (msg.trim() === '') return;

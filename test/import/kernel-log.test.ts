@@ -159,6 +159,9 @@ describe('kernel-log importer', () => {
     writeFileSync(f, '[    0.000000] Linux version 6.6.0\n[    1.000000] random: crng init done\n');
     const r = await importSource(f, { format: 'kernel-log' });
     expect(r.events).toEqual([]);
-    await expectInputError(importSource(f), /unknown source format/);
+    // Issue 11 item 6: a log with no RAS event is detected as a kernel log and gives an empty trace
+    // (before, detection refused it as an unknown format).
+    const auto = await importSource(f);
+    expect([auto.format, auto.events.length, auto.lines, auto.unrecognized]).toEqual(['kernel-log', 0, 2, 0]);
   });
 });
