@@ -58,11 +58,18 @@ interface KEv {
   tObs: boolean;
   host: string;
   hostObs: boolean;
-  source: 'ghes' | 'mce' | 'mce-user' | 'mce-copyin' | 'sea' | 'mf' | 'tools';
+  source: 'ghes' | 'mce' | 'mce-user' | 'mce-copyin' | 'sea' | 'mf' | 'tools' | 'edac' | 'access';
   arch: Arch | null;
   discard: boolean;
   cper: Cper | null;
-  mca: { status: bigint; mcgstatus: bigint; cs: number | null; addr: bigint | null; cpu: number; bank: number } | null;
+  /** status -1: the 2.6-era header printed without its "Bank %d: %016Lx" line yet; amd: an edac_mce_amd decode. */
+  mca: { status: bigint; mcgstatus: bigint; cs: number | null; addr: bigint | null; cpu: number; bank: number; amd: boolean } | null;
+  /** The task a printk caller id "[T<pid>]" names on a line printed in the consumer's own context (kill_me_maybe/kill_me_now task work). */
+  callerPid: number | null;
+  /** The task of an oops/panic header ("CPU: n PID: p Comm: c") printed after the event's lines. */
+  oops: { pid: number; comm: string } | null;
+  /** kind=access (x86 #PF on a poisoned page, "MCE: Killing … fault at"): the faulting task's virtual address. */
+  vaddr: bigint | null;
   severity: string | null;
   sync: boolean | null;
   syncObs: boolean;
@@ -100,7 +107,16 @@ const SYSCTLS: Record<string, string> = {
 const MAX_UNKNOWN_KEPT = 10_000;
 
 const CPER_LINE = /^(?:\{(\d+)\})?\[Hardware Error\]: ?(.*)$/;
-const MCE_HEADER = /^CPU (\d+): Machine Check(?: Exception)?: ([0-9a-fA-F]+) Bank (\d+): ([0-9a-fA-F]+)\s*$/;
+/** __print_mce (v2.6.32+: "Machine Check: %Lx Bank %d: %016Lx"), the 2.6 x86_64 "Machine Check Exception: %16Lx Bank …" and i386 (Bank on its own line), and the EDAC sbridge/skx decoders' "Machine Check Event: …". */
+const MCE_HEADER = /^CPU (\d+): Machine Check(?: Exception| Event)?:\s*([0-9a-fA-F]+)(?: Bank (\d+): ([0-9a-fA-F]+))?\s*$/;
+/** edac_mce_amd decode_smca_error / decode_mc*_mce: "CPU:%d (%x:%x:%x) MC%d_STATUS[%s|%s|…]: 0x%016llx". */
+const AMD_STATUS = /^CPU:(\d+) \([0-9a-fA-F]+:[0-9a-fA-F]+:[0-9a-fA-F]+\) MC(\d+)_STATUS\[[^\]]*\]: 0x([0-9a-fA-F]+)/;
+/** edac_mc: "EDAC MC%d: %d CE|UE %s%son %s (%s page:0x%lx offset:0x%lx grain:%ld …)" (v3.5+), older "EDAC MC%d: CE page 0x%lx, offset 0x%lx, …". */
+const EDAC_MC = /^EDAC (?:\w+ )?MC(\d+): (?:(\d+) )?(CE|UE)\b(.*)$/;
+/** x86 do_sigbus (arch/x86/mm/fault.c, also parisc/powerpc): "MCE: Killing %s:%d due to hardware memory corruption fault at %lx". */
+const PF_KILL = /^MCE: Killing (.+):(\d+) due to hardware memory corruption fault at ([0-9a-fA-F]+)\s*$/;
+/** dump_stack_print_info: "CPU: %d UID: %u PID: %d Comm: %.20s …" (UID since v6.12). */
+const TASK_HEADER = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
 
 /** Architecture clues anywhere in the file (the x86 MCE driver, arm64-only records and boot lines). */
 const X86_CLUE = /\bmce: |Machine Check Exception|\bx86_64\b|\bx86\/|GenuineIntel|AuthenticAMD/;
@@ -128,6 +144,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
   let armClue = false;
   const events: KEv[] = [];
   const tools: ToolsRun[] = [];
+  /** x86 page-fault SIGBUS lines (kind=access), resolved to a page after the scan. */
+  const accesses: { line: number; t: bigint; tObs: boolean; host: string; hostObs: boolean; comm: string; pid: number; vaddr: bigint }[] = [];
+  let mcelogLines = 0;
   let sysctl: ReadonlyMap<string, string> = new Map<string, string>();
   const hostForced = hostOpt !== undefined && hostOpt !== '';
   const fallbackHost = defaultHost(file, hostOpt);
@@ -158,7 +177,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       idx: events.length, line: n, lastLine: n, t, tObs: haveTime, host, hostObs, source, arch: null, discard: false,
       cper: null, mca: null, severity: null, sync: null, syncObs: false, pa: null, paObs: false, context: null,
       pid: null, pidObs: false, comm: null, mfType: null, mfResult: null, mfPfn: null, signals: [], panic: null,
-      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null,
+      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null, callerPid: null, oops: null, vaddr: null,
     };
     events.push(ev);
     return ev;
@@ -217,6 +236,17 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     }
     const mem = c.sections.find((s) => s.type === 'memory error');
     const armSec = c.sections.find((s) => s.type === 'ARM processor error');
+    for (const sec of c.sections) {
+      if (sec.type !== 'memory error' && sec.type !== 'ARM processor error') {
+        // Vendor-specific (unknown GUID) and other sections: recognised and reported, not replayed.
+        warnings.push(`${where(sec.line)}: CPER section "${sec.type}" of the record at line ${c.headerLine}: recognised, not replayed (not a memory error section)`);
+      }
+    }
+    if (armSec && !mem) {
+      // An ARM processor error section alone describes the processor's view (cache, TLB, bus
+      // error): reported; it becomes an event only if memory_failure()/SIGBUS lines of it follow.
+      ev.notes.push(`ARM processor error section (line ${armSec.line}) without a memory error section`);
+    }
     if ((!mem && !armSec) || c.sev === 'info') {
       ev.discard = true;
       skippedCper++;
@@ -256,6 +286,27 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     const t = haveTime ? lastT : BigInt(n);
     const host = hostForced ? fallbackHost : p.host ?? fallbackHost;
     const hostObs = hostForced || p.host !== null;
+    /** printk caller id of a task ("[T1234]"), else null (an interrupt/CPU context or no caller id). */
+    const callerTask = p.caller !== null && p.caller >= 0 ? p.caller : null;
+    let r: RegExpExecArray | null;
+    const c00 = msg.charCodeAt(0);
+    if (c00 === 77 /* M */ && (r = PF_KILL.exec(msg))) {
+      accesses.push({ line: n, t, tObs: haveTime, host, hostObs, comm: r[1]!, pid: Number(r[2]), vaddr: BigInt(`0x${r[3]}`) });
+      return true;
+    }
+    if (c00 === 69 /* E */ && msg.startsWith('EDAC ')) return handleEdac(msg, n, t, host, hostObs);
+    if (c00 === 67 /* C */ && msg.startsWith('CPU ') && msg.includes(': Machine Check')) return handleMce(msg, n, t, host, hostObs);
+    if ((c00 === 66 /* B */ || c00 === 82 /* R */ || c00 === 84 /* T */ || c00 === 72 /* H */) && /^(?:Bank \d+: |RIP |TSC |HARDWARE ERROR\s*$)/.test(msg)) {
+      // 2.6-era records print these lines without a prefix; they continue the record before them.
+      if (latestMce(t, host)) return handleMce(msg.trim(), n, t, host, hostObs);
+    }
+    if (c00 === 84 /* T */ && /^This is not a software problem!|^Run (?:the above )?through/.test(msg)) return latestMce(t, host) !== null;
+    if (p.ident === 'mcelog' || /^(?:Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)/.test(msg)) {
+      // The mcelog daemon's decoded record in the same log: the kernel's own record of the machine
+      // check is the event; the daemon's lines are counted (import the mcelog output to read them).
+      mcelogLines++;
+      return true;
+    }
 
     // ---- GHES CPER dump and old-style "[Hardware Error]:" MCE lines.
     const c0 = msg.charCodeAt(0);
@@ -283,7 +334,6 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         const c = cper.c;
         c.lastLine = n;
         cper.ev.lastLine = n;
-        let r: RegExpExecArray | null;
         if ((r = /^event severity: (\w+)$/.exec(body))) {
           c.sev = r[1]!;
           if (!['recoverable', 'fatal', 'corrected', 'info', 'unknown'].includes(c.sev)) fail(n, `event severity ${JSON.stringify(c.sev)}`, 'recoverable, fatal, corrected, info or unknown (cper_severity_str)');
@@ -313,7 +363,6 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         handleMce(hw[1]!.trim(), n, t, host, hostObs);
         return true;
       }
-      let r: RegExpExecArray | null;
       if ((r = /^Uncorrected hardware memory error in user-access at ([0-9a-fA-F]+)/.exec(rest)) || (r = /^Kernel accessed poison in user space at ([0-9a-fA-F]+)/.exec(rest))) {
         const pa = BigInt(`0x${r[1]}`);
         const copyin = rest.startsWith('Kernel');
@@ -325,12 +374,15 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         ev.sync = true;
         ev.syncObs = true;
         if (ev.pa === null) setPa(ev, pa);
+        // kill_me_maybe/kill_me_never run as task work of the consumer: a caller id names it.
+        if (callerTask !== null) ev.callerPid = callerTask;
         ev.lastLine = n;
         return true;
       }
       if (/^Memory error not recovered/.test(rest)) {
         const ev = latest(t, host);
         if (ev) {
+          if (callerTask !== null && ev.callerPid === null) ev.callerPid = callerTask;
           ev.signals.push({ pid: -1, tid: null, signo: 7, siCode: 128, addr: null, lsb: null, comm: null, toConsumer: true, line: n });
           ev.notes.push('kill_me_now: SIGBUS (SI_KERNEL) to the consumer');
           ev.lastLine = n;
@@ -360,7 +412,6 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       }
       return true;
     }
-    let r: RegExpExecArray | null;
     if ((r = /\[Hardware Error\]: GHES: (.+):(\d+): synchronous unrecoverable error \(SIGBUS\)\s*$/.exec(msg))) {
       const ev = latest(t, host);
       if (!ev) return !!warnings.push(`${where(n)}: GHES synchronous SIGBUS follows no memory error; ignored`);
@@ -399,13 +450,24 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       seaDie = ev;
       return true;
     }
-    if (seaDie && n <= seaDie.lastLine + 4 && (r = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/.exec(msg))) {
-      seaDie.pid = Number(r[1]);
-      seaDie.pidObs = true;
-      seaDie.comm = r[2]!;
-      seaDie.lastLine = n;
-      seaDie = null;
-      return true;
+    if (c00 === 67 /* C */ && (r = TASK_HEADER.exec(msg))) {
+      if (seaDie && n <= seaDie.lastLine + 4) {
+        seaDie.pid = Number(r[1]);
+        seaDie.pidObs = true;
+        seaDie.comm = r[2]!;
+        seaDie.lastLine = n;
+        seaDie = null;
+        return true;
+      }
+      // The oops/panic header of the task that was running right after an error's lines (the
+      // consumer of a synchronous error: used in toDraft only when the event is synchronous).
+      const ev = latest(t, host);
+      if (ev && ev.oops === null && ev.pid === null && n <= ev.lastLine + 30) {
+        ev.oops = { pid: Number(r[1]), comm: r[2]! };
+        ev.lastLine = n;
+        return true;
+      }
+      return false;
     }
     if ((r = /^\[Firmware Warn\]: GHES: Invalid address in generic error data: (0x[0-9a-fA-F]+)/.exec(msg))) {
       const ev = latest(t, host);
@@ -468,6 +530,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
   });
   const fileArch: Arch | null = x86Clue === armClue ? null : x86Clue ? 'x86_64' : 'arm64';
   closeCper(lastSeen === (cper as { c: Cper } | null)?.c.lastLine);
+  if (mcelogLines) warnings.push(`${file}: ${mcelogLines} line(s) of mcelog's decoded records: not replayed from a kernel log (the kernel's own record of each machine check is; import the mcelog output itself to read its records)`);
   if (skippedCper) warnings.push(`${file}: ${skippedCper} CPER record(s) without a memory or ARM processor section (or informational) skipped`);
 
   // ---- ras-tools runs: attach each to the error whose address is its paddr, else the next event.
@@ -486,8 +549,48 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     ev.tools = run;
   }
 
+  // ---- x86 page-fault SIGBUS lines (do_sigbus): kind=access events on the page an error of the
+  // same host poisoned: the latest such error earlier in the log, else the first within 10 s after
+  // it (memory_failure() may print its result after the fault, Tony Luck's copy-on-write log).
+  if (accesses.length > 0) {
+    const byHost = new Map<string, KEv[]>();
+    for (const e of events) {
+      if (e.discard || (e.pa === null && e.mfPfn === null)) continue;
+      const l = byHost.get(e.host);
+      if (l) l.push(e);
+      else byHost.set(e.host, [e]);
+    }
+    for (const a of accesses) {
+      const l = byHost.get(a.host) ?? [];
+      let src: KEv | null = null;
+      for (const e of l) {
+        if (e.line < a.line) src = e;
+        else {
+          if (src === null && e.t - a.t <= LINK_WINDOW_NS) src = e;
+          break;
+        }
+      }
+      if (!src) {
+        warnings.push(`${where(a.line)}: page-fault SIGBUS to ${a.comm}:${a.pid} at ${hex(a.vaddr)}: no memory error of this host in the log names the page; not replayed`);
+        continue;
+      }
+      const ev = newEv('access', a.line, a.t, a.host, a.hostObs);
+      ev.tObs = a.tObs;
+      ev.arch = 'x86_64';
+      const pfn = src.mfPfn ?? (src.pa! >> 12n);
+      ev.pa = (pfn << 12n) | (a.vaddr & 0xfffn);
+      ev.paObs = false;
+      ev.pid = a.pid;
+      ev.pidObs = true;
+      ev.comm = a.comm;
+      ev.vaddr = a.vaddr;
+      ev.notes.push(`x86 #PF on a poisoned page (do_sigbus: force_sig_mceerr(BUS_MCEERR_AR)); page of the error at line ${src.line}`);
+    }
+  }
+
   const drafts: Draft[] = [];
-  const seenPfn = new Set<number>();
+  /** host + pfn of every page an earlier line of the log poisoned (memory_failure() ran on it). */
+  const seenPfn = new Set<string>();
   for (const ev of events) {
     if (ev.discard) continue;
     const d = toDraft(ev, drafts.length);
@@ -507,12 +610,59 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (body.startsWith('CPU ') && body.includes('Machine Check')) {
       r = MCE_HEADER.exec(body);
       if (!r) fail(n, `machine check record ${JSON.stringify(body)}`, '"CPU %d: Machine Check%s: %Lx Bank %d: %016Lx" (__print_mce)');
+      const status = r![4] !== undefined ? BigInt(`0x${r![4]}`) : -1n;
+      const prev = latestMce(t, host);
+      if (prev?.mca && status >= 0n && prev.mca.status === status && prev.mca.bank === Number(r![3]) && t - prev.t <= MERGE_WINDOW_NS) {
+        // The same record printed twice (__print_mce and an EDAC decoder of the same mce).
+        prev.notes.push(`record repeated at line ${n}`);
+        prev.lastLine = n;
+        return true;
+      }
       const ev = newEv('mce', n, t, host, hostObs);
       ev.arch = 'x86_64';
-      ev.mca = { cpu: Number(r![1]), mcgstatus: BigInt(`0x${r![2]}`), bank: Number(r![3]), status: BigInt(`0x${r![4]}`), cs: null, addr: null };
+      ev.mca = { cpu: Number(r![1]), mcgstatus: BigInt(`0x${r![2]}`), bank: r![3] !== undefined ? Number(r![3]) : -1, status, cs: null, addr: null, amd: false };
+      return true;
+    }
+    if ((r = AMD_STATUS.exec(body))) {
+      // edac_mce_amd's decode of a logged mce (polled or from #MC; MCG_STATUS is not printed).
+      const status = BigInt(`0x${r[3]}`);
+      const prev = latestMce(t, host);
+      if (prev?.mca && prev.mca.status === status && t - prev.t <= MERGE_WINDOW_NS) {
+        prev.mca.amd = true;
+        prev.lastLine = n;
+        return true;
+      }
+      const ev = newEv('mce', n, t, host, hostObs);
+      ev.arch = 'x86_64';
+      ev.mca = { cpu: Number(r[1]), mcgstatus: 0n, bank: Number(r[2]), status, cs: null, addr: null, amd: true };
+      ev.notes.push('edac_mce_amd decode (MCG_STATUS not printed: taken as a polled record)');
       return true;
     }
     const ev = latestMce(t, host);
+    if ((r = /^Bank (\d+): ([0-9a-fA-F]+)(?: (?:at|ADDR) ([0-9a-fA-F]+))?/.exec(body))) {
+      if (!ev?.mca) return false;
+      if (ev.mca.status >= 0n) return false;
+      ev.mca.bank = Number(r[1]);
+      ev.mca.status = BigInt(`0x${r[2]}`);
+      if (r[3] !== undefined) {
+        ev.mca.addr = BigInt(`0x${r[3]}`);
+        if ((ev.mca.status & MCI_ADDRV) !== 0n) setPa(ev, ev.mca.addr);
+      }
+      ev.lastLine = n;
+      return true;
+    }
+    if ((r = /^Error Addr: 0x([0-9a-fA-F]+)/.exec(body)) || (r = /^ADDR ([0-9a-fA-F]+)\s*$/.exec(body))) {
+      if (!ev?.mca) return false;
+      ev.mca.addr = BigInt(`0x${r[1]}`);
+      if (ev.mca.status >= 0n && (ev.mca.status & MCI_ADDRV) !== 0n) setPa(ev, ev.mca.addr);
+      ev.lastLine = n;
+      return true;
+    }
+    if (/^(?:IPID: |Syndrome: |MISC |HARDWARE ERROR$|HANDLING MCE MEMORY ERROR|PROCESSOR |.* Ext\. Error Code: |cache level: |Corrected error, no action required\.|Uncorrected, software (?:restartable|containable) error\.|Deferred error, no action required\.|System Fatal error\.)/.test(body)) {
+      // The rest of an edac_mce_amd / sbridge / 2.6 record: nothing a trace column holds.
+      if (ev) ev.lastLine = n;
+      return ev !== null || /^(?:Corrected error|Uncorrected, software|Deferred error|System Fatal)/.test(body);
+    }
     if ((r = /^RIP( !INEXACT!)? ([0-9a-fA-F]+):<([0-9a-fA-F]+)>/.exec(body))) {
       if (ev?.mca) { ev.mca.cs = parseInt(r[2]!, 16); ev.lastLine = n; }
       return true;
@@ -522,7 +672,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       if (ev?.mca) {
         if (a) {
           ev.mca.addr = BigInt(`0x${a[1]}`);
-          if ((ev.mca.status & MCI_ADDRV) !== 0n) setPa(ev, ev.mca.addr);
+          if (ev.mca.status >= 0n && (ev.mca.status & MCI_ADDRV) !== 0n) setPa(ev, ev.mca.addr);
         }
         ev.lastLine = n;
       }
@@ -542,6 +692,43 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       return true;
     }
     return /^(Run the above through|Machine check events logged|Machine Check Exception)/.test(body);
+  }
+
+  /**
+   * EDAC lines. The decoders of the x86 mce (sbridge, skx, i10nm: "EDAC <drv> MC<n>: CPU %d: Machine
+   * Check Event: …", "TSC", "ADDR", "MISC", "PROCESSOR" lines) repeat the machine check record; the
+   * EDAC core's "MC<n>: <k> CE|UE … page:0x%lx offset:0x%lx …" line reports a memory controller
+   * error: it joins the report of the same error within 1 s (the machine check, GHES record or AMD
+   * decode), else it is an error event of its own (corrected or uncorrected, asynchronous).
+   */
+  function handleEdac(msg: string, n: number, t: bigint, host: string, hostObs: boolean): boolean {
+    const r = EDAC_MC.exec(msg);
+    if (!r) {
+      const dec = /^EDAC \w+ MC\d+: (.*)$/.exec(msg);
+      if (dec) return handleMce(dec[1]!.trim(), n, t, host, hostObs);
+      return false;
+    }
+    const ue = r[3] === 'UE';
+    const rest = r[4]!;
+    const page = /page[: ]0x([0-9a-fA-F]+)/.exec(rest);
+    const off = /offset[: ]0x([0-9a-fA-F]+)/.exec(rest);
+    const pa = page ? (BigInt(`0x${page[1]}`) << 12n) | (off ? BigInt(`0x${off[1]}`) & 0xfffn : 0n) : null;
+    const label = `EDAC MC${r[1]}: ${r[2] ?? '1'} ${r[3]}${pa !== null ? ` at ${hex(pa)}` : ''}`;
+    const prev = latest(t, host);
+    if (prev && prev.source !== 'edac' && prev.source !== 'access' && t - prev.t <= MERGE_WINDOW_NS && (prev.pa === null || pa === null || (prev.pa >> 12n) === (pa >> 12n))) {
+      prev.notes.push(`${label} (line ${n})`);
+      if (prev.pa === null && pa !== null) setPa(prev, pa);
+      prev.lastLine = n;
+      return true;
+    }
+    const ev = newEv('edac', n, t, host, hostObs);
+    ev.severity = ue ? 'recoverable' : 'corrected';
+    ev.sync = false;
+    ev.syncObs = true;
+    if (/APEI location:/.test(rest)) ev.notes.push('ghes_edac (firmware first)');
+    ev.notes.push(label);
+    if (pa !== null) setPa(ev, pa);
+    return true;
   }
 
   function latestMce(t: bigint, host: string): KEv | null {
@@ -601,6 +788,25 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     return true;
   }
 
+  /** A kind=access event: the faulting task gets SIGBUS BUS_MCEERR_AR (4) at its virtual address. */
+  function accessDraft(ev: KEv): Draft {
+    const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.line, where(ev.line));
+    setCol(d, 'kind', 'access', true);
+    setCol(d, 'arch', 'x86_64', true);
+    setCol(d, 'pa', hex(ev.pa!), false);
+    setCol(d, 'vaddr', hex(ev.vaddr!), true);
+    setCol(d, 'context', 'user', false);
+    setCol(d, 'pid', String(ev.pid), true);
+    setCol(d, 'comm', ev.comm!, true);
+    for (const [col, v] of ev.sysctl) setCol(d, col, v, true);
+    const addr = ev.vaddr! <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ev.vaddr) : null;
+    d.signals = [{ pid: ev.pid!, tid: ev.pid!, signo: 7, siCode: 4, addr, lsb: null }];
+    d.panic = ev.panic ?? ((hostLast.get(ev.host) ?? 0) > ev.lastLine ? false : null);
+    d.panicMsg = ev.panicMsg;
+    d.notes.push(...ev.notes);
+    return d;
+  }
+
   function toDraft(ev: KEv, index: number): Draft | null {
     const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.line, where(ev.line));
     const obs = true;
@@ -621,8 +827,17 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     let sync = ev.sync ?? false;
     let syncObs = ev.sync !== null && ev.syncObs;
 
+    if (ev.source === 'mce' && ev.mca && ev.mca.status < 0n) {
+      warnings.push(`${where(ev.line)}: machine check record without its "Bank %d: %016Lx" line: not an error event`);
+      return null;
+    }
+    if (ev.source === 'ghes' && ev.cper && !ev.cper.sections.some((x) => x.type === 'memory error') && ev.mfType === null && ev.signals.length === 0 && ev.panic === null && !ev.tools) {
+      warnings.push(`${where(ev.line)}: CPER record with an ARM processor error section and no memory error section, and no memory_failure() line of it: recognised, reported, not replayed`);
+      return null;
+    }
+    if (ev.source === 'access') return accessDraft(ev);
     if (ev.source === 'mce' && ev.mca) {
-      const m = decodeMca(ev.mca.status, ev.mca.mcgstatus, ev.mca.addr, null, false);
+      const m = decodeMca(ev.mca.status, ev.mca.mcgstatus, ev.mca.addr, null, ev.mca.amd);
       if (m.skip) {
         warnings.push(`${where(ev.line)}: ${m.skip}; not an error event`);
         return null;
@@ -662,6 +877,20 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     } else if (ev.source === 'sea') {
       setCol(d, 'notify', 'sea', obs);
       setCol(d, 'severity', 'recoverable', false);
+    } else if (ev.source === 'edac') {
+      // An EDAC memory controller report without a machine check or GHES record of it: the error
+      // was found asynchronously (CMCI/poll on x86, GHES on arm64); the line says CE or UE.
+      setCol(d, 'severity', ev.severity!, obs);
+      const ghesEdac = ev.notes.some((x) => x.startsWith('ghes_edac'));
+      if (arch === 'arm64' || ghesEdac) {
+        setCol(d, 'firmware_first', 'true', ghesEdac);
+        setCol(d, 'notify', arch === 'arm64' ? ARM64_ASYNC_NOTIFY : ev.severity === 'corrected' ? 'polled' : 'nmi', false);
+      } else {
+        setCol(d, 'firmware_first', 'false', false);
+        setCol(d, 'notify', ev.severity === 'corrected' ? 'cmci' : 'mce', false);
+      }
+      sync = false;
+      syncObs = true;
     } else {
       // A memory_failure() line or a ras-tools run without a captured report.
       setCol(d, 'severity', 'recoverable', false);
@@ -701,16 +930,29 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       applyMfPage(d, ev.mfType, ev.mfResult!);
     }
     const pfn = ev.mfPfn ?? (ev.pa !== null ? ev.pa >> 12n : null);
-    if ((ev.alreadyPoisoned || d.mfType === 'already poisoned page') && pfn !== null && !seenPfn.has(Number(pfn))) {
+    const pfnKey = pfn === null ? '' : `${ev.host}\u0000${pfn}`;
+    if ((ev.alreadyPoisoned || d.mfType === 'already poisoned page' || d.mfType === 'already poisoned') && pfn !== null && !seenPfn.has(pfnKey)) {
       setCol(d, 'poisoned_before', 'true', true);
       d.notes.push('the kernel reports the page already poisoned and no earlier error on it is in the log');
     }
-    if (pfn !== null) seenPfn.add(Number(pfn));
+    if (pfn !== null && (ev.mfResult !== null || ev.alreadyPoisoned)) seenPfn.add(pfnKey);
     if (ev.mem) setCol(d, 'mem', ev.mem, false);
 
     // Consumer: named by a line about current, else the killed task the test program is, else the
     // first killed task (inferred), else synthetic.
     const toolComm = run ? 'einj_mem_uc' : null;
+    if (ev.pid === null && ev.callerPid !== null) {
+      // A line printed in the consumer's own task work names it through its printk caller id.
+      ev.pid = ev.callerPid;
+      ev.pidObs = true;
+      ev.comm = ev.signals.find((x) => x.pid === ev.callerPid && x.comm !== null)?.comm ?? null;
+    }
+    if (ev.pid === null && sync && ev.oops) {
+      // The oops/panic header after a synchronous error names the task that consumed it.
+      ev.pid = ev.oops.pid;
+      ev.pidObs = true;
+      ev.comm = ev.oops.comm;
+    }
     if (ev.pid === null) {
       const k = toolComm === null ? undefined : firstSignal(ev.signals, toolComm);
       if (k) { ev.pid = k.pid; ev.comm = k.comm; ev.pidObs = true; } else if (run?.pid) { ev.pid = run.pid; ev.pidObs = true; ev.comm = toolComm; }
@@ -754,7 +996,14 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     }
     for (const s of sigs) {
       if (s.toConsumer || s.pid < 0) {
-        s.pid = ev.pid ?? 0;
+        // Never a signal to pid 0: a consumer the log does not name gets the event's synthetic pid.
+        if (ev.pid === null) {
+          ev.pid = SYNTHETIC_PID_BASE + index;
+          ev.pidObs = false;
+          setCol(d, 'pid', String(ev.pid), false);
+          d.notes.push(`consumer not in the log; synthetic pid ${ev.pid}`);
+        }
+        s.pid = ev.pid;
         s.tid = ev.pid;
       }
     }
@@ -762,6 +1011,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const plain: ObservedSignal[] = [];
       for (const { pid, tid, signo, siCode, addr, lsb } of sigs) plain.push({ pid, tid, signo, siCode, addr, lsb });
       d.signals = coalesce(plain, d.notes);
+    } else if (ev.mfResult !== null || ev.panic === true) {
+      // memory_failure() ran (kill_proc prints every SIGBUS it sends) or the kernel panicked: the
+      // log would show a signal, and shows none.
+      d.signals = [];
     }
 
     // Panic: printed; else the kernel kept logging after the event (no panic); else unknown.
