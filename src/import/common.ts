@@ -214,7 +214,11 @@ export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null
   const ripv = mcip ? (mcgstatus & MCG_RIPV) !== 0n : true;
   const pa = (status & MCI_ADDRV) !== 0n && addr !== null ? addr : null;
   const out = (severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string): McaDecoded =>
-    ({ skip: null, severity, sync, notify: severity === 'fatal' ? 'mce' : notify, ripv, inMce: mcip, pa, rule });
+    // A fatal grade takes notify mce even for a polled or boot-logged record (MCIP clear): TRACE.md
+    // has fatal errors signalled by a machine check. The real poller only logs such a record
+    // (machine_check_poll grades it with mce_severity(m, NULL, NULL, false) and never panics);
+    // rule() says so in the note, and diff --observed shows the replay's panic against the log.
+    ({ skip: null, severity, sync, notify: severity === 'fatal' ? 'mce' : notify, ripv, inMce: mcip, pa, rule: severity === 'fatal' && !mcip ? `${rule} (a polled/boot-logged record: the kernel only logged it)` : rule });
   if ((status & MCI_VAL) === 0n) return { ...out('corrected', false, 'poll', ''), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
   const uc = (status & MCI_UC) !== 0n;
   const signalled: McaDecoded['notify'] = mcip ? 'mce' : 'poll';
@@ -229,7 +233,8 @@ export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null
   }
   if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error');
   // severities[] "Not enabled" is an EXCP rule: only the exception handler (MCIP set) drops a UC
-  // record with EN clear; polled and boot-logged records (MCIP clear) go on down the table.
+  // record with EN clear; polled and boot-logged records (MCIP clear) go on down the table
+  // (machine_check_poll: "TBD do the same check for MCI_STATUS_EN here?").
   if ((status & MCI_EN) === 0n && mcip) return { ...out('fatal', false, 'mce', ''), skip: 'MCi_STATUS.EN is clear in a machine check (severities[] "Not enabled", EXCP)' };
   if ((status & MCI_PCC) !== 0n) return out('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt');
   if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return out('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)');

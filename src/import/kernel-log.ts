@@ -70,6 +70,8 @@ interface KEv {
   oops: { pid: number; comm: string } | null;
   /** kind=access (x86 #PF on a poisoned page, "MCE: Killing … fault at"): the faulting task's virtual address. */
   vaddr: bigint | null;
+  /** The line of the memory_failure() result joined to the event. */
+  mfLine: number | null;
   severity: string | null;
   sync: boolean | null;
   syncObs: boolean;
@@ -108,13 +110,31 @@ const MAX_UNKNOWN_KEPT = 10_000;
 
 const CPER_LINE = /^(?:\{(\d+)\})?\[Hardware Error\]: ?(.*)$/;
 /** __print_mce (v2.6.32+: "Machine Check: %Lx Bank %d: %016Lx"), the 2.6 x86_64 "Machine Check Exception: %16Lx Bank …" and i386 (Bank on its own line), and the EDAC sbridge/skx decoders' "Machine Check Event: …". */
-const MCE_HEADER = /^CPU (\d+): Machine Check(?: Exception| Event)?:\s*([0-9a-fA-F]+)(?: Bank (\d+): ([0-9a-fA-F]+))?\s*$/;
+const MCE_HEADER = /^CPU (\d+): Machine Check(?: Exception| Event)?:\s*([0-9a-fA-F]+)(?: Bank (\d+)(?:: ([0-9a-fA-F]+))?)?\s*$/;
 /** edac_mce_amd decode_smca_error / decode_mc*_mce: "CPU:%d (%x:%x:%x) MC%d_STATUS[%s|%s|…]: 0x%016llx". */
-const AMD_STATUS = /^CPU:(\d+) \([0-9a-fA-F]+:[0-9a-fA-F]+:[0-9a-fA-F]+\) MC(\d+)_STATUS\[[^\]]*\]: 0x([0-9a-fA-F]+)/;
+const AMD_STATUS = /^(?:CPU:(\d+) \([0-9a-fA-F]+:[0-9a-fA-F]+:[0-9a-fA-F]+\) )?MC(\d+)_STATUS\[[^\]]*\]: 0x([0-9a-fA-F]+)/;
+/** severities[] messages (mce_panic "Machine check: %s"), graded as the trace grades them. */
+const SEVERITY_MSG: [RegExp, string, boolean][] = [
+  [/^Corrected error/, 'corrected', false],
+  [/^Uncorrected no action required/, 'deferred', false],
+  [/^Action required: (?!unknown)|^Action required but unaffected/, 'recoverable', true],
+  [/^Action optional/, 'recoverable', false],
+  [/./, 'fatal', false],
+];
+/** Panic messages of the machine check handlers (mce_panic, ghes_panic) that name the error themselves. */
+const MCE_PANIC = /[Mm]achine [Cc]heck|^Fatal hardware error!|^Timeout: Not all CPUs entered broadcast exception handler/;
 /** edac_mc: "EDAC MC%d: %d CE|UE %s%son %s (%s page:0x%lx offset:0x%lx grain:%ld …)" (v3.5+), older "EDAC MC%d: CE page 0x%lx, offset 0x%lx, …". */
 const EDAC_MC = /^EDAC (?:\w+ )?MC(\d+): (?:(\d+) )?(CE|UE)\b(.*)$/;
 /** x86 do_sigbus (arch/x86/mm/fault.c, also parisc/powerpc): "MCE: Killing %s:%d due to hardware memory corruption fault at %lx". */
 const PF_KILL = /^MCE: Killing (.+):(\d+) due to hardware memory corruption fault at ([0-9a-fA-F]+)\s*$/;
+/**
+ * The first part of a line a mail client hard-wrapped: the result line without its result, the
+ * injection line without its address (mm/madvise.c "Injecting memory failure for pfn %#lx at
+ * process virtual address %#lx"), "still referenced by %d" without "users".
+ */
+const WRAPPED = /^(?:Memory failure: 0x[0-9a-fA-F]+: recovery action for [^:]+|Injecting memory failure for (?:pfn |page )?(?:0x)?[0-9a-fA-F]+ at(?: process(?: virtual)?)?|Memory failure: 0x[0-9a-fA-F]+: .* still referenced by \d+)\s*$/;
+/** madvise_inject_error: "Injecting memory failure for pfn %#lx at process virtual address %#lx" (v4.x+), v3.x "… for page %#lx at %#lx". */
+const INJECT = /^Injecting memory failure for (?:pfn |page )?(?:0x)?([0-9a-fA-F]+) at (?:process virtual address )?(?:0x)?([0-9a-fA-F]+)\s*$/;
 /** dump_stack_print_info: "CPU: %d UID: %u PID: %d Comm: %.20s …" (UID since v6.12). */
 const TASK_HEADER = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
 
@@ -132,11 +152,11 @@ export function archHint(text: string): Arch | null {
  * reads contains one of these strings, and so does every line counted as RAS-looking but not
  * understood (RAS_LOOKING); the boot banner is here so that a reboot resets the uptime clock.
  */
-const HINT = /Hardware Error|Memory failure|achine [Cc]heck|\bmce\b|MCE|EDAC|[Pp]oison|GHES|APEI|CPER|external abort|SIGBUS|Kernel panic|memory corruption|Linux version |vaddr = |signal \d+ code |Test (?:passed|failed)|memory_failure|panic_on_oops|HARDWARE ERROR|Hardware event|Comm: |page not present|Manually take|Big surprise|Bank \d+: [0-9a-f]|^(?:RIP|TSC) /gm;
+const HINT = /Hardware Error|Memory failure|achine [Cc]heck|\bmce\b|MCE|EDAC|[Pp]oison|GHES|APEI|CPER|external abort|SIGBUS|Kernel panic|memory corruption|Linux version |vaddr = |signal \d+ code |Test (?:passed|failed)|memory_failure|panic_on_oops|HARDWARE ERROR|Hardware event|Comm: |page not present|Manually take|Big surprise|Bank \d+: [0-9a-f]|(?:^|\] |: )(?:RIP|TSC) |Message from syslogd@|ghes_notify_sea|do_sea\+|Injecting memory failure|Recover: sig=|Kernel panic: /gm;
 /** The message of a line (prefixes stripped) that looks like RAS: counted when no handler understood it. */
 const RAS_LOOKING = /Hardware Error|Memory failure|[Mm]achine [Cc]heck|\bmce\b|\bMCE\b|EDAC|[Hh][Ww][Pp]oison|GHES|CPER|external abort|SIGBUS|memory corruption|memory_failure|HARDWARE ERROR/;
 /** RAS-looking lines that are known and carry no event: shell commands of a transcript, driver and firmware-table boot messages. */
-const RAS_BOILERPLATE = /^(?:[#$] ?\S|root@\S+[#$]|mce: (?:CPU ?\d*:? ?(?:supports|Thermal)|Using \d+ MCE banks|In-kernel MCE decoding|\[Hardware Error\]: Machine check events logged)|MCE: In-kernel MCE decoding enabled|EDAC (?:MC: Ver:|DEBUG:|\w+: (?:Ver:|ECC|DRAM|MC\d+: Giving out device|Mem)|sbridge: Seeking|skx: |i10nm: |MC\d+: Giving out device|amd64: |PCI0:)|GHES: APEI firmware first mode|HEST: |ERST: |BERT: |EINJ: |APEI: |ACPI: (?:HEST|ERST|BERT|EINJ)|RAS: Correctable Errors collector|EDAC \w+: (?:Ver|No ECC|ECC))/;
+const RAS_BOILERPLATE = /^(?:[#$] ?\S|\S+@\S+[#$>]|\.\/\S+$|(?:Kernel )?[Cc]ommand line: |Triggering MCE exception on CPU|MCE exception done on CPU|Machine check events logged|EDAC MC: Removed device|\.\.\. |mce: (?:CPU ?\d*:? ?(?:supports|Thermal)|Using \d+ MCE banks|In-kernel MCE decoding|\[Hardware Error\]: Machine check events logged)|MCE: In-kernel MCE decoding enabled|EDAC (?:MC: Ver:|DEBUG:|\w+: (?:Ver:|ECC|DRAM|MC\d+: Giving out device|Mem)|sbridge: Seeking|skx: |i10nm: |MC\d+: Giving out device|amd64: |PCI0:)|GHES: APEI firmware first mode|HEST: |ERST: |BERT: |EINJ: |APEI: |ACPI: (?:HEST|ERST|BERT|EINJ)|RAS: Correctable Errors collector|EDAC \w+: (?:Ver|No ECC|ECC))/;
 
 export function importKernelLog(file: string, hostOpt: string | undefined): ImportResult {
   const warnings: string[] = [];
@@ -177,7 +197,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       idx: events.length, line: n, lastLine: n, t, tObs: haveTime, host, hostObs, source, arch: null, discard: false,
       cper: null, mca: null, severity: null, sync: null, syncObs: false, pa: null, paObs: false, context: null,
       pid: null, pidObs: false, comm: null, mfType: null, mfResult: null, mfPfn: null, signals: [], panic: null,
-      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null, callerPid: null, oops: null, vaddr: null,
+      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null, callerPid: null, oops: null, vaddr: null, mfLine: null,
     };
     events.push(ev);
     return ev;
@@ -261,16 +281,71 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
 
   const prefix = newPrefix();
   const year = newSyslogYear();
-  function handle(line: string, n: number): boolean {
+  /** syslogd's console broadcast "Message from syslogd@host at Mmm dd hh:mm:ss ..." names the host and time of the next line. */
+  let wallMsg: { host: string; t: bigint } | null = null;
+  let lastMsg = '';
+  let lastStamp: bigint | null = null;
+  /** A line a mail client hard-wrapped: its first part waits for the next line (docs/import.md). */
+  let wrapped: { line: string; n: number } | null = null;
+  /** The line after a wrapped one: its continuation when it is the next line (else the first part stands alone). */
+  function joinWrapped(line: string, n: number): boolean {
+    const w = wrapped!;
+    wrapped = null;
+    const next = line.trim();
+    if (n === w.n + 1 && next.length > 0 && !/^[[{<]/.test(next) && next.length < 80) {
+      handle(`${w.line.trimEnd()} ${next}`, w.n);
+      return true;
+    }
+    handle(w.line, w.n);
+    return false;
+  }
+
+  function handle(raw: string, n: number): boolean {
+    let line = raw;
+    let c = line.charCodeAt(0);
+    if (c === 32 || c === 9 || c === 62 /* > */) {
+      // Quoted in a mail or a report: indentation and "> " quoting before the log line.
+      let i = 0;
+      while (i < line.length && ((c = line.charCodeAt(i)) === 32 || c === 9 || c === 62)) i++;
+      line = line.slice(i);
+    }
+    let wm: RegExpExecArray | null;
+    if (line.charCodeAt(0) === 77 && (wm = /^Message from syslogd@(\S+) at (.+?) \.\.\.\s*$/.exec(line))) {
+      const q = parsePrefix(`${wm[2]} ${wm[1]} kernel: x`, newPrefix(), year);
+      wallMsg = { host: wm[1]!, t: q.wallNs ?? 0n };
+      prefix.host = wm[1]!;
+      return true;
+    }
+    if (wallMsg && line.startsWith('kernel:')) {
+      const wmsg = wallMsg;
+      wallMsg = null;
+      line = `${new Date(Number(wmsg.t / 1_000_000n)).toISOString()} ${wmsg.host} kernel: ${line.slice(7).trimStart()}`;
+    }
     let p = parsePrefix(line, prefix, year);
     if (p.shape === 'none') {
-      // A serial console: firmware output glued before the kernel's stamped line.
+      // A serial console: firmware or program output glued before the kernel's stamped line (no
+      // newline between them). The output before the stamp is a line of its own, printed first.
       const k = embeddedStamp(line);
-      if (k > 0) p = parsePrefix(line.slice(k), prefix, year);
+      if (k > 0) {
+        handle(line.slice(0, k), n);
+        p = parsePrefix(line.slice(k), prefix, year);
+      }
     }
     const msg = p.msg;
     if (msg.length === 0 || (msg.charCodeAt(0) <= 32 && msg.trim() === '')) return true;
     lastSeen = n;
+    if (WRAPPED.test(msg)) {
+      wrapped = { line, n };
+      return true;
+    }
+    const stamp = p.uptimeNs;
+    if (stamp !== null && stamp === lastStamp && msg === lastMsg) {
+      // The same line with the same microsecond stamp twice (a console echoing the kernel's
+      // buffer, corpus 21): one print. Second-resolution syslog stamps are not compared.
+      return true;
+    }
+    lastStamp = stamp;
+    lastMsg = msg;
     // Time: the first stamped line decides between uptime (dmesg) and wall clock (syslog).
     if (timeMode === null && (p.uptimeNs !== null || p.wallNs !== null)) timeMode = p.uptimeNs !== null ? 'uptime' : 'wall';
     if (timeMode === 'uptime' && p.uptimeNs !== null) {
@@ -321,7 +396,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         const h = /^Hardware error from APEI Generic Hardware Error Source: (\d+)$/.exec(body);
         if (h) {
           closeCper(false);
-          const ev = newEv('ghes', n, t, host, hostObs);
+          const prev = latest(t, host);
+          const joinSea = prev !== null && prev.source === 'sea' && prev.cper === null && t - prev.t <= MERGE_WINDOW_NS && !prev.notes.some((x) => x.startsWith('die()'));
+          const ev = joinSea ? prev! : newEv('ghes', n, t, host, hostObs);
+          if (joinSea) ev.source = 'ghes';
           const c: Cper = { seq, source: h[1]!, headerLine: n, lastLine: n, sev: null, sections: [] };
           ev.cper = c;
           cper = { ev, c };
@@ -380,7 +458,11 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         return true;
       }
       if (/^Memory error not recovered/.test(rest)) {
-        const ev = latest(t, host);
+        // kill_me_maybe prints this when its memory_failure() call did not return 0: the line
+        // belongs to the machine check of that call (the latest kill_me_maybe report of the host).
+        const owner = latestReport(t, host);
+        const ev = owner ?? latest(t, host);
+        if (owner) claimAlreadyPoisoned(owner);
         if (ev) {
           if (callerTask !== null && ev.callerPid === null) ev.callerPid = callerTask;
           ev.signals.push({ pid: -1, tid: null, signo: 7, siCode: 128, addr: null, lsb: null, comm: null, toConsumer: true, line: n });
@@ -400,17 +482,67 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       }
       return handleMf(BigInt(r[1]!), r[2]!, legacy, n, t, host, hostObs);
     }
-    if (msg.startsWith('Kernel panic - not syncing: ')) {
+    if ((r = INJECT.exec(msg))) {
+      // A software injection names the page and the task's virtual address; memory_failure() follows.
+      const ev = mfEvent(BigInt(`0x${r[1]}`), t, host, hostObs, n, true);
+      ev.vaddr = BigInt(`0x${r[2]}`);
+      ev.notes.push('injected by madvise(MADV_HWPOISON)');
+      return true;
+    }
+    if ((r = /^Recover: sig=(\d+) si=(0x[0-9a-fA-F]+|\(nil\)) v=(0x[0-9a-fA-F]+|\(nil\))/.exec(msg))) {
+      // ras-tools mca-recover's SIGBUS handler: the program received the signal (si_code not printed).
       const ev = latest(t, host);
-      const pm = msg.slice('Kernel panic - not syncing: '.length).trim();
+      if (!ev) return false;
+      ev.signals.push({ pid: -1, tid: null, signo: Number(r[1]), siCode: null, addr: null, lsb: null, comm: null, toConsumer: true, line: n });
+      ev.notes.push(`mca-recover received signal ${r[1]}`);
+      return true;
+    }
+    if (msg.startsWith('Kernel panic - not syncing: ') || msg.startsWith('Kernel panic: ')) {
+      const ev = latest(t, host);
+      // "Kernel panic: %s" is the 2.6.1x panic() wording (before "not syncing").
+      const pm = msg.slice(msg.indexOf(': ') + 2).trim();
       if (ev) {
         ev.panic = true;
         ev.panicMsg = pm;
         ev.lastLine = n;
+      } else if (MCE_PANIC.test(pm)) {
+        // The panic of the machine check handler is the only line of its error (the record was not
+        // captured): a fatal error event (x86 mce_panic; "Fatal hardware error!" is ghes_panic).
+        const ghes = pm.startsWith('Fatal hardware error!');
+        const e2 = newEv(ghes ? 'ghes' : 'mce', n, t, host, hostObs);
+        if (!ghes) e2.arch = 'x86_64';
+        e2.severity = 'fatal';
+        e2.panic = true;
+        e2.panicMsg = pm;
+        e2.notes.push('only the panic line of this error is in the log');
       } else {
         warnings.push(`${where(n)}: panic "${pm}" follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
       }
       return true;
+    }
+    if ((r = /^Synchronous External Abort: (.+) \(0x([0-9a-fA-F]+)\) at 0x([0-9a-fA-F]+)\s*$/.exec(msg))) {
+      // arm64 v4.x do_sea: the abort is printed before ghes_notify_sea() reads the firmware record.
+      const ev = newEv('sea', n, t, host, hostObs);
+      ev.arch = 'arm64';
+      ev.sync = true;
+      ev.syncObs = true;
+      ev.context = 'user';
+      ev.vaddr = BigInt(`0x${r[3]}`);
+      ev.notes.push(`do_sea: ${r[1]} (ESR ${r[2]}) at ${hex(ev.vaddr)}`);
+      return true;
+    }
+    if (/\b(?:ghes_notify_sea|do_sea)\+0x/.test(msg)) {
+      // A call trace through do_sea/ghes_notify_sea: the record was taken by a synchronous external abort.
+      const ev = latest(t, host);
+      if (ev && ev.source === 'ghes') {
+        if (ev.sync !== true) ev.notes.push('call trace through do_sea: SEA');
+        ev.sync = true;
+        ev.syncObs = true;
+        ev.arch = 'arm64';
+        ev.lastLine = n;
+        return true;
+      }
+      return false;
     }
     if ((r = /\[Hardware Error\]: GHES: (.+):(\d+): synchronous unrecoverable error \(SIGBUS\)\s*$/.exec(msg))) {
       const ev = latest(t, host);
@@ -508,6 +640,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       if (!armClue) armClue = ARM_CLUE.test(text);
     },
     candidate(line, n) {
+      if (wrapped && joinWrapped(line, n)) return;
       const understood = handle(line, n);
       const host = hostForced ? fallbackHost : prefix.host ?? fallbackHost;
       hostLast.set(host, n);
@@ -518,8 +651,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         if (unknown.length < MAX_UNKNOWN_KEPT) unknown.push({ line: n, text: line });
       }
     },
-    wantNoise: () => waiting.size > 0 || cper !== null,
+    wantNoise: () => waiting.size > 0 || cper !== null || wrapped !== null,
     noise(line, n) {
+      if (wrapped && joinWrapped(line, n)) return;
       const p = parsePrefix(line, prefix, year);
       if (p.msg.length === 0 || p.msg.trim() === '') return;
       lastSeen = n;
@@ -528,6 +662,11 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       waiting.delete(host);
     },
   });
+  if (wrapped) {
+    const w: { line: string; n: number } = wrapped;
+    wrapped = null;
+    handle(w.line, w.n);
+  }
   const fileArch: Arch | null = x86Clue === armClue ? null : x86Clue ? 'x86_64' : 'arm64';
   closeCper(lastSeen === (cper as { c: Cper } | null)?.c.lastLine);
   if (mcelogLines) warnings.push(`${file}: ${mcelogLines} line(s) of mcelog's decoded records: not replayed from a kernel log (the kernel's own record of each machine check is; import the mcelog output itself to read its records)`);
@@ -610,9 +749,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (body.startsWith('CPU ') && body.includes('Machine Check')) {
       r = MCE_HEADER.exec(body);
       if (!r) fail(n, `machine check record ${JSON.stringify(body)}`, '"CPU %d: Machine Check%s: %Lx Bank %d: %016Lx" (__print_mce)');
-      const status = r![4] !== undefined ? BigInt(`0x${r![4]}`) : -1n;
+      // -1: the Bank line follows (2.6 i386); -2: "Bank N" printed without its status (an elided copy).
+      const status = r![4] !== undefined ? BigInt(`0x${r![4]}`) : r![3] !== undefined ? -2n : -1n;
       const prev = latestMce(t, host);
-      if (prev?.mca && status >= 0n && prev.mca.status === status && prev.mca.bank === Number(r![3]) && t - prev.t <= MERGE_WINDOW_NS) {
+      if (prev?.mca && status >= 0n && prev.mca.status === status && prev.mca.bank === Number(r![3]) && prev.mca.cpu === Number(r![1]) && t - prev.t <= MERGE_WINDOW_NS) {
         // The same record printed twice (__print_mce and an EDAC decoder of the same mce).
         prev.notes.push(`record repeated at line ${n}`);
         prev.lastLine = n;
@@ -634,7 +774,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       }
       const ev = newEv('mce', n, t, host, hostObs);
       ev.arch = 'x86_64';
-      ev.mca = { cpu: Number(r[1]), mcgstatus: 0n, bank: Number(r[2]), status, cs: null, addr: null, amd: true };
+      ev.mca = { cpu: r[1] !== undefined ? Number(r[1]) : -1, mcgstatus: 0n, bank: Number(r[2]), status, cs: null, addr: null, amd: true };
       ev.notes.push('edac_mce_amd decode (MCG_STATUS not printed: taken as a polled record)');
       return true;
     }
@@ -658,7 +798,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       ev.lastLine = n;
       return true;
     }
-    if (/^(?:IPID: |Syndrome: |MISC |HARDWARE ERROR$|HANDLING MCE MEMORY ERROR|PROCESSOR |.* Ext\. Error Code: |cache level: |Corrected error, no action required\.|Uncorrected, software (?:restartable|containable) error\.|Deferred error, no action required\.|System Fatal error\.)/.test(body)) {
+    if (/^(?:IPID: |Syndrome: |MISC |HARDWARE ERROR$|HANDLING MCE MEMORY ERROR|PROCESSOR |Northbridge Error|.* Ext\. Error Code: |cache level: |Corrected error, no action required\.|Uncorrected, software (?:restartable|containable) error\.|Deferred error, no action required\.|System Fatal error\.)/.test(body)) {
       // The rest of an edac_mce_amd / sbridge / 2.6 record: nothing a trace column holds.
       if (ev) ev.lastLine = n;
       return ev !== null || /^(?:Corrected error|Uncorrected, software|Deferred error|System Fatal)/.test(body);
@@ -679,6 +819,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       return true;
     }
     if (body.startsWith('PROCESSOR ')) {
+      // "PROCESSOR %u:%x": the CPU vendor (X86_VENDOR_AMD 2, X86_VENDOR_HYGON 9) picks AMD's grading.
+      const v = /^PROCESSOR (\d+):/.exec(body);
+      if (ev?.mca && v && (v[1] === '2' || v[1] === '9')) ev.mca.amd = true;
       if (ev) ev.lastLine = n;
       return true;
     }
@@ -731,6 +874,44 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     return true;
   }
 
+  /** The latest x86 machine check of the host within the link window that kill_me_maybe reported. */
+  function latestReport(t: bigint, host: string): KEv | null {
+    for (let i = events.length - 1; i >= 0; i--) {
+      const ev = events[i]!;
+      if (t - ev.t > LINK_WINDOW_NS) return null;
+      if (!ev.discard && ev.host === host && (ev.source === 'mce-user' || ev.source === 'mce-copyin')) return ev;
+    }
+    return null;
+  }
+
+  /**
+   * One memory_failure() call prints either "already hardware poisoned" or a result line. When the
+   * kill_me_maybe call of `owner` failed ("Memory error not recovered") but a Recovered/Delayed
+   * result was joined to it, that result was another path's call (the UCNA/CMCI memory_failure()
+   * racing it, as in commit 046545a661af's log), and the "already hardware poisoned" lines that
+   * followed (with their kills) were this call's: swap them.
+   */
+  function claimAlreadyPoisoned(owner: KEv): void {
+    if (owner.mfResult !== 'Recovered' && owner.mfResult !== 'Delayed') return;
+    const pfn = owner.mfPfn ?? (owner.pa !== null ? owner.pa >> 12n : null);
+    if (pfn === null) return;
+    const other = events.find((e) => e !== owner && !e.discard && e.source === 'mf' && e.host === owner.host && e.alreadyPoisoned && e.mfType === null && e.mfPfn === pfn && e.line > owner.line);
+    if (!other) return;
+    other.mfType = owner.mfType;
+    other.mfResult = owner.mfResult;
+    other.line = owner.mfLine ?? other.line;
+    other.alreadyPoisoned = false;
+    other.notes = other.notes.filter((x) => x !== 'already hardware poisoned');
+    other.notes.push('memory_failure() of another path that won the race with the machine check (its result line)');
+    owner.mfType = null;
+    owner.mfResult = null;
+    owner.alreadyPoisoned = true;
+    owner.notes.push('already hardware poisoned (another path poisoned the page first)');
+    owner.signals.push(...other.signals);
+    other.signals = [];
+    owner.lastLine = Math.max(owner.lastLine, other.lastLine);
+  }
+
   function latestMce(t: bigint, host: string): KEv | null {
     const ev = latest(t, host);
     return ev && ev.source === 'mce' ? ev : null;
@@ -756,12 +937,14 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       if (!isMfResult(r[2]!)) fail(n, `memory_failure result ${JSON.stringify(r[2])}`, 'Ignored, Failed, Delayed or Recovered (action_result)');
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.mfType = type;
+      ev.mfLine = n;
       ev.mfResult = r[2]!;
       return true;
     }
-    if ((r = /^(?:Sending SIGBUS to|Killing) (.+):(\d+) due to hardware memory corruption\s*$/.exec(rest))) {
+    if ((r = /^(?:Sending SIGBUS to|Killing) (.+?):(\d+)( early)? due to hardware memory corruption\s*$/.exec(rest))) {
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
-      ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: null, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
+      // v2.6.32 kill_proc_ao: "Killing %s:%d early due to …" is the early-kill signal, BUS_MCEERR_AO.
+      ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: r[3] ? 5 : null, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
       return true;
     }
     if ((r = /^forcibly killing (.+):(\d+) because of failure to unmap corrupted page\s*$/.exec(rest))) {
@@ -781,8 +964,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       ev.notes.push('memory outside kernel control (no struct page: memory_failure returns -ENXIO)');
       return true;
     }
-    const ev = byPfn(pfn, t, host, false);
-    if (!ev) return false;
+    // Any other line about the pfn ("unhandlable page.", "page flags …", "huge page still referenced
+    // by N", …) is printed by the memory_failure() call of that page: it joins that call's event.
+    const ev = byPfn(pfn, t, host, false) ?? mfEvent(pfn, t, host, hostObs, n, true);
     ev.notes.push(rest.trim());
     ev.lastLine = n;
     return true;
@@ -827,8 +1011,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     let sync = ev.sync ?? false;
     let syncObs = ev.sync !== null && ev.syncObs;
 
-    if (ev.source === 'mce' && ev.mca && ev.mca.status < 0n) {
-      warnings.push(`${where(ev.line)}: machine check record without its "Bank %d: %016Lx" line: not an error event`);
+    const sevNote = ev.notes.find((x) => x.startsWith('severity: '));
+    if (ev.source === 'mce' && (!ev.mca || ev.mca.status < 0n) && !sevNote && ev.panic !== true) {
+      warnings.push(`${where(ev.line)}: machine check record without its status (the "Bank %d: %016Lx" part): not an error event`);
       return null;
     }
     if (ev.source === 'ghes' && ev.cper && !ev.cper.sections.some((x) => x.type === 'memory error') && ev.mfType === null && ev.signals.length === 0 && ev.panic === null && !ev.tools) {
@@ -836,7 +1021,19 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       return null;
     }
     if (ev.source === 'access') return accessDraft(ev);
-    if (ev.source === 'mce' && ev.mca) {
+    if (ev.source === 'mce' && (!ev.mca || ev.mca.status < 0n)) {
+      // The status was not captured: mce_panic's "Machine check: <severities[] message>" line, or the
+      // panic of the handler, grades the error.
+      const msgSev = sevNote ? sevNote.slice('severity: '.length) : 'panic';
+      const [, sev, syncM] = SEVERITY_MSG.find(([re]) => re.test(msgSev))!;
+      setCol(d, 'firmware_first', 'false', obs);
+      setCol(d, 'severity', sev, true);
+      setCol(d, 'notify', 'mce', true);
+      sync = syncM;
+      syncObs = sevNote !== undefined;
+      if (ev.mca?.cs != null && ev.context === null) ev.context = contextFromCs(ev.mca.cs);
+      d.notes.push(`status not in the log; graded from "${msgSev}"`);
+    } else if (ev.source === 'mce' && ev.mca) {
       const m = decodeMca(ev.mca.status, ev.mca.mcgstatus, ev.mca.addr, null, ev.mca.amd);
       if (m.skip) {
         warnings.push(`${where(ev.line)}: ${m.skip}; not an error event`);
@@ -850,7 +1047,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       syncObs = true;
       if (m.pa !== null) { ev.pa = m.pa; ev.paObs = true; } else if (ev.mca.addr !== null && (ev.mca.status & MCI_ADDRV) === 0n) ev.pa = null;
       d.notes.push(`MCi_STATUS ${hex(ev.mca.status)} MCG_STATUS ${hex(ev.mca.mcgstatus)}: ${m.rule}, CPU ${ev.mca.cpu} bank ${ev.mca.bank}`);
-      if (sync && ev.context === null && ev.mca.cs !== null) ev.context = contextFromCs(ev.mca.cs);
+      if (ev.context === null && ev.mca.cs !== null) ev.context = contextFromCs(ev.mca.cs);
     } else if (ev.source === 'mce-user' || ev.source === 'mce-copyin') {
       // kill_me_maybe / kill_me_never run only for an action-required machine check.
       setCol(d, 'firmware_first', 'false', obs);
@@ -917,6 +1114,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       setCol(d, 'pa', hex(ev.mfPfn << 12n), false);
       d.notes.push('pa is the page address pfn << 12 (the log prints the pfn)');
     }
+    if (ev.vaddr !== null && !run) setCol(d, 'vaddr', hex(ev.vaddr), true);
     if (run) {
       setCol(d, 'vaddr', hex(run.vaddr), true);
       d.notes.push(`einj_mem_uc ${run.test} (line ${run.line})`);
@@ -972,6 +1170,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
         ev.pidObs = false;
         d.notes.push(`consumer not in the log; synthetic pid ${ev.pid}`);
       }
+    } else if (ev.context !== null && ev.source === 'mce') {
+      // An asynchronous machine check whose record prints the interrupted context (RIP cs): the
+      // trace has no context for an asynchronous error (TRACE.md §1); kept in the note.
+      d.notes.push(`interrupted context ${ev.context} (RIP cs)`);
     }
     if (ev.pid !== null) setCol(d, 'pid', String(ev.pid), ev.pidObs);
     if (ev.comm ?? toolComm) setCol(d, 'comm', (ev.comm ?? toolComm)!, ev.comm !== null && ev.pidObs);

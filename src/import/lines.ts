@@ -189,6 +189,7 @@ function fraction(s: string, i: number): [bigint, number] {
  * already ends in ':' is then an ident without a host (syslog-nohost).
  */
 function hostIdent(s: string, i: number, out: LinePrefix, mode: 'syslog' | 'iso' | 'monotonic'): number {
+  while (s.charCodeAt(i) === 32) i++; // a double blank (a host name removed by hand, padding)
   const sp1 = s.indexOf(' ', i);
   if (sp1 < 0) return -1;
   const tok1End = sp1;

@@ -50,7 +50,9 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
     if (!r || (r.cpu === null && r.status === null)) return;
     if (r.thermal) { thermal++; return; }
     if (r.status === null || r.mcgstatus === null) {
-      fail(r.lastLine, `the record that starts at line ${r.line} ends at line ${r.lastLine} without its status`, '"STATUS %llx MCGSTATUS %llx"');
+      // Real captures cut records (a syslog excerpt, rate limiting): warned, not an event.
+      warnings.push(`${file}: line ${r.lastLine}: the record that starts at line ${r.line} ends at line ${r.lastLine} without its status ("STATUS %llx MCGSTATUS %llx"): skipped`);
+      return;
     }
     const where = `${file}: line ${r.line}`;
     let tNs: bigint;
@@ -95,6 +97,12 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
       rec.thermal = m[4] !== undefined;
       rec.lastLine = n;
       return;
+    }
+    if (!rec && msg.startsWith('STATUS ')) {
+      // The tail of a record whose start is before the capture.
+      rec = open(n);
+      rec.cpu = -1;
+      warnings.push(`${file}: line ${n}: a record whose start is not in the file (its CPU/BANK/TIME lines are missing)`);
     }
     if (!rec) return; // text outside a record (mcelog's own warnings, other programs)
     rec.lastLine = n;
