@@ -12,7 +12,7 @@ import {
   finalize, hex, ImportResult, isMfResult, LINK_WINDOW_NS, MCI_ADDRV, MERGE_WINDOW_NS, newDraft, NS_PER_S,
   ObservedSignal, pfnCandidates, setCol, SYNTHETIC_PID_BASE,
 } from './common.js';
-import { embeddedStamp, newPrefix, newSyslogYear, parsePrefix, scanFile } from './lines.js';
+import { embeddedStamp, LineMatcher, lineText, newPrefix, newSyslogYear, parsePrefix, quickHostBytes, scanFile } from './lines.js';
 
 type Arch = 'x86_64' | 'arm64';
 
@@ -148,11 +148,24 @@ export function archHint(text: string): Arch | null {
 }
 
 /**
- * Lines that can matter: one search per chunk finds them (lines.ts). Everything a handler below
- * reads contains one of these strings, and so does every line counted as RAS-looking but not
- * understood (RAS_LOOKING); the boot banner is here so that a reboot resets the uptime clock.
+ * Lines that can matter (bit 1): every handler below reads a line containing one of these, and so
+ * does every line counted as RAS-looking but not understood (RAS_LOOKING's words are among them);
+ * the boot banner is here so that a reboot resets the uptime clock. Bits 2 and 4 are the x86 and
+ * arm64 architecture clues (X86_CLUE, ARM_CLUE) found anywhere in the file. One automaton
+ * (lines.ts LineMatcher) finds them all in one pass over the bytes.
  */
-const HINT = /Hardware Error|Memory failure|achine [Cc]heck|\bmce\b|MCE|EDAC|[Pp]oison|GHES|APEI|CPER|external abort|SIGBUS|Kernel panic|memory corruption|Linux version |vaddr = |signal \d+ code |Test (?:passed|failed)|memory_failure|panic_on_oops|HARDWARE ERROR|Hardware event|Comm: |page not present|Manually take|Big surprise|Bank \d+: [0-9a-f]|(?:^|\] |: )(?:RIP|TSC) |Message from syslogd@|ghes_notify_sea|do_sea\+|Injecting memory failure|Recover: sig=|Kernel panic: /gm;
+const HINT_LITERALS: readonly string[] = [
+  'Hardware Error', 'emory failure', 'emory_failure', 'MCE', 'mce', 'achine check', 'achine Check', 'EDAC', 'oison', 'GHES', 'APEI',
+  'CPER', 'xternal abort', 'xternal Abort', 'SIGBUS', 'Kernel panic', 'Linux version ', 'vaddr = ', 'signal ', 'Test passed',
+  'Test failed', 'panic_on_oops', 'HARDWARE ERROR', 'Hardware event', 'Comm: ', 'page not present', 'Manually take', 'Big surprise',
+  'Bank ', 'RIP ', 'TSC ', 'Message from syslogd@', '_sea+', 'Recover: sig=', 'software problem', 'Pid: ', 'Firmware Warn',
+  'memory corruption', 'Run the above', 'Run through', 'Injecting',
+];
+const X86_LITERALS = ['mce: ', 'Machine Check Exception', 'x86_64', 'x86/', 'GenuineIntel', 'AuthenticAMD'];
+const ARM_LITERALS = ['ARM processor error', 'synchronous external abort', 'aarch64', 'arm64', 'Booting Linux on physical CPU'];
+const HINT = new LineMatcher([
+  ...HINT_LITERALS.map((l) => [l, 1] as const), ...X86_LITERALS.map((l) => [l, 2] as const), ...ARM_LITERALS.map((l) => [l, 4] as const),
+]);
 /** The message of a line (prefixes stripped) that looks like RAS: counted when no handler understood it. */
 const RAS_LOOKING = /Hardware Error|Memory failure|[Mm]achine [Cc]heck|\bmce\b|\bMCE\b|EDAC|[Hh][Ww][Pp]oison|GHES|CPER|external abort|SIGBUS|memory corruption|memory_failure|HARDWARE ERROR/;
 /** RAS-looking lines that are known and carry no event: shell commands of a transcript, driver and firmware-table boot messages. */
@@ -635,11 +648,13 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     return false;
   }
   const lineCount = scanFile(file, HINT, {
-    chunk(text) {
-      if (!x86Clue) x86Clue = X86_CLUE.test(text);
-      if (!armClue) armClue = ARM_CLUE.test(text);
+    clues(bits) {
+      if (bits & 2) x86Clue = true;
+      if (bits & 4) armClue = true;
     },
-    candidate(line, n) {
+    candidate(line, n, bits) {
+      if (bits & 2) x86Clue = true;
+      if (bits & 4) armClue = true;
       if (wrapped && joinWrapped(line, n)) return;
       const understood = handle(line, n);
       const host = hostForced ? fallbackHost : prefix.host ?? fallbackHost;
@@ -652,12 +667,13 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       }
     },
     wantNoise: () => waiting.size > 0 || cper !== null || wrapped !== null,
-    noise(line, n) {
-      if (wrapped && joinWrapped(line, n)) return;
-      const p = parsePrefix(line, prefix, year);
-      if (p.msg.length === 0 || p.msg.trim() === '') return;
+    noise(buf, start, end, n) {
+      if (wrapped && joinWrapped(lineText(buf, start, end), n)) return;
+      let k = start;
+      while (k < end && buf[k]! <= 32) k++;
+      if (k === end) return; // blank
       lastSeen = n;
-      const host = hostForced ? fallbackHost : p.host ?? fallbackHost;
+      const host = hostForced ? fallbackHost : quickHostBytes(buf, start, end) ?? fallbackHost;
       hostLast.set(host, n);
       waiting.delete(host);
     },

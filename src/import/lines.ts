@@ -1,13 +1,13 @@
 // Text logs line by line, streamed (bounded memory for multi-GB files), and the one parser of line
 // prefixes every text importer uses (docs/import.md "Line shapes").
 //
-// Speed: a fleet log is almost all noise. `scanFile` finds the lines that can matter with one
-// global search of each decoded chunk (`hint`), hands those lines to the importer, and passes over
-// the others with one indexOf per line; it slices a noise line only when the importer asks to see
-// noise (`wantNoise()`, e.g. while an event waits to learn whether its host kept logging).
+// Speed: a fleet log is almost all noise. `scanFile` reads bytes and runs every line through one
+// automaton of the literals that can matter (LineMatcher: one table lookup per byte, no regular
+// expression), decodes and hands out only the lines that contain one, and decodes a noise line
+// only when the importer asks to see noise (`wantNoise()`, e.g. while an event waits to learn
+// whether its host kept logging).
 // `parsePrefix` dispatches on the first byte; regular expressions run only for the rarer shapes.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../io/errors.js';
 
 const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -16,59 +16,121 @@ function fileError(file: string, e: unknown): InputError {
   return new InputError(`${file}: cannot read the source: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
 }
 
+/**
+ * A set of literal strings searched in every line at once: an Aho-Corasick automaton over bytes
+ * (the literals are ASCII, so UTF-8 text needs no decoding to be searched). Each literal carries a
+ * bit; a line's bits are the OR of the literals found in it. One table lookup per byte.
+ */
+export class LineMatcher {
+  /** next state = table[state * 256 + byte]; '\n' goes back to the root. */
+  readonly table: Int32Array;
+  /** Bits of the literals that end at each state (own and through the failure links). */
+  readonly out: Uint8Array;
+
+  constructor(literals: readonly (readonly [string, number])[]) {
+    const trie: number[][] = [new Array<number>(256).fill(-1)];
+    const outs: number[] = [0];
+    for (const [lit, bit] of literals) {
+      let st = 0;
+      for (let k = 0; k < lit.length; k++) {
+        const c = lit.charCodeAt(k);
+        if (c > 127) throw new Error(`LineMatcher: literal ${JSON.stringify(lit)} is not ASCII`);
+        if (trie[st]![c] === -1) {
+          trie[st]![c] = trie.length;
+          trie.push(new Array<number>(256).fill(-1));
+          outs.push(0);
+        }
+        st = trie[st]![c]!;
+      }
+      outs[st]! |= bit;
+    }
+    const n = trie.length;
+    const table = new Int32Array(n * 256);
+    const fail = new Int32Array(n);
+    const out = new Uint8Array(n);
+    // Breadth-first: the failure link of a state is known before its children are completed.
+    const queue: number[] = [];
+    for (let c = 0; c < 256; c++) {
+      const t = trie[0]![c]!;
+      if (t >= 0) {
+        table[c] = t;
+        fail[t] = 0;
+        queue.push(t);
+      } else table[c] = 0;
+    }
+    out[0] = outs[0]!;
+    for (let q = 0; q < queue.length; q++) {
+      const st = queue[q]!;
+      out[st] = outs[st]! | out[fail[st]!]!;
+      for (let c = 0; c < 256; c++) {
+        const t = trie[st]![c]!;
+        if (t >= 0) {
+          fail[t] = table[fail[st]! * 256 + c]!;
+          table[st * 256 + c] = t;
+          queue.push(t);
+        } else table[st * 256 + c] = table[fail[st]! * 256 + c]!;
+      }
+    }
+    for (let st = 0; st < n; st++) table[st * 256 + 10] = 0;
+    this.table = table;
+    this.out = out;
+  }
+}
+
 export interface ScanHandlers {
-  /** A line with a `hint` match (CR of CRLF removed). */
-  candidate(line: string, n: number): void;
+  /** A line in which a literal of bit 1 was found (CR of CRLF removed); `bits` are all the line's bits. */
+  candidate(line: string, n: number, bits: number): void;
   /** Whether the next noise lines should be handed to `noise` (checked once per noise line). */
   wantNoise(): boolean;
-  noise(line: string, n: number): void;
-  /** Each decoded chunk once, before its lines (file-wide clue searches). */
-  chunk?(text: string): void;
+  /** A noise line as bytes buf[start, end) (CR included): decode only what is needed (lineText, quickHostBytes). */
+  noise(buf: Buffer, start: number, end: number, n: number): void;
+  /** Bits (other than 1) found in lines that were not candidates (file-wide clues). */
+  clues?(bits: number): void;
 }
 
 /**
- * Read `file` in 8 MiB chunks; for each line (1-based number) call `candidate` when `hint` (a
- * global RegExp) matches somewhere in it, else `noise` when asked. Returns the number of lines.
+ * Read `file` in 8 MiB chunks of bytes; for each line (1-based number) call `candidate` when
+ * `m` finds a literal of bit 1 in it (every line when `m` is null), else `noise` when asked.
+ * Only the lines handed out are decoded (UTF-8). Returns the number of lines.
  */
-export function scanFile(file: string, hint: RegExp, h: ScanHandlers): number {
+export function scanFile(file: string, m: LineMatcher | null, h: ScanHandlers): number {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (e) {
     throw fileError(file, e);
   }
-  const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  const dec = new StringDecoder('utf8');
-  let carry = '';
+  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let have = 0;
   let n = 0;
   try {
     for (;;) {
+      if (have === buf.length) {
+        // One line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
       let got: number;
       try {
-        got = readSync(fd, buf, 0, CHUNK_BYTES, null);
+        got = readSync(fd, buf, have, buf.length - have, null);
       } catch (e) {
         throw fileError(file, e);
       }
       const eof = got === 0;
-      let text = eof ? carry + dec.end() : carry + dec.write(buf.subarray(0, got));
-      if (text.length === 0) {
-        if (eof) break;
-        continue;
-      }
+      const len = have + got;
       let stop: number;
       if (eof) {
-        stop = text.length;
-        carry = '';
-        if (text.charCodeAt(stop - 1) !== 10) text += '\n';
+        stop = len;
       } else {
-        const last = text.lastIndexOf('\n');
-        if (last < 0) { carry = text; continue; }
-        carry = text.slice(last + 1);
+        const last = buf.lastIndexOf(10, len - 1);
+        if (last < 0) { have = len; continue; }
         stop = last + 1;
       }
-      h.chunk?.(text);
-      n = scanText(text, stop, n, hint, h);
+      n = m === null ? everyLine(buf, stop, n, h) : scanBytes(buf, stop, n, m, h);
       if (eof) break;
+      buf.copy(buf, 0, stop, len);
+      have = len - stop;
     }
   } finally {
     closeSync(fd);
@@ -76,25 +138,64 @@ export function scanFile(file: string, hint: RegExp, h: ScanHandlers): number {
   return n;
 }
 
-/** The lines of text[0, stop) (stop just past a '\n'), numbered from n + 1; returns the last number. */
-function scanText(text: string, stop: number, n: number, hint: RegExp, h: ScanHandlers): number {
-  hint.lastIndex = 0;
-  let m = hint.exec(text);
-  let nextHit = m && m.index < stop ? m.index : Infinity;
+/** The line buf[start, end) as text, without the CR of a CRLF. */
+export function lineText(buf: Buffer, start: number, end: number): string {
+  const e = end > start && buf[end - 1] === 13 ? end - 1 : end;
+  return buf.toString('utf8', start, e);
+}
+
+/** Lines of buf[0, stop) through the automaton; a last line without '\n' ends at stop. */
+function scanBytes(buf: Buffer, stop: number, n: number, m: LineMatcher, h: ScanHandlers): number {
+  const table = m.table;
+  const out = m.out;
+  let st = 0;
+  let bits = 0;
+  let start = 0;
+  let clueBits = 0;
+  for (let i = 0; i < stop; i++) {
+    const c = buf[i]!;
+    if (c === 10) {
+      n++;
+      if ((bits & 1) !== 0) h.candidate(lineText(buf, start, i), n, bits);
+      else {
+        clueBits |= bits;
+        if (h.wantNoise()) h.noise(buf, start, i, n);
+      }
+      bits = 0;
+      st = 0;
+      start = i + 1;
+      continue;
+    }
+    st = table[(st << 8) | c]!;
+    const o = out[st]!;
+    if (o !== 0) {
+      bits |= o;
+      if ((bits & 1) !== 0) {
+        // A candidate: the rest of the line needs no search.
+        const nl = buf.indexOf(10, i);
+        i = (nl < 0 || nl >= stop ? stop : nl) - 1;
+      }
+    }
+  }
+  if (start < stop) {
+    n++;
+    if ((bits & 1) !== 0) h.candidate(lineText(buf, start, stop), n, bits);
+    else {
+      clueBits |= bits;
+      if (h.wantNoise()) h.noise(buf, start, stop, n);
+    }
+  }
+  if (clueBits !== 0) h.clues?.(clueBits);
+  return n;
+}
+
+function everyLine(buf: Buffer, stop: number, n: number, h: ScanHandlers): number {
   let start = 0;
   while (start < stop) {
-    const nl = text.indexOf('\n', start);
+    const nl = buf.indexOf(10, start);
     const end = nl < 0 || nl >= stop ? stop : nl;
     n++;
-    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    if (nextHit < end) {
-      h.candidate(text.slice(start, lineEnd), n);
-      hint.lastIndex = end + 1;
-      m = end + 1 < stop ? hint.exec(text) : null;
-      nextHit = m && m.index < stop ? m.index : Infinity;
-    } else if (h.wantNoise()) {
-      h.noise(text.slice(start, lineEnd), n);
-    }
+    h.candidate(lineText(buf, start, end), n, 1);
     start = end + 1;
   }
   return n;
@@ -102,8 +203,7 @@ function scanText(text: string, stop: number, n: number, hint: RegExp, h: ScanHa
 
 /** Call `fn(line, n)` for every line of a file, streamed (CR of CRLF removed). */
 export function eachFileLine(file: string, fn: (line: string, n: number) => void): number {
-  const all = /[^]/g;
-  return scanFile(file, all, { candidate: fn, wantNoise: () => true, noise: fn });
+  return scanFile(file, null, { candidate: fn, wantNoise: () => false, noise: () => undefined });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,6 +545,47 @@ export function parsePrefix(line: string, out: LinePrefix, year: SyslogYear = ne
   }
   out.msg = i === 0 ? s : s.slice(i);
   return out;
+}
+
+/**
+ * quickHost on the bytes of a line: only the host is decoded (journal JSON lines are decoded whole).
+ */
+export function quickHostBytes(buf: Buffer, start: number, end: number): string | null {
+  const c0 = buf[start]!;
+  let i: number;
+  if (c0 >= 65 && c0 <= 90 && buf[start + 3] === 32 && buf[start + 15] === 32 && buf[start + 9] === 58) i = start + 16;
+  else if (c0 >= 48 && c0 <= 57 && buf[start + 4] === 45 && buf[start + 7] === 45) {
+    if (buf[start + 19] === 44) return null; // dmesg --time-format=iso: no host
+    const sp = buf.indexOf(32, start);
+    if (sp < 0 || sp >= end) return null;
+    i = sp + 1;
+  } else if (c0 === 123) return quickHost(lineText(buf, start, end));
+  else return null;
+  while (i < end && buf[i] === 32) i++;
+  let sp = buf.indexOf(32, i);
+  if (sp < 0 || sp > end) sp = end;
+  if (sp <= i || buf[sp - 1] === 58) return null;
+  return buf.toString('latin1', i, sp);
+}
+
+/**
+ * The host of a line, read cheaply (no time parsing, no allocation but the host): BSD syslog
+ * "Mmm dd hh:mm:ss host …" and ISO "YYYY-MM-DDThh:mm:ss… host …" shapes; a journal JSON record
+ * through parsePrefix; null when the line names no host (or the token is an "ident:").
+ */
+export function quickHost(line: string): string | null {
+  const c0 = line.charCodeAt(0);
+  let i: number;
+  if (c0 >= 65 && c0 <= 90 && line.charCodeAt(3) === 32 && line.charCodeAt(15) === 32 && line.charCodeAt(9) === 58) i = 16;
+  else if (c0 >= 48 && c0 <= 57 && line.charCodeAt(4) === 45 && line.charCodeAt(7) === 45) {
+    i = line.indexOf(' ') + 1;
+    if (i === 0 || line.charCodeAt(19) === 44 /* dmesg --time-format=iso */) return null;
+  } else if (c0 === 123) return parsePrefix(line, newPrefix()).host;
+  else return null;
+  while (line.charCodeAt(i) === 32) i++;
+  const sp = line.indexOf(' ', i);
+  if (sp <= i || line.charCodeAt(sp - 1) === 58) return null;
+  return line.slice(i, sp);
 }
 
 /**

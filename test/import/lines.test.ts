@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { embeddedStamp, newPrefix, newSyslogYear, parsePrefix, scanFile } from '../../src/import/lines.js';
+import { embeddedStamp, LineMatcher, newPrefix, newSyslogYear, parsePrefix, quickHost, quickHostBytes, scanFile } from '../../src/import/lines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ras-lines-'));
 const p = (line: string, year = newSyslogYear()) => {
@@ -93,13 +93,36 @@ describe('scanFile', () => {
     writeFileSync(f, 'boot\r\nmce: one\r\nnoise\n\nmce: two');
     const seen: string[] = [];
     let wantNoise = false;
-    const n = scanFile(f, /mce/g, {
+    const n = scanFile(f, new LineMatcher([['mce', 1]]), {
       candidate: (l, i) => { seen.push(`c${i}:${l}`); wantNoise = true; },
       wantNoise: () => wantNoise,
-      noise: (l, i) => { seen.push(`n${i}:${l}`); },
+      noise: (b, s0, e0, i) => { seen.push(`n${i}:${b.toString('utf8', s0, e0)}`); },
     });
     expect(n).toBe(5);
     expect(seen).toEqual(['c2:mce: one', 'n3:noise', 'n4:', 'c5:mce: two']);
+  });
+
+  it('the automaton finds every literal, overlapping ones and those sharing a suffix, with their bits', () => {
+    const m = new LineMatcher([['he', 1], ['she', 2], ['hers', 4], ['his', 8]]);
+    const bitsOf = (line: string): number => {
+      let st = 0;
+      let b = 0;
+      for (const ch of Buffer.from(line)) { st = m.table[(st << 8) | ch]!; b |= m.out[st]!; }
+      return b;
+    };
+    expect(bitsOf('ushers')).toBe(1 | 2 | 4);
+    expect(bitsOf('this')).toBe(8);
+    expect(bitsOf('hx')).toBe(0);
+  });
+
+  it('quickHost reads the host field of a noise line without parsing its time', () => {
+    expect(quickHost('Mar  5 10:11:12 node17 sshd[1]: x')).toBe('node17');
+    expect(quickHost('Mar 15 10:11:12 node17 sshd[1]: x')).toBe('node17');
+    expect(quickHost('2024-03-05T10:11:12+0100 h2 kernel: x')).toBe('h2');
+    expect(quickHost('Mar 15 10:11:12 kernel: x')).toBe(null);
+    expect(quickHost('[  1.000000] random: crng init done')).toBe(null);
+    const b = Buffer.from('x\nMar  5 10:11:12 node17 sshd[1]: x\n');
+    expect(quickHostBytes(b, 2, b.length - 1)).toBe('node17');
   });
 
   it('lines across chunk boundaries and multi-byte characters split by a chunk', () => {
@@ -109,10 +132,19 @@ describe('scanFile', () => {
     const count = Math.ceil((9 * 1024 * 1024) / Buffer.byteLength(filler));
     writeFileSync(f, `${filler.repeat(count)}mce: end\n`);
     const hits: number[] = [];
-    let euro = 0;
-    const n = scanFile(f, /mce|€/g, { candidate: (l, i) => { if (l.startsWith('mce')) hits.push(i); else if (l.endsWith('€') && l.length === 99) euro++; }, wantNoise: () => false, noise: () => {} });
+    let clues = 0;
+    const n = scanFile(f, new LineMatcher([['mce', 1], ['xxxx', 2]]), {
+      candidate: (l, i) => { if (l.startsWith('mce')) hits.push(i); },
+      wantNoise: () => false,
+      noise: () => undefined,
+      clues: (b) => { clues |= b; },
+    });
     expect(n).toBe(count + 1);
     expect(hits).toEqual([count + 1]);
+    expect(clues).toBe(2);
+    // Decoded lines keep their multi-byte characters across the chunk boundary.
+    let euro = 0;
+    scanFile(f, null, { candidate: (l) => { if (l.endsWith('€') && l.length === 99) euro++; }, wantNoise: () => false, noise: () => undefined });
     expect(euro).toBe(count);
   });
 });
