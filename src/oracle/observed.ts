@@ -90,7 +90,10 @@ export async function diffObserved(outcomes: string, observed: string, profiles:
           FROM obs o, unnest(o.signals) AS t(x) GROUP BY o.event_id),
         ev AS (
           SELECT a.path, o.panic IS NOT NULL AS pc, o.panic = a.panic AS pa,
-            o.mf_result IS NOT NULL AS mc, (o.mf_result = a.mf_result AND o.mf_type IS NOT DISTINCT FROM a.mf_type) AS ma,
+            o.mf_result IS NOT NULL AS mc, (o.mf_result = a.mf_result AND (o.mf_type IS NOT DISTINCT FROM a.mf_type
+              -- MF_MSG_ALREADY_POISONED: the tracepoint prints "already poisoned" (memory-failure.h),
+              -- printk "already poisoned page" since v6.17 (3be306cccdcc): one page type.
+              OR (o.mf_type IN ('already poisoned', 'already poisoned page') AND a.mf_type IN ('already poisoned', 'already poisoned page')))) AS ma,
             o.signals IS NOT NULL AS sc,
             (len(o.signals) = (SELECT count(*) FROM act_sig z WHERE z.event_id = a.event_id) AND coalesce(s.all_found, true)) AS sa
           FROM act a JOIN obs o USING (event_id) LEFT JOIN s USING (event_id))
