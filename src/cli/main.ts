@@ -2,6 +2,7 @@
 // exit code (0 ok, 1 regression, 2 usage or bad input).
 import { Command, CommanderError, Option } from 'commander';
 import { readTraceCsv } from '../io/csv-trace.js';
+import { readTraceArrowEvents } from '../io/arrow-events.js';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
@@ -74,8 +75,9 @@ class Output {
 }
 
 function readTrace(file: string, sort: boolean) {
+  if (/\.arrows?$/.test(file)) return readTraceArrowEvents(file, sort);
   if (!/\.csv(\.gz)?$/.test(file)) {
-    throw new InputError(`${file}: unsupported trace format: expected .csv or .csv.gz (Arrow and Parquet input come with the replay engine)`, file);
+    throw new InputError(`${file}: unsupported trace format: expected .csv, .csv.gz, .arrows or .arrow`, file);
   }
   return readTraceCsv(file, { sort });
 }
@@ -99,7 +101,7 @@ export function buildProgram(): Command {
     .description('replay a trace under one or more profiles')
     .argument('<trace>', 'trace file (.arrows, .arrow, .csv, .csv.gz)')
     .option('-p, --profile <name|file.json>', 'profile (repeatable): a built-in or a JSON profile file', collect, [])
-    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3; CSV traces)')
+    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3; CSV and Arrow traces)')
     .option('-o, --out <dir>', 'write outcomes and signals (Arrow IPC, hive layout profile=…/shard=…) and the DuckDB file under DIR')
     .option('--db <file>', 'DuckDB database to load the run into (default DIR/ras.duckdb)')
     .option('--no-db', 'do not load a DuckDB database')
@@ -196,7 +198,7 @@ export function buildProgram(): Command {
       try {
         for (const e of events) w.add(e);
         // The observed outcomes first: the trace appears (rename) only when both are written.
-        if (res) await writeObserved(observedFile, res.observed);
+        if (res) await writeObserved(observedFile, res.observed, res.events);
         w.close();
       } catch (e) {
         w.abort();
@@ -227,15 +229,27 @@ export function buildProgram(): Command {
 
   program.command('explain')
     .description("one event's decision path and the kernel log lines the real kernel would print")
-    .argument('<trace>', 'trace file (.csv, .csv.gz)')
+    .argument('<trace>', 'trace file (.csv, .csv.gz, .arrows; an imported trace shows its source lines and observed outcome from X.observed.parquet)')
     .requiredOption('-e, --event <event_id>', 'the event to explain')
     .option('-p, --profile <name|file.json>', 'profile (repeatable)', collect, [])
     .option('--sort', 'sort an out-of-order trace')
-    .action((trace: string, o: { event: string; profile: string[]; sort?: boolean }) => {
+    .action(async (trace: string, o: { event: string; profile: string[]; sort?: boolean }) => {
       if (!/^[0-9]+$/.test(o.event)) throw new InputError(`--event ${JSON.stringify(o.event)}: expected an event_id (unsigned integer)`);
       const id = BigInt(o.event);
       const events = readTrace(trace, o.sort ?? false);
       const out = new Output();
+      const sidecar = trace.replace(/\.arrows?$/, '.observed.parquet');
+      if (sidecar !== trace && existsSync(sidecar)) {
+        const { readObservedEvent } = await import('../oracle/observed.js');
+        const ob = await readObservedEvent(sidecar, id);
+        const ev = events.find((e) => e.eventId === id);
+        if (ob && ev) {
+          if (ob.where) ev.where = ob.where;
+          if (ob.note) ev.note = ob.note;
+          const sig = ob.signals === null ? '-' : ob.signals.map((x) => `${x.pid}:${x.signo}/${x.siCode ?? '?'}`).join(' ') || 'none';
+          out.line(`event ${id} observed (${sidecar}): panic=${ob.panic ?? '-'}${ob.panicMsg ? ` ("${ob.panicMsg}")` : ''} mf=${ob.mfType ?? '-'}/${ob.mfResult ?? '-'} signals=${sig}`);
+        }
+      }
       for (const name of o.profile.length ? o.profile : ['pre', 'post']) {
         const profile = loadProfile(name);
         const x = explainEvent(events, id, profile);
