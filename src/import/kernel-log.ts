@@ -70,8 +70,9 @@ interface KEv {
   oops: { pid: number; comm: string } | null;
   /** kind=access (x86 #PF on a poisoned page, "MCE: Killing … fault at"): the faulting task's virtual address. */
   vaddr: bigint | null;
-  /** The line of the memory_failure() result joined to the event. */
+  /** The line of the memory_failure() result joined to the event, and of its "already hardware poisoned". */
   mfLine: number | null;
+  apLine: number | null;
   severity: string | null;
   sync: boolean | null;
   syncObs: boolean;
@@ -210,7 +211,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       idx: events.length, line: n, lastLine: n, t, tObs: haveTime, host, hostObs, source, arch: null, discard: false,
       cper: null, mca: null, severity: null, sync: null, syncObs: false, pa: null, paObs: false, context: null,
       pid: null, pidObs: false, comm: null, mfType: null, mfResult: null, mfPfn: null, signals: [], panic: null,
-      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null, callerPid: null, oops: null, vaddr: null, mfLine: null,
+      panicMsg: null, notes: [], mem: null, alreadyPoisoned: false, sysctl, tools: null, callerPid: null, oops: null, vaddr: null, mfLine: null, apLine: null,
     };
     events.push(ev);
     return ev;
@@ -746,8 +747,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
   const drafts: Draft[] = [];
   /** host + pfn of every page an earlier line of the log poisoned (memory_failure() ran on it). */
   const seenPfn = new Set<string>();
-  for (const ev of events) {
-    if (ev.discard) continue;
+  // In the order of the lines that poisoned or found poisoned each page (poisoned_before looks back).
+  const order = events.filter((e) => !e.discard).sort((a, b) => (a.apLine ?? a.mfLine ?? a.line) - (b.apLine ?? b.mfLine ?? b.line));
+  for (const ev of order) {
     const d = toDraft(ev, drafts.length);
     if (d) drafts.push(d);
   }
@@ -922,6 +924,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     owner.mfType = null;
     owner.mfResult = null;
     owner.alreadyPoisoned = true;
+    owner.apLine = other.apLine;
+    other.apLine = null;
+    other.mfLine = owner.mfLine;
+    owner.mfLine = null;
     owner.notes.push('already hardware poisoned (another path poisoned the page first)');
     owner.signals.push(...other.signals);
     other.signals = [];
@@ -971,6 +977,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (/^already hardware poisoned/.test(rest)) {
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       ev.alreadyPoisoned = true;
+      ev.apLine = n;
       ev.notes.push('already hardware poisoned');
       return true;
     }

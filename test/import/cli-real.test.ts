@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ras-import-real-'));
+/** Each test spawns the CLI several times (DuckDB for the observed outcomes): room on a loaded machine. */
+const SLOW = 240_000;
 
 describe('import: nothing lost silently', () => {
   it('a log without a RAS event gives an empty trace that run and diff --observed read, and says so', () => {
@@ -24,7 +26,7 @@ describe('import: nothing lost silently', () => {
     const diff = cli(['diff', out, '--observed', join(dir, 'quiet.observed.parquet'), '-p', 'post', '--json']);
     expect(diff.code).toBe(0);
     expect(JSON.parse(diff.stdout)).toMatchObject([{ profile: 'post', events: 0, agreement: null }]);
-  });
+  }, SLOW);
 
   it('RAS-looking lines not understood are counted, and --verbose lists them with line numbers', () => {
     const log = join(dir, 'odd.log');
@@ -39,7 +41,7 @@ describe('import: nothing lost silently', () => {
     expect(JSON.parse(imp.stdout)).toMatchObject({ events: 1, not_understood: 1 });
     expect(imp.stderr).toContain(`ras-replay: not understood: ${log}: line 2: [  11.000000] foo_edac: EDAC frobnicator lost track of the scrubber`);
     expect(imp.stderr).toContain('1 line(s) look like RAS messages but were not understood');
-  });
+  }, SLOW);
 });
 
 describe('imported Arrow traces are first-class', () => {
@@ -64,5 +66,5 @@ describe('imported Arrow traces are first-class', () => {
     expect(rows.map((r) => r.event_id)).toEqual([1, 2]);
     // do_sigbus: force_sig_mceerr(BUS_MCEERR_AR) to the faulting task.
     expect(rows[1]!.signals.map((s) => [s.pid, s.si_code])).toEqual([[3768, 4]]);
-  });
+  }, SLOW);
 });
