@@ -8,7 +8,7 @@ import { MF_RESULT, PAGE } from '../model/enums.js';
 import { InputError } from '../io/errors.js';
 import { compareEvents, eventFromRow, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
 
-export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog';
+export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog' | 'ras-mc-ctl';
 
 export interface ObservedSignal {
   pid: number;

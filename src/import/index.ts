@@ -8,11 +8,12 @@ import { FTRACE_LINE, importFtrace } from './ftrace.js';
 import { importKernelLog } from './kernel-log.js';
 import { importMcelog } from './mcelog.js';
 import { importRasdaemon, SQLITE_MAGIC } from './rasdaemon.js';
+import { importRasMcCtl, RAS_MC_CTL_LINE } from './ras-mc-ctl.js';
 
 export type { ImportResult, ObservedRow, ObservedSignal, SourceFormat } from './common.js';
 export { SYNTHETIC_PID_BASE } from './common.js';
 
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['rasdaemon', 'kernel-log', 'ftrace', 'mcelog'];
+export const SOURCE_FORMATS: readonly SourceFormat[] = ['rasdaemon', 'kernel-log', 'ftrace', 'mcelog', 'ras-mc-ctl'];
 
 /** How much of a file detection reads. */
 const SNIFF_BYTES = 256 * 1024;
@@ -51,6 +52,8 @@ export function detectFormat(path: string): SourceFormat | null {
     if (m && FTRACE_EVENTS.test(`${m[6] ?? ''}:${m[7]}`)) traceLines++;
   }
   if (traceLines > 0) return 'ftrace';
+  // ras-mc-ctl --errors / --summary: its section titles and "No … errors." lines.
+  if (lines.some((l) => RAS_MC_CTL_LINE.test(l.trim()))) return 'ras-mc-ctl';
   if (/^(Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)\s*$/m.test(text)) return 'mcelog';
   if (/\[Hardware Error\]|Memory failure: |\bmce: |^MCE 0x[0-9a-f]+: |Kernel panic - not syncing: |synchronous external abort|^\d+: \S+ vaddr = 0x[0-9a-f]+ paddr = |^signal \d+ code \d+ addr /m.test(text)) return 'kernel-log';
   if (/mcelog(?:\[\d+\])?: (?:Hardware event\. This is not a software error\.|HARDWARE ERROR\.)/.test(text)) return 'mcelog';
@@ -74,6 +77,7 @@ export async function importSource(path: string, opts: { format?: SourceFormat; 
     case 'kernel-log': return importKernelLog(path, opts.host);
     case 'ftrace': return importFtrace(path, opts.host);
     case 'mcelog': return importMcelog(path, opts.host);
+    case 'ras-mc-ctl': return importRasMcCtl(path, opts.host);
     default: throw new InputError(`format ${JSON.stringify(format)}: expected one of ${SOURCE_FORMATS.join(', ')}`);
   }
 }

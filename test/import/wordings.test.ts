@@ -188,3 +188,28 @@ describe('wordings', () => {
     expect(r.warnings.join('\n')).toMatch(/line 3: CPER section "unknown" of the record at line 1: recognised, not replayed/);
   });
 });
+
+describe('ras-mc-ctl text', () => {
+  it('--errors: MCE events and memory controller events are records; --summary counts are reported only', async () => {
+    const f = join(dir, 'ras-mc-ctl.txt');
+    writeFileSync(f, [
+      'sudo ras-mc-ctl --errors',
+      'No Memory errors.',
+      '',
+      'MCE events:',
+      // The corpus's 30-x86-amd-ras-mc-ctl-errors.log, line 15 (the poster cut the timestamp to "..").
+      '1 .. error: Corrected error, no action required., CPU 2, bank Unified Memory Controller (bank=21), mcg mcgstatus=0, mci Error_overflow CECC, memory_channel=0,csrow=2, mcgcap=0x0000011d, status=0xdc2040000400011b, addr=0x7d41b7940, misc=0xd01a00060100',
+      '',
+      'Memory controller events:',
+      '1 2024-03-05 10:11:12 +0000 1 Uncorrected error(s): memory read error at DIMM_A1 location: 0:0:0:-1, addr 4660, grain 7, syndrome 0',
+      'Memory controller events summary:',
+      '\tCorrected on DIMM Label(s): \'DIMM_A1\' location: 0:0:0:-1 errors: 1',
+    ].join('\n'));
+    const r = await importSource(f);
+    expect(r.format).toBe('ras-mc-ctl');
+    // The record without a timestamp keeps its line number as t_ns (inferred), so it sorts first.
+    expect(r.events.map((e) => [SEVERITY[e.severity], e.pa])).toEqual([['corrected', 0x7d41b7940], ['recoverable', 4660]]);
+    expect(r.observed[0]!.inferred).toContain('t_ns');
+    expect(r.warnings.join('\n')).toMatch(/1 summary line\(s\) \(ras-mc-ctl --summary: counts only\): nothing to replay/);
+  });
+});
