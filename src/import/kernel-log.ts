@@ -139,15 +139,6 @@ const INJECT = /^Injecting memory failure for (?:pfn |page )?(?:0x)?([0-9a-fA-F]
 /** dump_stack_print_info: "CPU: %d UID: %u PID: %d Comm: %.20s …" (UID since v6.12). */
 const TASK_HEADER = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
 
-/** Architecture clues anywhere in the file (the x86 MCE driver, arm64-only records and boot lines). */
-const X86_CLUE = /\bmce: |Machine Check Exception|\bx86_64\b|\bx86\/|GenuineIntel|AuthenticAMD/;
-const ARM_CLUE = /ARM processor error|synchronous external abort|\baarch64\b|\barm64\b|Booting Linux on physical CPU/;
-export function archHint(text: string): Arch | null {
-  const x86 = X86_CLUE.test(text);
-  const arm = ARM_CLUE.test(text);
-  return x86 === arm ? null : x86 ? 'x86_64' : 'arm64';
-}
-
 /**
  * Lines that can matter (bit 1): every handler below reads a line containing one of these, and so
  * does every line counted as RAS-looking but not understood (RAS_LOOKING's words are among them);
