@@ -59,9 +59,13 @@ class Output {
 }
 
 async function readTrace(file: string, sort: boolean) {
+  if (/\.arrows?$/.test(file)) {
+    const { readTraceArrowEvents } = await import('../io/arrow-events.js');
+    return readTraceArrowEvents(file, sort);
+  }
   const { readTraceCsv } = await import('../io/csv-trace.js');
   if (!/\.csv(\.gz)?$/.test(file)) {
-    throw new InputError(`${file}: unsupported trace format: expected .csv or .csv.gz (Arrow and Parquet input come with the replay engine)`, file);
+    throw new InputError(`${file}: unsupported trace format: expected .csv, .csv.gz, .arrows or .arrow`, file);
   }
   return readTraceCsv(file, { sort });
 }
@@ -93,7 +97,7 @@ export function buildProgram(): Command {
     .argument('<trace>', 'trace file (.arrows, .arrow, .csv, .csv.gz)')
     .option('-p, --profile <name|file.json>', 'profile (repeatable): a built-in or a JSON profile file', collect, [])
     .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP} (repeatable, with -p)`, collect, [])
-    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3; CSV traces)')
+    .option('--jsonl', 'write one JSON object per event and profile to stdout (docs/trace-format.md §3; CSV and Arrow traces)')
     .option('-o, --out <dir>', 'write outcomes and signals (Arrow IPC, hive layout profile=…/shard=…) and the DuckDB file under DIR')
     .option('--db <file>', 'DuckDB database to load the run into (default DIR/ras.duckdb)')
     .option('--no-db', 'do not load a DuckDB database')
@@ -185,7 +189,8 @@ export function buildProgram(): Command {
     .option('--host <name>', 'host name for sources that do not name one')
     .option('--sort', 'CSV: sort by (host, t_ns, event_id) instead of rejecting an out-of-order trace')
     .option('--bulk', 'CSV: read with DuckDB (large files; same validation and messages as the strict reader, no --sort)')
-    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean; bulk?: boolean }) => {
+    .option('-v, --verbose', 'kernel logs: list the lines that look like RAS but were not understood, with their line numbers (stderr)')
+    .action(async (source: string, o: { out: string; format?: string; host?: string; sort?: boolean; bulk?: boolean; verbose?: boolean }) => {
       if (!o.out.endsWith('.arrows')) throw new InputError(`--out ${JSON.stringify(o.out)}: expected a .arrows file (Arrow IPC stream)`);
       const csv = o.format === 'csv' || (!o.format && /\.csv(\.gz)?$/.test(source));
       const { rmSync } = await import('node:fs');
@@ -208,7 +213,7 @@ export function buildProgram(): Command {
       try {
         for (const e of events) w.add(e);
         // The observed outcomes first: the trace appears (rename) only when both are written.
-        if (res) await writeObserved(observedFile, res.observed);
+        if (res) await writeObserved(observedFile, res.observed, res.events);
         w.close();
       } catch (e) {
         w.abort();
@@ -216,8 +221,13 @@ export function buildProgram(): Command {
         throw e;
       }
       for (const warn of res?.warnings ?? []) process.stderr.write(`ras-replay: warning: ${warn}\n`);
+      if (res && o.verbose) {
+        for (const u of res.unrecognizedLines) process.stderr.write(`ras-replay: not understood: ${source}: line ${u.line}: ${u.text}\n`);
+        if (res.unrecognized > res.unrecognizedLines.length) process.stderr.write(`ras-replay: not understood: ${res.unrecognized - res.unrecognizedLines.length} more line(s) not listed\n`);
+      }
+      if (events.length === 0) process.stderr.write(`ras-replay: ${source}: no RAS event found${res?.lines != null ? ` in ${res.lines} line(s)` : ''}; wrote an empty trace (every command reads it)\n`);
       const out = new Output();
-      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: events.length, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0 }));
+      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: events.length, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0, ...(res?.lines != null ? { lines: res.lines, not_understood: res.unrecognized } : {}) }));
       out.flush();
     });
 
@@ -235,7 +245,7 @@ export function buildProgram(): Command {
 
   program.command('explain')
     .description("one event's decision path and the kernel log lines the real kernel would print")
-    .argument('<trace>', 'trace file (.csv, .csv.gz)')
+    .argument('<trace>', 'trace file (.csv, .csv.gz, .arrows; an imported trace shows its source lines and observed outcome from X.observed.parquet)')
     .requiredOption('-e, --event <event_id>', 'the event to explain')
     .option('-p, --profile <name|file.json>', 'profile (repeatable)', collect, [])
     .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP} (repeatable, with -p)`, collect, [])
@@ -246,6 +256,19 @@ export function buildProgram(): Command {
       const { explainEvent } = await import('../engine/replay-events.js');
       const events = await readTrace(trace, o.sort ?? false);
       const out = new Output();
+      const { existsSync } = await import('node:fs');
+      const sidecar = trace.replace(/\.arrows?$/, '.observed.parquet');
+      if (sidecar !== trace && existsSync(sidecar)) {
+        const { readObservedEvent } = await import('../oracle/observed.js');
+        const ob = await readObservedEvent(sidecar, id);
+        const ev = events.find((e) => e.eventId === id);
+        if (ob && ev) {
+          if (ob.where) ev.where = ob.where;
+          if (ob.note) ev.note = ob.note;
+          const sig = ob.signals === null ? '-' : ob.signals.map((x) => `${x.pid}:${x.signo}/${x.siCode ?? '?'}`).join(' ') || 'none';
+          out.line(`event ${id} observed (${sidecar}): panic=${ob.panic ?? '-'}${ob.panicMsg ? ` ("${ob.panicMsg}")` : ''} mf=${ob.mfType ?? '-'}/${ob.mfResult ?? '-'} signals=${sig}`);
+        }
+      }
       for (const name of profileRefs(o.profile, o.kernel)) {
         const profile = loadProfile(name);
         const x = explainEvent(events, id, profile);

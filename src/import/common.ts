@@ -8,7 +8,7 @@ import { MF_RESULT, PAGE } from '../model/enums.js';
 import { InputError } from '../io/errors.js';
 import { compareEvents, eventFromRow, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
 
-export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog';
+export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog' | 'ras-mc-ctl';
 
 export interface ObservedSignal {
   pid: number;
@@ -41,6 +41,12 @@ export interface ImportResult {
   observed: ObservedRow[];
   warnings: string[];
   format: SourceFormat;
+  /** Lines read (text sources), else null. */
+  lines: number | null;
+  /** Lines that look like RAS (docs/import.md "Nothing lost silently") but that no rule understood. */
+  unrecognized: number;
+  /** The first of them (at most 10,000), with their line numbers, for `import --verbose`. */
+  unrecognizedLines: { line: number; text: string }[];
 }
 
 /**
@@ -137,7 +143,7 @@ export function finalize(drafts: Draft[], file: string, format: SourceFormat, wa
   }
   // eventFromRow applies no ordering; the sort above already is compareEvents' order.
   for (let i = 1; i < events.length; i++) if (compareEvents(events[i - 1]!, events[i]!) > 0) throw new Error('import: events out of order after sort');
-  return { events, observed, warnings, format };
+  return { events, observed, warnings, format, lines: null, unrecognized: 0, unrecognizedLines: [] };
 }
 
 /** The host when the source does not name one: the option, else the file name without extension. */
@@ -208,7 +214,11 @@ export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null
   const ripv = mcip ? (mcgstatus & MCG_RIPV) !== 0n : true;
   const pa = (status & MCI_ADDRV) !== 0n && addr !== null ? addr : null;
   const out = (severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string): McaDecoded =>
-    ({ skip: null, severity, sync, notify: severity === 'fatal' ? 'mce' : notify, ripv, inMce: mcip, pa, rule });
+    // A fatal grade takes notify mce even for a polled or boot-logged record (MCIP clear): TRACE.md
+    // has fatal errors signalled by a machine check. The real poller only logs such a record
+    // (machine_check_poll grades it with mce_severity(m, NULL, NULL, false) and never panics);
+    // rule() says so in the note, and diff --observed shows the replay's panic against the log.
+    ({ skip: null, severity, sync, notify: severity === 'fatal' ? 'mce' : notify, ripv, inMce: mcip, pa, rule: severity === 'fatal' && !mcip ? `${rule} (a polled/boot-logged record: the kernel only logged it)` : rule });
   if ((status & MCI_VAL) === 0n) return { ...out('corrected', false, 'poll', ''), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
   const uc = (status & MCI_UC) !== 0n;
   const signalled: McaDecoded['notify'] = mcip ? 'mce' : 'poll';
@@ -222,7 +232,10 @@ export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null
       : out('recoverable', false, 'poll', 'AMD uncorrected error found by polling');
   }
   if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error');
-  if ((status & MCI_EN) === 0n) return { ...out('fatal', false, 'mce', ''), skip: 'MCi_STATUS.EN is clear (severities[] "Not enabled")' };
+  // severities[] "Not enabled" is an EXCP rule: only the exception handler (MCIP set) drops a UC
+  // record with EN clear; polled and boot-logged records (MCIP clear) go on down the table
+  // (machine_check_poll: "TBD do the same check for MCI_STATUS_EN here?").
+  if ((status & MCI_EN) === 0n && mcip) return { ...out('fatal', false, 'mce', ''), skip: 'MCi_STATUS.EN is clear in a machine check (severities[] "Not enabled", EXCP)' };
   if ((status & MCI_PCC) !== 0n) return out('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt');
   if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return out('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)');
   const s = (status & MCI_S) !== 0n;
@@ -734,130 +747,4 @@ export function eachLine(text: string, fn: (line: string, n: number) => void): v
     fn(text.slice(start, stop), n);
     start = end + 1;
   }
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** What the prefixes of one log line say (docs/import.md "Line prefixes"). */
-export interface LinePrefix {
-  /** The message after every recognised prefix. */
-  msg: string;
-  /** Host from a syslog/journal prefix. */
-  host: string | null;
-  /** Program of a syslog/journal prefix ("kernel", "mcelog", "einj_mem_uc"), and its pid. */
-  ident: string | null;
-  identPid: number | null;
-  /** dmesg "[seconds.micro]" stamp (time since boot), in ns. */
-  uptimeNs: bigint | null;
-  /** Wall-clock time of a syslog, journal or dmesg -T prefix, in ns since the epoch. */
-  wallNs: bigint | null;
-}
-
-const SYSLOG = /^([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d+))? (\S+) ([^\s:[\]]+)(?:\[(\d+)\])?: ?/;
-const ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?(Z|[+-]\d\d:?\d\d)? (\S+) ([^\s:[\]]+)(?:\[(\d+)\])?: ?/;
-const DMESG = /^\[\s*(\d+)\.(\d+)\] ?/;
-const DMESG_T = /^\[(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})\] ?/;
-
-/**
- * The common dmesg stamp "[ sssss.uuuuuu]" read without a regular expression, in microseconds;
- * -1 when the line has another form (then the DMESG pattern decides).
- */
-function dmesgStamp(s: string): number {
-  let i = 1;
-  const n = s.length;
-  while (i < n && s.charCodeAt(i) === 32) i++;
-  let sec = 0;
-  let digits = 0;
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    sec = sec * 10 + (c - 48);
-    i++;
-    digits++;
-  }
-  if (digits === 0 || digits > 9 || s.charCodeAt(i) !== 46 /* . */) return -1;
-  i++;
-  let us = 0;
-  for (let k = 0; k < 6; k++, i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-    us = us * 10 + (c - 48);
-  }
-  return s.charCodeAt(i) === 93 /* ] */ ? sec * 1_000_000 + us : -1;
-}
-
-function fracNs(f: string | undefined): bigint {
-  return f ? BigInt(f.slice(0, 9).padEnd(9, '0')) : 0n;
-}
-
-/**
- * Strip a syslog ("Mon dd hh:mm:ss host ident[pid]: ", year unknown: 1970 is used), journal
- * short-iso ("2024-03-05T10:11:12+0000 host ident: "), "<N>" priority and dmesg "[ 12.345678] " or
- * dmesg -T "[Tue Mar  5 10:11:12 2024] " prefixes. `out` is filled and returned (pass one object
- * per file to avoid an allocation per line).
- */
-export function parsePrefix(line: string, out: LinePrefix = { msg: '', host: null, ident: null, identPid: null, uptimeNs: null, wallNs: null }): LinePrefix {
-  let msg = line;
-  let host: string | null = null;
-  let ident: string | null = null;
-  let identPid: number | null = null;
-  let wallNs: bigint | null = null;
-  let uptimeNs: bigint | null = null;
-  const c0 = msg.charCodeAt(0);
-  if (c0 >= 65 && c0 <= 90) {
-    const m = SYSLOG.exec(msg);
-    if (m && MONTHS.includes(m[1]!)) {
-      wallNs = BigInt(Date.UTC(1970, MONTHS.indexOf(m[1]!), +m[2]!, +m[3]!, +m[4]!, +m[5]!)) * 1_000_000n + fracNs(m[6]);
-      host = m[7]!;
-      ident = m[8]!;
-      identPid = m[9] ? Number(m[9]) : null;
-      msg = msg.slice(m[0].length);
-    }
-  } else if (c0 >= 48 && c0 <= 57) {
-    const m = ISO.exec(msg);
-    if (m) {
-      let ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-      const tz = m[8];
-      if (tz && tz !== 'Z') {
-        const sign = tz[0] === '-' ? -1 : 1;
-        const hh = +tz.slice(1, 3);
-        const mm = +tz.slice(tz.length - 2);
-        ms -= sign * (hh * 60 + mm) * 60_000;
-      }
-      wallNs = BigInt(ms) * 1_000_000n + fracNs(m[7]);
-      host = m[9]!;
-      ident = m[10]!;
-      identPid = m[11] ? Number(m[11]) : null;
-      msg = msg.slice(m[0].length);
-    }
-  }
-  if (msg.charCodeAt(0) === 60 /* < */) {
-    const m = /^<\d{1,3}>/.exec(msg);
-    if (m) msg = msg.slice(m[0].length);
-  }
-  if (msg.charCodeAt(0) === 91 /* [ */) {
-    const stamp = dmesgStamp(msg);
-    if (stamp >= 0) {
-      uptimeNs = BigInt(stamp) * 1000n;
-      const close = msg.indexOf(']');
-      msg = msg.slice(msg.charCodeAt(close + 1) === 32 ? close + 2 : close + 1);
-    } else if (DMESG.test(msg)) {
-      const m = DMESG.exec(msg)!;
-      uptimeNs = secondsToNs(m[1]!, m[2]);
-      msg = msg.slice(m[0].length);
-    } else {
-      const t = DMESG_T.exec(msg);
-      if (t && MONTHS.includes(t[1]!)) {
-        wallNs = BigInt(Date.UTC(+t[6]!, MONTHS.indexOf(t[1]!), +t[2]!, +t[3]!, +t[4]!, +t[5]!)) * 1_000_000n;
-        msg = msg.slice(t[0].length);
-      }
-    }
-  }
-  out.msg = msg;
-  out.host = host;
-  out.ident = ident;
-  out.identPid = identPid;
-  out.uptimeNs = uptimeNs;
-  out.wallNs = wallNs;
-  return out;
 }

@@ -34,11 +34,17 @@ export function importFtrace(file: string, hostOpt: string | undefined): ImportR
   const mfs: MfPoint[] = [];
   const sigs: SigPoint[] = [];
   let signalsTraced = false;
+  let shellLines = 0;
   let seq = 0;
   eachLine(text, (line, n) => {
     const where = `${file}: line ${n}`;
     const m = FTRACE_LINE.exec(line);
     if (!m) {
+      if (/^\S+@\S+?[:>#$]|^[#$] /.test(line)) {
+        // A shell session around the capture (prompt, "echo 1 > …/enable", "cat trace_pipe").
+        shellLines++;
+        return;
+      }
       if (isHeader(line)) {
         if (/LOST \d+ EVENTS/.test(line)) warnings.push(`${where}: ${line.trim()}: the buffer overflowed, records may be missing`);
         return;
@@ -109,5 +115,6 @@ export function importFtrace(file: string, hostOpt: string | undefined): ImportR
     file, host: defaultHost(file, hostOpt), hostObserved: hostOpt !== undefined && hostOpt !== '', errors, mfs, sigs,
     signalsTraced, arch, archObserved: arch !== null,
   };
+  if (shellLines) warnings.push(`${file}: ${shellLines} shell line(s) around the trace (prompts, commands) skipped`);
   return finalize(correlate(ps, warnings), file, 'ftrace', warnings);
 }

@@ -8,6 +8,7 @@ import { FTRACE_LINE, importFtrace } from './ftrace.js';
 import { importKernelLog } from './kernel-log.js';
 import { importMcelog } from './mcelog.js';
 import { importRasdaemon, SQLITE_MAGIC } from './rasdaemon.js';
+import { importRasMcCtl, RAS_MC_CTL_LINE } from './ras-mc-ctl.js';
 
 export type { ImportResult, ObservedRow, ObservedSignal, SourceFormat } from './common.js';
 export { SYNTHETIC_PID_BASE } from './common.js';
@@ -25,7 +26,8 @@ const FTRACE_EVENTS = /(?:^|:)(?:mce_record|memory_failure_event|mc_event|arm_ev
  * The format of a captured file, by its content (the first 256 KiB): SQLite magic -> rasdaemon;
  * a trace header or trace lines of the RAS/signal tracepoints -> ftrace; mcelog's disclaimer at
  * the start of a line -> mcelog; kernel RAS lines (GHES dumps, "Memory failure:", "mce:", panics,
- * the einj_mem_uc transcript) -> kernel-log; else null.
+ * the einj_mem_uc transcript) -> kernel-log; other text -> kernel-log (a log without RAS lines
+ * gives an empty trace); binary data or an empty file -> null.
  */
 export function detectFormat(path: string): SourceFormat | null {
   let buf: Buffer;
@@ -52,9 +54,15 @@ export function detectFormat(path: string): SourceFormat | null {
     if (m && FTRACE_EVENTS.test(`${m[6] ?? ''}:${m[7]}`)) traceLines++;
   }
   if (traceLines > 0) return 'ftrace';
+  // ras-mc-ctl --errors / --summary: its section titles and "No … errors." lines.
+  if (lines.some((l) => RAS_MC_CTL_LINE.test(l.trim()))) return 'ras-mc-ctl';
   if (/^(Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)\s*$/m.test(text)) return 'mcelog';
   if (/\[Hardware Error\]|Memory failure: |\bmce: |^MCE 0x[0-9a-f]+: |Kernel panic - not syncing: |synchronous external abort|^\d+: \S+ vaddr = 0x[0-9a-f]+ paddr = |^signal \d+ code \d+ addr /m.test(text)) return 'kernel-log';
   if (/mcelog(?:\[\d+\])?: (?:Hardware event\. This is not a software error\.|HARDWARE ERROR\.)/.test(text)) return 'mcelog';
+  // Any other text is a log without a RAS line in its first 256 KiB: a kernel log (RAS lines may
+  // come later; none at all gives an empty trace, which is an answer too). Binary data is not.
+  // A .db/.sqlite file that is not SQLite is a broken database, not a log.
+  if (buf.length > 0 && !buf.includes(0) && !text.includes('\uFFFD') && !/\.(db|sqlite3?)$/i.test(path)) return 'kernel-log';
   return null;
 }
 
@@ -71,6 +79,7 @@ export async function importSource(path: string, opts: { format?: SourceFormat; 
     case 'kernel-log': return importKernelLog(path, opts.host);
     case 'ftrace': return importFtrace(path, opts.host);
     case 'mcelog': return importMcelog(path, opts.host);
+    case 'ras-mc-ctl': return importRasMcCtl(path, opts.host);
     default: throw new InputError(`format ${JSON.stringify(format)}: expected one of ${SOURCE_FORMATS.join(', ')}`);
   }
 }

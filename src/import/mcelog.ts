@@ -5,7 +5,8 @@
 // "CPUID Vendor %s Family %u Model %u"). Older versions print "HARDWARE ERROR. This is *NOT* a
 // software problem!" and AMD K8 records "CPU %d %d northbridge". Syslog prefixes are stripped.
 import { InputError } from '../io/errors.js';
-import { correlate, defaultHost, eachLine, finalize, ImportResult, McePoint, parsePrefix, PointSet, readText } from './common.js';
+import { correlate, defaultHost, finalize, ImportResult, McePoint, PointSet } from './common.js';
+import { eachFileLine, newPrefix, newSyslogYear, parsePrefix } from './lines.js';
 
 const DISCLAIMER = /^(Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)\s*$/;
 
@@ -27,7 +28,6 @@ interface Rec {
 }
 
 export function importMcelog(file: string, hostOpt: string | undefined): ImportResult {
-  const text = readText(file);
   const warnings: string[] = [];
   const points: McePoint[] = [];
   const hostForced = hostOpt !== undefined && hostOpt !== '';
@@ -50,7 +50,9 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
     if (!r || (r.cpu === null && r.status === null)) return;
     if (r.thermal) { thermal++; return; }
     if (r.status === null || r.mcgstatus === null) {
-      fail(r.lastLine, `the record that starts at line ${r.line} ends at line ${r.lastLine} without its status`, '"STATUS %llx MCGSTATUS %llx"');
+      // Real captures cut records (a syslog excerpt, rate limiting): warned, not an event.
+      warnings.push(`${file}: line ${r.lastLine}: the record that starts at line ${r.line} ends at line ${r.lastLine} without its status ("STATUS %llx MCGSTATUS %llx"): skipped`);
+      return;
     }
     const where = `${file}: line ${r.line}`;
     let tNs: bigint;
@@ -69,9 +71,10 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
     if (r.host) host = r.host;
   };
 
-  const prefix = parsePrefix('');
-  eachLine(text, (line, n) => {
-    const p = parsePrefix(line, prefix);
+  const prefix = newPrefix();
+  const year = newSyslogYear();
+  eachFileLine(file, (line, n) => {
+    const p = parsePrefix(line, prefix, year);
     if (p.host) host = p.host;
     const msg = p.msg.trimEnd();
     if (msg.trim() === '') return;
@@ -94,6 +97,12 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
       rec.thermal = m[4] !== undefined;
       rec.lastLine = n;
       return;
+    }
+    if (!rec && msg.startsWith('STATUS ')) {
+      // The tail of a record whose start is before the capture.
+      rec = open(n);
+      rec.cpu = -1;
+      warnings.push(`${file}: line ${n}: a record whose start is not in the file (its CPU/BANK/TIME lines are missing)`);
     }
     if (!rec) return; // text outside a record (mcelog's own warnings, other programs)
     rec.lastLine = n;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
 import {
   ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finalize, ImportResult, isMfResult,
-  McePoint, McPoint, MfPoint, PointSet, SigPoint,
+  MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
 } from './common.js';
 
 // sql.js ships no type declarations: the few calls used here, typed locally.
@@ -217,6 +217,14 @@ function readDb(db: SqlDatabase, file: string, hostOpt: string | undefined): Imp
   }
   if (staleTable) {
     warnings.push(`${file}: memory_failure_event.page_type is rasdaemon's own translation of the tracepoint's number, with a table of the v5.x kernels (it still has "kernel slab page" and "different compound page after locking"); on kernels whose enum mf_action_page_type differs (v6.11+ adds "get hwpoison page" and "already poisoned page") the stored string can name the wrong page type`);
+  }
+  const uncorrected = (e: ErrPoint): boolean =>
+    e.kind === 'mce' ? (e.status & MCI_UC) !== 0n : e.kind === 'mc' ? !/^Corrected$/i.test(e.errType) : e.kind === 'extlog' ? e.sev !== 2 : true;
+  if (mfs.length === 0 && errors.some(uncorrected)) {
+    // Since v6.19 the kernel's memory_failure_event is in the memory_failure trace system
+    // (include/trace/events/memory-failure.h, TRACE_SYSTEM memory_failure), no longer ras:, so a
+    // rasdaemon that subscribes to ras:memory_failure_event records none on those kernels.
+    warnings.push(`${file}: uncorrected error records but no memory_failure_event row: on a v6.19–v7.2 kernel the tracepoint is memory_failure:memory_failure_event (no longer ras:), which this rasdaemon may not record; memory_failure() results are then unknown (mfType null), not absent`);
   }
   const sigs: SigPoint[] = [];
   for (const r of rows('signal_event')) {

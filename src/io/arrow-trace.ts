@@ -719,11 +719,17 @@ export class TraceStreamWriter {
   flush(): void {
     if (this.cols.n === 0) return;
     this.file.write(traceBatch(this.cols, this.dicts, this.hostOrdered));
+    this.written = true;
     this.cols.n = 0;
   }
 
+  private written = false;
+
   close(): void {
     this.flush();
+    // A trace of no events (an imported log without RAS events) still carries its schema: one
+    // batch of zero rows, so every reader sees a complete, empty trace.
+    if (!this.written) this.file.write(traceBatch(this.cols, this.dicts, this.hostOrdered));
     this.file.close();
     renameSync(this.file.path, this.path);
   }

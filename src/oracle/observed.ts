@@ -12,16 +12,22 @@ import { InputError } from '../io/errors.js';
 import { Duck, lit, num } from './duck.js';
 import { OutcomeSource } from './sources.js';
 
-/** The observed outcomes of an imported trace, as Parquet next to it (`X.observed.parquet`). */
-export async function writeObserved(file: string, rows: readonly ObservedRow[]): Promise<void> {
+/**
+ * The observed outcomes of an imported trace, as Parquet next to it (`X.observed.parquet`), with
+ * each event's `where` (the source lines) and `note` when `events` (same order) are given: the
+ * Arrow trace has no column for them, and `explain` shows them next to the replay.
+ */
+export async function writeObserved(file: string, rows: readonly ObservedRow[], events?: readonly { where: string; note: string }[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ras-replay-obs-'));
   const nd = join(dir, 'obs.ndjson');
   const fd = openSync(nd, 'w');
   try {
     const buf: string[] = [];
-    for (const r of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
       buf.push(`${JSON.stringify({
-        event_id: r.eventId.toString(), host: r.host, inferred: r.inferred, panic: r.panic, panic_msg: r.panicMsg, mf_type: r.mfType, mf_result: r.mfResult,
+        event_id: r.eventId.toString(), host: r.host, where: events?.[i]?.where ?? null, note: events?.[i]?.note ?? null,
+        inferred: r.inferred, panic: r.panic, panic_msg: r.panicMsg, mf_type: r.mfType, mf_result: r.mfResult,
         signals: r.signals === null ? null : r.signals.map((s) => ({ pid: s.pid, tid: s.tid, signo: s.signo, si_code: s.siCode, addr: s.addr, addr_lsb: s.lsb })),
       })}\n`);
       if (buf.length >= 4096) writeSync(fd, buf.splice(0).join(''));
@@ -33,7 +39,7 @@ export async function writeObserved(file: string, rows: readonly ObservedRow[]):
   const db = await Duck.open();
   const tmp = tempNameFor(file);
   try {
-    await db.run(`COPY (SELECT * FROM read_json(${lit(nd)}, format = 'newline_delimited', columns = {event_id: 'UBIGINT', host: 'VARCHAR', inferred: 'VARCHAR[]',
+    await db.run(`COPY (SELECT * FROM read_json(${lit(nd)}, format = 'newline_delimited', columns = {event_id: 'UBIGINT', host: 'VARCHAR', "where": 'VARCHAR', note: 'VARCHAR', inferred: 'VARCHAR[]',
       panic: 'BOOLEAN', panic_msg: 'VARCHAR', mf_type: 'VARCHAR', mf_result: 'VARCHAR',
       signals: 'STRUCT(pid UINTEGER, tid UINTEGER, signo UTINYINT, si_code UTINYINT, addr UBIGINT, addr_lsb UTINYINT)[]'})) TO ${lit(tmp)} (FORMAT parquet)`);
     renameSync(tmp, file);
@@ -80,7 +86,8 @@ export async function diffObserved(outcomes: string, observed: string, profiles:
     const have = await src.profiles(db);
     const out: ObservedResult[] = [];
     for (const p of profiles.length ? profiles : have) {
-      if (!have.includes(p)) throw new InputError(`${outcomes}: no outcomes for profile ${JSON.stringify(p)}: it holds ${have.join(', ')}`, outcomes);
+      // An empty trace (a log without RAS events) has no outcome rows under any profile: nothing to disagree with.
+      if (!have.includes(p) && have.length > 0) throw new InputError(`${outcomes}: no outcomes for profile ${JSON.stringify(p)}: it holds ${have.join(', ')}`, outcomes);
       await src.view(db, 'act', p);
       const rows = await db.rows(`
         WITH s AS (
@@ -89,7 +96,10 @@ export async function diffObserved(outcomes: string, observed: string, profiles:
           FROM obs o, unnest(o.signals) AS t(x) GROUP BY o.event_id),
         ev AS (
           SELECT a.path, o.panic IS NOT NULL AS pc, o.panic = a.panic AS pa,
-            o.mf_result IS NOT NULL AS mc, (o.mf_result = a.mf_result AND o.mf_type IS NOT DISTINCT FROM a.mf_type) AS ma,
+            o.mf_result IS NOT NULL AS mc, (o.mf_result = a.mf_result AND (o.mf_type IS NOT DISTINCT FROM a.mf_type
+              -- MF_MSG_ALREADY_POISONED: the tracepoint prints "already poisoned" (memory-failure.h),
+              -- printk "already poisoned page" since v6.17 (3be306cccdcc): one page type.
+              OR (o.mf_type IN ('already poisoned', 'already poisoned page') AND a.mf_type IN ('already poisoned', 'already poisoned page')))) AS ma,
             o.signals IS NOT NULL AS sc,
             (len(o.signals) = (SELECT count(*) FROM act_sig z WHERE z.event_id = a.event_id) AND coalesce(s.all_found, true)) AS sa
           FROM act a JOIN obs o USING (event_id) LEFT JOIN s USING (event_id))
@@ -129,4 +139,40 @@ export function observedText(rs: ObservedResult[]): string {
   const best = [...rs].filter((r) => r.agreement !== null).sort((a, b) => b.agreement! - a.agreement!)[0];
   if (rs.length > 1 && best) lines.push(`closest profile: ${best.profile} (${(best.agreement! * 100).toFixed(1)}% of observed fields agree)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** One event's row of an observed-outcome file, for `explain`. */
+export interface ObservedLine {
+  where: string | null;
+  note: string | null;
+  panic: boolean | null;
+  panicMsg: string | null;
+  mfType: string | null;
+  mfResult: string | null;
+  signals: { pid: number; signo: number; siCode: number | null }[] | null;
+}
+
+/** The observed outcome of one event from `X.observed.parquet` (null when the file has no such event). */
+export async function readObservedEvent(file: string, eventId: bigint): Promise<ObservedLine | null> {
+  const db = await Duck.open();
+  try {
+    const cols = (await db.rows(`DESCRIBE SELECT * FROM read_parquet(${lit(file)})`)).map((r) => String(r.column_name));
+    const pick = (c: string): string => (cols.includes(c) ? `"${c}"` : `NULL AS "${c}"`);
+    const rows = await db.rows(`SELECT ${pick('where')}, ${pick('note')}, panic, panic_msg, mf_type, mf_result,
+      CASE WHEN signals IS NULL THEN NULL ELSE to_json(signals)::VARCHAR END AS sig
+      FROM read_parquet(${lit(file)}) WHERE event_id = ${eventId.toString()}`);
+    const r = rows[0];
+    if (!r) return null;
+    const sig = r.sig === null || r.sig === undefined ? null : (JSON.parse(String(r.sig)) as { pid: number; signo: number; si_code: number | null }[]);
+    const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+    return {
+      where: str(r.where), note: str(r.note), panic: r.panic === null || r.panic === undefined ? null : Boolean(r.panic), panicMsg: str(r.panic_msg),
+      mfType: str(r.mf_type), mfResult: str(r.mf_result),
+      signals: sig === null ? null : sig.map((x) => ({ pid: x.pid, signo: x.signo, siCode: x.si_code })),
+    };
+  } catch (e) {
+    throw new InputError(`${file}: cannot read the observed outcomes: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+  } finally {
+    db.close();
+  }
 }

@@ -1,0 +1,202 @@
+// ras-replay import benchmark: a generated month-long fleet log (central syslog, one line per host
+// message, RAS incidents among ordinary noise) and a generated rasdaemon database, each imported in
+// a child process (wall time, peak RSS), against a baseline measured in the same run: a bare read
+// of the same file that only counts lines.
+//   npm run bench:import -- [--hosts 500] [--days 30] [--lines 4000000] [--rows 1000000]
+// Prints lines/s (kernel log) and rows/s (rasdaemon) against the ≥ 1M lines/s and ≥ 500k rows/s
+// targets, and merges the figures into bench-results.json under "import".
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadSqlJs } from '../src/import/rasdaemon.js';
+
+const arg = (name: string, dflt: string): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i > 0 ? process.argv[i + 1]! : dflt;
+  if (!/^[1-9][0-9]*$/.test(v)) throw new Error(`--${name} ${JSON.stringify(v)}: expected a whole number`);
+  return Number(v);
+};
+const HOSTS = arg('hosts', '500');
+const DAYS = arg('days', '30');
+const LINES = arg('lines', '4000000');
+const ROWS = arg('rows', '1000000');
+const ROOT = resolve(import.meta.dirname, '..');
+const dir = join(tmpdir(), 'ras-replay-bench-import');
+mkdirSync(dir, { recursive: true });
+const line = (name: string, v: string, extra = '') => console.log(`${name.padEnd(46)} ${v.padStart(14)}  ${extra}`);
+
+// A deterministic generator (xorshift32), so the same arguments give the same files.
+let seed = 0x2545f491;
+const rnd = (): number => {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+};
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+
+const NOISE = [
+  'kernel: [UFW BLOCK] IN=eth0 OUT= MAC=00:16:3e:aa:bb:cc SRC=10.1.2.3 DST=10.1.2.4 LEN=60 TOS=0x00 PROTO=TCP SPT=51234 DPT=22',
+  'systemd[1]: Started Session 4242 of user root.',
+  'systemd[1]: Starting Cleanup of Temporary Directories...',
+  'sshd[28731]: Accepted publickey for deploy from 10.20.30.40 port 53122 ssh2: ED25519 SHA256:abcdefghijklmnop',
+  'CRON[1822]: (root) CMD (/usr/lib/sa/sa1 1 1)',
+  'kernel: [1234567.890123] nfs: server filer01 OK',
+  'kernel: [1234567.890456] IPv6: ADDRCONF(NETDEV_CHANGE): eth1: link becomes ready',
+  'dockerd[1043]: time="2024-03-05T10:11:12.123456789Z" level=info msg="ignoring event" container=abc module=libcontainerd',
+  'kubelet[2201]: I0305 10:11:12.123456    2201 kubelet.go:2100] "SyncLoop (PLEG): event for pod" pod="default/web-7d9f"',
+  'chronyd[812]: Selected source 10.0.0.1 (ntp.internal)',
+];
+const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The fleet log: LINES lines over DAYS days of HOSTS hosts; about 1 line in 400 belongs to a RAS incident. */
+function writeFleetLog(file: string): { lines: number; incidents: number; bytes: number } {
+  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as { lines: number; incidents: number; bytes: number };
+  const fd = openSync(file, 'w');
+  const start = Date.UTC(2024, 2, 1);
+  const stepMs = (DAYS * 86_400_000) / LINES;
+  let buf: string[] = [];
+  let n = 0;
+  let bytes = 0;
+  let incidents = 0;
+  const flush = (): void => {
+    const s = buf.join('');
+    bytes += Buffer.byteLength(s);
+    writeSync(fd, s);
+    buf = [];
+  };
+  while (n < LINES) {
+    const ms = start + n * stepMs;
+    const d = new Date(ms);
+    const stamp = `${MON[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+    const host = `node-${String(Math.floor(rnd() * HOSTS)).padStart(4, '0')}`;
+    if (rnd() < 1 / 400) {
+      incidents++;
+      const pfn = (0x100000 + Math.floor(rnd() * 0x3000000)).toString(16);
+      if (rnd() < 0.8) {
+        // A corrected memory error: the machine check record and the EDAC line of it.
+        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] mce: [Hardware Error]: Machine check events logged\n`);
+        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x${pfn} offset:0x0 grain:32 syndrome:0x0 - area:DRAM err_code:0001:0090 socket:0 ha:0 channel_mask:1 rank:0)\n`);
+        n += 2;
+      } else {
+        // A consumed uncorrected error: kill_me_maybe, the kill and the result.
+        const pid = 1000 + Math.floor(rnd() * 60000);
+        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] mce: Uncorrected hardware memory error in user-access at ${pfn}400\n`);
+        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] Memory failure: 0x${pfn}: Sending SIGBUS to java:${pid} due to hardware memory corruption\n`);
+        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] Memory failure: 0x${pfn}: recovery action for dirty LRU page: Recovered\n`);
+        n += 3;
+      }
+    } else {
+      buf.push(`${stamp} ${host} ${pick(NOISE)}\n`);
+      n++;
+    }
+    if (buf.length >= 8192) flush();
+  }
+  flush();
+  closeSync(fd);
+  const meta = { lines: n, incidents, bytes };
+  writeFileSync(`${file}.meta`, JSON.stringify(meta));
+  return meta;
+}
+
+/** A rasdaemon database with ROWS rows: mostly corrected mce_records, and UEs with their memory_failure_event and signal_event rows. */
+async function writeRasdaemonDb(file: string): Promise<{ rows: number }> {
+  if (existsSync(file)) return { rows: ROWS };
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database();
+  // The CREATE TABLE statements of rasdaemon's ras-record.c (current layout).
+  db.run(`CREATE TABLE mce_record (id INTEGER PRIMARY KEY, timestamp TEXT, mcgcap INTEGER, mcgstatus INTEGER, status INTEGER, addr INTEGER, misc INTEGER,
+    ip INTEGER, tsc INTEGER, walltime INTEGER, cpu INTEGER, cpuid INTEGER, apicid INTEGER, socketid INTEGER, cs INTEGER, bank INTEGER, cpuvendor INTEGER,
+    microcode INTEGER, bank_name TEXT, error_msg TEXT, mcgstatus_msg TEXT, mcistatus_msg TEXT, mcastatus_msg TEXT, user_action TEXT, mc_location TEXT)`);
+  db.run('CREATE TABLE memory_failure_event (id INTEGER PRIMARY KEY, timestamp TEXT, pfn TEXT, page_type TEXT, action_result TEXT)');
+  db.run('CREATE TABLE signal_event (id INTEGER PRIMARY KEY, timestamp TEXT, sig INTEGER, errorno INTEGER, code INTEGER, comm TEXT, pid INTEGER, grp INTEGER, res INTEGER)');
+  db.run('BEGIN');
+  const mce = db.prepare('INSERT INTO mce_record (timestamp, mcgcap, mcgstatus, status, addr, cpu, bank, cs, cpuvendor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)');
+  const mf = db.prepare('INSERT INTO memory_failure_event (timestamp, pfn, page_type, action_result) VALUES (?, ?, ?, ?)');
+  const sg = db.prepare('INSERT INTO signal_event (timestamp, sig, errorno, code, comm, pid, grp, res) VALUES (?, 7, 0, 4, ?, ?, 1, 0)');
+  const start = Date.UTC(2024, 2, 1) / 1000;
+  let rows = 0;
+  let t = start;
+  while (rows < ROWS) {
+    t += 1 + Math.floor(rnd() * 3);
+    const ts = `${new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ')} +0000`;
+    const pa = 0x100000000 + Math.floor(rnd() * 0xfffff) * 4096;
+    if (rnd() < 0.9) {
+      mce.run([ts, 0x1000c14, 0, 0x9c00004000010090n, pa, Math.floor(rnd() * 64), 8, 0]);
+      rows++;
+    } else {
+      mce.run([ts, 0x1000c14, 7, 0xbd80000000100134n, pa, Math.floor(rnd() * 64), 1, 0x33]);
+      mf.run([ts, `0x${(pa / 4096).toString(16)}`, 'dirty LRU page', 'Recovered']);
+      sg.run([ts, 'java', 1000 + Math.floor(rnd() * 60000)]);
+      rows += 3;
+    }
+  }
+  mce.free();
+  mf.free();
+  sg.free();
+  db.run('COMMIT');
+  writeFileSync(file, db.export());
+  db.close();
+  return { rows };
+}
+
+/** Import in a child process: the importer alone (no output files), its wall time and peak RSS. */
+function timedImport(file: string, format: string): { seconds: number; events: number; lines: number | null; maxRssMb: number } {
+  const script = `import { importSource } from ${JSON.stringify(join(ROOT, 'src/import/index.ts'))};
+    const t0 = performance.now();
+    const r = await importSource(${JSON.stringify(file)}, { format: ${JSON.stringify(format)} });
+    const seconds = (performance.now() - t0) / 1000;
+    process.stdout.write(JSON.stringify({ seconds, events: r.events.length, lines: r.lines, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));`;
+  const runner = join(dir, 'runner.mts');
+  writeFileSync(runner, script);
+  const p = spawnSync(process.execPath, ['--import', 'tsx', runner], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (p.status !== 0) throw new Error(`import of ${file} failed: ${p.stderr}`);
+  return JSON.parse(p.stdout) as { seconds: number; events: number; lines: number | null; maxRssMb: number };
+}
+
+/** Baseline: read the file in 8 MiB chunks and count newlines (no decoding, no parsing). */
+function baselineRead(file: string): number {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  let n = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const got = readSync(fd, buf, 0, buf.length, null);
+    if (got === 0) break;
+    let i = -1;
+    while ((i = buf.indexOf(10, i + 1)) >= 0 && i < got) n++;
+  }
+  closeSync(fd);
+  const s = (performance.now() - t0) / 1000;
+  return n / s;
+}
+
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), hosts: HOSTS, days: DAYS };
+const logFile = join(dir, `fleet-${HOSTS}h-${DAYS}d-${LINES}.log`);
+let t0 = performance.now();
+const meta = writeFleetLog(logFile);
+line('generate fleet log', `${((performance.now() - t0) / 1000).toFixed(1)} s`, `${meta.lines} lines, ${(meta.bytes / 1e6).toFixed(0)} MB, ${meta.incidents} incidents`);
+const base = baselineRead(logFile);
+line('baseline: read + count lines', `${(base / 1e6).toFixed(2)}M lines/s`);
+const k = timedImport(logFile, 'kernel-log');
+const kls = (k.lines ?? meta.lines) / k.seconds;
+line('kernel log import (streamed)', `${(kls / 1e6).toFixed(2)}M lines/s`, `${k.events} events (${Math.round(k.events / k.seconds)}/s), ${k.seconds.toFixed(2)} s, peak RSS ${k.maxRssMb} MB, ${(kls / base).toFixed(2)}× baseline; target ≥ 1M lines/s`);
+results.kernel_log = { lines: k.lines, bytes: meta.bytes, events: k.events, seconds: k.seconds, lines_per_s: Math.round(kls), events_per_s: Math.round(k.events / k.seconds), max_rss_mb: k.maxRssMb, baseline_lines_per_s: Math.round(base) };
+
+const dbFile = join(dir, `rasdaemon-${ROWS}.db`);
+t0 = performance.now();
+const dbm = await writeRasdaemonDb(dbFile);
+line('generate rasdaemon database', `${((performance.now() - t0) / 1000).toFixed(1)} s`, `${dbm.rows} rows`);
+const r = timedImport(dbFile, 'rasdaemon');
+const rrs = dbm.rows / r.seconds;
+line('rasdaemon import', `${(rrs / 1e3).toFixed(0)}k rows/s`, `${r.events} events, ${r.seconds.toFixed(2)} s, peak RSS ${r.maxRssMb} MB; target ≥ 500k rows/s`);
+results.rasdaemon = { rows: dbm.rows, events: r.events, seconds: r.seconds, rows_per_s: Math.round(rrs), max_rss_mb: r.maxRssMb };
+
+// Merge into bench-results.json under "import" (other benchmarks keep their keys).
+const out = join(ROOT, 'bench-results.json');
+let all: Record<string, unknown> = {};
+if (existsSync(out)) all = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+all.import = results;
+writeFileSync(out, `${JSON.stringify(all, null, 2)}\n`);
+console.log(`figures written to ${out} (key "import")`);
