@@ -35,6 +35,7 @@ import { importCsvBulk } from '../import/csv-bulk.js';
 import { generateMatrix } from '../gen/matrix.js';
 import { defaultMix, loadMix } from '../gen/mix.js';
 import { diffObserved, observedText, writeObserved } from '../oracle/observed.js';
+import { registerBisect } from './bisect.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -319,6 +320,8 @@ export function buildProgram(): Command {
       const r = await compareFiles({ source, a: o.a, b: o.b, examples: Number(o.examples) });
       process.stdout.write(o.json ? `${jsonText(r, 2)}\n` : compareText(r));
     });
+
+  registerBisect(program);
 
   const golden = program.command('golden').description('golden files: check and update the curated suites, review and accept changes, create from outcomes or the ideal policy');
   const suiteOpts = (c: Command) => c
