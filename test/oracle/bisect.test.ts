@@ -33,7 +33,7 @@ describe('bisect: one switch', () => {
   //   6 SRAR in user space on an anon page                   -> recovered, no panic: no change
   // So 2 events differ, both explained by mce_panic_hwpoison alone: 2 × "vmcore incomplete ->
   // complete" (better) and 2 × PG_hwpoison set, on the paths of a PCC panic.
-  const rows = [
+  const rows: Record<string, string | number | boolean>[] = [
     { host: 'x1', arch: 'x86_64', kind: 'error', notify: 'mce', severity: 'fatal', sync: true, pa: '0x201c001c0', page: 'anon', context: 'user', pid: 2150, vaddr: '0x7f3a01c001c0' },
     { host: 'x2', arch: 'x86_64', kind: 'error', notify: 'mce', severity: 'fatal', sync: true, pa: '0x201c011c0', page: 'anon', context: 'user', pid: 2151, vaddr: '0x7f3a01c011c0', kdump: false },
     { host: 'x3', arch: 'x86_64', kind: 'error', notify: 'mce', severity: 'fatal', sync: true, pa: '0x201c021c0', page: 'dax', context: 'user', pid: 2152, vaddr: '0x7f3a01c021c0' },
@@ -76,7 +76,7 @@ describe('bisect: an interaction of two switches', () => {
   // Neither flip alone reaches B's path, both together do: one event, interaction of the pair.
   // The asynchronous record (event 2, notify sci, sync=false) goes to the kworker with flags 0
   // under all four: unchanged.
-  const rows = [
+  const rows: Record<string, string | number | boolean>[] = [
     { host: 'a1', arch: 'arm64', kind: 'error', notify: 'sea', firmware_first: true, severity: 'recoverable', sync: true, pa: '0x4092d55d400', mem: 'ram', page: 'anon', context: 'user', pid: 3020, vaddr: '0xffffb0d77400', early_kill: 0 },
     { host: 'a2', arch: 'arm64', kind: 'error', notify: 'sci', firmware_first: true, severity: 'recoverable', sync: false, pa: '0x4092d56d400', mem: 'ram', page: 'anon', context: 'none' },
   ];
