@@ -95,6 +95,11 @@ export interface DiffOptions {
   /** A relation with event_id and trace columns, for --by on trace columns. */
   traceRelation?: string | null;
   traceColumns?: readonly string[];
+  /**
+   * The positional join split into this many event_id ranges, each on its own connection (run in
+   * parallel); 1: one query. Both sides are sorted by event_id when the positional join applies.
+   */
+  ranges?: number;
 }
 
 const OUTCOME_GROUP_COLS = ['host', 'profile', 'panic', 'panic_msg', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'mf_ret', 'poisoned', 'unmapped', 'guest_action', 'path'];
@@ -175,17 +180,21 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   const g = 'SELECT event_id AS g_id, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr FROM exp';
   const keys = by.map((b) => ident(`k_${b}`));
   const n = opts.examples ?? 3;
+  // Examples ride along as the smallest and largest event id of each category (plain min/max are
+  // as cheap as the counts); more than two are looked up afterwards between those bounds.
+  const exCols = n > 0 ? EVENT_CATEGORIES.map((c) => `,\n      min(coalesce(a_id, g_id)) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${ident(`lo_${c}`)},
+      max(coalesce(a_id, g_id)) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${ident(`hi_${c}`)}`).join('') : '';
   const eventAgg = (join: string) => `
     SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
       count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
       count(*) FILTER (WHERE a_id IS NOT NULL) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
-      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}`).join(',\n      ')}
+      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}`).join(',\n      ')}${exCols}
     FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join}))
     ${keys.length ? `GROUP BY ALL` : ''}`;
   let joinKind: 'positional' | 'hash' = 'positional';
-  let ev = await db.rows(eventAgg(`SELECT * FROM (${a}) POSITIONAL JOIN (${g})`));
+  let ev = await positionalRanges(db, a, g, eventAgg, opts.ranges ?? 2);
   if (ev.some((r) => num(r.misaligned) > 0)) {
     joinKind = 'hash';
     ev = await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`));
@@ -234,13 +243,24 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   }
   finish(total);
   for (const gr of groups.values()) finish(gr.counts);
-  // Examples: the first n events of each category that occurred (a scan that stops at n).
   if (n > 0) {
-    const joined = joinKind === 'positional' ? `SELECT * FROM (${a}) POSITIONAL JOIN (${g})` : `SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`;
     for (const c of EVENT_CATEGORIES) {
       if (!total.counts[c]) continue;
+      const bounds = ev.filter((r) => r[`lo_${c}`] !== null && r[`lo_${c}`] !== undefined).map((r) => [BigInt(r[`lo_${c}`] as bigint), BigInt(r[`hi_${c}`] as bigint)] as const);
+      const lo = bounds.reduce((m, b) => (b[0] < m ? b[0] : m), bounds[0]![0]);
+      const hi = bounds.reduce((m, b) => (b[1] > m ? b[1] : m), bounds[0]![1]);
+      if (total.counts[c] <= 2 || n === 1) {
+        addEx(c, total.counts[c] === 1 || n === 1 ? [lo] : [lo, hi]);
+        continue;
+      }
+      // Both sides filtered to [lo, hi] before the join (row groups outside are skipped). Positional:
+      // rows come in event_id order, so the scan stops at the n-th; hash: the n smallest.
+      const side = (rel: string, id: string) => `(SELECT * FROM (${rel}) WHERE ${id} BETWEEN ${lo} AND ${hi})`;
+      const joined = joinKind === 'positional'
+        ? `SELECT * FROM ${side(a, 'a_id')} POSITIONAL JOIN ${side(g, 'g_id')}`
+        : `SELECT * FROM ${side(a, 'a_id')} FULL OUTER JOIN ${side(g, 'g_id')} ON a_id = g_id`;
       addEx(c, (await db.rows(`SELECT coalesce(a_id, g_id) AS id FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${joined}))
-        WHERE ${EVENT_FLAGS[c]} LIMIT ${n}`)).map((r) => r.id));
+        WHERE ${EVENT_FLAGS[c]} ${joinKind === 'positional' ? '' : 'ORDER BY id '}LIMIT ${n}`)).map((r) => r.id));
     }
     for (const c of SIGNAL_CATEGORIES) {
       if (!total.counts[c]) continue;
@@ -258,6 +278,40 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     regression: isRegression(total),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * The event aggregate over the positional join of `a` and `g`, split into `k` event_id ranges run
+ * on parallel connections. A range's rows sit at the same positions on both sides only when both
+ * are sorted by event_id and hold the same ids; any other case shows as `misaligned` rows and the
+ * caller falls back to the hash join. The first range is open below and the last above, so every
+ * row is in exactly one range. Temp views are per connection: the session's are recreated on each
+ * (a session holding temp tables, e.g. a text golden set, runs as one query).
+ */
+async function positionalRanges(db: Duck, a: string, g: string, agg: (join: string) => string, k: number): Promise<Row[]> {
+  const whole = () => db.rows(agg(`SELECT * FROM (${a}) POSITIONAL JOIN (${g})`));
+  if (k <= 1) return whole();
+  const temps = await db.rows(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary) AS tables`);
+  if (num(temps[0]!.tables) > 0) return whole();
+  const views = (await db.rows(`SELECT sql FROM duckdb_views() WHERE temporary AND NOT internal ORDER BY view_oid`)).map((r) => String(r.sql));
+  const b = await db.rows(`SELECT min(g_id) AS lo, max(g_id) AS hi, count(*) AS n FROM (${g})`);
+  const lo = b[0]!.lo === null ? null : BigInt(b[0]!.lo as bigint);
+  const hi = b[0]!.hi === null ? null : BigInt(b[0]!.hi as bigint);
+  if (lo === null || hi === null || num(b[0]!.n) < 1_000_000) return whole();
+  const step = (hi - lo) / BigInt(k) + 1n;
+  const cut = (j: number) => lo + step * BigInt(j);
+  const cons = await Promise.all(Array.from({ length: k }, () => db.connect()));
+  try {
+    for (const c of cons) for (const v of views) await c.run(v);
+    const parts = await Promise.all(cons.map(async (c, j) => {
+      const w = (col: string) => [j > 0 ? `${col} >= ${cut(j)}` : null, j < k - 1 ? `${col} < ${cut(j + 1)}` : null].filter(Boolean).join(' AND ');
+      const r = await c.runAndReadAll(agg(`SELECT * FROM (SELECT * FROM (${a}) WHERE ${w('a_id')}) POSITIONAL JOIN (SELECT * FROM (${g}) WHERE ${w('g_id')})`));
+      return r.getRowObjectsJS() as Row[];
+    }));
+    return parts.flat();
+  } finally {
+    for (const c of cons) c.closeSync();
+  }
 }
 
 /** Expected and actual rows, in golden-row syntax, for the example events. */
