@@ -180,24 +180,24 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   const g = 'SELECT event_id AS g_id, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr FROM exp';
   const keys = by.map((b) => ident(`k_${b}`));
   const n = opts.examples ?? 3;
-  // Examples ride along as the smallest and largest event id of each category (plain min/max are
-  // as cheap as the counts); more than two are looked up afterwards between those bounds.
-  const exCols = n > 0 ? EVENT_CATEGORIES.map((c) => `,\n      min(coalesce(a_id, g_id)) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${ident(`lo_${c}`)},
-      max(coalesce(a_id, g_id)) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${ident(`hi_${c}`)}`).join('') : '';
+  // Each joined row's event categories as one bit mask (every flag evaluated once per row), then a
+  // hash aggregate by (group keys, mask): nearly every row falls in mask 0, so there are few groups.
+  // The smallest and largest event id per mask bound the examples (more are looked up afterwards).
+  const mask = EVENT_CATEGORIES.map((c, k) => `(CASE WHEN ${EVENT_FLAGS[c]} THEN ${1 << k} ELSE 0 END)`).join(' | ');
   const eventAgg = (join: string) => `
-    SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
+    SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} cat, count(*) AS n,
       count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
-      count(*) FILTER (WHERE a_id IS NOT NULL) AS events,
+      count(a_id) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
-      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}`).join(',\n      ')}${exCols}
-    FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join}))
-    ${keys.length ? `GROUP BY ALL` : ''}`;
+      min(coalesce(a_id, g_id)) AS lo, max(coalesce(a_id, g_id)) AS hi
+    FROM (SELECT *, ${mask} AS cat FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join})))
+    GROUP BY ALL`;
   let joinKind: 'positional' | 'hash' = 'positional';
-  let ev = await positionalRanges(db, a, g, eventAgg, opts.ranges ?? 2);
+  let ev = foldMasks(await positionalRanges(db, a, g, eventAgg, opts.ranges ?? 2), by);
   if (ev.some((r) => num(r.misaligned) > 0)) {
     joinKind = 'hash';
-    ev = await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`));
+    ev = foldMasks(await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`)), by);
   }
   // Signals: only events on both sides take part (one-sided events are counted as coverage).
   const oneSided = ev.some((r) => num(r.no_golden) + num(r.no_outcome) > 0);
@@ -278,6 +278,37 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     regression: isRegression(total),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * Rows of (group keys, category mask, counts, lo, hi) folded into one row per group: the counts
+ * summed, each category's count and its lo/hi event ids (`lo_<category>`, `hi_<category>`).
+ */
+function foldMasks(rows: Row[], by: readonly string[]): Row[] {
+  const out = new Map<string, Row>();
+  for (const r of rows) {
+    const key = JSON.stringify(by.map((b) => r[`k_${b}`] ?? null));
+    let o = out.get(key);
+    if (!o) {
+      o = { misaligned: 0, events: 0, expected_panics: 0, panics: 0 };
+      for (const b of by) o[`k_${b}`] = r[`k_${b}`] ?? null;
+      for (const c of EVENT_CATEGORIES) o[c] = 0;
+      out.set(key, o);
+    }
+    for (const f of ['misaligned', 'events', 'expected_panics', 'panics']) o[f] = num(o[f]) + num(r[f]);
+    const cat = num(r.cat);
+    EVENT_CATEGORIES.forEach((c, k) => {
+      if (!(cat & (1 << k))) return;
+      o![c] = num(o![c]) + num(r.n);
+      const lo = BigInt(r.lo as bigint);
+      const hi = BigInt(r.hi as bigint);
+      const plo = o![`lo_${c}`] as bigint | undefined;
+      const phi = o![`hi_${c}`] as bigint | undefined;
+      o![`lo_${c}`] = plo === undefined || lo < plo ? lo : plo;
+      o![`hi_${c}`] = phi === undefined || hi > phi ? hi : phi;
+    });
+  }
+  return [...out.values()];
 }
 
 /**
