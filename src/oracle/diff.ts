@@ -183,7 +183,9 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   // Each joined row's event categories as one bit mask (every flag evaluated once per row), then a
   // hash aggregate by (group keys, mask): nearly every row falls in mask 0, so there are few groups.
   // The smallest and largest event id per mask bound the examples (more are looked up afterwards).
-  const mask = EVENT_CATEGORIES.map((c, k) => `(CASE WHEN ${EVENT_FLAGS[c]} THEN ${1 << k} ELSE 0 END)`).join(' | ');
+  // Every category needs some compared field to differ: the mask is computed only where one does.
+  const differs = 'a_id IS DISTINCT FROM g_id OR a_panic IS DISTINCT FROM g_panic OR a_rl IS DISTINCT FROM g_rl OR a_vm IS DISTINCT FROM g_vm OR a_mft IS DISTINCT FROM g_mft OR a_mfr IS DISTINCT FROM g_mfr';
+  const mask = `CASE WHEN ${differs} THEN ${EVENT_CATEGORIES.map((c, k) => `(CASE WHEN ${EVENT_FLAGS[c]} THEN ${1 << k} ELSE 0 END)`).join(' | ')} ELSE 0 END`;
   const eventAgg = (join: string) => `
     SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} cat, count(*) AS n,
       count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
