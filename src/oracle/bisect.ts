@@ -52,6 +52,8 @@ export interface BisectFlip {
   title: string;
   commit: string | null;
   mainline: string | null;
+  /** Stable line -> first point release carrying the backport. */
+  stable: Record<string, string>;
   from: string;
   to: string;
 }
@@ -271,14 +273,14 @@ export function bisectFlips(a: Profile, b: Profile): BisectFlip[] {
     const c = KERNEL_CHANGES.find((x) => x.switch === k);
     flips.push({
       name: k, kind: 'switch', title: c?.title ?? '(not in the kernel change table)', commit: c?.commit ?? null,
-      mainline: c?.mainline ?? null, from: String(sa[k]), to: String(sb[k]),
+      mainline: c?.mainline ?? null, stable: { ...(c?.stable ?? {}) }, from: String(sa[k]), to: String(sb[k]),
     });
   }
   const ha = a.host as unknown as Record<string, unknown>;
   const hb = b.host as unknown as Record<string, unknown>;
   for (const k of Object.keys(ha)) {
     if (ha[k] === hb[k]) continue;
-    flips.push({ name: `host.${k}`, kind: 'host', title: `host default ${k}`, commit: null, mainline: null, from: String(ha[k]), to: String(hb[k]) });
+    flips.push({ name: `host.${k}`, kind: 'host', title: `host default ${k}`, commit: null, mainline: null, stable: {}, from: String(ha[k]), to: String(hb[k]) });
   }
   return flips;
 }
@@ -636,7 +638,9 @@ function pathsOf(g: GroupAgg, d: Differing, keyLabels: [string, string][][], hos
 // ---- Output ---------------------------------------------------------------------------------
 
 function flipLine(f: BisectFlip): string {
-  const where = [f.commit ? `commit ${f.commit}` : f.kind === 'switch' ? 'commit not recorded' : null, f.mainline ? `v${f.mainline}` : f.kind === 'switch' ? 'not in mainline' : null].filter(Boolean).join(', ');
+  const stable = Object.entries(f.stable).map(([line, rel]) => `${line}.y from ${rel}`).join(', ');
+  const where = [f.commit ? `commit ${f.commit}` : f.kind === 'switch' ? 'commit not recorded' : null, f.mainline ? `v${f.mainline}` : f.kind === 'switch' ? 'not in mainline' : null,
+    stable ? `stable ${stable}` : null].filter(Boolean).join(', ');
   return `${f.name} (${f.from} → ${f.to}): ${f.title}${where ? ` [${where}]` : ''}`;
 }
 
