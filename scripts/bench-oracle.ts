@@ -20,10 +20,11 @@ const arg = (name: string, dflt: string): string => {
 const ROWS = Number(arg('rows', '100000000'));
 const JSON_OUT = arg('json', 'bench-results.json');
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/ras-replay.js');
+// --bin: another build's CLI (e.g. an older checkout), to compare builds on the same files.
+const BIN = resolve(arg('bin', join(ROOT, 'bin/ras-replay.js')));
 const dir = join(tmpdir(), 'ras-replay-bench-oracle', `v2-${ROWS}`);
 mkdirSync(dir, { recursive: true });
-const results: Record<string, unknown> = { rows: ROWS, node: process.version, date: new Date().toISOString() };
+const results: Record<string, unknown> = { rows: ROWS, node: process.version, date: new Date().toISOString(), bin: BIN };
 const fmt = (r: number) => `${(r / 1e6).toFixed(2)}M/s`;
 const line = (name: string, v: string, extra = '') => console.log(`${name.padEnd(48)} ${v.padStart(12)}  ${extra}`);
 
@@ -106,7 +107,8 @@ const diffBase = scan([
   { glob: join(dir, 'b/outcomes/*/*/*.parquet'), columns: [...OUT_COLS, 'profile'], hive: true },
   { glob: join(dir, 'b/signals/*/*/*.parquet'), columns: [...SIG_COLS, 'profile'], hive: true },
   { glob: golden, columns: OUT_COLS },
-  { glob: join(dir, 'golden.signals.parquet'), columns: [...SIG_COLS, 'lsb_any'] },
+  // A build writing the one-file layout has no signals file (its signals are in the events file).
+  ...(existsSync(join(dir, 'golden.signals.parquet')) ? [{ glob: join(dir, 'golden.signals.parquet'), columns: [...SIG_COLS, 'lsb_any'] }] : []),
 ]);
 const d = timed(['diff', join(dir, 'b'), '-g', golden, '--json']);
 const r = JSON.parse(d.stdout);
