@@ -85,8 +85,13 @@ export interface BisectPath {
 }
 
 export interface BisectGroup {
-  /** One flip (a single-switch explanation) or two (an interaction). */
+  /**
+   * One flip (a single-switch explanation), two (an interaction), or all the flips touching the
+   * events (3 or more) when no pair reproduces B.
+   */
   flips: string[];
+  /** No smaller set reproduces B: true for one flip, a pair, and a set of three (no pair did). */
+  minimal: boolean;
   events: number;
   changes: BisectChange[];
   paths: BisectPath[];
@@ -108,6 +113,8 @@ export interface BisectResult {
   flips: BisectFlip[];
   explainedBySingle: number;
   explainedByPair: number;
+  /** Explained by no single flip or pair, but by all the flips touching it together (3 or more). */
+  explainedBySet: number;
   singles: BisectGroup[];
   interactions: BisectGroup[];
   unexplained: BisectUnexplained;
@@ -486,6 +493,9 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
   const pairIds = new Map<number, number>();
   const pairs: [number, number][] = [];
   const eventPairs = new Map<number, number[]>();
+  const sets: number[][] = [];
+  const setIds = new Map<string, number>();
+  const eventSet = new Map<number, number>();
   let capped = 0;
   for (const e of candidates) {
     const t: number[] = [];
@@ -523,10 +533,22 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
       continue;
     }
     eventPairs.set(e, mine);
+    if (t.length >= 3) {
+      // When no pair reproduces B, all the touching flips together are tried (one profile per set).
+      const key = t.join(',');
+      let k = setIds.get(key);
+      if (k === undefined) {
+        k = sets.length;
+        sets.push(t);
+        setIds.set(key, k);
+      }
+      eventSet.set(e, k);
+    }
   }
 
-  // Pass 2: only the hosts of pair candidates, under B and A+{s,t}.
+  // Pass 2: only the hosts of pair candidates, under B, A+{s,t} and A+(all touching flips).
   const pairHits = new Map<number, number[]>();
+  const setHits = new Set<number>();
   if (eventPairs.size) {
     const hosts = new Set<string>();
     const byId = new Map<bigint, number>();
@@ -534,7 +556,8 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
       hosts.add(hostOf[d.host[e]!]!);
       byId.set(d.eventId[e]!, e);
     }
-    const pp = [b, ...pairs.map(([s, t]) => flipped(a, b, [flips[s]!, flips[t]!], `${a.name}+${flips[s]!.name}+${flips[t]!.name}`))];
+    const pp = [b, ...pairs.map(([s, t]) => flipped(a, b, [flips[s]!, flips[t]!], `${a.name}+${flips[s]!.name}+${flips[t]!.name}`)),
+      ...sets.map((t) => flipped(a, b, t.map((x) => flips[x]!), `${a.name}+${t.map((x) => flips[x]!.name).join('+')}`))];
     await replayPass(trace, pp, batchRows, hosts, (lanes) => (cols) => {
       for (let i = 0; i < cols.n; i++) {
         const e = byId.get(cols.eventId[i]!);
@@ -542,11 +565,15 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
         const hits: number[] = [];
         for (const p of eventPairs.get(e)!) if (sameOutcome(lanes[1 + p]!, lanes[0]!, i)) hits.push(p);
         pairHits.set(e, hits);
+        const k = eventSet.get(e);
+        if (k !== undefined && sameOutcome(lanes[1 + pairs.length + k]!, lanes[0]!, i)) setHits.add(e);
       }
     });
   }
   const pairAgg = pairs.map(([s, t]) => new GroupAgg([s, t]));
+  const setAgg = sets.map((t) => new GroupAgg(t));
   let explainedByPair = 0;
+  let explainedBySet = 0;
   const unexplained = new GroupAgg([]);
   const reasons = new Map<string, number>();
   for (const e of candidates) {
@@ -556,14 +583,21 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
       for (const p of hits) pairAgg[p]!.add(d, e, examples);
       continue;
     }
-    const r = reasonOf.get(e) ?? `no single switch or pair of the switches touching it reproduces ${b.name}`;
+    if (setHits.has(e)) {
+      explainedBySet++;
+      setAgg[eventSet.get(e)!]!.add(d, e, examples);
+      continue;
+    }
+    const r = reasonOf.get(e) ?? (eventSet.has(e)
+      ? `no single switch, pair, or all the switches touching it together reproduce ${b.name}`
+      : `no single switch or pair of the switches touching it reproduces ${b.name}`);
     reasons.set(r, (reasons.get(r) ?? 0) + 1);
     unexplained.add(d, e, examples);
   }
 
   // Examples with their explain steps: one more pass collects the example hosts' events.
   const exHosts = new Set<string>();
-  for (const g of [...singles, ...pairAgg, unexplained]) for (const p of g.paths.values()) for (const e of p.examples) exHosts.add(hostOf[d.host[e]!]!);
+  for (const g of [...singles, ...pairAgg, ...setAgg, unexplained]) for (const p of g.paths.values()) for (const e of p.examples) exHosts.add(hostOf[d.host[e]!]!);
   const evs = exHosts.size ? await hostEvents(trace, exHosts, batchRows) : [];
   const byHost = new Map<string, TraceEvent[]>();
   for (const ev of evs) {
@@ -576,7 +610,7 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
   const groupOut = (g: GroupAgg): BisectGroup => {
     const fl = g.flips.map((s) => flips[s]!);
     const target = fl.length ? flipped(a, b, fl, `${a.name}+${fl.map((f) => f.name).join('+')}`) : b;
-    return { flips: fl.map((f) => f.name), events: g.events, changes: changesOf(g, keyLabels), paths: pathsOf(g, d, keyLabels, hostOf, flips.map((f) => f.name), (e) => explainLines(e, a), (e) => explainLines(e, target)) };
+    return { flips: fl.map((f) => f.name), minimal: fl.length <= 3, events: g.events, changes: changesOf(g, keyLabels), paths: pathsOf(g, d, keyLabels, hostOf, flips.map((f) => f.name), (e) => explainLines(e, a), (e) => explainLines(e, target)) };
   };
   const order = (x: BisectGroup, y: BisectGroup) => y.events - x.events || (x.flips.join(',') < y.flips.join(',') ? -1 : 1);
   const u = groupOut(unexplained);
@@ -589,8 +623,9 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
     flips,
     explainedBySingle,
     explainedByPair,
+    explainedBySet,
     singles: singles.filter((g) => g.events).map(groupOut).sort(order),
-    interactions: pairAgg.filter((g) => g.events).map(groupOut).sort(order),
+    interactions: [...pairAgg, ...setAgg].filter((g) => g.events).map(groupOut).sort(order),
     unexplained: {
       events: u.events,
       reasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((x, y) => y.count - x.count || (x.reason < y.reason ? -1 : 1)),
@@ -654,7 +689,7 @@ export function bisectText(r: BisectResult): string {
     L.push(`  ${r.b} behaves as ${r.a} on every event`);
     return `${L.join('\n')}\n`;
   }
-  L.push(`  explained by one switch: ${r.explainedBySingle}, by an interaction of two: ${r.explainedByPair}, unexplained: ${r.unexplained.events}`);
+  L.push(`  explained by one switch: ${r.explainedBySingle}, by an interaction of two: ${r.explainedByPair}, of three or more: ${r.explainedBySet}, unexplained: ${r.unexplained.events}`);
   const group = (title: string, g: { flips?: string[]; events: number; changes: BisectChange[]; paths: BisectPath[] }) => {
     L.push('', title);
     for (const c of g.changes) L.push(`  ${MARK[c.direction]} ${String(c.count).padStart(8)}  ${c.what}`);
@@ -673,7 +708,9 @@ export function bisectText(r: BisectResult): string {
   };
   for (const g of r.singles) group(`${g.events} events: ${flipLine(byName.get(g.flips[0]!)!)}`, g);
   for (const g of r.interactions) {
-    group(`${g.events} events: interaction of ${g.flips.join(' + ')} (neither alone reproduces ${r.b})\n${g.flips.map((n) => `  ${flipLine(byName.get(n)!)}`).join('\n')}`, g);
+    const why = g.flips.length === 2 ? `neither alone reproduces ${r.b}`
+      : `no single switch or pair reproduces ${r.b}; ${g.minimal ? 'these three together do' : `all ${g.flips.length} touching switches together do (smaller sets of three or more not searched)`}`;
+    group(`${g.events} events: interaction of ${g.flips.join(' + ')} (${why})\n${g.flips.map((n) => `  ${flipLine(byName.get(n)!)}`).join('\n')}`, g);
   }
   if (r.unexplained.events) {
     group(`${r.unexplained.events} events unexplained:\n${r.unexplained.reasons.map((x) => `  ${x.count}: ${x.reason}`).join('\n')}`, r.unexplained);
@@ -685,7 +722,7 @@ export function bisectText(r: BisectResult): string {
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function bisectMarkdown(r: BisectResult): string {
-  const L: string[] = [`## bisect \`${r.a}\` → \`${r.b}\``, '', `${r.changedEvents} of ${r.events} events differ: ${r.explainedBySingle} explained by one switch, ${r.explainedByPair} by an interaction of two, ${r.unexplained.events} unexplained.`, ''];
+  const L: string[] = [`## bisect \`${r.a}\` → \`${r.b}\``, '', `${r.changedEvents} of ${r.events} events differ: ${r.explainedBySingle} explained by one switch, ${r.explainedByPair} by an interaction of two, ${r.explainedBySet} of three or more, ${r.unexplained.events} unexplained.`, ''];
   if (!r.changedEvents) return `${L.join('\n')}\n`;
   const byName = new Map(r.flips.map((f) => [f.name, f]));
   L.push('| switch | change | commit | release | events | changes |', '|---|---|---|---|---:|---|');

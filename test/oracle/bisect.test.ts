@@ -95,6 +95,8 @@ describe('bisect: an interaction of two switches', () => {
     expect(p[0]!.examples[0]!.touched).toEqual(['ghes_sync_ar', 'ghes_task_work']);
     expect(p[0]!.examples[0]!.explainFlipped.join('\n')).toContain('task_work_add(memory_failure_cb)');
     expect(r.unexplained.events).toBe(0);
+    expect(r.explainedBySet).toBe(0);
+    expect(r.interactions[0]!.minimal).toBe(true);
     expect(r.pairSearch.pairsTested).toBe(1);
   });
   it('reports events over the pair cap as unexplained, with the reason', async () => {
@@ -121,12 +123,12 @@ describe('bisect: no difference', () => {
 });
 
 describe('bisect CLI', () => {
-  it('every differing event is explained once, by a pair, or left unexplained (--json)', () => {
+  it('every differing event is explained once, by a pair, by a larger set, or left unexplained (--json)', () => {
     const c = cli(['bisect', 'traces/arm64.csv', '-a', 'linux-6.6', '-b', 'linux-6.19', '--json']);
     expect(c.code, c.stderr).toBe(0);
     const r = JSON.parse(c.stdout) as BisectResult;
     expect(r.changedEvents).toBeGreaterThan(0);
-    expect(r.explainedBySingle + r.explainedByPair + r.unexplained.events).toBe(r.changedEvents);
+    expect(r.explainedBySingle + r.explainedByPair + r.explainedBySet + r.unexplained.events).toBe(r.changedEvents);
     expect(r.unexplained.reasons.reduce((s, x) => s + x.count, 0)).toBe(r.unexplained.events);
     // The seed 000 pair is among the interactions (as in the crafted case above).
     expect(r.interactions.map((g) => g.flips.join('+'))).toContain('ghes_sync_ar+ghes_task_work');
