@@ -37,6 +37,10 @@ export interface TraceEvent {
   recovery: number;
   panicOnOops: number;
   kdump: number;
+  /** vm.panic_on_unrecoverable_memory_failure, -1 for the profile's default. */
+  panicOnUnrecoverable: number;
+  /** has_extra_refcount (or a hugetlb dissolve failure): the page-state action fails. */
+  extraRefs: boolean;
   /** Where the event came from, for messages: "file: line N". */
   where: string;
   note: string;
@@ -46,6 +50,7 @@ export const TRACE_COLUMNS = [
   'event_id', 'host', 't_ns', 'arch', 'kind', 'notify', 'firmware_first', 'severity', 'sync', 'ripv',
   'pa', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'context', 'pid', 'tid', 'comm',
   'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump',
+  'panic_on_unrecoverable', 'extra_refs',
 ] as const;
 /** Extra columns accepted and carried along (the curated suites' `note`). */
 export const EXTRA_COLUMNS = ['note'] as const;
@@ -184,6 +189,8 @@ export function eventFromRow(
     recovery: opt('recovery', PROFILE_DEFAULT, parse01),
     panicOnOops: opt('panic_on_oops', PROFILE_DEFAULT, parse01),
     kdump: opt('kdump', PROFILE_DEFAULT, (v, bad) => (parseBool(v, bad) ? 1 : 0)),
+    panicOnUnrecoverable: opt('panic_on_unrecoverable', PROFILE_DEFAULT, parse01),
+    extraRefs: opt('extra_refs', false, parseBool),
     where,
     note: val('note') ?? '',
   };
@@ -224,6 +231,8 @@ export function fillRecord(rec: EventRecord, e: TraceEvent, hostId: number): voi
   rec.recovery = e.recovery;
   rec.panicOnOops = e.panicOnOops;
   rec.kdump = e.kdump;
+  rec.panicOnUnrecoverable = e.panicOnUnrecoverable;
+  rec.extraRefs = e.extraRefs;
 }
 
 /** Check per-host replay order (t_ns, event_id) and unique event ids; sort on request. */

@@ -13,6 +13,9 @@ export const PAGE = [
   'free', 'anon', 'anon_clean', 'anon_thp', 'file_clean', 'file_dirty', 'file_text', 'shmem',
   'swapcache_clean', 'swapcache_dirty', 'mlocked', 'ksm', 'hugetlb', 'hugetlb_free', 'slab',
   'pagetable', 'kernel', 'dax', 'pfnmap', 'unknown',
+  // Appended (codes of the labels above are unchanged): large page-cache folios and the
+  // mlocked / unevictable clean-dirty split of error_states[] (docs/conventions.md C16, C23).
+  'file_thp', 'shmem_thp', 'file_lbs', 'mlocked_clean', 'unevictable_clean', 'unevictable_dirty',
 ] as const;
 export const CONTEXT = [
   'user', 'kernel_copyin', 'kernel_copyout', 'kernel_cow', 'kernel_copy_mc', 'kthread_copy_mc',

@@ -51,6 +51,26 @@ export interface Switches {
    * queued it themselves.
    */
   copy_mc_mf_queue: boolean;
+  /**
+   * "mm/memory-failure: fix infinite UCE for VM_PFNMAP pfn" (2e6053fea379, v6.17): the
+   * kill_accessing_process walk visits VM_PFNMAP VMAs. Before, walk_page_test() skipped them, so a
+   * re-consumed poisoned pfn there was never found (-EFAULT, or 0 from v6.15 on: a re-fault loop).
+   */
+  pfnmap_walk_fix: boolean;
+  /**
+   * "mm/memory-failure: improve large block size folio handling" (689b8986776c, v6.19): a folio
+   * whose mapping has a minimum folio order (LBS file) is split to that order and still gets
+   * kill_procs_now + "unsplit thp: Failed" (-EHWPOISON); before, the split to min order counted as
+   * success and the folio was handled as a clean file page.
+   */
+  lbs_split_kill: boolean;
+  /**
+   * Breno Leitao's v7.3 series (8a276c0086cf, 737a97548c4a, 3e0659f93bae): get_any_page() returns
+   * -ENOTRECOVERABLE for kernel-owned pages (reserved, slab, page tables), reported as
+   * "reserved kernel page: Ignored" (was "get hwpoison page"), and the sysctl
+   * vm.panic_on_unrecoverable_memory_failure exists (host setting panic_on_unrecoverable).
+   */
+  mf_kernel_page_unrecoverable: boolean;
 }
 
 export interface HostDefaults {
@@ -70,6 +90,8 @@ export interface HostDefaults {
   mce_task_work_window_ns: number;
   /** Conventions C19. */
   mf_work_delay_ns: number;
+  /** vm.panic_on_unrecoverable_memory_failure (v7.3; no such sysctl before). Default 0. */
+  panic_on_unrecoverable: 0 | 1;
 }
 
 export interface Profile {
@@ -95,6 +117,9 @@ const PRE_SWITCHES: Switches = {
   already_poisoned_fix: false,
   kill_accessing_not_found_ok: false,
   copy_mc_mf_queue: false,
+  pfnmap_walk_fix: false,
+  lbs_split_kill: false,
+  mf_kernel_page_unrecoverable: false,
 };
 
 export const DEFAULT_HOST: HostDefaults = {
@@ -108,6 +133,7 @@ export const DEFAULT_HOST: HostDefaults = {
   fw_ce_threshold: 0,
   mce_task_work_window_ns: 1_000_000,
   mf_work_delay_ns: 1_000_000,
+  panic_on_unrecoverable: 0,
 };
 
 function builtin(name: string, description: string, over: Partial<Switches>): Profile {
@@ -135,7 +161,7 @@ export const BUILTIN_PROFILES: readonly Profile[] = Object.freeze([
     ghes_sync_ar: true, ghes_task_work: true, ghes_sync_force_kill: true,
     mce_panic_hwpoison: true, mf_pfn_no_struct_page: true, thp_split_fail_kill: true,
     unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
-    already_poisoned_fix: true, kill_accessing_not_found_ok: true,
+    already_poisoned_fix: true, kill_accessing_not_found_ok: true, pfnmap_walk_fix: true, lbs_split_kill: true,
   }),
 ]);
 
@@ -196,7 +222,7 @@ export function resolveProfile(
     const cur = (DEFAULT_HOST as unknown as Record<string, unknown>)[k];
     if (typeof cur === 'boolean') {
       if (typeof v !== 'boolean') throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected true or false`);
-    } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops') {
+    } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops' || k === 'panic_on_unrecoverable') {
       if (v !== 0 && v !== 1) throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected 0 or 1`);
     } else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected a non-negative integer`);
