@@ -412,6 +412,11 @@ function noStructPage(c: Ctx, flags: number): number {
  */
 export function softOfflinePage(c: Ctx): boolean {
   const ev = c.ev;
+  if (c.profile.switches.enable_soft_offline_sysctl && c.profile.host.enable_soft_offline === 0) {
+    // soft_offline_page(): -EOPNOTSUPP before anything else (v6.11).
+    if (c.x) c.log('Soft offline: disabled by /proc/sys/vm/enable_soft_offline');
+    return false;
+  }
   if (c.pagePoisoned()) {
     if (c.x) c.log(`Soft offline: ${c.hex(c.pfn)}: page already poisoned`);
     return false;

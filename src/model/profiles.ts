@@ -71,6 +71,12 @@ export interface Switches {
    * vm.panic_on_unrecoverable_memory_failure exists (host setting panic_on_unrecoverable).
    */
   mf_kernel_page_unrecoverable: boolean;
+  /**
+   * "mm/memory-failure: userspace controls soft-offlining pages" (Jiaqi Yan, v6.11): the sysctl
+   * vm.enable_soft_offline (host setting enable_soft_offline); 0 makes soft_offline_page() return
+   * -EOPNOTSUPP. Before, there is no such sysctl: soft offline always runs.
+   */
+  enable_soft_offline_sysctl: boolean;
 }
 
 export interface HostDefaults {
@@ -92,6 +98,14 @@ export interface HostDefaults {
   mf_work_delay_ns: number;
   /** vm.panic_on_unrecoverable_memory_failure (v7.3; no such sysctl before). Default 0. */
   panic_on_unrecoverable: 0 | 1;
+  /**
+   * x86 RAS_CEC action threshold: corrected errors on one pfn before cec_add_elem() soft-offlines
+   * it (drivers/ras/cec.c: action_threshold, default COUNT_MASK = 1023 with CONFIG_RAS_CEC=y;
+   * values above 1023 are clamped, as the debugfs setter does). 0: no RAS_CEC.
+   */
+  cec_threshold: number;
+  /** vm.enable_soft_offline (v6.11; no such sysctl before). Default 1. */
+  enable_soft_offline: 0 | 1;
 }
 
 export interface Profile {
@@ -120,6 +134,7 @@ const PRE_SWITCHES: Switches = {
   pfnmap_walk_fix: false,
   lbs_split_kill: false,
   mf_kernel_page_unrecoverable: false,
+  enable_soft_offline_sysctl: false,
 };
 
 export const DEFAULT_HOST: HostDefaults = {
@@ -134,6 +149,8 @@ export const DEFAULT_HOST: HostDefaults = {
   mce_task_work_window_ns: 1_000_000,
   mf_work_delay_ns: 1_000_000,
   panic_on_unrecoverable: 0,
+  cec_threshold: 0,
+  enable_soft_offline: 1,
 };
 
 function builtin(name: string, description: string, over: Partial<Switches>): Profile {
@@ -155,13 +172,14 @@ export const BUILTIN_PROFILES: readonly Profile[] = Object.freeze([
   builtin('linux-6.6', 'mainline v6.6', {}),
   builtin('linux-6.12', 'mainline v6.12: seed 000 patch 1 only (MF_ACTION_REQUIRED through the kick), seed 002', {
     ghes_sync_ar: true, mce_panic_hwpoison: true, thp_split_fail_kill: true,
-    unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
+    unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true, enable_soft_offline_sysctl: true,
   }),
   builtin('linux-6.19', 'mainline v6.19: seeds 000, 002, 003', {
     ghes_sync_ar: true, ghes_task_work: true, ghes_sync_force_kill: true,
     mce_panic_hwpoison: true, mf_pfn_no_struct_page: true, thp_split_fail_kill: true,
     unmap_fail_sigbus: true, mf_result_messages: true, copy_mc_mf_queue: true,
     already_poisoned_fix: true, kill_accessing_not_found_ok: true, pfnmap_walk_fix: true, lbs_split_kill: true,
+    enable_soft_offline_sysctl: true,
   }),
 ]);
 
@@ -222,7 +240,7 @@ export function resolveProfile(
     const cur = (DEFAULT_HOST as unknown as Record<string, unknown>)[k];
     if (typeof cur === 'boolean') {
       if (typeof v !== 'boolean') throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected true or false`);
-    } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops' || k === 'panic_on_unrecoverable') {
+    } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops' || k === 'panic_on_unrecoverable' || k === 'enable_soft_offline') {
       if (v !== 0 && v !== 1) throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected 0 or 1`);
     } else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected a non-negative integer`);

@@ -202,3 +202,50 @@ describe('mlocked and unevictable pages: clean vs dirty rows of error_states[]',
     });
   }
 });
+
+describe('x86 RAS_CEC (cec_threshold) and vm.enable_soft_offline (enable_soft_offline_sysctl)', () => {
+  // drivers/ras/cec.c cec_add_elem(): `ca->array[to]++; count = COUNT(...); if (count >=
+  // action_threshold)` -> "Soft-offlining pfn" + memory_failure_queue(pfn, MF_SOFT_OFFLINE) and
+  // del_elem(); MAX_ELEMS = PAGE_SIZE / sizeof(u64) = 512, full array -> del_lru_elem_unlocked().
+  const ce = (extra: Row = {}): Row => ({ arch: 'x86_64', notify: 'cmci', severity: 'corrected', sync: false, pa: '0x200500040', page: 'anon', context: 'none', mappers: '950:early', ...extra });
+  const ao: Row = { arch: 'x86_64', notify: 'mce', severity: 'recoverable', sync: false, pa: '0x200500040', page: 'anon', context: 'none', mappers: '950:early' };
+
+  it('x86_64: the threshold-th corrected error soft-offlines the page; a later UE finds it already poisoned', () => {
+    const out = run([ce(), ce(), ce(), ao], kernel('6.19', { cec_threshold: 3 }));
+    expect(out.slice(0, 2).map((o) => [o.path, o.poisoned])).toEqual([['x86.mca.corrected.cec', false], ['x86.mca.corrected.cec', false]]);
+    expect([out[2]!.path, out[2]!.poisoned, sigs(out[2]!)]).toEqual(['x86.mca.corrected.cec.soft_offline', true, []]);
+    // memory_failure: TestSetPageHWPoison finds the flag: -EHWPOISON, flags 0 so no
+    // kill_accessing_process; v6.17+ "already poisoned page: Failed". The data was migrated.
+    expect([out[3]!.mf_type, out[3]!.mf_result, out[3]!.mf_ret, sigs(out[3]!)]).toEqual(['already poisoned page', 'Failed', -133, []]);
+    // Without RAS_CEC (0) the same UE is a fresh dirty anon page: AO to the early mapper.
+    const off = run([ce(), ce(), ce(), ao], kernel('6.19'));
+    expect(off.slice(0, 3).map((o) => o.path)).toEqual(['x86.mca.corrected', 'x86.mca.corrected', 'x86.mca.corrected']);
+    expect([off[3]!.mf_type, sigs(off[3]!)]).toEqual(['dirty LRU page', ['950/950:7:5:12']]);
+  });
+  it('x86_64: del_elem restarts the count; thresholds above COUNT_MASK (1023) are clamped', () => {
+    const out = run([ce(), ce(), ce(), ce()], kernel('6.19', { cec_threshold: 2 }));
+    expect(out.map((o) => o.path)).toEqual(['x86.mca.corrected.cec', 'x86.mca.corrected.cec.soft_offline', 'x86.mca.corrected.cec', 'x86.mca.corrected.cec']);
+    const rows = Array.from({ length: 1023 }, () => ce());
+    const big = run(rows, kernel('6.19', { cec_threshold: 5000 }));
+    expect(big[1021]!.path).toBe('x86.mca.corrected.cec');
+    expect(big[1022]!.path).toBe('x86.mca.corrected.cec.soft_offline');
+  });
+  it('x86_64: vm.enable_soft_offline=0 refuses the soft offline from v6.11 on', () => {
+    const p611 = kernel('6.11', { cec_threshold: 1, enable_soft_offline: 0 });
+    const [a] = run([ce()], p611);
+    expect([a!.path, a!.poisoned]).toEqual(['x86.mca.corrected.cec', false]);
+    const [b] = run([ce()], kernel('6.10', { cec_threshold: 1, enable_soft_offline: 0 }));
+    expect([b!.path, b!.poisoned]).toEqual(['x86.mca.corrected.cec.soft_offline', true]);
+  });
+  it('x86_64: a 513th distinct pfn is an explicit "not modelled" (LRU eviction by decay)', () => {
+    const rows = Array.from({ length: 513 }, (_, i) => ce({ pa: `0x${(0x200500040 + i * 4096).toString(16)}` }));
+    expect(() => run(rows, kernel('6.19', { cec_threshold: 10 }))).toThrow(/not modelled: RAS_CEC with more than 512 distinct pfns/);
+  });
+  it('arm64: vm.enable_soft_offline=0 stops the CPER-threshold soft offline from v6.11 on', () => {
+    const row: Row = { arch: 'arm64', notify: 'polled', firmware_first: true, severity: 'corrected', sync: false, pa: '0x8a1050000', page: 'anon', context: 'none' };
+    const [on] = run([row], kernel('6.10', { fw_ce_threshold: 1, enable_soft_offline: 0 }));
+    expect([on!.path, on!.poisoned]).toEqual(['ghes.corrected.soft_offline', true]);
+    const [off] = run([row], kernel('6.11', { fw_ce_threshold: 1, enable_soft_offline: 0 }));
+    expect([off!.path, off!.poisoned]).toEqual(['ghes.corrected', false]);
+  });
+});

@@ -100,7 +100,7 @@ describe('diff on the command line', () => {
     const clean = cli(['diff', join(ROOT, 'traces/x86.csv'), '-p', 'post', '-g', golden('x86', 'post')]);
     expect(clean.stderr).toBe('');
     expect(clean.code).toBe(0);
-    expect(clean.stdout).toMatch(/^ok: .* 117 events/);
+    expect(clean.stdout).toMatch(/^ok: .* 126 events/);
     const rows = outcomes('x86', 'post');
     rows.find((o) => !o.panic)!.panic = true;
     rows.find((o) => o.signals.length === 1)!.signals = [];
