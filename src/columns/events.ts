@@ -13,6 +13,8 @@ export const F_EXTRA_REFS = 64;
 /** panic_on_unrecoverable given in the trace (else: the profile's default), and its value. */
 export const F_PANIC_UNRECOV_SET = 128;
 export const F_PANIC_UNRECOV = 256;
+/** vendor = amd (x86 MCA graded by mce_severity_amd). */
+export const F_VENDOR_AMD = 512;
 
 /** The trace's panic_on_unrecoverable (-1: profile default) as flag bits. */
 export function panicUnrecovFlags(v: number): number {
@@ -195,6 +197,7 @@ export function fillValidateFields(rec: EventRecord, c: EventColumns, i: number)
   rec.pa = c.pa[i]!;
   rec.pageShift = c.pageShift[i]!;
   rec.page = c.page[i]!;
+  rec.vendor = (f & F_VENDOR_AMD) !== 0 ? 1 : 0;
   rec.context = c.context[i]!;
   rec.pid = c.pid[i]!;
 }
@@ -254,6 +257,7 @@ export function eventFromColumns(
   out.guestRas = (f & F_GUEST_RAS) !== 0;
   out.extraRefs = (f & F_EXTRA_REFS) !== 0;
   out.panicOnUnrecoverable = panicUnrecovOf(f);
+  out.vendor = (f & F_VENDOR_AMD) !== 0 ? 1 : 0;
   out.pa = c.pa[i]!;
   out.mem = c.mem[i]!;
   out.page = c.page[i]!;

@@ -25,6 +25,8 @@ export const POLICY = ['early', 'late', 'default'] as const;
 export const VMCORE = ['none', 'complete', 'incomplete'] as const;
 export const GUEST_ACTION = ['none', 'vsea', 'vmce', 'vmm_exit', 'ignored'] as const;
 export const MF_RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'] as const;
+/** x86 CPU vendor: selects mce_severity_intel or mce_severity_amd (AMD and Hygon). */
+export const VENDOR = ['intel', 'amd'] as const;
 
 export type Label<T extends readonly string[]> = T[number];
 
@@ -45,6 +47,7 @@ export const Policy = codes(POLICY);
 export const Vmcore = codes(VMCORE);
 export const GuestAction = codes(GUEST_ACTION);
 export const MfResult = codes(MF_RESULT);
+export const Vendor = codes(VENDOR);
 
 // action_page_types[] of mm/memory-failure.c (v6.19), plus the seed 003 entry. The index is our
 // code, not the kernel's enum value.

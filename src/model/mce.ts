@@ -4,7 +4,7 @@
 // on CMCI/polling, deferred = UCNA, fatal = PCC=1. ADDRV = pa present. EIPV = sync (the error IP is
 // valid for a consumed error, not for one found by scrubbing); RIPV from the trace.
 import { Ctx, MF_ACTION_REQUIRED, MF_MUST_KILL, NotModelledError } from './ctx.js';
-import { Context, EHWPOISON, EOPNOTSUPP, Mem, Notify, Page, Severity, SI_KERNEL, SIGBUS } from './enums.js';
+import { Context, EHWPOISON, EOPNOTSUPP, Mem, Notify, Page, Severity, SI_KERNEL, SIGBUS, Vendor } from './enums.js';
 import { CEC_COUNT_MASK, CEC_MAX_ELEMS, PageState } from './state.js';
 import { memoryFailure, flagNames } from './memory-failure.js';
 import { mfQueue, softOfflineQueue } from './ghes.js';
@@ -64,6 +64,11 @@ export function x86Error(c: Ctx): void {
     throw new NotModelledError(`x86 notify ${ev.notify} reached the native MCA path`);
   }
   const hasAddr = ev.pa >= 0;
+  // mce_severity(): AMD and Hygon use mce_severity_amd, which returns KEEP for a corrected
+  // (UC=0, not deferred) error like the Intel table; everything else it grades its own way.
+  if (ev.vendor === Vendor.amd && ev.severity !== Severity.corrected) {
+    throw new NotModelledError('AMD MCA grading of uncorrected and deferred errors (mce_severity_amd: deferred errors, SMCA, PHYSADDRV); vendor amd is modelled for corrected errors only');
+  }
   switch (ev.severity) {
     case Severity.corrected:
       // UC=0: "Corrected error" / "Non signaled machine check" -> KEEP: logged, no action here,

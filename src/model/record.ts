@@ -47,6 +47,8 @@ export class EventRecord {
    * hugetlb page cannot be dissolved: the page-state action reports Failed.
    */
   extraRefs = false;
+  /** Vendor code (x86 only; intel for every arm64 row). */
+  vendor = 0;
 
   clearMappers(): void {
     this.mapperCount = 0;

@@ -1,6 +1,6 @@
 // Cross-column rules of a trace event: combinations no machine produces are rejected up front,
 // so the model never guesses. Returns the offending column and what was expected, or null.
-import { Arch, Context, Kind, Notify, Page, Severity } from './enums.js';
+import { Arch, Context, Kind, Notify, Page, Severity, Vendor } from './enums.js';
 import type { EventRecord } from './record.js';
 
 export interface Violation {
@@ -28,6 +28,7 @@ export function validateEvent(ev: EventRecord): Violation | null {
     return null;
   }
   const x86 = ev.arch === Arch.x86_64;
+  if (!x86 && ev.vendor !== Vendor.intel) return { column: 'vendor', expected: 'empty (or intel) on arm64: the vendor selects the x86 severity table' };
   if (ev.notify === Notify.none) return { column: 'notify', expected: 'a notification type for an error event' };
   if (x86) {
     if (X86_NATIVE.includes(ev.notify)) {

@@ -249,3 +249,20 @@ describe('x86 RAS_CEC (cec_threshold) and vm.enable_soft_offline (enable_soft_of
     expect([off!.path, off!.poisoned]).toEqual(['ghes.corrected', false]);
   });
 });
+
+describe('vendor: AMD MCA grading is an explicit "not modelled"', () => {
+  // arch/x86/kernel/cpu/mce/severity.c mce_severity(): AMD/Hygon -> mce_severity_amd, which has
+  // its own rules for deferred errors, SMCA and PHYSADDRV; UC=0 (not deferred) is KEEP there too.
+  it('x86_64: an uncorrected AMD machine check is refused with the rule named', () => {
+    expect(() => run([consume('x86_64', 'anon', { vendor: 'amd' })], kernel('6.19'))).toThrow(/not modelled: AMD MCA grading/);
+    expect(() => run([scrub('x86_64', 'anon', { vendor: 'amd', notify: 'cmci', severity: 'deferred' })], kernel('6.19'))).toThrow(/not modelled: AMD MCA grading/);
+    const [ce] = run([{ arch: 'x86_64', notify: 'cmci', severity: 'corrected', sync: false, pa: '0x200600040', page: 'anon', vendor: 'amd' }], kernel('6.19', { cec_threshold: 1 }));
+    expect([ce!.path, ce!.poisoned]).toEqual(['x86.mca.corrected.cec.soft_offline', true]);
+    // Firmware-first records do not go through mce_severity.
+    const [g] = run([{ arch: 'x86_64', notify: 'nmi', firmware_first: true, severity: 'recoverable', sync: false, pa: '0x200600040', page: 'anon', vendor: 'amd' }], kernel('6.19'));
+    expect(g!.mf_type).toBe('dirty LRU page');
+  });
+  it('arm64: vendor must stay intel (empty)', () => {
+    expect(() => run([scrub('arm64', 'anon', { vendor: 'amd' })], kernel('6.19'))).toThrow(/column vendor: value "amd": expected empty \(or intel\) on arm64/);
+  });
+});
