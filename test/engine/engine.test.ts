@@ -100,7 +100,7 @@ describe('ras-replay run --out', () => {
       return { out, sig };
     };
     const one = await rows('1');
-    expect(one.out.length).toBe(2 * 117);
+    expect(one.out.length).toBe(2 * 126);
     expect(await rows('2')).toEqual(one);
   });
 

@@ -117,7 +117,7 @@ describe('diff on the command line', () => {
     expect(x && 'testsuite' in x).toBe(true);
     const cases = (x as TestSuites).testsuite![0]!.testcase!;
     expect(cases.filter((c) => c.failure).map((c) => c.failure![0]!.type).sort()).toEqual(['under_kill', 'unexpected_panic']);
-    expect(readFileSync(mdf, 'utf8')).toMatch(/\| 117 \| 1 \| 0 \| 0 \| 0 \| 1 \|/);
+    expect(readFileSync(mdf, 'utf8')).toMatch(/\| 126 \| 1 \| 0 \| 0 \| 0 \| 1 \|/);
   });
 
   it('names bad input and exits 2', () => {

@@ -53,7 +53,7 @@ describe('golden update modes', () => {
     const mtime = statSync(file).mtimeMs;
     const r = golden(['check'], root, true);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAIL x86 × pre: 115 unchanged, 1 added, 1 changed, 1 obsolete/);
+    expect(r.stdout).toMatch(/FAIL x86 × pre: 124 unchanged, 1 added, 1 changed, 1 obsolete/);
     expect(r.stdout).toMatch(/mode none: .* 0 files written/);
     expect(readFileSync(file, 'utf8')).toBe(before);
     expect(statSync(file).mtimeMs).toBe(mtime);
