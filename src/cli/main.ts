@@ -20,6 +20,7 @@ import { addPolicyCommand } from './policy.js';
 import { addCompletionCommand } from './completion.js';
 import { groupHelp } from './help.js';
 import type { SourceFormat } from '../import/common.js';
+import { registerBisect } from './bisect.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
 class Progress {
@@ -352,6 +353,8 @@ export function buildProgram(): Command {
       const r = await compareFiles({ source, a: o.a, b, examples: Number(o.examples) });
       process.stdout.write(o.json ? `${jsonText(r, 2)}\n` : compareText(r));
     });
+
+  registerBisect(program);
 
   const golden = program.command('golden').description('golden files: check and update the curated suites, review and accept changes, create from outcomes or the ideal policy');
   const suiteOpts = (c: Command) => c

@@ -22,6 +22,8 @@ export interface DiffFilesOptions {
   /** The trace, for --by on trace columns and for the explain steps of examples. */
   trace?: string;
   memoryLimit?: string;
+  /** Parallel event_id ranges of the positional join (diff.ts). */
+  ranges?: number;
 }
 
 /** Pick the profile to read: the one asked for, the golden file's, or the only one present. */
@@ -69,7 +71,7 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
       throw new InputError(`${o.trace}: --by on trace columns needs a .csv or .parquet trace (DuckDB cannot read Arrow IPC here): convert it or group by outcome columns`, o.trace);
     }
     const r = await diffRelations(db, { outcomes: o.outcomes, golden: o.golden, profile }, {
-      by: o.by, examples: o.examples, traceRelation: tr.relation, traceColumns: tr.columns,
+      by: o.by, examples: o.examples, traceRelation: tr.relation, traceColumns: tr.columns, ranges: o.ranges,
     });
     if (o.trace && /\.csv(\.gz)?$/.test(o.trace) && r.examples.length) {
       const events = readTraceCsv(o.trace, { sort: true });

@@ -41,8 +41,18 @@ export interface CompareResult {
 const SIG_LABEL = `CASE WHEN signo = 9 THEN 'SIGKILL' WHEN signo = 7 AND si_code = 4 THEN 'AR' WHEN signo = 7 AND si_code = 5 THEN 'AO'
   WHEN signo = 7 AND si_code = 3 THEN 'BUS_OBJERR' WHEN si_code = 128 THEN 'SI_KERNEL' ELSE 'sig' || signo || '/' || si_code END`;
 
+/** The same label as SIG_LABEL, for one signal held in columns (bisect labels events in memory). */
+export function signalLabel(signo: number, siCode: number): string {
+  if (signo === 9) return 'SIGKILL';
+  if (signo === 7 && siCode === 4) return 'AR';
+  if (signo === 7 && siCode === 5) return 'AO';
+  if (signo === 7 && siCode === 3) return 'BUS_OBJERR';
+  if (siCode === 128) return 'SI_KERNEL';
+  return `sig${signo}/${siCode}`;
+}
+
 /** Direction of a signal transition for the task concerned (a consumer wants AR; AO is a warning). */
-function signalDirection(from: string, to: string): CompareChange['direction'] {
+export function signalDirection(from: string, to: string): CompareChange['direction'] {
   const rank = (l: string) => (l === 'none' ? 0 : l.includes('AR') ? 3 : l.includes('AO') ? 2 : 1);
   // none → AR / AO → AR: the task learns of the corruption precisely; SIGKILL and SI_KERNEL lose the address.
   if (rank(to) > rank(from)) return 'better';
@@ -90,12 +100,16 @@ export async function compareViews(db: Duck, a: string, b: string, examples = 3)
   for (const r of ev) {
     const what = String(r.what);
     const kind = String(r.kind) as CompareChange['kind'];
-    let direction: CompareChange['direction'] = 'changed';
-    if (what === 'panic → survived' || what === 'reboot loop removed' || /→ complete$/.test(what)) direction = 'better';
-    if (what === 'survived → panic' || what === 'reboot loop added' || /^vmcore complete →/.test(what)) direction = 'worse';
-    changes.push({ what, kind, direction, count: num(r.n), examples: ids(r.ex) });
+    changes.push({ what, kind, direction: changeDirection(what), count: num(r.n), examples: ids(r.ex) });
   }
   return { a, b, switches: null, events, changedEvents, changes, summary: summarise(a, b, changes) };
+}
+
+/** Direction of an outcome change other than a signal's, by its label ('panic → survived', …). */
+export function changeDirection(what: string): CompareChange['direction'] {
+  if (what === 'panic → survived' || what === 'reboot loop removed' || /→ complete$/.test(what)) return 'better';
+  if (what === 'survived → panic' || what === 'reboot loop added' || /^vmcore complete →/.test(what)) return 'worse';
+  return 'changed';
 }
 
 /** One sentence: "applying post instead of pre turns 12 AO into AR, removes 3 reboot loops, …". */

@@ -95,6 +95,11 @@ export interface DiffOptions {
   /** A relation with event_id and trace columns, for --by on trace columns. */
   traceRelation?: string | null;
   traceColumns?: readonly string[];
+  /**
+   * The positional join split into this many event_id ranges, each on its own connection (run in
+   * parallel); 1: one query. Both sides are sorted by event_id when the positional join applies.
+   */
+  ranges?: number;
 }
 
 const OUTCOME_GROUP_COLS = ['host', 'profile', 'panic', 'panic_msg', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'mf_ret', 'poisoned', 'unmapped', 'guest_action', 'path'];
@@ -175,20 +180,26 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   const g = 'SELECT event_id AS g_id, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr FROM exp';
   const keys = by.map((b) => ident(`k_${b}`));
   const n = opts.examples ?? 3;
+  // Each joined row's event categories as one bit mask (every flag evaluated once per row), then a
+  // hash aggregate by (group keys, mask): nearly every row falls in mask 0, so there are few groups.
+  // The smallest and largest event id per mask bound the examples (more are looked up afterwards).
+  // Every category needs some compared field to differ: the mask is computed only where one does.
+  const differs = 'a_id IS DISTINCT FROM g_id OR a_panic IS DISTINCT FROM g_panic OR a_rl IS DISTINCT FROM g_rl OR a_vm IS DISTINCT FROM g_vm OR a_mft IS DISTINCT FROM g_mft OR a_mfr IS DISTINCT FROM g_mfr';
+  const mask = `CASE WHEN ${differs} THEN ${EVENT_CATEGORIES.map((c, k) => `(CASE WHEN ${EVENT_FLAGS[c]} THEN ${1 << k} ELSE 0 END)`).join(' | ')} ELSE 0 END`;
   const eventAgg = (join: string) => `
-    SELECT ${keys.length ? `${keys.join(', ')}, ` : ''}
+    SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} cat, count(*) AS n,
       count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
-      count(*) FILTER (WHERE a_id IS NOT NULL) AS events,
+      count(a_id) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
-      ${EVENT_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${EVENT_FLAGS[c]}) AS ${c}`).join(',\n      ')}
-    FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join}))
-    ${keys.length ? `GROUP BY ALL` : ''}`;
+      min(coalesce(a_id, g_id)) AS lo, max(coalesce(a_id, g_id)) AS hi
+    FROM (SELECT *, ${mask} AS cat FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join})))
+    GROUP BY ALL`;
   let joinKind: 'positional' | 'hash' = 'positional';
-  let ev = await db.rows(eventAgg(`SELECT * FROM (${a}) POSITIONAL JOIN (${g})`));
+  let ev = foldMasks(await positionalRanges(db, a, g, eventAgg, opts.ranges ?? 2), by);
   if (ev.some((r) => num(r.misaligned) > 0)) {
     joinKind = 'hash';
-    ev = await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`));
+    ev = foldMasks(await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`)), by);
   }
   // Signals: only events on both sides take part (one-sided events are counted as coverage).
   const oneSided = ev.some((r) => num(r.no_golden) + num(r.no_outcome) > 0);
@@ -234,13 +245,24 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   }
   finish(total);
   for (const gr of groups.values()) finish(gr.counts);
-  // Examples: the first n events of each category that occurred (a scan that stops at n).
   if (n > 0) {
-    const joined = joinKind === 'positional' ? `SELECT * FROM (${a}) POSITIONAL JOIN (${g})` : `SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`;
     for (const c of EVENT_CATEGORIES) {
       if (!total.counts[c]) continue;
+      const bounds = ev.filter((r) => r[`lo_${c}`] !== null && r[`lo_${c}`] !== undefined).map((r) => [BigInt(r[`lo_${c}`] as bigint), BigInt(r[`hi_${c}`] as bigint)] as const);
+      const lo = bounds.reduce((m, b) => (b[0] < m ? b[0] : m), bounds[0]![0]);
+      const hi = bounds.reduce((m, b) => (b[1] > m ? b[1] : m), bounds[0]![1]);
+      if (total.counts[c] <= 2 || n === 1) {
+        addEx(c, total.counts[c] === 1 || n === 1 ? [lo] : [lo, hi]);
+        continue;
+      }
+      // Both sides filtered to [lo, hi] before the join (row groups outside are skipped). Positional:
+      // rows come in event_id order, so the scan stops at the n-th; hash: the n smallest.
+      const side = (rel: string, id: string) => `(SELECT * FROM (${rel}) WHERE ${id} BETWEEN ${lo} AND ${hi})`;
+      const joined = joinKind === 'positional'
+        ? `SELECT * FROM ${side(a, 'a_id')} POSITIONAL JOIN ${side(g, 'g_id')}`
+        : `SELECT * FROM ${side(a, 'a_id')} FULL OUTER JOIN ${side(g, 'g_id')} ON a_id = g_id`;
       addEx(c, (await db.rows(`SELECT coalesce(a_id, g_id) AS id FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${joined}))
-        WHERE ${EVENT_FLAGS[c]} LIMIT ${n}`)).map((r) => r.id));
+        WHERE ${EVENT_FLAGS[c]} ${joinKind === 'positional' ? '' : 'ORDER BY id '}LIMIT ${n}`)).map((r) => r.id));
     }
     for (const c of SIGNAL_CATEGORIES) {
       if (!total.counts[c]) continue;
@@ -258,6 +280,71 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     regression: isRegression(total),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * Rows of (group keys, category mask, counts, lo, hi) folded into one row per group: the counts
+ * summed, each category's count and its lo/hi event ids (`lo_<category>`, `hi_<category>`).
+ */
+function foldMasks(rows: Row[], by: readonly string[]): Row[] {
+  const out = new Map<string, Row>();
+  for (const r of rows) {
+    const key = JSON.stringify(by.map((b) => r[`k_${b}`] ?? null));
+    let o = out.get(key);
+    if (!o) {
+      o = { misaligned: 0, events: 0, expected_panics: 0, panics: 0 };
+      for (const b of by) o[`k_${b}`] = r[`k_${b}`] ?? null;
+      for (const c of EVENT_CATEGORIES) o[c] = 0;
+      out.set(key, o);
+    }
+    for (const f of ['misaligned', 'events', 'expected_panics', 'panics']) o[f] = num(o[f]) + num(r[f]);
+    const cat = num(r.cat);
+    EVENT_CATEGORIES.forEach((c, k) => {
+      if (!(cat & (1 << k))) return;
+      o![c] = num(o![c]) + num(r.n);
+      const lo = BigInt(r.lo as bigint);
+      const hi = BigInt(r.hi as bigint);
+      const plo = o![`lo_${c}`] as bigint | undefined;
+      const phi = o![`hi_${c}`] as bigint | undefined;
+      o![`lo_${c}`] = plo === undefined || lo < plo ? lo : plo;
+      o![`hi_${c}`] = phi === undefined || hi > phi ? hi : phi;
+    });
+  }
+  return [...out.values()];
+}
+
+/**
+ * The event aggregate over the positional join of `a` and `g`, split into `k` event_id ranges run
+ * on parallel connections. A range's rows sit at the same positions on both sides only when both
+ * are sorted by event_id and hold the same ids; any other case shows as `misaligned` rows and the
+ * caller falls back to the hash join. The first range is open below and the last above, so every
+ * row is in exactly one range. Temp views are per connection: the session's are recreated on each
+ * (a session holding temp tables, e.g. a text golden set, runs as one query).
+ */
+async function positionalRanges(db: Duck, a: string, g: string, agg: (join: string) => string, k: number): Promise<Row[]> {
+  const whole = () => db.rows(agg(`SELECT * FROM (${a}) POSITIONAL JOIN (${g})`));
+  if (k <= 1) return whole();
+  const temps = await db.rows(`SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary) AS tables`);
+  if (num(temps[0]!.tables) > 0) return whole();
+  const views = (await db.rows(`SELECT sql FROM duckdb_views() WHERE temporary AND NOT internal ORDER BY view_oid`)).map((r) => String(r.sql));
+  const b = await db.rows(`SELECT min(g_id) AS lo, max(g_id) AS hi, count(*) AS n FROM (${g})`);
+  const lo = b[0]!.lo === null ? null : BigInt(b[0]!.lo as bigint);
+  const hi = b[0]!.hi === null ? null : BigInt(b[0]!.hi as bigint);
+  if (lo === null || hi === null || num(b[0]!.n) < 1_000_000) return whole();
+  const step = (hi - lo) / BigInt(k) + 1n;
+  const cut = (j: number) => lo + step * BigInt(j);
+  const cons = await Promise.all(Array.from({ length: k }, () => db.connect()));
+  try {
+    for (const c of cons) for (const v of views) await c.run(v);
+    const parts = await Promise.all(cons.map(async (c, j) => {
+      const w = (col: string) => [j > 0 ? `${col} >= ${cut(j)}` : null, j < k - 1 ? `${col} < ${cut(j + 1)}` : null].filter(Boolean).join(' AND ');
+      const r = await c.runAndReadAll(agg(`SELECT * FROM (SELECT * FROM (${a}) WHERE ${w('a_id')}) POSITIONAL JOIN (SELECT * FROM (${g}) WHERE ${w('g_id')})`));
+      return r.getRowObjectsJS() as Row[];
+    }));
+    return parts.flat();
+  } finally {
+    for (const c of cons) c.closeSync();
+  }
 }
 
 /** Expected and actual rows, in golden-row syntax, for the example events. */

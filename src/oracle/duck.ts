@@ -16,8 +16,9 @@ export type Row = Record<string, unknown>;
 export class Duck {
   private constructor(private readonly inst: DuckDBInstance, readonly con: DuckDBConnection, private readonly spill: string | null) {}
 
-  static async open(path = ':memory:', opts: { memoryLimit?: string; threads?: number; readOnly?: boolean } = {}): Promise<Duck> {
-    const spill = mkdtempSync(join(tmpdir(), 'ras-replay-duck-'));
+  /** `tempIn`: the folder to spill in (a fresh subfolder, removed on close); default the system temp. */
+  static async open(path = ':memory:', opts: { memoryLimit?: string; threads?: number; readOnly?: boolean; tempIn?: string } = {}): Promise<Duck> {
+    const spill = mkdtempSync(join(opts.tempIn ?? tmpdir(), '.ras-replay-duck-'));
     const config: Record<string, string> = {
       memory_limit: opts.memoryLimit ?? '2GB',
       threads: String(opts.threads ?? 2),
@@ -32,6 +33,11 @@ export class Duck {
       throw new InputError(`${path}: cannot open as a DuckDB database: ${(e as Error).message}`, path, undefined, undefined, { cause: e });
     }
     return new Duck(inst, await inst.connect(), spill);
+  }
+
+  /** Another connection to the same database (parallel queries; TEMP objects are per connection). */
+  async connect(): Promise<DuckDBConnection> {
+    return this.inst.connect();
   }
 
   async run(sql: string): Promise<void> {

@@ -4,7 +4,8 @@
 //
 // Curated suites are NOT made this way: their expectations are written by reasoning from the kernel
 // source (see docs/golden-format.md); `--from outcomes` is for sets nobody can review row by row.
-import { renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { writeFileAtomic, tempNameFor } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { newTraceDicts } from '../io/arrow-trace.js';
@@ -14,7 +15,7 @@ import { openTraceSource } from '../engine/source.js';
 import { Duck, lit } from './duck.js';
 import { formatGolden, GOLDEN_MAGIC, GoldenRow, Redaction } from './golden.js';
 import { IDEAL_VERSION, IdealPolicy } from './ideal.js';
-import { goldenKind, GoldenTableWriter, OutcomeSource } from './sources.js';
+import { goldenKind, goldenSignalsFile, GoldenTableWriter, OutcomeSource } from './sources.js';
 
 /** Text golden files are for sets a person reviews; beyond this, Parquet. */
 export const TEXT_GOLDEN_MAX_ROWS = 100_000;
@@ -27,24 +28,40 @@ export interface CreateResult {
 }
 
 /**
- * Rows sorted by event_id, as in text golden files. Outcomes of a trace whose event_ids follow its
- * order (generated traces) are then read side by side with the golden set by the diff.
+ * A Parquet golden set is two files: the events (`X.parquet`: one row per event, sorted by event_id,
+ * key-value metadata naming the signals file) and its signals beside it (`X.signals.parquet`: one
+ * row per expected signal, sorted by event_id). Kept apart, the diff reads signals without unnesting
+ * a list column of every event. Outcomes already in event_id order (a generated trace, a run of
+ * one shard) are copied as they stream (no sort); otherwise DuckDB sorts them within its memory
+ * limit, spilling to a folder inside the output's folder that is removed afterwards.
+ * The signals file is written first and the events file last: a set without its events file is
+ * not a golden set.
  */
 async function writeParquetGolden(db: Duck, out: string, meta: Record<string, string>): Promise<void> {
+  const sigOut = goldenSignalsFile(out);
   const tmp = tempNameFor(out);
-  const kv = Object.entries({ golden: GOLDEN_MAGIC, ...meta }).map(([k, v]) => `${k}: ${lit(v)}`).join(', ');
+  const sigTmp = tempNameFor(sigOut);
+  const sorted = Number(await db.scalar('SELECT count(*) FILTER (WHERE event_id < prev) FROM (SELECT event_id, lag(event_id) OVER () AS prev FROM gold)')) === 0;
+  const kv = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}: ${lit(v)}`).join(', ');
   try {
-    await db.run(`COPY (
-      SELECT g.event_id, g.panic, g.reboot_loop, g.vmcore, g.mf_type, g.mf_result, coalesce(s.signals, []) AS signals
-      FROM gold g LEFT JOIN (
-        SELECT event_id, list(struct_pack(pid, tid, signo, si_code, addr_lsb, lsb_any) ORDER BY pid, tid, signo, si_code) AS signals
-        FROM gold_sig GROUP BY event_id) s USING (event_id)
-      ORDER BY g.event_id) TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${kv}})`);
+    await db.run(`COPY (SELECT event_id, pid, tid, signo, si_code, addr_lsb, lsb_any FROM gold_sig
+      ORDER BY event_id, pid, tid NULLS FIRST, signo, si_code, addr_lsb NULLS FIRST)
+      TO ${lit(sigTmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${kv({ golden_signals: GOLDEN_MAGIC, events: basename(out) })}})`);
+    await db.run(`COPY (SELECT event_id, panic, reboot_loop, vmcore, mf_type, mf_result FROM gold ${sorted ? '' : 'ORDER BY event_id'})
+      TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${kv({ golden: GOLDEN_MAGIC, signals: basename(sigOut), ...meta })}})`);
+    renameSync(sigTmp, sigOut);
     renameSync(tmp, out);
   } catch (e) {
     rmSync(tmp, { force: true });
+    rmSync(sigTmp, { force: true });
     throw e;
   }
+}
+
+/** DuckDB for golden create: a bounded memory limit, spilling inside the output's folder. */
+function createDb(out: string): Promise<Duck> {
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  return Duck.open(':memory:', { memoryLimit: '512MB', tempIn: dirname(resolve(out)) });
 }
 
 async function writeTextGolden(db: Duck, out: string, head: string[]): Promise<number> {
@@ -78,7 +95,7 @@ function headFor(meta: Record<string, string>): string[] {
 export async function createFromOutcomes(source: string, out: string, o: { profile?: string; redact?: Redaction[] } = {}): Promise<CreateResult> {
   const t0 = performance.now();
   const kind = goldenKind(out);
-  const db = await Duck.open();
+  const db = await createDb(out);
   const src = new OutcomeSource(source);
   try {
     await src.open(db, o.profile ? [o.profile] : []);
@@ -105,7 +122,7 @@ export async function createFromOutcomes(source: string, out: string, o: { profi
 export async function createFromIdeal(trace: string, out: string): Promise<CreateResult> {
   const t0 = performance.now();
   const kind = goldenKind(out);
-  const db = await Duck.open();
+  const db = await createDb(out);
   try {
     const w = new GoldenTableWriter();
     const policy = new IdealPolicy();

@@ -129,6 +129,11 @@ export class OutcomeSource {
   static seq = 0;
 }
 
+/** The signals file of a Parquet golden set, beside its events file: X.parquet -> X.signals.parquet. */
+export function goldenSignalsFile(events: string): string {
+  return events.replace(/\.parquet$/, '.signals.parquet');
+}
+
 /** The golden file's kind by name: text (`.golden`) or Parquet (`.parquet`). */
 export function goldenKind(file: string): 'text' | 'parquet' {
   if (file.endsWith('.parquet')) return 'parquet';
@@ -165,13 +170,30 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
   }
   if (meta.golden !== GOLDEN_MAGIC) throw new InputError(`${file}: key-value metadata golden = ${JSON.stringify(meta.golden ?? null)}: expected "${GOLDEN_MAGIC}" (a file written by \`ras-replay golden create\`)`, file);
   const cols = (await db.rows(`SELECT name, type FROM parquet_schema(${lit(file)})`)).map((r) => String(r.name));
-  for (const c of ['event_id', 'panic', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'signals']) {
-    if (!cols.includes(c)) throw new InputError(`${file}: no column ${c}: expected a golden Parquet file (event_id, panic, reboot_loop, vmcore, mf_type, mf_result, signals)`, file, undefined, c);
+  // Two layouts: the events file with its signals in a file beside it (named by the `signals`
+  // metadata key), and the earlier single file with a `signals` list column (still read).
+  const split = meta.signals !== undefined;
+  const need = ['event_id', 'panic', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', ...(split ? [] : ['signals'])];
+  for (const c of need) {
+    if (!cols.includes(c)) throw new InputError(`${file}: no column ${c}: expected a golden Parquet file (${need.join(', ')})`, file, undefined, c);
   }
   await db.run(`CREATE OR REPLACE TEMP VIEW exp AS SELECT event_id::UBIGINT AS event_id, panic, reboot_loop, vmcore::VARCHAR AS vmcore,
     mf_type::VARCHAR AS mf_type, mf_result::VARCHAR AS mf_result FROM read_parquet(${lit(file)})`);
-  await db.run(`CREATE OR REPLACE TEMP VIEW exp_sig AS SELECT event_id, s.pid, s.tid, s.signo, s.si_code, s.addr_lsb, s.lsb_any
-    FROM (SELECT event_id::UBIGINT AS event_id, unnest(signals) AS s FROM read_parquet(${lit(file)}) WHERE len(signals) > 0)`);
+  if (split) {
+    const sig = join(dirname(file), meta.signals!);
+    if (meta.signals!.includes('/') || !existsSync(sig)) {
+      throw new InputError(`${file}: its signals file ${JSON.stringify(meta.signals)} (key-value metadata "signals") is not beside it: expected ${sig}`, file);
+    }
+    const sigCols = (await db.rows(`SELECT name FROM parquet_schema(${lit(sig)})`)).map((r) => String(r.name));
+    for (const c of ['event_id', 'pid', 'tid', 'signo', 'si_code', 'addr_lsb', 'lsb_any']) {
+      if (!sigCols.includes(c)) throw new InputError(`${sig}: no column ${c}: expected the signals of golden set ${file} (event_id, pid, tid, signo, si_code, addr_lsb, lsb_any)`, sig, undefined, c);
+    }
+    await db.run(`CREATE OR REPLACE TEMP VIEW exp_sig AS SELECT event_id::UBIGINT AS event_id, pid::UINTEGER AS pid, tid::UINTEGER AS tid,
+      signo::UTINYINT AS signo, si_code::UTINYINT AS si_code, addr_lsb::UTINYINT AS addr_lsb, lsb_any FROM read_parquet(${lit(sig)})`);
+  } else {
+    await db.run(`CREATE OR REPLACE TEMP VIEW exp_sig AS SELECT event_id, s.pid, s.tid, s.signo, s.si_code, s.addr_lsb, s.lsb_any
+      FROM (SELECT event_id::UBIGINT AS event_id, unnest(signals) AS s FROM read_parquet(${lit(file)}) WHERE len(signals) > 0)`);
+  }
   const redact = new Set((meta.redact ?? '').split(',').map((x) => x.trim()).filter((x) => (REDACTABLE as readonly string[]).includes(x)) as Redaction[]);
   const rows = num(await db.scalar(`SELECT num_rows FROM parquet_file_metadata(${lit(file)})`));
   return { file, kind, meta, redact, rows, text: null };
