@@ -17,13 +17,14 @@
 //     the path and the signal address. Event 8, asynchronous, goes to the kworker under every profile.
 // Commits, releases and backports are src/model/kernel-changes.ts's (its evidence column cites the
 // pull requests and stable release shortlogs).
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/nightly/config.js';
 import { runNightly } from '../../src/nightly/nightly.js';
-import { cli, csv } from '../helpers.js';
+import { cli, csv, ROOT } from '../helpers.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -101,13 +102,29 @@ describe('nightly bisects', () => {
     expect(sql(dir, 'SELECT count(*)::INT AS n FROM bisect_runs')).toEqual([{ n: 2 }]);
   }, 240_000);
 
+  it('resumes a night killed after the first bisect step without running it again', () => {
+    const { dir, config } = setup([{ trace: 't', a: 'pre', b: 'pre-002.json' }, { trace: 't', a: 'pre', b: 'pre-000.json' }]);
+    // Steps in order: run t, bisect[0], bisect[1]; killed after the second.
+    const killed = spawnSync(process.execPath, [join(ROOT, 'bin/ras-replay.js'), 'nightly', '-c', config, '--night', '2026-11-22', '-q'],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1', RAS_REPLAY_FAULT: 'nightly-kill-after:2' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const resumed = cli(['nightly', '-c', config, '--night', '2026-11-22'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/^nightly: resume {2}bisect t: pre → pre-002 \(done before\)$/m);
+    expect(resumed.stderr).toMatch(/^nightly: done {4}bisect t: pre → pre-000 \(/m);
+    expect(sql(dir, 'SELECT b, switch, events::INT AS events FROM bisect_results ORDER BY b')).toEqual([
+      { b: 'pre-000', switch: 'ghes_sync_ar', events: 1 },
+      { b: 'pre-002', switch: 'mce_panic_hwpoison', events: 2 },
+    ]);
+  }, 240_000);
+
   it('leaves the section out when the config has no bisect', () => {
     const { dir, config } = setup(undefined);
     const r = cli(['nightly', '-c', config, '--night', '2026-11-21', '-q'], dir);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/^bisect /m);
     expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).not.toContain('<section id="bisect">');
-  });
+  }, 240_000);
 
   it('names the key of a bad bisect entry', async () => {
     const cases: [unknown, RegExp][] = [
@@ -125,5 +142,5 @@ describe('nightly bisects', () => {
     const r = cli(['nightly', '-c', config], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/key bisect\[0\]\.trace: value "fleet"/);
-  });
+  }, 240_000);
 });
