@@ -501,7 +501,7 @@ export function buildProgram(): Command {
       } else {
         out.line(verdict);
         out.line(`report: ${s.report}`);
-        out.line('lines: "ok"/"REGRESSED" a golden-gated diff (its regressions decide the verdict and exit 1); "distance" the distance from the ideal policy (measured, never gates); "compare" what changes between two profiles on one trace; "policy" a page-offline policy sweep (docs/policy.md)');
+        out.line('lines: "ok"/"REGRESSED" a golden-gated diff (its regressions decide the verdict and exit 1); "distance" the distance from the ideal policy (measured, never gates); "compare" what changes between two profiles on one trace; "policy" a page-offline policy sweep (docs/policy.md); "bisect" which kernel change (switch) makes each differing event differ between two profiles (docs/bisect.md)');
         for (const l of s.lines) out.line(l);
       }
       out.flush();

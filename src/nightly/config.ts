@@ -35,6 +35,14 @@ export interface PolicySweepSpec {
   families?: string[];
 }
 
+/** A bisect of two profiles over one trace of the night (docs/bisect.md). */
+export interface BisectSpec {
+  trace: string;
+  /** Profile A (the baseline) and B: built-in names, or profile files (.json, relative to the config file). */
+  a: string;
+  b: string;
+}
+
 export interface NightlyConfig {
   file: string;
   output: string;
@@ -44,6 +52,7 @@ export interface NightlyConfig {
   compare: [string, string][];
   workers: number;
   policy: PolicySweepSpec[];
+  bisect: BisectSpec[];
 }
 
 type Obj = Record<string, unknown>;
@@ -70,7 +79,7 @@ export function loadConfig(file: string): NightlyConfig {
     const s = str(v, key);
     return /^[A-Za-z0-9._-]+$/.test(s) ? s : bad(key, v, 'a name of letters, digits, ".", "_" or "-" (it names folders)');
   };
-  const c = obj(doc, '(top)', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'policy', '$comment']);
+  const c = obj(doc, '(top)', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'policy', 'bisect', '$comment']);
   const profiles = Array.isArray(c.profiles) && c.profiles.length ? c.profiles.map((p, i) => str(p, `profiles[${i}]`)) : bad('profiles', c.profiles, 'a non-empty list of profile names or files');
   const at = (p: string) => resolve(base, p);
   const traces = (Array.isArray(c.traces) && c.traces.length ? c.traces : bad('traces', c.traces, 'a non-empty list')).map((t, i): TraceSpec => {
@@ -129,9 +138,25 @@ export function loadConfig(file: string): NightlyConfig {
     }
     return spec;
   });
+  const bisect = (c.bisect === undefined ? [] : Array.isArray(c.bisect) ? c.bisect : bad('bisect', c.bisect, 'a list of { "trace", "a", "b" }')).map((p, i): BisectSpec => {
+    const k = `bisect[${i}]`;
+    const o = obj(p, k, ['trace', 'a', 'b', '$comment']);
+    const trace = str(o.trace, `${k}.trace`);
+    if (!names.has(trace)) bad(`${k}.trace`, trace, `the name of a trace in "traces" (${[...names].join(', ')})`);
+    // A profile file is found relative to the config file, as traces are; a name is a built-in.
+    const prof = (key: 'a' | 'b') => {
+      const v = str(o[key], `${k}.${key}`);
+      return v.endsWith('.json') ? at(v) : v;
+    };
+    const a = prof('a');
+    const b = prof('b');
+    if (a === b) bad(`${k}.b`, o.b, `a profile other than A (${JSON.stringify(o.a)})`);
+    return { trace, a, b };
+  });
   return {
     file,
     policy,
+    bisect,
     output: at(c.output === undefined ? 'nightly' : str(c.output, 'output')),
     retention: c.retention === undefined ? 14 : int(c.retention, 'retention', 1),
     profiles,

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { jsonText } from '../io/json.js';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
+import type { Profile } from '../model/profiles.js';
 import { TOOL_VERSION } from '../engine/run.js';
 import { compareFiles, diffFiles } from '../oracle/commands.js';
 import type { CompareResult } from '../oracle/compare.js';
@@ -20,8 +21,8 @@ import type { DiffResult } from '../oracle/diff.js';
 import { createFromIdeal } from '../oracle/golden-create.js';
 import { Duck } from '../oracle/duck.js';
 import { writeReport } from '../report/html.js';
-import { loadConfig, NightlyConfig, PolicySweepSpec, TraceSpec } from './config.js';
-import { ingestNight, NightRecord, PolicyRow } from './store.js';
+import { BisectSpec, loadConfig, NightlyConfig, PolicySweepSpec, TraceSpec } from './config.js';
+import { BisectRecord, BisectRow, ingestNight, NightRecord, PolicyRow } from './store.js';
 import { reportData } from './report-data.js';
 
 // From the sources this module is src/nightly/nightly.ts; in the prebuilt bundle, a chunk in dist/.
@@ -81,6 +82,20 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
   const night = o.night ?? new Date().toISOString().slice(0, 10);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(night)) throw new InputError(`--night ${JSON.stringify(night)}: expected a date YYYY-MM-DD`);
   const profiles = cfg.profiles.map((p) => ({ ref: p, name: loadProfile(p).name }));
+  // Bisect profiles are loaded before anything runs: a bad name fails the night at once, naming the key.
+  const bisects = cfg.bisect.map((x, i) => {
+    const load = (key: 'a' | 'b') => {
+      try {
+        return loadProfile(x[key]);
+      } catch (e) {
+        throw new InputError(`${cfg.file}: key bisect[${i}].${key}: ${(e as Error).message}`, cfg.file, undefined, `bisect[${i}].${key}`, { cause: e });
+      }
+    };
+    const a = load('a');
+    const b = load('b');
+    if (a.name === b.name) throw new InputError(`${cfg.file}: key bisect[${i}]: profiles A and B are both named ${JSON.stringify(a.name)}`, cfg.file, undefined, `bisect[${i}]`);
+    return { spec: x, a, b };
+  });
   for (const t of cfg.traces) {
     if (t.trace && !existsSync(t.trace)) throw new InputError(`${cfg.file}: trace ${t.name}: ${t.trace}: no such file`, cfg.file);
     if (t.golden) {
@@ -132,11 +147,11 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
       return r;
     };
     if (resumed) log(`resuming night ${night} from ${partial}`);
-    for (const d of ['traces', 'runs', 'golden', 'diffs', 'compare', 'policy']) mkdirSync(join(partial, d), { recursive: true });
+    for (const d of ['traces', 'runs', 'golden', 'diffs', 'compare', 'policy', 'bisect']) mkdirSync(join(partial, d), { recursive: true });
 
     const record: NightRecord = {
       night, startedAt, finishedAt: '', toolVersion: TOOL_VERSION, config: resolve(cfg.file), regressed: false, folder: final,
-      runs: [], diffs: [], compares: [], policies: [],
+      runs: [], diffs: [], compares: [], policies: [], bisects: [],
     };
     for (const t of cfg.traces) {
       const traceFile = await traceOf(t, partial, step);
@@ -168,6 +183,11 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
         if (ps.trace !== t.name) continue;
         const rows = await step(join(partial, 'policy', `${t.name}__${k}.json`), `policy ${t.name}${ps.sweep ? ` ${ps.sweep}` : ''}`, () => policyRows(traceFile, ps));
         record.policies!.push({ trace: t.name, rows });
+      }
+      for (const [k, x] of bisects.entries()) {
+        if (x.spec.trace !== t.name) continue;
+        const rec = await step(join(partial, 'bisect', `${t.name}__${k}.json`), `bisect ${t.name}: ${x.a.name} → ${x.b.name}`, () => bisectRecord(traceFile, x.spec, x.a, x.b));
+        record.bisects!.push(rec);
       }
       for (const [a, b] of cfg.compare) {
         const pa = loadProfile(a).name;
@@ -223,6 +243,34 @@ async function policyRows(trace: string, ps: PolicySweepSpec): Promise<PolicyRow
   }));
 }
 
+/** A bisect A → B over a trace (in-process: it is replay and attribution, no native code), as stored. */
+async function bisectRecord(trace: string, spec: BisectSpec, a: Profile, b: Profile): Promise<BisectRecord> {
+  const { bisect } = await import('../oracle/bisect.js');
+  const r = await bisect({ trace, a, b });
+  const flip = new Map(r.flips.map((f) => [f.name, f]));
+  const stableText = (name: string) => Object.entries(flip.get(name)!.stable).map(([line, rel]) => `${line}.y from ${rel}`).join(', ');
+  const rows: BisectRow[] = [...r.singles, ...r.interactions].map((g) => {
+    const fl = g.flips.map((n) => flip.get(n)!);
+    const both = fl.length > 1;
+    const dir = (d: string) => g.changes.filter((c) => c.direction === d).reduce((s, c) => s + c.count, 0);
+    return {
+      switch: fl[0]!.name, partner: both ? fl[1]!.name : null,
+      title: fl.map((f) => f.title).join(' + '),
+      commit: both ? fl.map((f) => f.commit ?? '—').join(' + ') : fl[0]!.commit,
+      mainline: both ? fl.map((f) => f.mainline ?? '—').join(' + ') : fl[0]!.mainline,
+      stable: fl.map((f) => stableText(f.name) || (both ? '—' : '')).join(both ? ' + ' : ''),
+      from: fl.map((f) => f.from).join(' + '), to: fl.map((f) => f.to).join(' + '),
+      events: g.events, better: dir('better'), worse: dir('worse'), changed: dir('changed'),
+      examples: g.paths.flatMap((p) => p.examples.map((e) => String(e.eventId))).slice(0, 5).join(' '),
+    };
+  });
+  return {
+    trace: spec.trace, a: r.a, b: r.b, events: r.events, changedEvents: r.changedEvents, flips: r.flips.length,
+    explainedBySingle: r.explainedBySingle, explainedByPair: r.explainedByPair, unexplained: r.unexplained.events,
+    unexplainedReasons: r.unexplained.reasons.map((x) => `${x.count}: ${x.reason}`).join('; '), rows,
+  };
+}
+
 function summaryLines(r: NightRecord): string[] {
   const lines: string[] = [];
   for (const d of r.diffs) {
@@ -235,6 +283,10 @@ function summaryLines(r: NightRecord): string[] {
   for (const p of r.policies ?? []) {
     const best = [...p.rows].sort((a, b) => b.prevented - a.prevented || a.pagesOfflined - b.pagesOfflined)[0];
     if (best) lines.push(`policy   ${p.trace}: ${p.rows.length} policies; most UEs prevented: ${best.policy} (${best.prevented} of ${best.ues}, ${best.pagesOfflined} pages offlined)`);
+  }
+  for (const x of r.bisects ?? []) {
+    const top = x.rows.find((g) => g.partner === null);
+    lines.push(`bisect   ${x.trace}: ${x.a} → ${x.b}: ${x.changedEvents} events differ, ${x.flips} switches differ; explained by one switch ${x.explainedBySingle}, by an interaction of two ${x.explainedByPair}, unexplained ${x.unexplained}${top ? `; most: ${top.switch} (${top.events} events)` : ''}`);
   }
   return lines;
 }

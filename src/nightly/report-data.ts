@@ -61,6 +61,13 @@ export async function reportData(db: Duck, night: string, generatedAt: string): 
     }));
   const policies = (await db.rows(`SELECT trace, family, policy, threshold, ues, prevented, pages_offlined, offlines_without_ue FROM policy_results WHERE night = ${N} ORDER BY trace, family, threshold, policy`))
     .map((r) => ({ trace: String(r.trace), family: String(r.family), policy: String(r.policy), threshold: num(r.threshold), ues: num(r.ues), prevented: num(r.prevented), pagesOfflined: num(r.pages_offlined), offlinesWithoutUe: num(r.offlines_without_ue) }));
+  const bisectRuns = (await db.rows(`SELECT * FROM bisect_runs WHERE night = ${N} ORDER BY trace, a, b`))
+    .map((r) => ({ trace: String(r.trace), a: String(r.a), b: String(r.b), events: num(r.events), changedEvents: num(r.changed_events), flips: num(r.flips),
+      explainedBySingle: num(r.explained_single), explainedByPair: num(r.explained_pair), unexplained: num(r.unexplained), unexplainedReasons: String(r.unexplained_reasons) }));
+  const bisectRows = (await db.rows(`SELECT * FROM bisect_results WHERE night = ${N} ORDER BY trace, a, b, events DESC, switch, partner NULLS FIRST`))
+    .map((r) => ({ trace: String(r.trace), a: String(r.a), b: String(r.b), switch: String(r.switch), partner: r.partner === null ? null : String(r.partner),
+      title: String(r.title), commit: r.commit === null ? null : String(r.commit), mainline: r.mainline === null ? null : String(r.mainline), stable: String(r.stable),
+      events: num(r.events), better: num(r.better), worse: num(r.worse), changed: num(r.changed), examples: String(r.examples) }));
   const regressedNights = (await db.rows(`SELECT night FROM nights WHERE regressed AND night <= ${N} ORDER BY night`)).map((r) => String(r.night));
-  return { title: `ras-replay nightly ${night}`, night, generatedAt, toolVersion: TOOL_VERSION, rows, trend, pathChanges, compare, examples, notes: [], previousNight, regressedNights, policies };
+  return { title: `ras-replay nightly ${night}`, night, generatedAt, toolVersion: TOOL_VERSION, rows, trend, pathChanges, compare, examples, notes: [], previousNight, regressedNights, policies, bisect: { runs: bisectRuns, rows: bisectRows } };
 }

@@ -22,6 +22,11 @@ export const STORE_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS policy_results (night VARCHAR, trace VARCHAR, policy VARCHAR, family VARCHAR, threshold UBIGINT,
     window_s DOUBLE, action VARCHAR, unit VARCHAR, ues UBIGINT, prevented UBIGINT, fatal_ues UBIGINT, fatal_prevented UBIGINT,
     pages_offlined UBIGINT, bytes_offlined UBIGINT, offlines_without_ue UBIGINT)`,
+  `CREATE TABLE IF NOT EXISTS bisect_runs (night VARCHAR, trace VARCHAR, a VARCHAR, b VARCHAR, events UBIGINT, changed_events UBIGINT,
+    flips UBIGINT, explained_single UBIGINT, explained_pair UBIGINT, unexplained UBIGINT, unexplained_reasons VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS bisect_results (night VARCHAR, trace VARCHAR, a VARCHAR, b VARCHAR, switch VARCHAR, partner VARCHAR,
+    title VARCHAR, commit VARCHAR, mainline VARCHAR, stable VARCHAR, from_value VARCHAR, to_value VARCHAR, events UBIGINT,
+    better UBIGINT, worse UBIGINT, changed UBIGINT, examples VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS examples (night VARCHAR, trace VARCHAR, profile VARCHAR, golden VARCHAR, category VARCHAR, event_id UBIGINT,
     host VARCHAR, path VARCHAR, expected VARCHAR, actual VARCHAR, explain VARCHAR[])`,
   // The common questions.
@@ -92,6 +97,27 @@ export interface NightRecord {
   compares: { trace: string; result: CompareResult }[];
   /** Page-offline policy sweeps (docs/policy.md); absent in nights recorded before they existed. */
   policies?: { trace: string; rows: PolicyRow[] }[];
+  /** Bisects of two profiles (docs/bisect.md); absent in nights recorded before they existed. */
+  bisects?: BisectRecord[];
+}
+
+/** One bisect A → B of one night, as stored (plain numbers and strings). */
+export interface BisectRecord {
+  trace: string; a: string; b: string;
+  events: number; changedEvents: number; flips: number; explainedBySingle: number; explainedByPair: number; unexplained: number;
+  /** "N: reason; …" (docs/bisect.md, rule 6); empty when nothing is unexplained. */
+  unexplainedReasons: string;
+  rows: BisectRow[];
+}
+
+/**
+ * One switch explaining events alone (partner null), or an interaction of two (switch + partner;
+ * title, commit, mainline and stable then name both, joined by " + "). better/worse/changed count
+ * changes: an event counts once for each thing that changed about it (compare's directions).
+ */
+export interface BisectRow {
+  switch: string; partner: string | null; title: string; commit: string | null; mainline: string | null; stable: string;
+  from: string; to: string; events: number; better: number; worse: number; changed: number; examples: string;
 }
 
 /** One policy's result of one night, as stored (plain numbers). */
@@ -110,7 +136,7 @@ export async function ingestNight(db: Duck, r: NightRecord): Promise<void> {
   for (let i = 0; i < r.runs.length; i++) await db.run(`ATTACH ${lit(r.runs[i]!.readDb ?? r.runs[i]!.db)} AS runsrc${i} (READ_ONLY)`);
   await db.run('BEGIN TRANSACTION');
   try {
-    for (const t of ['nights', 'night_runs', 'path_counts', 'diff_totals', 'diff_results', 'compare_changes', 'examples', 'policy_results']) {
+    for (const t of ['nights', 'night_runs', 'path_counts', 'diff_totals', 'diff_results', 'compare_changes', 'examples', 'policy_results', 'bisect_runs', 'bisect_results']) {
       await db.run(`DELETE FROM ${t} WHERE night = ${lit(r.night)}`);
     }
     await db.run(`INSERT INTO nights VALUES (${lit(r.night)}, ${lit(r.startedAt)}::TIMESTAMP, ${lit(r.finishedAt)}::TIMESTAMP, ${lit(r.toolVersion)},
@@ -150,6 +176,15 @@ export async function ingestNight(db: Duck, r: NightRecord): Promise<void> {
       const vals = p.rows.map((x) => `(${lit(r.night)}, ${lit(p.trace)}, ${lit(x.policy)}, ${lit(x.family)}, ${x.threshold}, ${x.windowS}, ${lit(x.action)}, ${lit(x.unit)},
         ${x.ues}, ${x.prevented}, ${x.fatalUes}, ${x.fatalPrevented}, ${x.pagesOfflined}, ${x.bytesOfflined}, ${x.offlinesWithoutUe})`);
       if (vals.length) await db.run(`INSERT INTO policy_results VALUES ${vals.join(', ')}`);
+    }
+    for (const x of r.bisects ?? []) {
+      const key = `${lit(r.night)}, ${lit(x.trace)}, ${lit(x.a)}, ${lit(x.b)}`;
+      await db.run(`INSERT INTO bisect_runs VALUES (${key}, ${x.events}, ${x.changedEvents}, ${x.flips}, ${x.explainedBySingle}, ${x.explainedByPair},
+        ${x.unexplained}, ${lit(x.unexplainedReasons)})`);
+      const nl = (v: string | null) => (v === null ? 'NULL' : lit(v));
+      const vals = x.rows.map((g) => `(${key}, ${lit(g.switch)}, ${nl(g.partner)}, ${lit(g.title)}, ${nl(g.commit)}, ${nl(g.mainline)}, ${lit(g.stable)},
+        ${lit(g.from)}, ${lit(g.to)}, ${g.events}, ${g.better}, ${g.worse}, ${g.changed}, ${lit(g.examples)})`);
+      if (vals.length) await db.run(`INSERT INTO bisect_results VALUES ${vals.join(', ')}`);
     }
     await db.run('COMMIT');
   } catch (e) {

@@ -10,7 +10,7 @@
 // same data gives the same bytes and two charts in one page never share an id.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { CompareChange, PathChange, PolicyPoint, ReportRow, TrendPoint } from './types.js';
+import type { BisectPoint, CompareChange, PathChange, PolicyPoint, ReportRow, TrendPoint } from './types.js';
 
 /**
  * A Vega-Lite spec as built here. Deliberately loose: vega-lite's TopLevelSpec union is large and
@@ -497,4 +497,43 @@ export function compareSpec(totals: CompareTotal[]): VlSpec | null {
     };
   });
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, vconcat: panels, spacing: 18 };
+}
+
+/** A bisect row's label: the switch, or "s + t" for an interaction. */
+export function bisectLabel(p: BisectPoint): string {
+  return p.partner === null ? p.switch : `${p.switch} + ${p.partner}`;
+}
+
+/**
+ * Bisect A → B: a panel per trace × pair, a bar per switch (or interacting pair) stacked by the
+ * direction of what it changes (compare's colours), labelled with the events it explains. Null
+ * when no switch explains any event.
+ */
+export function bisectSpec(points: BisectPoint[]): VlSpec | null {
+  const shown = points.filter((p) => p.events > 0);
+  if (shown.length === 0) return null;
+  const panels = uniqSorted(shown.map((p) => `${p.trace}: ${p.a} → ${p.b}`));
+  const max = Math.max(...shown.map((p) => Math.max(p.better + p.worse + p.changed, 1)));
+  const x = { field: 'count', type: 'quantitative', title: 'changes (an event counts once per thing that changed)', scale: { domain: [0, max * 1.15] }, axis: { format: 'd', tickMinStep: 1 } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    spacing: 18,
+    vconcat: panels.map((panel) => {
+      const mine = shown.filter((p) => `${p.trace}: ${p.a} → ${p.b}` === panel)
+        .sort((p, q) => q.events - p.events || cmpStr(bisectLabel(p), bisectLabel(q)));
+      const y = { field: 'switch', type: 'nominal', sort: mine.map(bisectLabel), title: null };
+      const bars = mine.flatMap((p) => (['better', 'worse', 'changed'] as const).filter((d) => p[d] > 0).map((d) => ({ switch: bisectLabel(p), direction: d, count: p[d] })));
+      const labels = mine.map((p) => ({ switch: bisectLabel(p), count: p.better + p.worse + p.changed, label: `${p.events} event${p.events === 1 ? '' : 's'}` }));
+      return {
+        title: { text: panel, anchor: 'start', fontSize: 12 },
+        width: 380,
+        height: { step: 18 },
+        layer: [
+          { data: { values: bars }, mark: { type: 'bar' }, encoding: { y, x, order: { field: 'direction', sort: 'ascending' }, color: { field: 'direction', type: 'nominal', title: 'direction', scale: { domain: ['better', 'worse', 'changed'], range: ['#54a24b', '#b00020', '#9d9d9d'] }, legend: { orient: 'bottom', direction: 'horizontal' } } } },
+          { data: { values: labels }, mark: { type: 'text', align: 'left', dx: 3, fontSize: 10, color: '#333' }, encoding: { y, x, text: { field: 'label', type: 'nominal' } } },
+        ],
+      };
+    }),
+  };
 }

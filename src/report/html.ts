@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
-  CATEGORIES, MAX_PATH_BARS, categorySpec, cmpNatural, cmpProfile, cmpStr, compareSpec, compareTotals, isRatioMetric,
+  CATEGORIES, MAX_PATH_BARS, bisectLabel, bisectSpec, categorySpec, cmpNatural, cmpProfile, cmpStr, compareSpec, compareTotals, isRatioMetric,
   metricLabel, pathDeltas, pathSpec, policySpec, profileDomain, renderVegaLite, rowHasProblem, trendMetrics, trendNights,
   trendSpec, type VlSpec,
 } from './charts.js';
@@ -84,6 +84,10 @@ export function validateReportData(data: ReportData): void {
   });
   if (data.previousNight !== null && typeof data.previousNight !== 'string') fail('previousNight', 'a string or null', data.previousNight);
   if (data.policies !== undefined) checkArray(data.policies, 'policies').forEach((p, i) => checkFields(p, `policies[${i}]`, ['trace', 'family', 'policy'], ['threshold', 'ues', 'prevented', 'pagesOfflined', 'offlinesWithoutUe']));
+  if (data.bisect !== undefined) {
+    checkArray(data.bisect.runs, 'bisect.runs').forEach((r, i) => checkFields(r, `bisect.runs[${i}]`, ['trace', 'a', 'b', 'unexplainedReasons'], ['events', 'changedEvents', 'flips', 'explainedBySingle', 'explainedByPair', 'unexplained']));
+    checkArray(data.bisect.rows, 'bisect.rows').forEach((r, i) => checkFields(r, `bisect.rows[${i}]`, ['trace', 'a', 'b', 'switch', 'title', 'stable', 'examples'], ['events', 'better', 'worse', 'changed'], ['partner', 'commit', 'mainline']));
+  }
   checkArray(data.examples, 'examples').forEach((e, i) => {
     checkFields(e, `examples[${i}]`, ['trace', 'profile', 'category', 'eventId', 'host', 'path', 'expected', 'actual'], [], ['comm']);
     if (typeof (e as Example).gated !== 'boolean') fail(`examples[${i}].gated`, 'a boolean', (e as Example).gated);
@@ -332,6 +336,28 @@ ${rows.map((p) => `<tr><td>${esc(p.trace)}</td><td>${esc(p.policy)}</td><td clas
   return { id: 'policy', title: 'Page-offline policies', html: `${figure('policy', await chart(spec, 'policy'), caption)}\n${table}` };
 }
 
+async function bisectSection(data: ReportData): Promise<Section | null> {
+  const runs = data.bisect?.runs ?? [];
+  if (runs.length === 0) return null;
+  const rows = data.bisect!.rows;
+  const title = 'Which change did it (bisect A → B)';
+  const intro = `<ul class="bisect-runs">\n${[...runs].sort((x, y) => cmpStr(x.trace, y.trace) || cmpStr(x.a, y.a) || cmpStr(x.b, y.b)).map((r) => `<li>${esc(r.trace)}: ${esc(r.a)} → ${esc(r.b)}: ${plural(r.changedEvents, 'event')} of ${fmtNum(r.events)} differ, ${plural(r.flips, 'switch', 'switches')} differ; explained by one switch ${fmtNum(r.explainedBySingle)}, by an interaction of two ${fmtNum(r.explainedByPair)}, unexplained ${fmtNum(r.unexplained)}${r.unexplained ? ` <span class="dim">(${esc(r.unexplainedReasons)})</span>` : ''}</li>`).join('\n')}\n</ul>`;
+  const spec = bisectSpec(rows) as VlSpec | null;
+  if (!spec) return { id: 'bisect', title, html: `${intro}\n<p class="clean">No switch explains a difference: B behaves as A on every event, or every difference is unexplained.</p>` };
+  const caption = 'For every event whose outcome differs between profile A and profile B, the kernel change (switch) whose change from A\'s value to B\'s produces it, or the pair of switches when neither alone does (docs/bisect.md). Each bar is what that switch changes, coloured by direction: green better, red worse, grey neither; its label the events it explains (an event two switches each explain alone counts under both).';
+  const sorted = [...rows].sort((x, y) => cmpStr(x.trace, y.trace) || cmpStr(x.a, y.a) || cmpStr(x.b, y.b) || y.events - x.events || cmpStr(bisectLabel(x), bisectLabel(y)));
+  const table = `<details class="table">
+<summary>${plural(sorted.length, 'switch or interaction', 'switches and interactions')} with commit, release and backports</summary>
+<table>
+<thead><tr><th>trace</th><th>A → B</th><th>switch</th><th>change</th><th>commit</th><th>release</th><th>stable backports</th><th class="num">events</th><th class="num">better</th><th class="num">worse</th><th class="num">changed</th><th>example events</th></tr></thead>
+<tbody>
+${sorted.map((r) => `<tr><td>${esc(r.trace)}</td><td>${esc(r.a)} → ${esc(r.b)}</td><td><code>${esc(bisectLabel(r))}</code></td><td>${esc(r.title)}</td><td>${esc(r.commit ?? '—')}</td><td>${esc(r.mainline ?? '—')}</td><td>${esc(r.stable || '—')}</td><td class="num">${fmtNum(r.events)}</td><td class="num">${fmtNum(r.better)}</td><td class="num">${fmtNum(r.worse)}</td><td class="num">${fmtNum(r.changed)}</td><td>${esc(r.examples)}</td></tr>`).join('\n')}
+</tbody>
+</table>
+</details>`;
+  return { id: 'bisect', title, html: `${intro}\n${figure('bisect', await chart(spec, 'bisect'), caption)}\n${table}` };
+}
+
 function summarySection(rows: ReportRow[], rowIds: Map<ReportRow, string>): Section {
   if (rows.length === 0) return { id: 'summary', title: 'All runs', html: '<p class="empty">No runs in this report.</p>' };
   const cols: [string, keyof ReportRow, boolean][] = [
@@ -483,6 +509,8 @@ export async function renderReport(data: ReportData): Promise<string> {
   sections.push(await compareSection(data));
   const policy = await policySection(data);
   if (policy) sections.push(policy);
+  const bisect = await bisectSection(data);
+  if (bisect) sections.push(bisect);
   sections.push(summarySection(rows, rowIds));
   sections.push(examplesSection(data.examples));
 

@@ -31,6 +31,15 @@ export interface Example { trace: string; profile: string; category: string; eve
 /** One page-offline policy at one threshold on one trace: UEs prevented against pages offlined. */
 export interface PolicyPoint { trace: string; family: string; policy: string; threshold: number; ues: number; prevented: number; pagesOfflined: number; offlinesWithoutUe: number }
 
+/** One bisect A → B of one trace (docs/bisect.md): how many events differ and how many no switch explains. */
+export interface BisectRun { trace: string; a: string; b: string; events: number; changedEvents: number; flips: number; explainedBySingle: number; explainedByPair: number; unexplained: number; unexplainedReasons: string }
+
+/** One switch (partner null) or interaction of two explaining events of a bisect; better/worse/changed count changes by direction. */
+export interface BisectPoint {
+  trace: string; a: string; b: string; switch: string; partner: string | null; title: string; commit: string | null; mainline: string | null; stable: string;
+  events: number; better: number; worse: number; changed: number; examples: string;
+}
+
 export interface ReportData {
   title: string; night: string; generatedAt: string; toolVersion: string;
   rows: ReportRow[]; trend: TrendPoint[]; pathChanges: PathChange[]; compare: CompareChange[]; examples: Example[];
@@ -38,6 +47,8 @@ export interface ReportData {
   previousNight: string | null;
   /** Page-offline policy results of this night (docs/policy.md), one per trace × policy. */
   policies?: PolicyPoint[];
+  /** Bisects of this night; absent or empty runs when the config has none (the section is then left out). */
+  bisect?: { runs: BisectRun[]; rows: BisectPoint[] };
   /** Gated regressions per night (for marking the trend). */
   regressedNights?: string[];
   notes?: string[];
