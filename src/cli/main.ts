@@ -23,7 +23,7 @@ import { checkFailed, checkSuites, defaultUpdateMode, resolvePending, reviewPend
 import { createFromIdeal, createFromOutcomes } from '../oracle/golden-create.js';
 import { REDACTABLE, Redaction } from '../oracle/golden.js';
 import { runNightly } from '../nightly/nightly.js';
-import { namedQuery, openSqlSession, runSql, SQL_FORMATS, SqlFormat } from '../nightly/sql.js';
+import { assertStore, namedQuery, openSqlSession, runSql, SQL_FORMATS, SqlFormat } from '../nightly/sql.js';
 import { NAMED_QUERIES } from '../nightly/store.js';
 import { reportData } from '../nightly/report-data.js';
 import { writeReport } from '../report/html.js';
@@ -434,7 +434,8 @@ export function buildProgram(): Command {
     .option('--attach <dir>', 'also read the Parquet outputs of this run folder as outcomes/signals (repeatable)', collect, [])
     .addOption(new Option('--format <format>', 'output').choices([...SQL_FORMATS]))
     .option('-o, --out <file>', 'output file (required for --format parquet)')
-    .action(async (query: string | undefined, o: { file?: string; query?: string; list?: boolean; store: string; attach: string[]; format?: SqlFormat; out?: string }) => {
+    .option('--allow-write', 'also run statements that write files, attach databases, load extensions or change settings (COPY, ATTACH, INSTALL, LOAD, SET, …); without it only queries run')
+    .action(async (query: string | undefined, o: { file?: string; query?: string; list?: boolean; store: string; attach: string[]; format?: SqlFormat; out?: string; allowWrite?: boolean }) => {
       const out = new Output();
       if (o.list) {
         for (const [k, v] of Object.entries(NAMED_QUERIES)) out.line(`${k.padEnd(22)} ${v.about}`);
@@ -447,7 +448,7 @@ export function buildProgram(): Command {
       const format: SqlFormat = o.format ?? (o.out?.endsWith('.parquet') ? 'parquet' : process.stdout.isTTY ? 'table' : 'csv');
       const s = await openSqlSession(o.store, o.attach);
       try {
-        const text = await runSql(s, sql, format, o.out);
+        const text = await runSql(s, sql, format, o.out, o.allowWrite ?? false);
         if (o.out && format !== 'parquet') writeFileAtomic(o.out, text);
         else if (text) process.stdout.write(text);
       } finally {
@@ -464,6 +465,7 @@ export function buildProgram(): Command {
       if (!existsSync(o.store)) throw new InputError(`${o.store}: no store: run \`ras-replay nightly\` first`, o.store);
       const db = await Duck.open(o.store, { readOnly: true });
       try {
+        await assertStore(db, o.store);
         const night = o.night ?? String(await db.scalar('SELECT max(night) FROM nights'));
         if (!(await db.scalar(`SELECT count(*) FROM nights WHERE night = '${night.replace(/'/g, "''")}'`))) throw new InputError(`${o.store}: no night ${night}`, o.store);
         await writeReport(o.out, await reportData(db, night, new Date().toISOString()));
