@@ -14,8 +14,8 @@ async function main(): Promise<void> {
     .option('--minutes <n>', 'how long to run', '1')
     .option('--target <names>', `only these targets (comma-separated): ${TARGETS.map((t) => t.name).join(', ')}`)
     .option('--seed <n>', 'first random seed', '1')
-    .option('--save <dir>', 'save failing inputs here', 'fuzz-failures')
-    .option('--json <file>', 'the results as JSON', 'fuzz-results.json')
+    .option('--save <dir>', 'save failing inputs here', 'artifacts/fuzz-failures')
+    .option('--json <file>', 'the results as JSON', 'artifacts/fuzz-results.json')
     .parse(process.argv).opts<{ minutes: string; target?: string; seed: string; save: string; json: string }>();
   const minutes = Number(o.minutes);
   if (!(minutes > 0)) throw new Error(`--minutes ${o.minutes}: expected a positive number`);

@@ -1,6 +1,7 @@
 // Whole-file writes that are all or nothing: a temp file in the same folder, fsync, rename.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /** A temp name next to `path`, tagged with pid and time so concurrent writers never collide. */
 export function tempNameFor(path: string): string {
@@ -24,5 +25,38 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * A scratch folder in $TMPDIR named `<prefix><pid>-XXXXXX`. Before making it, the folders of the
+ * same prefix left by processes that no longer run (killed before their cleanup) are removed, so
+ * no spill folder outlives the next command.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = tmpdir();
+  for (const name of safeList(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(dir, `${prefix}${process.pid}-`));
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

@@ -1,9 +1,8 @@
 // A small DuckDB session for the oracle (diff, compare, golden, sql): an in-memory database with a
 // bounded buffer pool (it spills to a temp folder), helpers to run SQL and read small results.
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { scratchDir } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 
 /** A SQL string literal. */
@@ -17,7 +16,7 @@ export class Duck {
   private constructor(private readonly inst: DuckDBInstance, readonly con: DuckDBConnection, private readonly spill: string | null) {}
 
   static async open(path = ':memory:', opts: { memoryLimit?: string; threads?: number; readOnly?: boolean } = {}): Promise<Duck> {
-    const spill = mkdtempSync(join(tmpdir(), 'ras-replay-duck-'));
+    const spill = scratchDir('ras-replay-duck-');
     const config: Record<string, string> = {
       memory_limit: opts.memoryLimit ?? '2GB',
       threads: String(opts.threads ?? 2),

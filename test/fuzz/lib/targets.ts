@@ -2,7 +2,7 @@
 // built once from them) and a `run` that calls the library in-process on one mutated input. The
 // contract every target checks (check.ts): the call returns normally, or throws InputError (the
 // CLI's exit 2) whose message names the input; never another exception type, never a hang.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -525,11 +525,7 @@ const sqlTarget: Target = {
       s.db.close();
     }
     for (const f of ['written.csv', 'written.parquet', 'attached.duckdb', 'exported']) {
-      try {
-        readFileSync(join(dir, f));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      }
+      if (!existsSync(join(dir, f))) continue;
       rmSync(join(dir, f), { recursive: true, force: true });
       throw new Error(`sql wrote ${f} without --allow-write: ${q}`);
     }
