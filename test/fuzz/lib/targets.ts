@@ -7,7 +7,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { RecordBatchReader } from 'apache-arrow';
+import { checkedIpcChunks } from '../../../src/io/arrow-util.js';
 import { parseTraceCsv, readTraceCsv } from '../../../src/io/csv-trace.js';
+import { InputError } from '../../../src/io/errors.js';
 import { importCsvBulk } from '../../../src/import/csv-bulk.js';
 import { importSource, SourceFormat } from '../../../src/import/index.js';
 import { loadSqlJs } from '../../../src/import/rasdaemon.js';
@@ -197,8 +199,9 @@ const arrowStream: Target = {
     const cols = new EventColumns(1024);
     let reader;
     try {
-      reader = RecordBatchReader.from(input.bytes);
-    } catch {
+      reader = RecordBatchReader.from(checkedIpcChunks([input.bytes], input.file));
+    } catch (e) {
+      if (e instanceof InputError) throw e;
       return; // not an Arrow stream at all: the engine source reports it (trace-arrow-source)
     }
     let b = 0;
@@ -207,7 +210,8 @@ const arrowStream: Target = {
       let r;
       try {
         r = it.next();
-      } catch {
+      } catch (e) {
+        if (e instanceof InputError) throw e; // the framing check
         return; // apache-arrow's own parse error of damaged bytes: wrapped by the source
       }
       if (r.done) break;
