@@ -499,13 +499,21 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
+  // Outputs are written under temporary names and renamed when complete, and every command removes
+  // the temporaries of dead processes, so stopping at once is safe: say so and exit 128 + signal.
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`ras-replay: stopped by ${sig}: files not yet at their final names are incomplete and the next command removes them\n`);
+      process.exit(code);
+    });
+  }
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     } else if (e instanceof InputError) {
-      process.stderr.write(`ras-replay: ${e.message}\n`);
+      process.stderr.write(`ras-replay: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exitCode = EXIT_USAGE;
     } else {
       // Not the input's fault and not a regression (exit 1 means "regression found").

@@ -6,7 +6,7 @@ import { drive, session } from './lib/check.js';
 import { TARGETS } from './lib/targets.js';
 
 /** Inputs per target in CI: ~budget / cost (the costly ones spawn DuckDB or write Parquet). */
-const BUDGET = Number(process.env.RAS_FUZZ_BUDGET ?? 1200);
+const BUDGET = Number(process.env.RAS_FUZZ_BUDGET ?? 300);
 
 let s: Awaited<ReturnType<typeof session>>;
 beforeAll(async () => { s = await session(TARGETS); }, 180_000);
