@@ -293,6 +293,24 @@ function messageBodyLength(meta: Uint8Array, bad: (what: string) => never): numb
     }
     const r = table(rb, 'RecordBatch');
     vector(r(1), 16, 'RecordBatch.nodes');
+    // Row counts: every column of n rows has a buffer of at least n bits (a boolean's values; a
+    // string's offsets are 4n bytes), so n beyond 8 × body length (+ padding) is damage; apache-arrow
+    // would hand out a vector of that length (a dictionary of 2^31 labels) over a few bytes.
+    const maxRows = 8 * body + 512;
+    if (r(0)) {
+      if (r(0) + 8 > size) bad('RecordBatch.length outside the metadata');
+      const n = dv.getBigInt64(r(0), true);
+      if (n < 0n || n > BigInt(maxRows)) bad(`RecordBatch.length ${n} for a ${body}-byte body`);
+    }
+    if (r(1)) {
+      const v = r(1) + u32(r(1), 'RecordBatch.nodes');
+      const n = u32(v, 'RecordBatch.nodes');
+      for (let i = 0; i < n; i++) {
+        const len = dv.getBigInt64(v + 4 + 16 * i, true);
+        const nulls = dv.getBigInt64(v + 12 + 16 * i, true);
+        if (len < 0n || len > BigInt(maxRows) || nulls < 0n || nulls > len) bad(`field node ${i}: length ${len}, null count ${nulls} for a ${body}-byte body`);
+      }
+    }
     vector(r(2), 16, 'RecordBatch.buffers');
     if (r(2)) {
       const v = r(2) + u32(r(2), 'RecordBatch.buffers');

@@ -47,16 +47,36 @@ async function damagedShard(con: DuckDBConnection, tableDir: string, dir: string
   return new InputError(`${dir}: the shard outputs under ${tableDir} do not read as one table (${first(cause)}): expected the files of one \`run --shard i/N --parquet\` set`, dir, undefined, undefined, { cause });
 }
 
+/** The fields `merge` reads, with the types `run --shard` writes them. */
+function checkManifest(m: unknown, where: string): asserts m is Manifest {
+  const o = m as Record<string, unknown>;
+  const fail = (k: string, expected: string): never => {
+    let v: string;
+    try { v = JSON.stringify(o?.[k]) ?? 'absent'; } catch { v = '(unprintable)'; }
+    throw new InputError(`${where}: key ${k}: value ${v.length > 60 ? `${v.slice(0, 57)}...` : v}: expected ${expected} (a manifest written by \`run --shard i/N\`)`, where, undefined, k);
+  };
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('(top)', 'a JSON object');
+  const int = (k: string, min: number) => { if (!Number.isSafeInteger(o[k]) || (o[k] as number) < min) fail(k, `a whole number ≥ ${min}`); };
+  int('count', 1); int('shard', 0); int('events', 0);
+  if ((o.shard as number) >= (o.count as number)) fail('shard', `a shard index below count ${o.count}`);
+  if (typeof o.trace_sha256 !== 'string') fail('trace_sha256', 'a SHA-256 string');
+  if (!Array.isArray(o.profiles) || !o.profiles.every((p) => typeof p === 'string')) fail('profiles', 'a list of profile names');
+  if (typeof o.parquet !== 'boolean') fail('parquet', 'true or false');
+}
+
 export async function mergeShards(dir: string, dbFile: string): Promise<MergeSummary> {
   const root = resolve(dir);
   const mdir = join(root, '_shards');
   if (!existsSync(mdir)) throw new InputError(`${dir}: no _shards/ folder: expected the output folder of \`run --shard i/N --parquet\` jobs`, dir);
   const manifests: Manifest[] = readdirSync(mdir).filter((f) => /^\d+-of-\d+\.json$/.test(f)).map((f) => {
+    let m: Manifest;
     try {
-      return JSON.parse(readFileSync(join(mdir, f), 'utf8')) as Manifest;
+      m = JSON.parse(readFileSync(join(mdir, f), 'utf8')) as Manifest;
     } catch (e) {
       throw new InputError(`${join(mdir, f)}: unreadable shard manifest: ${(e as Error).message}`, join(mdir, f));
     }
+    checkManifest(m, join(mdir, f));
+    return m;
   });
   if (!manifests.length) throw new InputError(`${mdir}: no shard manifests`, mdir);
   const count = manifests[0]!.count;

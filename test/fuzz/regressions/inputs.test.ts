@@ -230,3 +230,15 @@ describe('Arrow IPC framing', () => {
     expect(e.message).toMatch(/dup\.csv: line \d+: column event_id: value "\d+": expected an event_id unique within the trace/);
   });
 });
+
+describe('Arrow IPC row counts', () => {
+  // Found by the long fuzz run: a DictionaryBatch (the host labels) whose field node length reads
+  // 2^31 - 1 over a 992-byte body; the decoder's label table of that size ran out of memory.
+  it('a field node longer than its body can hold is refused', async () => {
+    const { openTraceSource } = await import('../../../src/engine/source.js');
+    const src = openTraceSource(join(__dirname, 'fixtures/dict-length.arrows'), newTraceDicts(), 64);
+    const e = await inputError(async () => { for await (const b of src.batches()) void b; });
+    expect(e.message).toMatch(/dict-length\.arrows: .*byte 1752: damaged Arrow IPC message: field node 0: length 2147483647, null count 0 for a 992-byte body/);
+    await src.sha256();
+  });
+});
