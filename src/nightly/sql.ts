@@ -35,8 +35,8 @@ export async function assertStore(db: Duck, store: string): Promise<void> {
 
 /**
  * Statements `sql` runs without --allow-write: queries only (SELECT, and what DuckDB parses as
- * one: FROM, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, PRAGMA of a setting), EXPLAIN and CALL of a
- * table function. COPY … TO, EXPORT, ATTACH, INSTALL/LOAD, SET, CREATE and the rest need the flag.
+ * one: FROM, WITH, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE), EXPLAIN without ANALYZE and CALL of
+ * a table function; by the leading keyword first, then by DuckDB's statement type. COPY … TO, EXPORT, ATTACH, INSTALL/LOAD, SET, CREATE and the rest need the flag.
  */
 const READ_ONLY_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN, StatementType.CALL]);
 
@@ -141,6 +141,13 @@ export function formatTable(rows: Row[], columns: string[]): string {
 export async function runSql(s: SqlSession, sql: string, format: SqlFormat, out?: string, allowWrite = false): Promise<string> {
   const db = s.db;
   const q = sql.trim().replace(/;\s*$/, '');
+  // Checked before DuckDB sees the statement: binding alone has effects for some (EXPORT DATABASE
+  // creates its folder when prepared), and EXPLAIN ANALYZE runs what it explains.
+  const lead = q.replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()+/, '');
+  if (!allowWrite && !/^(?:select|with|from|values|table|describe|show|summarize|call)\b/i.test(lead) && !/^explain\b(?!\s+analy[sz]e\b)/i.test(lead)) {
+    const word = /^\S*/.exec(lead)![0].slice(0, 30) || '(empty)';
+    throw new SqlError(`sql: a statement starting with ${JSON.stringify(word)}: expected a query (SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, CALL, EXPLAIN); statements that write files, attach databases, load extensions or change settings run only with --allow-write`);
+  }
   let type: StatementType;
   try {
     // Bind first, so an error names the query position before anything is written.

@@ -35,10 +35,10 @@ describe('CLI: wrong databases, writes, outputs', () => {
   it('sql: COPY … TO is refused without --allow-write and nothing is written; allowed with it', () => {
     const target = join(d, 'copied.csv');
     const store = join(d, 'none.duckdb'); // no store yet: the in-memory empty store
-    usage(cli(['sql', `COPY (SELECT 42 AS x) TO '${target}'`, '--store', store]), /sql: a COPY statement: expected a query .* --allow-write/);
+    usage(cli(['sql', `COPY (SELECT 42 AS x) TO '${target}'`, '--store', store]), /sql: a statement starting with "COPY": expected a query .* --allow-write/);
     expect(existsSync(target)).toBe(false);
-    usage(cli(['sql', `ATTACH '${join(d, 'a.duckdb')}' AS a`, '--store', store]), /sql: a ATTACH statement/);
-    usage(cli(['sql', 'INSTALL httpfs', '--store', store]), /sql: a LOAD statement/);
+    usage(cli(['sql', `ATTACH '${join(d, 'a.duckdb')}' AS a`, '--store', store]), /sql: a statement starting with "ATTACH"/);
+    usage(cli(['sql', 'INSTALL httpfs', '--store', store]), /sql: a statement starting with "INSTALL"/);
     const ok = cli(['sql', `COPY (SELECT 42 AS x) TO '${target}'`, '--store', store, '--allow-write']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(existsSync(target)).toBe(true);

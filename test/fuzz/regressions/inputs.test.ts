@@ -242,3 +242,25 @@ describe('Arrow IPC row counts', () => {
     await src.sha256();
   });
 });
+
+describe('sql is read-only without --allow-write', () => {
+  // Found by the sql target: EXPORT DATABASE made its folder while being prepared (before the
+  // statement-type check); EXPLAIN ANALYZE runs the statement it explains.
+  it('EXPORT DATABASE and EXPLAIN ANALYZE COPY are refused before DuckDB binds them', async () => {
+    const { openSqlSession, runSql } = await import('../../../src/nightly/sql.js');
+    const d = tmp();
+    const s = await openSqlSession(join(d, 'none.duckdb'));
+    try {
+      const e1 = await inputError(() => runSql(s, `EXPORT DATABASE '${join(d, 'exported')}'`, 'csv'));
+      expect(e1.message).toMatch(/^sql: a statement starting with "EXPORT"/);
+      const e2 = await inputError(() => runSql(s, `EXPLAIN ANALYZE COPY (SELECT 1) TO '${join(d, 'x.csv')}'`, 'csv'));
+      expect(e2.message).toMatch(/^sql: a statement starting with "EXPLAIN"/);
+      const e3 = await inputError(() => runSql(s, `/* c */ (COPY (SELECT 1) TO '${join(d, 'y.csv')}')`, 'csv'));
+      expect(e3.message).toMatch(/^(sql|SQL error)/);
+      expect(existsSync(join(d, 'exported')) || existsSync(join(d, 'x.csv')) || existsSync(join(d, 'y.csv'))).toBe(false);
+      expect(await runSql(s, 'WITH a AS (SELECT 42 AS x) SELECT * FROM a', 'csv')).toBe('x\n42\n');
+    } finally {
+      s.db.close();
+    }
+  });
+});
