@@ -125,6 +125,49 @@ describe('SIGKILL at random points', () => {
     expect(statSync(out).size).toBeGreaterThan(0);
   }, 900_000);
 
+  it(`golden accept: ${KILLS} kills leave every golden file whole; a rerun equals an uninterrupted accept`, async () => {
+    const { cpSync, writeFileSync } = await import('node:fs');
+    const rng = new Rng(0xacce);
+    // A root with the x86 suite whose post golden file has one row changed: `golden check --update
+    // new` (CI unset) puts the replayed row in post.golden.pending for review.
+    const mk = (name: string) => {
+      const root = join(base, name);
+      mkdirSync(join(root, 'traces'), { recursive: true });
+      cpSync(join(ROOT, 'traces/x86.csv'), join(root, 'traces/x86.csv'));
+      cpSync(join(ROOT, 'golden/x86'), join(root, 'golden/x86'), { recursive: true });
+      const g = join(root, 'golden/x86/post.golden');
+      const lines = readFileSync(g, 'utf8').split('\n');
+      const i = lines.findIndex((l) => /^\d+\t/.test(l));
+      const cells = lines[i]!.split('\t');
+      cells[1] = cells[1] === 'true' ? 'false' : 'true'; // the panic column
+      lines[i] = cells.join('\t');
+      writeFileSync(g, lines.join('\n'));
+      const c = spawnSync(process.execPath, [BIN, 'golden', 'check', '--root', root, '-s', 'x86', '-p', 'post', '--update', 'new'], { cwd: ROOT, encoding: 'utf8', env: { ...env, CI: '' } });
+      expect(existsSync(`${g}.pending`), c.stdout + c.stderr).toBe(true);
+      return root;
+    };
+    const refRoot = mk('gold-ref');
+    const acc = (root: string) => ['golden', 'accept', '--root', root, '-s', 'x86', '-p', 'post', '--all'];
+    expect(spawnSync(process.execPath, [BIN, ...acc(refRoot)], { cwd: ROOT, env: { ...env, CI: '' } }).status).toBe(0);
+    const { parseGolden } = await import('../../src/oracle/golden.js');
+    const root = mk('gold');
+    const dir = join(root, 'golden/x86');
+    for (let k = 0; k < KILLS; k++) {
+      await new Promise<void>((res) => {
+        const c = spawn(process.execPath, [BIN, ...acc(root)], { cwd: ROOT, env: { ...env, CI: '' } });
+        const t = setTimeout(() => c.kill('SIGKILL'), 200 + rng.int(Math.max(1, refMs)));
+        c.on('exit', () => { clearTimeout(t); res(); });
+      });
+      for (const f of readdirSync(dir).filter((n) => /\.golden(\.pending)?$/.test(n))) parseGolden(readFileSync(join(dir, f), 'utf8'), f);
+    }
+    expect(spawnSync(process.execPath, [BIN, ...acc(root)], { cwd: ROOT, env: { ...env, CI: '' } }).status).toBeLessThan(3);
+    expect(readFileSync(join(dir, 'post.golden'), 'utf8')).toBe(readFileSync(join(refRoot, 'golden/x86/post.golden'), 'utf8'));
+    expect(existsSync(join(dir, 'post.golden.pending'))).toBe(false);
+    // Temporaries of a killed write are removed by the next command that reads the file.
+    spawnSync(process.execPath, [BIN, 'golden', 'check', '--root', root, '-s', 'x86', '-p', 'post', '--update', 'all'], { cwd: ROOT, env: { ...env, CI: '' } });
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-')).filter((n) => n.startsWith('post.golden'))).toEqual([]);
+  }, 900_000);
+
   it('SIGTERM and SIGINT stop with a one-line message and exit 128 + signal', async () => {
     for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
       // A signal before main() has installed its handlers (the loader still starting) ends the
