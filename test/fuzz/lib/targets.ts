@@ -527,11 +527,13 @@ const sqlTarget: Target = {
       await runSql(s, q, 'csv');
     } finally {
       s.db.close();
-    }
-    for (const f of ['written.csv', 'written.parquet', 'attached.duckdb', 'exported']) {
-      if (!existsSync(join(dir, f))) continue;
-      rmSync(join(dir, f), { recursive: true, force: true });
-      throw new Error(`sql wrote ${f} without --allow-write: ${q}`);
+      // Checked whether the statement ran or was refused: a refused one must not have written either.
+      for (const f of ['written.csv', 'written.parquet', 'attached.duckdb', 'exported']) {
+        if (!existsSync(join(dir, f))) continue;
+        rmSync(join(dir, f), { recursive: true, force: true });
+        // eslint-disable-next-line no-unsafe-finally
+        throw new Error(`sql wrote ${f} without --allow-write: ${q}`);
+      }
     }
   },
 };
