@@ -518,7 +518,8 @@ export function buildProgram(): Command {
     .option('--attach <dir>', 'also read the Parquet outputs of this run folder as outcomes/signals (repeatable)', collect, [])
     .addOption(new Option('--format <format>', 'output').choices([...SQL_FORMATS]))
     .option('-o, --out <file>', 'output file (required for --format parquet)')
-    .action(async (query: string | undefined, o: { file?: string; query?: string; list?: boolean; store: string; attach: string[]; format?: SqlFormat; out?: string }) => {
+    .option('--allow-write', 'also run statements that write files, attach databases, load extensions or change settings (COPY, ATTACH, INSTALL, LOAD, SET, …); without it only queries run')
+    .action(async (query: string | undefined, o: { file?: string; query?: string; list?: boolean; store: string; attach: string[]; format?: SqlFormat; out?: string; allowWrite?: boolean }) => {
       const out = new Output();
       const { namedQuery, openSqlSession, runSql } = await import('../nightly/sql.js');
       const { NAMED_QUERIES } = await import('../nightly/store.js');
@@ -535,7 +536,7 @@ export function buildProgram(): Command {
       const format: SqlFormat = o.format ?? (o.out?.endsWith('.parquet') ? 'parquet' : process.stdout.isTTY ? 'table' : 'csv');
       const s = await openSqlSession(o.store, o.attach);
       try {
-        const text = await runSql(s, sql, format, o.out);
+        const text = await runSql(s, sql, format, o.out, o.allowWrite ?? false);
         if (o.out && format !== 'parquet') writeFileAtomic(o.out, text);
         else if (text) process.stdout.write(text);
       } finally {
@@ -556,6 +557,8 @@ export function buildProgram(): Command {
       if (!existsSync(o.store)) throw new InputError(`${o.store}: no store: run \`ras-replay nightly\` first`, o.store);
       const db = await Duck.open(o.store, { readOnly: true });
       try {
+        const { assertStore } = await import('../nightly/sql.js');
+        await assertStore(db, o.store);
         const night = o.night ?? String(await db.scalar('SELECT max(night) FROM nights'));
         if (!(await db.scalar(`SELECT count(*) FROM nights WHERE night = '${night.replace(/'/g, "''")}'`))) throw new InputError(`${o.store}: no night ${night}`, o.store);
         await writeReport(o.out, await reportData(db, night, new Date().toISOString()));
@@ -578,13 +581,21 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
+  // Outputs are written under temporary names and renamed when complete, and every command removes
+  // the temporaries of dead processes, so stopping at once is safe: say so and exit 128 + signal.
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`ras-replay: stopped by ${sig}: files not yet at their final names are incomplete and the next command removes them\n`);
+      process.exit(code);
+    });
+  }
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     } else if (e instanceof InputError) {
-      process.stderr.write(`ras-replay: ${e.message}\n`);
+      process.stderr.write(`ras-replay: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exitCode = EXIT_USAGE;
     } else {
       // Not the input's fault and not a regression (exit 1 means "regression found").

@@ -2,7 +2,7 @@
 // in one pass, and write outcomes and signals (Arrow IPC streams, DuckDB, optionally Parquet).
 // Outputs are written under temporary names and renamed at the end; the DuckDB load is one
 // transaction. A run that fails or is killed leaves nothing that looks complete.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { NotModelledError } from '../model/ctx.js';
@@ -131,7 +131,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   const t0 = Date.now();
   const started = new Date();
   const outDir = resolve(opts.outDir);
-  mkdirSync(outDir, { recursive: true });
+  outputFolder(opts.outDir, outDir, opts.db ?? null);
   removeStaleTemps(outDir);
   const tag = `.tmp-${process.pid}-${Date.now()}@${hostname()}`;
   const shardLabel = opts.shard ? String(opts.shard.index) : '0';
@@ -211,7 +211,12 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
   try {
     if (dbPath) {
       mkdirSync(dirname(resolve(dbPath)), { recursive: true });
-      sink = await DuckSink.open(dbPath, '512MB', spill);
+      try {
+        sink = await DuckSink.open(dbPath, '512MB', spill);
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw new InputError(`${dbPath}: cannot open as a DuckDB database: ${(e as Error).message.split('\n')[0]}`, dbPath, undefined, undefined, { cause: e });
+      }
     }
     if (traceMode) {
       await replayInWorkers(wpool!, source, order, per.length, async (cols, outs, sigs, enc) => {
@@ -454,6 +459,25 @@ function removeDb(path: string): void {
  * later run in the same folder removes those of processes of this host that no longer exist. Other
  * jobs sharing the folder (shards on other nodes, or still running here) are left alone.
  */
+/**
+ * Create the output folder (and its parents); a path that is a file, a symlink loop or not
+ * writable, or a --db that is a folder, is the user's input, reported as such.
+ */
+function outputFolder(given: string, outDir: string, db: string | null): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    if (!statSync(outDir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    accessSync(outDir, constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a parent) is a file, not a folder' : code === 'ELOOP' ? 'a symbolic link loop' : (e as Error).message;
+    throw new InputError(`--out ${given}: cannot use as the output folder: ${why}: expected a folder (created if missing)`, given, undefined, undefined, { cause: e });
+  }
+  if (db !== null && existsSync(db) && statSync(db).isDirectory()) {
+    throw new InputError(`--db ${db}: is a folder: expected a DuckDB database file (created if missing)`, db);
+  }
+}
+
 function removeStaleTemps(dir: string): void {
   const me = hostname();
   const stale = (name: string): boolean => {

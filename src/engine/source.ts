@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
-import { fileChunks } from '../io/arrow-util.js';
+import { checkedIpcChunks, checkIpcFile, fileChunks } from '../io/arrow-util.js';
 import { readTraceCsv } from '../io/csv-trace.js';
 import { InputError } from '../io/errors.js';
 import { appendEvent, TraceDecoder, TraceDicts } from '../io/arrow-trace.js';
@@ -84,7 +84,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
       void sha256();
       try {
         if (fmt === 'arrow-stream') {
-          const reader = RecordBatchReader.from(counted(fileChunks(path), (n) => (consumed += n)));
+          const reader = RecordBatchReader.from(checkedIpcChunks(counted(fileChunks(path), (n) => (consumed += n)), path));
           for (const batch of reader) {
             const cols = target(b);
             decoder.decode(batch, b, cols);
@@ -94,6 +94,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
             throw new InputError(`${path}: after batch ${b - 1}: the Arrow IPC stream ends without its end-of-stream marker: expected a complete stream (the file is truncated)`, path, `batch ${b}`);
           }
         } else {
+          checkIpcFile(path);
           const fh = await open(path, 'r');
           try {
             const reader = await RecordBatchReader.from(fh);

@@ -411,7 +411,12 @@ function clone<T>(v: T): T {
 /** Merge an already-parsed override object over the defaults (`file` names it in errors). */
 export function resolveMix(over: unknown, file = '(mix)'): FleetMix {
   const bad = (key: string, v: unknown, expected: string): never => {
-    const shown = JSON.stringify(v) ?? String(v);
+    let shown: string;
+    try {
+      shown = typeof v === 'number' && !Number.isFinite(v) ? `${v} (a JSON number out of the double range)` : JSON.stringify(v) ?? String(v);
+    } catch {
+      shown = Array.isArray(v) ? '[…]' : '{…}'; // nested too deep to print
+    }
     throw new InputError(`${file}: key ${key}: value ${shown.length > 80 ? `${shown.slice(0, 77)}...` : shown}: expected ${expected}`, file, undefined, key);
   };
   const m = merge(clone(DEFAULT_MIX), over, SPEC, '', bad) as FleetMix;

@@ -695,7 +695,9 @@ function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warn
     setCol(d, 'severity', 'recoverable', false);
     setCol(d, 'sync', 'false', false);
     setCol(d, 'notify', arch === 'arm64' ? ARM64_ASYNC_NOTIFY : 'mce', false);
-    setCol(d, 'pa', hex(g.pa!), false);
+    // g.pa is null when the group's only report was a skipped machine check record without an
+    // address (VAL or EN clear): the result's page is then all that is known.
+    setCol(d, 'pa', hex(g.pa ?? g.mf!.pfn << 12n), false);
     d.notes.push('no error report captured; pa is the page address pfn << 12');
   }
   if (!archObs) d.notes.push(`architecture not recorded; ${arch} assumed`);

@@ -27,6 +27,13 @@ function isHeader(line: string): boolean {
     /^version = /.test(line) || /^\s*CPU:\d+ \[LOST \d+ EVENTS\]\s*$/.test(line) || /^trace-cmd: /.test(line);
 }
 
+/**
+ * The longest trace line read: the kernel formats one event into a trace_seq of PAGE_SIZE bytes
+ * (include/linux/trace_seq.h, TRACE_SEQ_BUFFER_SIZE), so a real line is shorter than 64 KiB even
+ * with 64K pages; a longer one is damage, and FTRACE_LINE's backtracking on it would take minutes.
+ */
+export const MAX_FTRACE_LINE = 64 * 1024;
+
 export function importFtrace(file: string, hostOpt: string | undefined): ImportResult {
   const text = readText(file);
   const warnings: string[] = [];
@@ -38,6 +45,9 @@ export function importFtrace(file: string, hostOpt: string | undefined): ImportR
   let seq = 0;
   eachLine(text, (line, n) => {
     const where = `${file}: line ${n}`;
+    if (line.length > MAX_FTRACE_LINE) {
+      throw new InputError(`${where}: a line of ${line.length} characters: expected a trace line of at most ${MAX_FTRACE_LINE} (the kernel's trace_seq holds one page)`, file, `line ${n}`);
+    }
     const m = FTRACE_LINE.exec(line);
     if (!m) {
       if (/^\S+@\S+?[:>#$]|^[#$] /.test(line)) {

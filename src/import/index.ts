@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../io/errors.js';
 import { ImportResult, SourceFormat } from './common.js';
-import { FTRACE_LINE, importFtrace } from './ftrace.js';
+import { FTRACE_LINE, importFtrace, MAX_FTRACE_LINE } from './ftrace.js';
 import { importKernelLog } from './kernel-log.js';
 import { importMcelog } from './mcelog.js';
 import { importRasdaemon, SQLITE_MAGIC } from './rasdaemon.js';
@@ -50,7 +50,7 @@ export function detectFormat(path: string): SourceFormat | null {
   let traceLines = 0;
   for (const l of lines) {
     if (/^# tracer: /.test(l) || /^cpus=\d+\s*$/.test(l)) return 'ftrace';
-    const m = FTRACE_LINE.exec(l);
+    const m = l.length > MAX_FTRACE_LINE ? null : FTRACE_LINE.exec(l);
     if (m && FTRACE_EVENTS.test(`${m[6] ?? ''}:${m[7]}`)) traceLines++;
   }
   if (traceLines > 0) return 'ftrace';

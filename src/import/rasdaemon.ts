@@ -84,7 +84,8 @@ function toBig(v: unknown): bigint | null {
 }
 
 function toInt(v: unknown): number | null {
-  const b = typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(Math.trunc(v)) : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? BigInt(v.trim()) : null;
+  // A REAL column value (SQLite stores what it is given: 1e300, Infinity) is an integer only when finite.
+  const b = typeof v === 'bigint' ? v : typeof v === 'number' ? (Number.isFinite(v) ? BigInt(Math.trunc(v)) : null) : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? BigInt(v.trim()) : null;
   return b === null ? null : Number(BigInt.asIntN(64, b));
 }
 

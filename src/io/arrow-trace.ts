@@ -286,6 +286,20 @@ class DictCache<T> {
   }
 }
 
+/**
+ * The indices of a dictionary-encoded column, checked against its dictionary: an index past the
+ * end (a damaged or hostile file; apache-arrow does not check) would read `undefined` from the
+ * label tables and decode as code 0 without a word. Null rows may hold any index.
+ */
+function dictIndices(d: Data, size: number, name: string, n: number, bad: Bad): ArrayLike<number> {
+  const idx = d.values as ArrayLike<number>;
+  for (let i = 0; i < n; i++) {
+    const k = idx[i]!;
+    if ((k < 0 || k >= size) && validAt(d, i)) bad(i, name, String(k), `a dictionary index below ${size} (the batch's dictionary has ${size} entries)`);
+  }
+  return idx;
+}
+
 export class TraceDecoder {
   private readonly enumCache = new DictCache<Int16Array>();
   private readonly hostCache = new DictCache<Int32Array>();
@@ -475,7 +489,7 @@ export class TraceDecoder {
         for (let k = 0; k < dict.length; k++) t[k] = labels.indexOf(strAt(dict, k));
         return t;
       });
-      const idx = d.values as ArrayLike<number>;
+      const idx = dictIndices(d, dict.length, name, n, bad);
       // Indices (values) are sliced already; the validity bitmap is read through validAt.
       if (d.nullCount === 0) {
         let badRow = -1;
@@ -541,7 +555,7 @@ export class TraceDecoder {
         return t;
       });
       if (tableOnly) return; // translate: the names are interned with the table
-      const idx = d.values as ArrayLike<number>;
+      const idx = dictIndices(d, dict.length, name, n, bad);
       // Indices (values) are sliced already.
       if (d.nullCount === 0) {
         for (let i = 0; i < n; i++) {
@@ -592,7 +606,7 @@ export class TraceDecoder {
     if (DataType.isDictionary(d.type)) {
       const dict = d.dictionary!;
       const table = this.mapperCache.get(dict, () => new Int32Array(dict.length).fill(-2));
-      const idx = d.values as ArrayLike<number>;
+      const idx = dictIndices(d, dict.length, 'mappers', n, bad);
       if (d.nullCount === 0) {
         for (let i = 0; i < n; i++) {
           const k = idx[i]!;

@@ -1,9 +1,10 @@
 // Small Arrow helpers shared by the trace and outcome writers and readers.
-import { closeSync, fsyncSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, write, writeSync } from 'node:fs';
 import {
   Data, Dictionary, Field, Int32, Int8, makeData, makeVector, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Utf8,
   vectorFromArray, Vector,
 } from 'apache-arrow';
+import { InputError } from './errors.js';
 
 /**
  * Batch-local dictionary for interned ids (rows[i] or i selects the id; `offset` shifts ids such as
@@ -359,4 +360,179 @@ export function* fileChunks(path: string, chunk = 8 << 20): Generator<Uint8Array
   } finally {
     closeSync(fd);
   }
+}
+
+/** The largest IPC message metadata accepted (a trace schema's metadata is a few KiB). */
+const MAX_IPC_METADATA = 16 << 20;
+
+/**
+ * Checks the framing of an Arrow IPC stream while passing its chunks through unchanged: each
+ * message's metadata length, and inside the flatbuffer Message (format/Message.fbs) the header's
+ * vectors (RecordBatch.nodes and .buffers, also inside a DictionaryBatch) and the body length,
+ * must lie within their buffers. apache-arrow trusts them: a damaged vector length makes it loop
+ * over billions of field nodes (decodeFieldNodes) instead of failing. The first violation throws
+ * an InputError naming the file, the message's byte offset and what was expected.
+ */
+export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): Generator<Uint8Array> {
+  let pos = 0; // stream offset of the next byte to parse
+  let skip = 0; // body bytes still to pass
+  let need = 8; // bytes wanted for the current piece
+  let piece: 'prefix' | 'meta' | 'done' = 'prefix';
+  let msgAt = 0;
+  let acc = new Uint8Array(0);
+  const bad = (what: string): never => {
+    throw new InputError(`${file}: byte ${msgAt}: damaged Arrow IPC message: ${what}`, file, `byte ${msgAt}`);
+  };
+  for (const chunk of chunks) {
+    let off = 0;
+    while (piece !== 'done' && off < chunk.byteLength) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.byteLength - off);
+        skip -= n; off += n; pos += n;
+        continue;
+      }
+      const n = Math.min(need - acc.byteLength, chunk.byteLength - off);
+      const next = new Uint8Array(acc.byteLength + n);
+      next.set(acc); next.set(chunk.subarray(off, off + n), acc.byteLength);
+      acc = next; off += n; pos += n;
+      if (acc.byteLength < need) continue;
+      const dv = new DataView(acc.buffer, acc.byteOffset, acc.byteLength);
+      if (piece === 'prefix') {
+        msgAt = pos - acc.byteLength;
+        const first = dv.getUint32(0, true);
+        const len = first === 0xffffffff ? dv.getInt32(4, true) : (first | 0);
+        if (len === 0) { piece = 'done'; break; }
+        if (len < 0 || len > MAX_IPC_METADATA) bad(`metadata length ${len}: expected 1..${MAX_IPC_METADATA}`);
+        if (first !== 0xffffffff) {
+          // Pre-0.15 framing (no continuation token): the 4 bytes after the length are metadata.
+          const rest = acc.subarray(4);
+          acc = new Uint8Array(0);
+          need = len;
+          piece = 'meta';
+          const m = new Uint8Array(rest.byteLength); m.set(rest); acc = m;
+          if (acc.byteLength >= need) { skip = messageBodyLength(acc.subarray(0, need), bad); acc = acc.subarray(need); piece = 'prefix'; need = 8; }
+          continue;
+        }
+        acc = new Uint8Array(0);
+        need = len;
+        piece = 'meta';
+      } else {
+        skip = messageBodyLength(acc, bad);
+        acc = new Uint8Array(0);
+        need = 8;
+        piece = 'prefix';
+      }
+    }
+    yield chunk;
+  }
+}
+
+/** The body length of one flatbuffer Message, after bounds checks of the parts apache-arrow reads. */
+function messageBodyLength(meta: Uint8Array, bad: (what: string) => never): number {
+  const size = meta.byteLength;
+  const dv = new DataView(meta.buffer, meta.byteOffset, size);
+  const u32 = (at: number, what: string): number => {
+    if (at < 0 || at + 4 > size) bad(`${what} at ${at} outside the ${size}-byte metadata`);
+    return dv.getUint32(at, true);
+  };
+  /** Field offsets of the table at `t` (0: absent). */
+  const table = (t: number, what: string) => {
+    const vt = t - (u32(t, what) | 0);
+    if (vt < 0 || vt + 4 > size) bad(`${what}: vtable outside the metadata`);
+    const vtLen = dv.getUint16(vt, true);
+    if (vtLen < 4 || vt + vtLen > size) bad(`${what}: vtable length ${vtLen}`);
+    return (slot: number): number => {
+      const o = 4 + 2 * slot;
+      if (o + 2 > vtLen) return 0;
+      const f = dv.getUint16(vt + o, true);
+      return f === 0 ? 0 : t + f;
+    };
+  };
+  const vector = (at: number, elem: number, what: string): void => {
+    if (!at) return;
+    const v = at + u32(at, what);
+    const n = u32(v, what);
+    if (v + 4 + n * elem > size) bad(`${what}: ${n} entries of ${elem} bytes do not fit in the ${size}-byte metadata`);
+  };
+  const msg = table(u32(0, 'root'), 'Message');
+  const headerType = msg(1) ? meta[msg(1)]! : 0;
+  const bodyAt = msg(3);
+  let body = 0;
+  if (bodyAt) {
+    if (bodyAt + 8 > size) bad('bodyLength outside the metadata');
+    const b = dv.getBigInt64(bodyAt, true);
+    if (b < 0n || b > BigInt(Number.MAX_SAFE_INTEGER)) bad(`body length ${b}`);
+    body = Number(b);
+  }
+  const header = msg(2);
+  if (header && (headerType === 3 || headerType === 2)) {
+    // MessageHeader: 2 DictionaryBatch (its field 1 is the RecordBatch), 3 RecordBatch.
+    let rb = header + u32(header, 'header');
+    if (headerType === 2) {
+      const d = table(rb, 'DictionaryBatch');
+      if (!d(1)) return body;
+      rb = d(1) + u32(d(1), 'DictionaryBatch.data');
+    }
+    const r = table(rb, 'RecordBatch');
+    vector(r(1), 16, 'RecordBatch.nodes');
+    // Row counts: every column of n rows has a buffer of at least n bits (a boolean's values; a
+    // string's offsets are 4n bytes), so n beyond 8 × body length (+ padding) is damage; apache-arrow
+    // would hand out a vector of that length (a dictionary of 2^31 labels) over a few bytes.
+    const maxRows = 8 * body + 512;
+    if (r(0)) {
+      if (r(0) + 8 > size) bad('RecordBatch.length outside the metadata');
+      const n = dv.getBigInt64(r(0), true);
+      if (n < 0n || n > BigInt(maxRows)) bad(`RecordBatch.length ${n} for a ${body}-byte body`);
+    }
+    if (r(1)) {
+      const v = r(1) + u32(r(1), 'RecordBatch.nodes');
+      const n = u32(v, 'RecordBatch.nodes');
+      for (let i = 0; i < n; i++) {
+        const len = dv.getBigInt64(v + 4 + 16 * i, true);
+        const nulls = dv.getBigInt64(v + 12 + 16 * i, true);
+        if (len < 0n || len > BigInt(maxRows) || nulls < 0n || nulls > len) bad(`field node ${i}: length ${len}, null count ${nulls} for a ${body}-byte body`);
+      }
+    }
+    vector(r(2), 16, 'RecordBatch.buffers');
+    if (r(2)) {
+      const v = r(2) + u32(r(2), 'RecordBatch.buffers');
+      const n = u32(v, 'RecordBatch.buffers');
+      for (let i = 0; i < n; i++) {
+        const o = Number(dv.getBigInt64(v + 4 + 16 * i, true));
+        const l = Number(dv.getBigInt64(v + 12 + 16 * i, true));
+        if (o < 0 || l < 0 || o + l > body) bad(`buffer ${i} [${o}, +${l}) outside the ${body}-byte body`);
+      }
+    }
+  }
+  return body;
+}
+
+/**
+ * The same framing check for an Arrow IPC file: the messages between the leading magic and the
+ * footer ("ARROW1" file layout, format/File.fbs) are a stream. One extra sequential read; the
+ * footer's block list itself is left to apache-arrow.
+ */
+export function checkIpcFile(path: string): void {
+  const fd = openSync(path, 'r');
+  let end: number;
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(10);
+    if (size < 18 || readSync(fd, tail, 0, 10, size - 10) !== 10 || tail.toString('latin1', 4) !== 'ARROW1') return; // apache-arrow reports it
+    end = size - 10 - tail.readInt32LE(0);
+    if (end < 8) return;
+  } finally {
+    closeSync(fd);
+  }
+  const cut = function* (): Generator<Uint8Array> {
+    let at = 0;
+    for (const c of fileChunks(path)) {
+      const from = Math.max(0, 8 - at);
+      const to = Math.min(c.byteLength, end - at);
+      if (to > from) yield c.subarray(from, to);
+      at += c.byteLength;
+      if (at >= end) return;
+    }
+  };
+  for (const _ of checkedIpcChunks(cut(), path)) void _;
 }

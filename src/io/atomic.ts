@@ -1,6 +1,7 @@
 // Whole-file writes that are all or nothing: a temp file in the same folder, fsync, rename.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 
 /** A temp name next to `path`, tagged with pid and time so concurrent writers never collide. */
 export function tempNameFor(path: string): string {
@@ -9,6 +10,7 @@ export function tempNameFor(path: string): string {
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
+  removeStaleTempsOf(path);
   const tmp = tempNameFor(path);
   try {
     const fd = openSync(tmp, 'w');
@@ -24,5 +26,50 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** The temp files of `path` (tempNameFor) left by processes that no longer run (killed mid-write). */
+export function removeStaleTempsOf(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.tmp-`;
+  for (const name of safeList(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * A scratch folder in $TMPDIR named `<prefix><pid>-XXXXXX`. Before making it, the folders of the
+ * same prefix left by processes that no longer run (killed before their cleanup) are removed, so
+ * no spill folder outlives the next command.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = tmpdir();
+  for (const name of safeList(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1] ?? NaN);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(dir, `${prefix}${process.pid}-`));
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

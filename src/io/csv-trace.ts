@@ -1,6 +1,6 @@
 // Strict CSV reader for traces of scenario size (csv-parse): every bad value is reported with its
 // file, line, column, value and what was expected. Large CSVs go through the bulk path (engine).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { InputError } from './errors.js';
@@ -11,12 +11,30 @@ export interface ReadOptions {
   sort?: boolean;
 }
 
+/**
+ * The largest CSV the strict reader takes: it holds the text as one string, and V8's strings end
+ * at 2^29 - 24 characters (about 512 MiB). Larger traces (and .csv.gz that inflate past it, a
+ * compression bomb included: inflation stops there) go through `import --bulk`, which streams.
+ */
+export const MAX_STRICT_CSV_BYTES = (1 << 29) - 24;
+
 export function readTraceCsv(file: string, opts: ReadOptions = {}): TraceEvent[] {
   let buf: Buffer;
+  const tooBig = (what: string) => new InputError(`${file}: ${what} ${MAX_STRICT_CSV_BYTES} bytes, the most the strict CSV reader holds: convert it with \`ras-replay import --bulk ${file} -o trace.arrows\` (streamed) and use the .arrows trace`, file);
   try {
+    if (statSync(file).size > MAX_STRICT_CSV_BYTES) throw tooBig('the file is larger than');
     buf = readFileSync(file);
-    if (file.endsWith('.gz')) buf = gunzipSync(buf);
+    if (file.endsWith('.gz')) {
+      try {
+        buf = gunzipSync(buf, { maxOutputLength: MAX_STRICT_CSV_BYTES + 1 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig('it inflates to more than');
+        throw e;
+      }
+      if (buf.length > MAX_STRICT_CSV_BYTES) throw tooBig('it inflates to more than');
+    }
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`${file}: cannot read the trace: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
   }
   return parseTraceCsv(buf.toString('utf8'), file, opts);

@@ -2,7 +2,7 @@
 // as one dataset in a DuckDB file, after checking that the shard set is complete and consistent.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InputError } from './errors.js';
 
 interface Manifest {
@@ -21,16 +21,62 @@ export interface MergeSummary {
   signals: number;
 }
 
+/**
+ * The shard files could not be read as one table: find the file DuckDB cannot read on its own
+ * (a damaged or cut Parquet file) and name it; else name the folder with DuckDB's message.
+ */
+async function damagedShard(con: DuckDBConnection, tableDir: string, dir: string, cause: unknown): Promise<InputError> {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.parquet')) files.push(p);
+    }
+  };
+  if (existsSync(tableDir)) walk(tableDir);
+  const first = (e: unknown) => String((e as Error).message).split('\n')[0];
+  for (const f of files.sort()) {
+    try {
+      await con.run(`CREATE OR REPLACE TEMP TABLE probe AS SELECT * FROM read_parquet('${f.replace(/'/g, "''")}')`);
+    } catch (e) {
+      return new InputError(`${f}: damaged shard output: not a readable Parquet file (${first(e)}): expected the file \`run --shard i/N --parquet\` wrote; rerun that shard`, f, undefined, undefined, { cause: e });
+    }
+  }
+  await con.run('DROP TABLE IF EXISTS probe');
+  return new InputError(`${dir}: the shard outputs under ${tableDir} do not read as one table (${first(cause)}): expected the files of one \`run --shard i/N --parquet\` set`, dir, undefined, undefined, { cause });
+}
+
+/** The fields `merge` reads, with the types `run --shard` writes them. */
+function checkManifest(m: unknown, where: string): asserts m is Manifest {
+  const o = m as Record<string, unknown>;
+  const fail = (k: string, expected: string): never => {
+    let v: string;
+    try { v = JSON.stringify(o?.[k]) ?? 'absent'; } catch { v = '(unprintable)'; }
+    throw new InputError(`${where}: key ${k}: value ${v.length > 60 ? `${v.slice(0, 57)}...` : v}: expected ${expected} (a manifest written by \`run --shard i/N\`)`, where, undefined, k);
+  };
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('(top)', 'a JSON object');
+  const int = (k: string, min: number) => { if (!Number.isSafeInteger(o[k]) || (o[k] as number) < min) fail(k, `a whole number ≥ ${min}`); };
+  int('count', 1); int('shard', 0); int('events', 0);
+  if ((o.shard as number) >= (o.count as number)) fail('shard', `a shard index below count ${o.count}`);
+  if (typeof o.trace_sha256 !== 'string') fail('trace_sha256', 'a SHA-256 string');
+  if (!Array.isArray(o.profiles) || !o.profiles.every((p) => typeof p === 'string')) fail('profiles', 'a list of profile names');
+  if (typeof o.parquet !== 'boolean') fail('parquet', 'true or false');
+}
+
 export async function mergeShards(dir: string, dbFile: string): Promise<MergeSummary> {
   const root = resolve(dir);
   const mdir = join(root, '_shards');
   if (!existsSync(mdir)) throw new InputError(`${dir}: no _shards/ folder: expected the output folder of \`run --shard i/N --parquet\` jobs`, dir);
   const manifests: Manifest[] = readdirSync(mdir).filter((f) => /^\d+-of-\d+\.json$/.test(f)).map((f) => {
+    let m: Manifest;
     try {
-      return JSON.parse(readFileSync(join(mdir, f), 'utf8')) as Manifest;
+      m = JSON.parse(readFileSync(join(mdir, f), 'utf8')) as Manifest;
     } catch (e) {
       throw new InputError(`${join(mdir, f)}: unreadable shard manifest: ${(e as Error).message}`, join(mdir, f));
     }
+    checkManifest(m, join(mdir, f));
+    return m;
   });
   if (!manifests.length) throw new InputError(`${mdir}: no shard manifests`, mdir);
   const count = manifests[0]!.count;
@@ -52,8 +98,13 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
   try {
     const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
     const glob = (t: string) => q(join(root, t, '*', '*', '*.parquet'));
-    await con.run(`CREATE TABLE outcomes AS SELECT * FROM read_parquet(${glob('outcomes')}, hive_partitioning = true)`);
-    await con.run(`CREATE TABLE signals AS SELECT * FROM read_parquet(${glob('signals')}, hive_partitioning = true)`);
+    for (const t of ['outcomes', 'signals']) {
+      try {
+        await con.run(`CREATE TABLE ${t} AS SELECT * FROM read_parquet(${glob(t)}, hive_partitioning = true)`);
+      } catch (e) {
+        throw await damagedShard(con, join(root, t), dir, e);
+      }
+    }
     await con.run(`CREATE TABLE shards AS SELECT * FROM read_json(${q(join(mdir, '*.json'))})`);
     const n = (await con.runAndReadAll('SELECT (SELECT count(*) FROM outcomes)::BIGINT, (SELECT count(*) FROM signals)::BIGINT')).getRows()[0]!;
     const events = manifests.reduce((a, m) => a + m.events, 0);

@@ -20,9 +20,16 @@ export function loadProfile(ref: string, seen: string[] = []): Profile {
   } catch (e) {
     throw new InputError(`${ref}: cannot read the profile file: ${(e as Error).message}`, ref, undefined, undefined, { cause: e });
   }
-  const lookup = (name: string): Profile => (name.endsWith('.json')
-    ? loadProfile(resolve(dirname(file), name), [...seen, file])
-    : builtinProfile(name));
+  const lookup = (name: string): Profile => {
+    if (!name.endsWith('.json')) return builtinProfile(name);
+    try {
+      return loadProfile(resolve(dirname(file), name), [...seen, file]);
+    } catch (e) {
+      // Name the file whose "extends" led there, so the user knows which file to fix.
+      if (e instanceof InputError && !e.message.startsWith(`${ref}:`)) throw new InputError(`${ref}: "extends" ${JSON.stringify(name)}: ${e.message}`, ref, undefined, 'extends', { cause: e });
+      throw e;
+    }
+  };
   try {
     return resolveProfile(doc, ref, lookup);
   } catch (e) {

@@ -272,8 +272,8 @@ export function resolveProfile(
     }
   }
   const base = o.extends === undefined ? lookup('pre') : typeof o.extends === 'string'
-    ? lookup(o.extends)
-    : fail(`${where}: "extends" must be a profile name, got ${JSON.stringify(o.extends)}`);
+    ? extendsOf(o.extends, where, lookup)
+    : fail(`${where}: "extends" must be a profile name, got ${shown(o.extends)}`);
   const switches: Switches = { ...base.switches };
   const host: HostDefaults = { ...base.host };
   const sw = objectOrEmpty(o.switches, `${where}: "switches"`);
@@ -282,7 +282,7 @@ export function resolveProfile(
       throw new ProfileError(`${where}: unknown switch "${k}": expected one of ${SWITCH_KEYS.join(', ')}`);
     }
     if (typeof v !== 'boolean') {
-      throw new ProfileError(`${where}: switch ${k} = ${JSON.stringify(v)}: expected true or false`);
+      throw new ProfileError(`${where}: switch ${k} = ${shown(v)}: expected true or false`);
     }
     (switches as unknown as Record<string, boolean>)[k] = v;
   }
@@ -293,19 +293,44 @@ export function resolveProfile(
     }
     const cur = (DEFAULT_HOST as unknown as Record<string, unknown>)[k];
     if (typeof cur === 'boolean') {
-      if (typeof v !== 'boolean') throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected true or false`);
+      if (typeof v !== 'boolean') throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected true or false`);
     } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops' || k === 'panic_on_unrecoverable' || k === 'enable_soft_offline') {
-      if (v !== 0 && v !== 1) throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected 0 or 1`);
+      if (v !== 0 && v !== 1) throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected 0 or 1`);
     } else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected a non-negative integer`);
+      throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected a non-negative integer`);
     }
     (host as unknown as Record<string, unknown>)[k] = v;
   }
   const name = o.name === undefined ? `${base.name}+` : typeof o.name === 'string' && /^[A-Za-z0-9._+-]+$/.test(o.name)
     ? o.name
-    : fail(`${where}: "name" must match [A-Za-z0-9._+-]+, got ${JSON.stringify(o.name)}`);
+    : fail(`${where}: "name" must match [A-Za-z0-9._+-]+, got ${shown(o.name)}`);
   const description = typeof o.description === 'string' ? o.description : `${base.name} with overrides from ${where}`;
   return Object.freeze({ name, description, switches: Object.freeze(switches), host: Object.freeze(host) });
+}
+
+/** The base a profile extends; an unknown one is named together with the file that asked for it. */
+function extendsOf(name: string, where: string, lookup: (name: string) => Profile): Profile {
+  try {
+    return lookup(name);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new ProfileError(`${where}: "extends": ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * A JSON value as the user wrote it, near enough: numbers JSON cannot hold (1e400 parses to
+ * Infinity) are shown as such instead of JSON.stringify's "null"; huge or deep values are cut.
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (a JSON number out of the double range)`;
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? '[…]' : '{…}'; // nested too deep to print
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function objectOrEmpty(v: unknown, what: string): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { tempNameFor } from '../io/atomic.js';
 import { jsonText } from '../io/json.js';
 import { InputError } from '../io/errors.js';
+import { StatementType } from '@duckdb/node-api';
 import { Duck, lit, Row } from '../oracle/duck.js';
 import { createStore, NAMED_QUERIES } from './store.js';
 
@@ -21,16 +22,51 @@ export interface SqlSession {
   sources: string[];
 }
 
+/**
+ * A store is a database with the store's tables (STORE_SCHEMA); a run's database (`run --db`) or
+ * any other DuckDB file is refused by name instead of failing on a missing table later.
+ */
+export async function assertStore(db: Duck, store: string): Promise<void> {
+  const have = new Set((await db.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")).map((r) => String(r.table_name)));
+  const missing = ['nights', 'night_runs'].filter((t) => !have.has(t));
+  if (!missing.length) return;
+  const run = have.has('outcome_rows') && have.has('runs');
+  throw new InputError(`${store}: not a ras-replay store (no table ${missing.join(', ')})${run ? ': it is the database of a run (`ras-replay run --db`); query it with duckdb, or give the store that `ras-replay nightly` writes' : ': expected the store that `ras-replay nightly` writes (nightly/store.duckdb)'}`, store);
+}
+
+/**
+ * Statements `sql` runs without --allow-write: queries only (SELECT, and what DuckDB parses as
+ * one: FROM, WITH, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE), EXPLAIN without ANALYZE and CALL of
+ * a table function; by the leading keyword first, then by DuckDB's statement type. COPY … TO, EXPORT, ATTACH, INSTALL/LOAD, SET, CREATE and the rest need the flag.
+ */
+const READ_ONLY_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN, StatementType.CALL]);
+
 /** Open the store read-only and put every retained night's outcomes behind the `outcomes`/`signals` views. */
 export async function openSqlSession(store: string, attach: string[] = []): Promise<SqlSession> {
   let db: Duck;
   if (existsSync(store)) {
+    if (statSync(store).isDirectory()) throw new InputError(`--store ${store}: is a folder: expected the store's DuckDB file`, store);
     db = await Duck.open(store, { readOnly: true, memoryLimit: '2GB' });
+    try {
+      await assertStore(db, store);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
   } else {
     // No night recorded yet: an empty store in memory, so the same names resolve.
     db = await Duck.open(':memory:');
     await createStore(db);
   }
+  try {
+    return await sessionViews(db, store, attach);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+async function sessionViews(db: Duck, store: string, attach: string[]): Promise<SqlSession> {
   const parts: { o: string; s: string }[] = [];
   const sources: string[] = [];
   const runs = existsSync(store) ? await db.rows('SELECT night, trace, db FROM night_runs ORDER BY night, trace') : [];
@@ -103,14 +139,27 @@ export function formatTable(rows: Row[], columns: string[]): string {
 }
 
 /** Run one statement; write the result to stdout (table, csv, json) or a Parquet file. */
-export async function runSql(s: SqlSession, sql: string, format: SqlFormat, out?: string): Promise<string> {
+export async function runSql(s: SqlSession, sql: string, format: SqlFormat, out?: string, allowWrite = false): Promise<string> {
   const db = s.db;
   const q = sql.trim().replace(/;\s*$/, '');
+  // Checked before DuckDB sees the statement: binding alone has effects for some (EXPORT DATABASE
+  // creates its folder when prepared), and EXPLAIN ANALYZE runs what it explains.
+  const lead = q.replace(/^(?:\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()+/, '');
+  if (!allowWrite && !/^(?:select|with|from|values|table|describe|show|summarize|call)\b/i.test(lead) && !/^explain\b(?!\s+analy[sz]e\b)/i.test(lead)) {
+    const word = /^\S*/.exec(lead)![0].slice(0, 30) || '(empty)';
+    throw new SqlError(`sql: a statement starting with ${JSON.stringify(word)}: expected a query (SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, CALL, EXPLAIN); statements that write files, attach databases, load extensions or change settings run only with --allow-write`);
+  }
+  let type: StatementType;
   try {
     // Bind first, so an error names the query position before anything is written.
-    (await db.con.prepare(q)).destroySync();
+    const p = await db.con.prepare(q);
+    type = p.statementType;
+    p.destroySync();
   } catch (e) {
     throw new SqlError(`SQL error: ${(e as Error).message}`);
+  }
+  if (!allowWrite && !READ_ONLY_STATEMENTS.has(type)) {
+    throw new SqlError(`sql: a ${StatementType[type] ?? type} statement: expected a query (SELECT, EXPLAIN, CALL); statements that write files, attach databases, load extensions or change settings run only with --allow-write`);
   }
   try {
     if (format === 'parquet') {

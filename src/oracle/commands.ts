@@ -84,10 +84,23 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
       if (prof) for (const e of r.examples) e.explain = explainEvent(events, e.eventId, prof)?.lines ?? [];
     }
     return r;
+  } catch (e) {
+    throw duckInputError(e, `diff ${o.outcomes} against ${o.golden}${o.trace ? ` (trace ${o.trace})` : ''}`);
   } finally {
     db.close();
     src.dispose();
   }
+}
+
+/**
+ * DuckDB errors while reading the user's files (a damaged Parquet page, a value that does not
+ * convert) are the input's fault: named as such, with DuckDB's first line. Other errors pass.
+ */
+export function duckInputError(e: unknown, what: string): unknown {
+  if (e instanceof InputError || !(e instanceof Error)) return e;
+  const m = /^(Invalid Input Error|Invalid Error|IO Error|Conversion Error|Serialization Error|Out of Range Error): (.*)/.exec(e.message);
+  if (!m) return e;
+  return new InputError(`${what}: cannot read the input: ${m[1]}: ${m[2]!.split('\n')[0]}`, undefined, undefined, undefined, { cause: e });
 }
 
 export interface CompareFilesOptions {

@@ -2,8 +2,8 @@
 // bounded buffer pool (it spills to a temp folder), helpers to run SQL and read small results.
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 
 /** A SQL string literal. */
@@ -18,7 +18,7 @@ export class Duck {
 
   /** `tempIn`: the folder to spill in (a fresh subfolder, removed on close); default the system temp. */
   static async open(path = ':memory:', opts: { memoryLimit?: string; threads?: number; readOnly?: boolean; tempIn?: string } = {}): Promise<Duck> {
-    const spill = mkdtempSync(join(opts.tempIn ?? tmpdir(), '.ras-replay-duck-'));
+    const spill = opts.tempIn ? mkdtempSync(join(opts.tempIn, '.ras-replay-duck-')) : scratchDir('ras-replay-duck-');
     const config: Record<string, string> = {
       memory_limit: opts.memoryLimit ?? '2GB',
       threads: String(opts.threads ?? 2),

@@ -14,7 +14,7 @@
 // Files are written only when their content changes (no rewrite when identical), atomically.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { removeStaleTempsOf, writeFileAtomic } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { readTraceCsv } from '../io/csv-trace.js';
 import type { Profile } from '../model/profiles.js';
@@ -42,7 +42,10 @@ export interface GoldenStorage {
 }
 
 export const nodeStorage: GoldenStorage = {
-  read: (p) => (existsSync(p) ? readFileSync(p, 'utf8') : null),
+  read: (p) => {
+    removeStaleTempsOf(p); // a write killed mid-way leaves its temp file: gone once the file is next read
+    return existsSync(p) ? readFileSync(p, 'utf8') : null;
+  },
   save: (p, text) => {
     if (existsSync(p) && readFileSync(p, 'utf8') === text) return false;
     writeFileAtomic(p, text);

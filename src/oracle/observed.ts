@@ -3,11 +3,10 @@
 // observe (null) are not compared. Observed signals carry the thread id the kernel printed, so an
 // observed signal matches a simulated one to the same pid or tid with the same signo, and the same
 // si_code where the source printed it.
-import { closeSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObservedRow } from '../import/common.js';
-import { tempNameFor } from '../io/atomic.js';
+import { scratchDir, tempNameFor } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { Duck, lit, num } from './duck.js';
 import { OutcomeSource } from './sources.js';
@@ -18,7 +17,7 @@ import { OutcomeSource } from './sources.js';
  * Arrow trace has no column for them, and `explain` shows them next to the replay.
  */
 export async function writeObserved(file: string, rows: readonly ObservedRow[], events?: readonly { where: string; note: string }[]): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'ras-replay-obs-'));
+  const dir = scratchDir('ras-replay-obs-');
   const nd = join(dir, 'obs.ndjson');
   const fd = openSync(nd, 'w');
   try {

@@ -6,9 +6,9 @@
 //   exp_sig(event_id, pid, tid, signo, si_code, addr_lsb, lsb_any)   tid NULL = any thread
 // Outcomes come from a run's output folder (its DuckDB file or its Parquet), a DuckDB file, an
 // outcomes Parquet file (signals next to it), `run --jsonl` output, or a trace replayed on the spot.
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { scratchDir } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { runTrace } from '../engine/run.js';
@@ -78,7 +78,7 @@ export class OutcomeSource {
     if (spec.endsWith('.jsonl') || spec.endsWith('.ndjson')) return this.openJsonl(db, spec);
     if (TRACE_EXT.test(spec)) {
       if (!replayProfiles.length) throw new InputError(`${spec}: a trace: name the profile(s) to replay it under (--profile)`, spec);
-      const dir = mkdtempSync(join(tmpdir(), 'ras-replay-diff-'));
+      const dir = scratchDir('ras-replay-diff-');
       this.cleanup.push(dir);
       await runTrace({ trace: spec, profiles: replayProfiles.map((p) => loadProfile(p)), outDir: dir, db: join(dir, 'ras.duckdb'), parquet: false, shard: null, workers: 1 });
       return this.openDuckdb(db, join(dir, 'ras.duckdb'));
@@ -205,7 +205,7 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
  * crashed natively; read_json is as fast for these sizes.)
  */
 export class GoldenTableWriter {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'ras-replay-gold-'));
+  private readonly dir = scratchDir('ras-replay-gold-');
   private readonly rowsFile = join(this.dir, 'rows.ndjson');
   private readonly sigFile = join(this.dir, 'sig.ndjson');
   private readonly rowsFd = openSync(this.rowsFile, 'w');

@@ -1,0 +1,188 @@
+// Crash safety at random points: the real CLI is SIGKILLed at a random moment of `run` (Arrow +
+// DuckDB + Parquet) and `import`, then checked: every file at a final name is complete and valid,
+// the DuckDB database opens with its previous complete state (the runs it had), a rerun gives
+// outcome files identical to an uninterrupted run, and once the rerun is done no temporary file is
+// left in the output folder or in $TMPDIR. SIGINT and SIGTERM stop with a one-line message.
+// RAS_KILLS=N sets the kills per command (CI: 3; long mode: 20 or more).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RecordBatchReader } from 'apache-arrow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Duck } from '../../src/oracle/duck.js';
+import { Rng } from './lib/mutate.js';
+
+const ROOT = resolve(__dirname, '../..');
+const BIN = join(ROOT, 'bin/ras-replay.js');
+const KILLS = Number(process.env.RAS_KILLS ?? 3);
+const base = mkdtempSync(join(tmpdir(), 'ras-fuzz-kill-'));
+/** The children's own $TMPDIR, so their leftovers can be counted on a shared machine. */
+const childTmp = join(base, 'tmp');
+mkdirSync(childTmp);
+const env = { ...process.env, CI: 'true', NO_COLOR: '1', TMPDIR: childTmp };
+
+function runCli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Start the CLI and SIGKILL it after `ms`; resolves with how it ended. */
+function killAfter(args: string[], ms: number, signal: NodeJS.Signals = 'SIGKILL', ready?: () => boolean): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((res) => {
+    const c = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
+    let stderr = '';
+    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    let t: NodeJS.Timeout;
+    const poll = () => { t = ready && !ready() ? setTimeout(poll, 20) : setTimeout(() => c.kill(signal), ms); };
+    poll();
+    c.on('exit', (code, sig) => { clearTimeout(t); res({ code, signal: sig, stderr }); });
+  });
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p); else out.push(p.slice(dir.length + 1));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** A final Arrow stream must read to its end-of-stream marker. */
+function arrowComplete(p: string): boolean {
+  const b = readFileSync(p);
+  if (b.length < 8 || b.readUInt32LE(b.length - 8) !== 0xffffffff || b.readUInt32LE(b.length - 4) !== 0) return false;
+  for (const x of RecordBatchReader.from(b)) void x;
+  return true;
+}
+
+const temps = (names: string[]) => names.filter((f) => /\.tmp-\d+|\.scratch|\.duckdb-spill/.test(f));
+
+describe('SIGKILL at random points', () => {
+  const trace = join(ROOT, 'traces/x86.csv');
+  const ref = join(base, 'ref');
+  let refMs = 0;
+  beforeAll(() => {
+    const t0 = Date.now();
+    const r = runCli(['run', trace, '-p', 'pre', '-p', 'post', '-o', ref, '--parquet', '-q', '-w', '1']);
+    refMs = Date.now() - t0;
+    expect(r.code, r.stderr).toBe(0);
+  }, 180_000);
+
+  it(`run (Arrow + DuckDB + Parquet): ${KILLS} kills, then a rerun equals the uninterrupted run`, async () => {
+    const rng = new Rng(0xdead);
+    const out = join(base, 'run');
+    // A first complete run: the database's previous complete state is one run.
+    expect(runCli(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1']).code).toBe(0);
+    for (let k = 0; k < KILLS; k++) {
+      const r = await killAfter(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1'], 200 + rng.int(Math.max(1, refMs)));
+      const names = files(out);
+      for (const f of names.filter((n) => n.endsWith('.arrows'))) expect(arrowComplete(join(out, f)), `${f} after kill ${k} (${r.signal ?? r.code})`).toBe(true);
+      const db = await Duck.open(join(out, 'ras.duckdb'), { readOnly: true });
+      try {
+        const runs = Number(await db.scalar('SELECT count(*) FROM runs'));
+        // Each run either committed whole (its outcomes all there) or not at all.
+        expect(Number(await db.scalar('SELECT count(*) FROM outcome_rows'))).toBe(runs * 117 * 2);
+        // A Parquet file at its final name holds what the uninterrupted run's file holds.
+        for (const f of names.filter((n) => n.endsWith('.parquet'))) {
+          const q = (p: string) => `SELECT count(*) FROM read_parquet('${p}')`;
+          expect(Number(await db.scalar(q(join(out, f)))), f).toBe(Number(await db.scalar(q(join(ref, f)))));
+        }
+      } finally {
+        db.close();
+      }
+    }
+    const r = runCli(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const names = files(out);
+    expect(temps(names), 'temporaries left in the output folder after the rerun').toEqual([]);
+    for (const f of files(ref).filter((n) => n.endsWith('.arrows'))) {
+      expect(readFileSync(join(out, f)).equals(readFileSync(join(ref, f))), `${f} equals the uninterrupted run`).toBe(true);
+    }
+    expect(readdirSync(childTmp).filter((f) => f.startsWith('ras-replay-')), 'ras-replay folders left in $TMPDIR').toEqual([]);
+  }, 900_000);
+
+  it(`import: ${KILLS} kills leave no trace at the final name unless complete`, async () => {
+    const rng = new Rng(0xbeef);
+    const dir = join(base, 'imp');
+    mkdirSync(dir);
+    const out = join(dir, 'x86.arrows');
+    for (let k = 0; k < KILLS; k++) {
+      await killAfter(['import', 'test/fixtures/import/trace-cmd.txt', '-o', out], 200 + rng.int(Math.max(1, refMs)));
+      if (existsSync(out)) {
+        expect(arrowComplete(out)).toBe(true);
+        expect(existsSync(join(dir, 'x86.observed.parquet')), 'the trace appears only with its observed outcomes').toBe(true);
+      }
+    }
+    const r = runCli(['import', 'test/fixtures/import/trace-cmd.txt', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(arrowComplete(out)).toBe(true);
+    expect(statSync(out).size).toBeGreaterThan(0);
+  }, 900_000);
+
+  it(`golden accept: ${KILLS} kills leave every golden file whole; a rerun equals an uninterrupted accept`, async () => {
+    const { cpSync, writeFileSync } = await import('node:fs');
+    const rng = new Rng(0xacce);
+    // A root with the x86 suite whose post golden file has one row changed: `golden check --update
+    // new` (CI unset) puts the replayed row in post.golden.pending for review.
+    const mk = (name: string) => {
+      const root = join(base, name);
+      mkdirSync(join(root, 'traces'), { recursive: true });
+      cpSync(join(ROOT, 'traces/x86.csv'), join(root, 'traces/x86.csv'));
+      cpSync(join(ROOT, 'golden/x86'), join(root, 'golden/x86'), { recursive: true });
+      const g = join(root, 'golden/x86/post.golden');
+      const lines = readFileSync(g, 'utf8').split('\n');
+      const i = lines.findIndex((l) => /^\d+\t/.test(l));
+      const cells = lines[i]!.split('\t');
+      cells[1] = cells[1] === 'true' ? 'false' : 'true'; // the panic column
+      lines[i] = cells.join('\t');
+      writeFileSync(g, lines.join('\n'));
+      const c = spawnSync(process.execPath, [BIN, 'golden', 'check', '--root', root, '-s', 'x86', '-p', 'post', '--update', 'new'], { cwd: ROOT, encoding: 'utf8', env: { ...env, CI: '' } });
+      expect(existsSync(`${g}.pending`), c.stdout + c.stderr).toBe(true);
+      return root;
+    };
+    const refRoot = mk('gold-ref');
+    const acc = (root: string) => ['golden', 'accept', '--root', root, '-s', 'x86', '-p', 'post', '--all'];
+    expect(spawnSync(process.execPath, [BIN, ...acc(refRoot)], { cwd: ROOT, env: { ...env, CI: '' } }).status).toBe(0);
+    const { parseGolden } = await import('../../src/oracle/golden.js');
+    const root = mk('gold');
+    const dir = join(root, 'golden/x86');
+    for (let k = 0; k < KILLS; k++) {
+      await new Promise<void>((res) => {
+        const c = spawn(process.execPath, [BIN, ...acc(root)], { cwd: ROOT, env: { ...env, CI: '' } });
+        const t = setTimeout(() => c.kill('SIGKILL'), 200 + rng.int(Math.max(1, refMs)));
+        c.on('exit', () => { clearTimeout(t); res(); });
+      });
+      for (const f of readdirSync(dir).filter((n) => /\.golden(\.pending)?$/.test(n))) parseGolden(readFileSync(join(dir, f), 'utf8'), f);
+    }
+    expect(spawnSync(process.execPath, [BIN, ...acc(root)], { cwd: ROOT, env: { ...env, CI: '' } }).status).toBeLessThan(3);
+    expect(readFileSync(join(dir, 'post.golden'), 'utf8')).toBe(readFileSync(join(refRoot, 'golden/x86/post.golden'), 'utf8'));
+    expect(existsSync(join(dir, 'post.golden.pending'))).toBe(false);
+    // Temporaries of a killed write are removed by the next command that reads the file.
+    spawnSync(process.execPath, [BIN, 'golden', 'check', '--root', root, '-s', 'x86', '-p', 'post', '--update', 'all'], { cwd: ROOT, env: { ...env, CI: '' } });
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-')).filter((n) => n.startsWith('post.golden'))).toEqual([]);
+  }, 900_000);
+
+  it('SIGTERM and SIGINT stop with a one-line message and exit 128 + signal', async () => {
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      // A signal before main() has installed its handlers (the loader still starting) ends the
+      // process the default way; so the signal goes once the run has made its output folder.
+      let seen = false;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const out = join(base, `sig-${sig}-${attempt}`);
+        const r = await killAfter(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1'], 0, sig, () => existsSync(out));
+        if (r.code === 0) continue; // finished first
+        expect(r.code, r.stderr).toBe(code);
+        expect(r.stderr).toMatch(new RegExp(`^ras-replay: stopped by ${sig}: .*\\n$`));
+        seen = true;
+        break;
+      }
+      expect(seen, `a ${sig} delivered while the run was running`).toBe(true);
+    }
+  }, 300_000);
+});
