@@ -9,6 +9,22 @@ export const F_RIPV = 4;
 export const F_PINNED = 8;
 export const F_POISONED_BEFORE = 16;
 export const F_GUEST_RAS = 32;
+export const F_EXTRA_REFS = 64;
+/** panic_on_unrecoverable given in the trace (else: the profile's default), and its value. */
+export const F_PANIC_UNRECOV_SET = 128;
+export const F_PANIC_UNRECOV = 256;
+/** vendor = amd (x86 MCA graded by mce_severity_amd). */
+export const F_VENDOR_AMD = 512;
+
+/** The trace's panic_on_unrecoverable (-1: profile default) as flag bits. */
+export function panicUnrecovFlags(v: number): number {
+  return v < 0 ? 0 : F_PANIC_UNRECOV_SET | (v === 1 ? F_PANIC_UNRECOV : 0);
+}
+
+/** The flag bits back to -1 (profile default), 0 or 1. */
+export function panicUnrecovOf(f: number): number {
+  return (f & F_PANIC_UNRECOV_SET) === 0 ? -1 : (f & F_PANIC_UNRECOV) !== 0 ? 1 : 0;
+}
 
 /** Interned mapper lists: id -> (pid, policy) pairs, shared by every batch of a run. */
 export class MapperPool {
@@ -75,7 +91,8 @@ export class EventColumns {
   page!: Uint8Array;
   context!: Uint8Array;
   pageShift!: Uint8Array;
-  flags!: Uint8Array;
+  /** F_* bits. */
+  flags!: Uint16Array;
   pa!: Float64Array;
   vaddr!: Float64Array;
   pid!: Uint32Array;
@@ -110,7 +127,7 @@ export class EventColumns {
     this.page = new Uint8Array(a(c));
     this.context = new Uint8Array(a(c));
     this.pageShift = new Uint8Array(a(c));
-    this.flags = new Uint8Array(a(c));
+    this.flags = new Uint16Array(a(c * 2));
     this.pa = new Float64Array(a(c * 8));
     this.vaddr = new Float64Array(a(c * 8));
     this.pid = new Uint32Array(a(c * 4));
@@ -148,7 +165,7 @@ export class EventColumns {
     cols.page = new Uint8Array(b.page!);
     cols.context = new Uint8Array(b.context!);
     cols.pageShift = new Uint8Array(b.pageShift!);
-    cols.flags = new Uint8Array(b.flags!);
+    cols.flags = new Uint16Array(b.flags!);
     cols.pa = new Float64Array(b.pa!);
     cols.vaddr = new Float64Array(b.vaddr!);
     cols.pid = new Uint32Array(b.pid!);
@@ -179,6 +196,8 @@ export function fillValidateFields(rec: EventRecord, c: EventColumns, i: number)
   rec.sync = (f & F_SYNC) !== 0;
   rec.pa = c.pa[i]!;
   rec.pageShift = c.pageShift[i]!;
+  rec.page = c.page[i]!;
+  rec.vendor = (f & F_VENDOR_AMD) !== 0 ? 1 : 0;
   rec.context = c.context[i]!;
   rec.pid = c.pid[i]!;
 }
@@ -194,8 +213,9 @@ export function fillFromColumns(rec: EventRecord, c: EventColumns, i: number, po
   rec.pinned = (f & F_PINNED) !== 0;
   rec.poisonedBefore = (f & F_POISONED_BEFORE) !== 0;
   rec.guestRas = (f & F_GUEST_RAS) !== 0;
+  rec.extraRefs = (f & F_EXTRA_REFS) !== 0;
+  rec.panicOnUnrecoverable = panicUnrecovOf(f);
   rec.mem = c.mem[i]!;
-  rec.page = c.page[i]!;
   rec.tid = c.tid[i]!;
   rec.comm = '';
   rec.vaddr = c.vaddr[i]!;
@@ -235,6 +255,9 @@ export function eventFromColumns(
   out.pinned = (f & F_PINNED) !== 0;
   out.poisonedBefore = (f & F_POISONED_BEFORE) !== 0;
   out.guestRas = (f & F_GUEST_RAS) !== 0;
+  out.extraRefs = (f & F_EXTRA_REFS) !== 0;
+  out.panicOnUnrecoverable = panicUnrecovOf(f);
+  out.vendor = (f & F_VENDOR_AMD) !== 0 ? 1 : 0;
   out.pa = c.pa[i]!;
   out.mem = c.mem[i]!;
   out.page = c.page[i]!;

@@ -390,6 +390,9 @@ class FleetGen {
     this.shiftOf[Page.anon_thp] = 21;
     this.shiftOf[Page.hugetlb] = 21;
     this.shiftOf[Page.hugetlb_free] = 21;
+    this.shiftOf[Page.file_thp] = 21;
+    this.shiftOf[Page.shmem_thp] = 21;
+    this.shiftOf[Page.file_lbs] = 14; // 16 KiB blocks (page_shift of file_lbs: the minimum folio size)
 
     // Process templates: pids, comms and interned mapper lists, shared by every host (replay state
     // is per host, so reusing pid numbers across hosts is harmless). Policies are assigned to pids

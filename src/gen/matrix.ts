@@ -104,7 +104,8 @@ export function pageVariants(): PageVariant[] {
   const out: PageVariant[] = [];
   for (let page = 0; page < PAGE.length; page++) {
     if (page === Page.hugetlb || page === Page.hugetlb_free) out.push({ page, shift: 21 }, { page, shift: 30 });
-    else if (page === Page.anon_thp) out.push({ page, shift: 21 });
+    else if (page === Page.anon_thp || page === Page.file_thp || page === Page.shmem_thp) out.push({ page, shift: 21 });
+    else if (page === Page.file_lbs) out.push({ page, shift: 14 }); // 16 KiB blocks: the minimum folio size
     else if (page === Page.dax) out.push({ page, shift: 12 }, { page, shift: 21 });
     else out.push({ page, shift: 12 });
   }
@@ -256,6 +257,7 @@ export function generateMatrix(outPath: string, opts: MatrixOptions = {}): { eve
       rec.sync = e.sync;
       rec.pa = m.hasPa ? pa : NO_ADDR;
       rec.pageShift = m.page.shift;
+      rec.page = m.page.page;
       rec.context = m.context;
       rec.pid = pid;
       if (validateEvent(rec)) continue;

@@ -265,9 +265,9 @@ const PAGE_FROM_MF: Record<string, { page: (typeof PAGE)[number]; pinned?: boole
   'dirty swapcache page': { page: 'swapcache_dirty' },
   'clean swapcache page': { page: 'swapcache_clean' },
   'dirty mlocked LRU page': { page: 'mlocked' },
-  'clean mlocked LRU page': { page: 'mlocked' },
-  'dirty unevictable LRU page': { page: 'mlocked' },
-  'clean unevictable LRU page': { page: 'mlocked' },
+  'clean mlocked LRU page': { page: 'mlocked_clean' },
+  'dirty unevictable LRU page': { page: 'unevictable_dirty' },
+  'clean unevictable LRU page': { page: 'unevictable_clean' },
   'free buddy page': { page: 'free' },
   'huge page': { page: 'hugetlb' },
   'free huge page': { page: 'hugetlb_free' },
@@ -283,12 +283,20 @@ const PAGE_FROM_MF: Record<string, { page: (typeof PAGE)[number]; pinned?: boole
   'already poisoned': { page: 'anon' },
 };
 
+const EXTRA_REF_TYPES = new Set([
+  'dirty LRU page', 'clean LRU page', 'dirty swapcache page', 'clean swapcache page', 'dirty mlocked LRU page',
+  'clean mlocked LRU page', 'dirty unevictable LRU page', 'clean unevictable LRU page', 'huge page',
+]);
+
 /** Apply the page state implied by an observed result (inferred columns). */
 export function applyMfPage(d: Draft, mfType: string, mfResult: string): void {
   const p = PAGE_FROM_MF[mfType];
   if (!p) return;
   setCol(d, 'page', p.page, false);
   if (p.pinned) setCol(d, 'pinned', 'true', false);
+  // A page-state action that normally recovers (or delays) but reported Failed: has_extra_refcount
+  // or, for hugetlb, a failed dissolve (docs/conventions.md C24).
+  if (mfResult === 'Failed' && EXTRA_REF_TYPES.has(mfType)) setCol(d, 'extra_refs', 'true', false);
   if (p.page === 'pfnmap') {
     // memory_failure_pfn (seed 003): Ignored when no driver registered the range, Recovered when one did.
     setCol(d, 'mem', mfResult === 'Recovered' ? 'device' : 'device_unregistered', false);

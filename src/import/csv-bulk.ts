@@ -34,17 +34,18 @@ import { eventFromRow, EXTRA_COLUMNS, parseMappers, REQUIRED_COLUMNS, TRACE_COLU
 
 // Plain copies of the codes read per row (imported bindings can be accessor properties, depending on
 // the loader).
-const { ARCH, CONTEXT, KIND, MEM, NOTIFY, PAGE, SEVERITY } = enums;
+const { ARCH, CONTEXT, KIND, MEM, NOTIFY, PAGE, SEVERITY, VENDOR } = enums;
 const ARM64 = enums.Arch.arm64;
 const K_ERROR = enums.Kind.error, K_ACCESS = enums.Kind.access;
 const N_NONE = enums.Notify.none;
 const C_USER = enums.Context.user, C_NONE = enums.Context.none;
 const NO_ADDR = record.NO_ADDR;
-const { F_SYNC, F_FIRMWARE_FIRST, F_RIPV, F_PINNED, F_POISONED_BEFORE, F_GUEST_RAS } = columns;
+const { F_SYNC, F_FIRMWARE_FIRST, F_RIPV, F_PINNED, F_POISONED_BEFORE, F_GUEST_RAS, F_EXTRA_REFS, F_VENDOR_AMD } = columns;
 // The "absent" index of each enum column (one past its labels).
 const N_KIND = KIND.length, N_NOTIFY = NOTIFY.length, N_SEVERITY = SEVERITY.length, N_MEM = MEM.length, N_PAGE = PAGE.length;
 const N_CONTEXT = CONTEXT.length;
 const P_UNKNOWN = PAGE.indexOf('unknown');
+const P_FILE_LBS = PAGE.indexOf('file_lbs');
 
 export interface BulkOptions {
   batchRows?: number;
@@ -96,6 +97,7 @@ export function buildSql(file: string, header: readonly string[], readOptions = 
     ...['firmware_first', 'sync', 'ripv', 'pinned', 'poisoned_before', 'guest_ras', 'kdump'].map((c) => code(c, BOOLS)),
     addr('pa'), addr('vaddr'), u32('pid'), u32('tid'), u32('page_shift'),
     code('early_kill', ['0', '1']), code('recovery', ['0', '1']), code('panic_on_oops', ['0', '1']),
+    code('extra_refs', BOOLS), code('panic_on_unrecoverable', ['0', '1']), code('vendor', VENDOR),
     `${x('host')} AS host`, `${x('comm')} AS comm`, `${x('mappers')} AS mappers`,
   ];
   // Columns are declared with the header's names (trimmed, as the strict reader matches them).
@@ -109,9 +111,10 @@ const OUT = {
   eventId: 0, tNs: 1, arch: 2, kind: 3, notify: 4, severity: 5, mem: 6, page: 7, context: 8,
   ff: 9, sync: 10, ripv: 11, pinned: 12, poisonedBefore: 13, guestRas: 14, kdump: 15,
   pa: 16, vaddr: 17, pid: 18, tid: 19, pageShift: 20, earlyKill: 21, recovery: 22, panicOnOops: 23,
-  host: 24, comm: 25, mappers: 26,
+  extraRefs: 24, panicUnrecov: 25, vendor: 26,
+  host: 27, comm: 28, mappers: 29,
 } as const;
-const NUMERIC = 24;
+const NUMERIC = 27;
 
 /** The first line of the file (decompressed for .gz): the header row. */
 async function readHeaderLine(file: string): Promise<string> {
@@ -383,7 +386,7 @@ class BulkState {
   private readonly comm = new StringColumn();
   private readonly mapper = new StringColumn();
   private readonly mapperIds = new Map<string, number>();
-  private readonly validMemo = new Uint8Array(1 << 20);
+  private readonly validMemo = new Uint8Array(1 << 21);
   private irregular = new Uint8Array(2048);
   private readonly rec = new record.EventRecord();
   // Per-host order state and the first violation.
@@ -415,6 +418,7 @@ class BulkState {
     const page = u8(OUT.page), context = u8(OUT.context), ff = u8(OUT.ff), sync = u8(OUT.sync), ripv = u8(OUT.ripv);
     const pinned = u8(OUT.pinned), pb = u8(OUT.poisonedBefore), gr = u8(OUT.guestRas), kdump = u8(OUT.kdump);
     const ek = u8(OUT.earlyKill), rc = u8(OUT.recovery), po = u8(OUT.panicOnOops);
+    const er = u8(OUT.extraRefs), pu = u8(OUT.panicUnrecov), vd = u8(OUT.vendor);
     const pid = i32(OUT.pid), tid = i32(OUT.tid), ps = i32(OUT.pageShift);
     // A NULL in any numeric result column marks the row for the strict parser.
     const irregular = this.irregular.length >= n ? this.irregular : (this.irregular = new Uint8Array(n));
@@ -467,7 +471,8 @@ class BulkState {
           const f = ff[i]!, r = ripv[i]!, pn = pinned[i]!, q = pb[i]!, g = gr[i]!;
           c.flags[j] = ((f === BOOL_ABSENT ? a === ARM64 : (f & 1) === 1) ? F_FIRMWARE_FIRST : 0) | (r === BOOL_ABSENT || (r & 1) ? F_RIPV : 0) |
             (pn !== BOOL_ABSENT && (pn & 1) ? F_PINNED : 0) | (q !== BOOL_ABSENT && (q & 1) ? F_POISONED_BEFORE : 0) |
-            (g === BOOL_ABSENT || (g & 1) ? F_GUEST_RAS : 0);
+            (g === BOOL_ABSENT || (g & 1) ? F_GUEST_RAS : 0) | (er[i] !== BOOL_ABSENT && (er[i]! & 1) ? F_EXTRA_REFS : 0) |
+            columns.panicUnrecovFlags(pu[i] === 2 ? -1 : pu[i]!) | (vd[i] === 1 ? F_VENDOR_AMD : 0);
           const kd = kdump[i]!;
           c.kdump[j] = kd === BOOL_ABSENT ? -1 : kd & 1;
           const e = ek[i]!, rv = rc[i]!, p = po[i]!;
@@ -562,8 +567,10 @@ class BulkState {
     const ps = c.pageShift[j]!;
     const key = (((((((c.arch[j]! * 2 + c.kind[j]!) * 16 + c.notify[j]!) * 2 + (c.flags[j]! & F_FIRMWARE_FIRST)) * 8 +
       c.severity[j]!) * 2 + sync) * 16 + c.context[j]!) * 2 + (c.pid[j] === 0 ? 1 : 0)) * 8 +
-      (c.pa[j] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3);
-    const memo = this.validMemo[key]!;
+      (c.pa[j] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3) +
+      (c.page[j] === P_FILE_LBS ? 1 << 19 : 0) + ((c.flags[j]! & F_VENDOR_AMD) !== 0 ? 1 << 20 : 0);
+    // file_lbs accepts page_shift 13-21, which the key does not tell apart: not memoized.
+    const memo = c.page[j] === P_FILE_LBS && ps !== 12 && ps !== 21 && ps !== 30 ? 0 : this.validMemo[key]!;
     if (memo === 0) {
       columns.fillValidateFields(this.rec, c, j);
       const bad = validateEvent(this.rec);

@@ -3,7 +3,7 @@ import {
   Bool, Data, Field, Int32, makeData, RecordBatch, Schema, Uint32, Uint64, Uint8, Utf8, vectorFromArray, Vector,
 } from 'apache-arrow';
 import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
-import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
+import { formatPanic, NO_ADDR, panicHasPfn, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../columns/events.js';
 import type { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 import { batchDictionary, boolBits, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
@@ -71,16 +71,16 @@ export function outcomeBatch(
 ): RecordBatch {
   const n = cols.n;
   const host = hosts.build(cols.host, null, n);
-  // panic_msg: the fixed strings, plus "Memory failure on page <pfn>" formatted per panic.
+  // panic_msg: the fixed strings, plus the strings that carry the pfn formatted per panic.
   const msgCodes = new Int32Array(n);
   let extra: string[] | null = null;
   const pm = validity(n, (i) => out.panicMsg[i]! >= 0);
   for (let i = 0; i < n; i++) {
     const m = out.panicMsg[i]!;
-    if (m === PanicMsg.MF_RECOVERY_OFF) {
+    if (m >= 0 && panicHasPfn(m)) {
       extra ??= [];
       msgCodes[i] = PANIC_MSGS.length + extra.length;
-      extra.push(`Memory failure on page ${out.panicPfn[i]!.toString(16)}`);
+      extra.push(formatPanic(m, out.panicPfn[i]!));
     } else {
       msgCodes[i] = m < 0 ? 0 : m;
     }

@@ -6,13 +6,13 @@ import {
   Vector,
 } from 'apache-arrow';
 import {
-  ARCH, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, POLICY, SEVERITY, Arch,
+  ARCH, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, Page, POLICY, SEVERITY, VENDOR, Vendor, Arch,
 } from '../model/enums.js';
 import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
 import { validateEvent } from '../model/validate.js';
 import {
-  EventColumns, F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC, fillValidateFields,
-  Interner, MapperPool,
+  EventColumns, F_EXTRA_REFS, F_VENDOR_AMD, F_FIRMWARE_FIRST, F_GUEST_RAS, F_PINNED, F_POISONED_BEFORE, F_RIPV, F_SYNC, fillValidateFields,
+  Interner, MapperPool, panicUnrecovFlags, panicUnrecovOf,
 } from '../columns/events.js';
 import { InputError } from './errors.js';
 import { renameSync, rmSync } from 'node:fs';
@@ -34,6 +34,7 @@ export function newTraceDicts(): TraceDicts {
 const T = {
   host: dictType(0), arch: enumType(1), kind: enumType(2), notify: enumType(3), severity: enumType(4),
   mem: enumType(5), page: enumType(6), context: enumType(7), comm: dictType(8), mappers: dictType(9),
+  vendor: enumType(10),
 };
 
 export const TRACE_SCHEMA = new Schema([
@@ -64,6 +65,9 @@ export const TRACE_SCHEMA = new Schema([
   new Field('recovery', new Uint8(), true),
   new Field('panic_on_oops', new Uint8(), true),
   new Field('kdump', new Bool(), true),
+  new Field('panic_on_unrecoverable', new Uint8(), true),
+  new Field('extra_refs', new Bool(), false),
+  new Field('vendor', T.vendor, false),
 ]);
 
 /** Schema metadata key: the trace lists all events of a host together (hosts never interleave). */
@@ -150,7 +154,22 @@ export function traceBatch(cols: EventColumns, d: TraceDicts, hostOrdered = fals
     optU8(cols.recovery, n),
     optU8(cols.panicOnOops, n),
     makeData({ type: new Bool(), length: n, nullCount: kdumpNulls, data: kdumpBits, nullBitmap: kdumpValid }),
+    optU8(panicUnrecovColumn(cols, n), n),
+    boolData(boolBits(cols.flags, n, F_EXTRA_REFS), n),
+    enumData(T.vendor, VENDOR, vendorCodes(cols, n), n),
   ]);
+}
+
+function vendorCodes(cols: EventColumns, n: number): Int8Array {
+  const a = new Int8Array(n);
+  for (let i = 0; i < n; i++) a[i] = (cols.flags[i]! & F_VENDOR_AMD) !== 0 ? Vendor.amd : Vendor.intel;
+  return a;
+}
+
+function panicUnrecovColumn(cols: EventColumns, n: number): Int8Array {
+  const a = new Int8Array(n);
+  for (let i = 0; i < n; i++) a[i] = panicUnrecovOf(cols.flags[i]!);
+  return a;
 }
 
 /** Append one parsed CSV event to columns (used to convert CSV traces to Arrow). */
@@ -169,7 +188,8 @@ export function appendEvent(cols: EventColumns, e: TraceEvent, d: TraceDicts): v
   cols.context[i] = e.context;
   cols.pageShift[i] = e.pageShift;
   cols.flags[i] = (e.firmwareFirst ? F_FIRMWARE_FIRST : 0) | (e.sync ? F_SYNC : 0) | (e.ripv ? F_RIPV : 0) |
-    (e.pinned ? F_PINNED : 0) | (e.poisonedBefore ? F_POISONED_BEFORE : 0) | (e.guestRas ? F_GUEST_RAS : 0);
+    (e.pinned ? F_PINNED : 0) | (e.poisonedBefore ? F_POISONED_BEFORE : 0) | (e.guestRas ? F_GUEST_RAS : 0) |
+    (e.extraRefs ? F_EXTRA_REFS : 0) | panicUnrecovFlags(e.panicOnUnrecoverable) | (e.vendor === Vendor.amd ? F_VENDOR_AMD : 0);
   cols.pa[i] = e.pa;
   cols.vaddr[i] = e.vaddr;
   cols.pid[i] = e.pid;
@@ -273,7 +293,9 @@ export class TraceDecoder {
   private readonly mapperCache = new DictCache<Int32Array>();
   private readonly rec = new EventRecord();
   /** validateEvent verdicts by packed key (1: valid). */
-  private readonly validMemo = new Uint8Array(1 << 20);
+  private readonly validMemo = new Uint8Array(1 << 21);
+  private panicUnrecov = new Int8Array(0);
+  private vendor = new Uint8Array(0);
 
   constructor(private readonly file: string, private readonly d: TraceDicts) {}
 
@@ -328,10 +350,17 @@ export class TraceDecoder {
     this.opt01(child('panic_on_oops'), 'panic_on_oops', n, cols.panicOnOops, bad);
     const kd = boolReader(child('kdump'), 'kdump', bad);
     for (let i = 0; i < n; i++) cols.kdump[i] = kd.get(i);
+    if (this.panicUnrecov.length < n) this.panicUnrecov = new Int8Array(n);
+    const pu = this.panicUnrecov;
+    this.opt01(child('panic_on_unrecoverable'), 'panic_on_unrecoverable', n, pu, bad);
+    if (this.vendor.length < n) this.vendor = new Uint8Array(n);
+    const vd = this.vendor;
+    this.enumCol(child('vendor'), 'vendor', VENDOR, n, vd, Vendor.intel, bad);
 
     // Flags, with their defaults (bit readers hoisted out of the row loop).
     const br = (name: string) => boolReader(child(name), name, bad);
     const ff = br('firmware_first'), sy = br('sync'), rp = br('ripv'), pn = br('pinned'), pb = br('poisoned_before'), gr = br('guest_ras');
+    const er = br('extra_refs');
     const rec = this.rec;
     for (let i = 0; i < n; i++) {
       const arm = cols.arch[i] === Arch.arm64;
@@ -353,19 +382,23 @@ export class TraceDecoder {
       }
       const f = ff.get(i), r = rp.get(i), p = pn.get(i), q = pb.get(i), g = gr.get(i);
       cols.flags[i] = ((f < 0 ? arm : f === 1) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (r !== 0 ? F_RIPV : 0) |
-        (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0);
+        (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0) |
+        (er.get(i) === 1 ? F_EXTRA_REFS : 0) | panicUnrecovFlags(pu[i]!) | (vd[i] === Vendor.amd ? F_VENDOR_AMD : 0);
       if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
       // Cross-column rules of the model: a pure function of the fields packed into `key`, so the
       // verdict is memoized (exact: every field validateEvent reads is in the key).
       const ps = cols.pageShift[i]!;
       const key = (((((((cols.arch[i]! * 2 + cols.kind[i]!) * 16 + cols.notify[i]!) * 2 + (cols.flags[i]! & F_FIRMWARE_FIRST)) * 8 +
         cols.severity[i]!) * 2 + (sync ? 1 : 0)) * 16 + cols.context[i]!) * 2 + (cols.pid[i] === 0 ? 1 : 0)) * 8 +
-        (cols.pa[i] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3);
-      if (this.validMemo[key] !== 1) {
+        (cols.pa[i] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3) +
+        (cols.page[i] === Page.file_lbs ? 1 << 19 : 0) + ((cols.flags[i]! & F_VENDOR_AMD) !== 0 ? 1 << 20 : 0);
+      // file_lbs accepts page_shift 13-21, which the key does not tell apart: not memoized.
+      const exact = cols.page[i] === Page.file_lbs && ps !== 12 && ps !== 21 && ps !== 30;
+      if (exact || this.validMemo[key] !== 1) {
         fillValidateFields(rec, cols, i);
         const v = validateEvent(rec);
         if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
-        this.validMemo[key] = 1;
+        if (!exact) this.validMemo[key] = 1;
       }
     }
   }

@@ -59,7 +59,7 @@ export function enumData(type: Dictionary<Utf8, Int8>, labels: readonly string[]
   return makeData({ type, length: n, nullCount: nulls, data: idx, dictionary: labelVector(labels), ...(validity ? { nullBitmap: validity } : {}) });
 }
 
-export function boolBits(src: Uint8Array, n: number, bit = 0xff): Uint8Array {
+export function boolBits(src: Uint8Array | Uint16Array, n: number, bit = 0xffff): Uint8Array {
   const out = new Uint8Array((n + 7) >> 3);
   for (let i = 0; i < n; i++) if ((src[i]! & bit) !== 0) out[i >> 3]! |= 1 << (i & 7);
   return out;

@@ -4,7 +4,7 @@
 // appended in one transaction: a run killed midway leaves the database as it was.
 import duckdb from '@duckdb/node-bindings';
 import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
-import { NO_ADDR, PanicMsg, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
+import { formatPanic, NO_ADDR, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../columns/events.js';
 import type { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 import { InputError } from './errors.js';
@@ -186,8 +186,7 @@ export class DuckSink {
     // the validity mask is copied in: NULL where the kernel printed no panic.
     for (let i = 0; i < m; i++) {
       const p = out.panicMsg[s + i]!;
-      duckdb.vector_assign_string_element(vec, i, p < 0 ? '' : p === PanicMsg.MF_RECOVERY_OFF
-        ? `Memory failure on page ${out.panicPfn[s + i]!.toString(16)}` : PANIC_MSGS[p]!);
+      duckdb.vector_assign_string_element(vec, i, p < 0 ? '' : formatPanic(p, out.panicPfn[s + i]!));
     }
     this.validity(vec, (i) => out.panicMsg[s + i]! >= 0, m);
   }

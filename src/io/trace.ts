@@ -2,7 +2,7 @@
 // form of a small trace (one object per event: used for scenario-size traces and explain; the
 // batch engine reads Arrow columns instead).
 import {
-  ARCH, Arch, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, POLICY, SEVERITY,
+  ARCH, Arch, CONTEXT, Context, KIND, Kind, MEM, NOTIFY, Notify, PAGE, POLICY, SEVERITY, VENDOR,
 } from '../model/enums.js';
 import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
 import { validateEvent } from '../model/validate.js';
@@ -37,6 +37,12 @@ export interface TraceEvent {
   recovery: number;
   panicOnOops: number;
   kdump: number;
+  /** vm.panic_on_unrecoverable_memory_failure, -1 for the profile's default. */
+  panicOnUnrecoverable: number;
+  /** has_extra_refcount (or a hugetlb dissolve failure): the page-state action fails. */
+  extraRefs: boolean;
+  /** x86 CPU vendor code (VENDOR), intel by default. */
+  vendor: number;
   /** Where the event came from, for messages: "file: line N". */
   where: string;
   note: string;
@@ -46,6 +52,7 @@ export const TRACE_COLUMNS = [
   'event_id', 'host', 't_ns', 'arch', 'kind', 'notify', 'firmware_first', 'severity', 'sync', 'ripv',
   'pa', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'context', 'pid', 'tid', 'comm',
   'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump',
+  'panic_on_unrecoverable', 'extra_refs', 'vendor',
 ] as const;
 /** Extra columns accepted and carried along (the curated suites' `note`). */
 export const EXTRA_COLUMNS = ['note'] as const;
@@ -184,6 +191,9 @@ export function eventFromRow(
     recovery: opt('recovery', PROFILE_DEFAULT, parse01),
     panicOnOops: opt('panic_on_oops', PROFILE_DEFAULT, parse01),
     kdump: opt('kdump', PROFILE_DEFAULT, (v, bad) => (parseBool(v, bad) ? 1 : 0)),
+    panicOnUnrecoverable: opt('panic_on_unrecoverable', PROFILE_DEFAULT, parse01),
+    extraRefs: opt('extra_refs', false, parseBool),
+    vendor: opt('vendor', 0, (v, bad) => parseEnum(VENDOR, v, bad)),
     where,
     note: val('note') ?? '',
   };
@@ -224,6 +234,9 @@ export function fillRecord(rec: EventRecord, e: TraceEvent, hostId: number): voi
   rec.recovery = e.recovery;
   rec.panicOnOops = e.panicOnOops;
   rec.kdump = e.kdump;
+  rec.panicOnUnrecoverable = e.panicOnUnrecoverable;
+  rec.extraRefs = e.extraRefs;
+  rec.vendor = e.vendor;
 }
 
 /** Check per-host replay order (t_ns, event_id) and unique event ids; sort on request. */

@@ -3,7 +3,7 @@
 // One Ctx is reused for every event; nothing here is allocated per event.
 import { Context, Mem, Page, Policy, SIGBUS, SIGKILL, SIGSEGV } from './enums.js';
 import type { Profile } from './profiles.js';
-import { EventRecord, Explain, NO_ADDR, Outcome, PanicMsg, PANIC_MSGS, PROFILE_DEFAULT } from './record.js';
+import { EventRecord, Explain, formatPanic, NO_ADDR, Outcome, PROFILE_DEFAULT } from './record.js';
 import { HostState, PageState } from './state.js';
 import { grown } from './grow.js';
 
@@ -28,6 +28,7 @@ export class Ctx {
   recovery = 1;
   panicOnOops = 1;
   kdump = true;
+  panicOnUnrecoverable = 0;
 
   /** 4 KiB frame of ev.pa (0 when there is no address): what the kernel prints. */
   pfn = 0;
@@ -70,6 +71,7 @@ export class Ctx {
     this.recovery = ev.recovery === PROFILE_DEFAULT ? h.recovery : ev.recovery;
     this.panicOnOops = ev.panicOnOops === PROFILE_DEFAULT ? h.panic_on_oops : ev.panicOnOops;
     this.kdump = ev.kdump === PROFILE_DEFAULT ? h.kdump : ev.kdump === 1;
+    this.panicOnUnrecoverable = ev.panicOnUnrecoverable === PROFILE_DEFAULT ? h.panic_on_unrecoverable : ev.panicOnUnrecoverable;
     this.pfn = ev.pa === NO_ADDR ? 0 : Math.floor(ev.pa / 4096);
     this.spfn = ev.page === Page.hugetlb || ev.page === Page.hugetlb_free
       ? this.pfn - (this.pfn % 2 ** (ev.pageShift - 12))
@@ -181,7 +183,7 @@ export class Ctx {
     out.panicMsg = msg;
     out.panicPfn = pfn;
     out.signals.clear();
-    if (this.x) this.x.log(`Kernel panic - not syncing: ${msg === PanicMsg.MF_RECOVERY_OFF ? `Memory failure on page ${pfn.toString(16)}` : PANIC_MSGS[msg]}`);
+    if (this.x) this.x.log(`Kernel panic - not syncing: ${formatPanic(msg, pfn)}`);
   }
 
   /**

@@ -13,6 +13,9 @@ export const PAGE = [
   'free', 'anon', 'anon_clean', 'anon_thp', 'file_clean', 'file_dirty', 'file_text', 'shmem',
   'swapcache_clean', 'swapcache_dirty', 'mlocked', 'ksm', 'hugetlb', 'hugetlb_free', 'slab',
   'pagetable', 'kernel', 'dax', 'pfnmap', 'unknown',
+  // Appended (codes of the labels above are unchanged): large page-cache folios and the
+  // mlocked / unevictable clean-dirty split of error_states[] (docs/conventions.md C16, C23).
+  'file_thp', 'shmem_thp', 'file_lbs', 'mlocked_clean', 'unevictable_clean', 'unevictable_dirty',
 ] as const;
 export const CONTEXT = [
   'user', 'kernel_copyin', 'kernel_copyout', 'kernel_cow', 'kernel_copy_mc', 'kthread_copy_mc',
@@ -22,6 +25,8 @@ export const POLICY = ['early', 'late', 'default'] as const;
 export const VMCORE = ['none', 'complete', 'incomplete'] as const;
 export const GUEST_ACTION = ['none', 'vsea', 'vmce', 'vmm_exit', 'ignored'] as const;
 export const MF_RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'] as const;
+/** x86 CPU vendor: selects mce_severity_intel or mce_severity_amd (AMD and Hygon). */
+export const VENDOR = ['intel', 'amd'] as const;
 
 export type Label<T extends readonly string[]> = T[number];
 
@@ -42,6 +47,7 @@ export const Policy = codes(POLICY);
 export const Vmcore = codes(VMCORE);
 export const GuestAction = codes(GUEST_ACTION);
 export const MfResult = codes(MF_RESULT);
+export const Vendor = codes(VENDOR);
 
 // action_page_types[] of mm/memory-failure.c (v6.19), plus the seed 003 entry. The index is our
 // code, not the kernel's enum value.

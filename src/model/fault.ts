@@ -2,7 +2,8 @@
 // signal in this event it re-executes the faulting instruction, which hits the page-table state
 // memory_failure() left behind.
 import { Ctx } from './ctx.js';
-import { Arch, BUS_MCEERR_AR, Context, SIGBUS } from './enums.js';
+import { Arch, BUS_MCEERR_AR, Context, SI_KERNEL, SIGBUS } from './enums.js';
+import { accessingWalkFinds } from './memory-failure.js';
 import { PanicMsg } from './record.js';
 import { PageState } from './state.js';
 
@@ -52,9 +53,20 @@ export function userRefault(c: Ctx): void {
         rebootLoop(c);
       } else {
         // x86: the re-executed load takes a new machine check; kill_me_maybe then finds the page
-        // already poisoned and kill_accessing_process sends AR. (No input reaches this today.)
+        // already poisoned and kill_accessing_process walks current's page tables.
         c.step('re-executed load takes another machine check: already poisoned -> kill_accessing_process');
-        c.deliver(ev.pid, ev.tid, SIGBUS, BUS_MCEERR_AR, c.pageAddr(), c.faultLsb());
+        c.setCurrentConsumer();
+        if (accessingWalkFinds(c)) {
+          c.deliver(ev.pid, ev.tid, SIGBUS, BUS_MCEERR_AR, c.pageAddr(), c.faultLsb());
+        } else if (c.profile.switches.kill_accessing_not_found_ok) {
+          // v6.15-v6.16 with a VM_PFNMAP mapping: the walk skips the VMA, returns 0, kill_me_maybe
+          // sends nothing, and the load is re-executed again ("infinite UCE", fixed by 2e6053fea379).
+          c.out.rebootLoop = true;
+          c.step('kill_accessing_process finds nothing and returns 0: the load machine-checks forever (conventions C9)');
+        } else {
+          c.step('kill_accessing_process finds nothing: -EFAULT -> kill_me_now');
+          c.deliver(ev.pid, ev.tid, SIGBUS, SI_KERNEL, -1, -1);
+        }
       }
   }
 }

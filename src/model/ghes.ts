@@ -140,9 +140,7 @@ export function ghesRunWork(c: Ctx, work: number): void {
       mfQueue(c, c.ghesFlags);
       return;
     case GhesWork.SOFT_OFFLINE:
-      if (!c.hs.mfQueue(c.ev.tNs, c.profile.host.mf_work_delay_ns)) return overflow(c);
-      c.setCurrentKworker();
-      if (softOfflinePage(c)) c.out.path = P.softOffline;
+      if (softOfflineQueue(c)) c.out.path = P.softOffline;
       return;
     default:
       throw new Error(`unknown GHES work ${work}`);
@@ -157,6 +155,19 @@ export function mfQueue(c: Ctx, flags: number): void {
   if (!c.hs.mfQueue(c.ev.tNs, c.profile.host.mf_work_delay_ns)) return overflow(c);
   c.setCurrentKworker();
   memoryFailure(c, flags);
+}
+
+/**
+ * memory_failure_queue(pfn, MF_SOFT_OFFLINE): the kworker runs soft_offline_page. Returns true
+ * when the page was offlined (a full kfifo drops the request).
+ */
+export function softOfflineQueue(c: Ctx): boolean {
+  if (!c.hs.mfQueue(c.ev.tNs, c.profile.host.mf_work_delay_ns)) {
+    overflow(c);
+    return false;
+  }
+  c.setCurrentKworker();
+  return softOfflinePage(c);
 }
 
 function overflow(c: Ctx): void {

@@ -107,6 +107,10 @@ export const KERNEL_CHANGES: readonly KernelChange[] = Object.freeze<KernelChang
   { switch: 'mf_pfn_no_struct_page', title: 'seed 003: memory_failure for PFNs without struct page (memory_failure_pfn)', commit: '2ec41967189c', mainline: '6.19', stable: {}, evidence: 'absent v6.18.2, present v6.19' },
   { switch: 'arm64_copy_mc', title: 'seed 004 patches 1-5: arm64 ARCH_HAS_COPY_MC', commit: null, mainline: null, stable: {}, evidence: 'posted series, not merged (v15 of 18 Jun 2026 still "new")' },
   { switch: 'arm64_sea_objerr', title: 'seed 004 patch 6: BUS_OBJERR to current after a claimed SEA', commit: null, mainline: null, stable: {}, evidence: 'posted series, not merged' },
+  { switch: 'pfnmap_walk_fix', title: 'mm/memory-failure: fix infinite UCE for VM_PFNMAP pfn', commit: '2e6053fea379', mainline: '6.17', stable: {}, evidence: 'torvalds push revlist with the v6.17-rc mm-hotfixes (Aug 2025); 6.1.y/6.6.y/6.12.y/6.16.y backports listed in Aug 2025 stable review mails, point releases not placed' },
+  { switch: 'lbs_split_kill', title: 'mm/memory-failure: improve large block size folio handling', commit: '689b8986776c', mainline: '6.19', stable: {}, evidence: 'torvalds push of merge 7203ca412fc8 (mm-stable-2025-12-03) for v6.19-rc1' },
+  { switch: 'enable_soft_offline_sysctl', title: 'mm/memory-failure: userspace controls soft-offlining pages', commit: null, mainline: '6.11', stable: {}, evidence: 'Jiaqi Yan series, mm merge for v6.11 (inferred from merge timing)' },
+  { switch: 'mf_kernel_page_unrecoverable', title: 'mm/memory-failure: report MF_MSG_KERNEL for unrecoverable kernel pages; add panic option for unrecoverable pages', commit: '737a97548c4a', mainline: '7.3', stable: {}, evidence: 'v7.3 mm merge ed3b875bea55 (push record); patch v9 of 9 Jun 2026 read (8a276c0086cf, 3e0659f93bae in the same merge)' },
 ]);
 
 /** A mainline release the table knows, from the oldest to the newest. */

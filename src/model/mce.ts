@@ -4,15 +4,17 @@
 // on CMCI/polling, deferred = UCNA, fatal = PCC=1. ADDRV = pa present. EIPV = sync (the error IP is
 // valid for a consumed error, not for one found by scrubbing); RIPV from the trace.
 import { Ctx, MF_ACTION_REQUIRED, MF_MUST_KILL, NotModelledError } from './ctx.js';
-import { Context, EHWPOISON, EOPNOTSUPP, Notify, Page, Severity, SI_KERNEL, SIGBUS } from './enums.js';
-import { PageState } from './state.js';
+import { Context, EHWPOISON, EOPNOTSUPP, Mem, Notify, Page, Severity, SI_KERNEL, SIGBUS, Vendor } from './enums.js';
+import { CEC_COUNT_MASK, CEC_MAX_ELEMS, PageState } from './state.js';
 import { memoryFailure, flagNames } from './memory-failure.js';
-import { mfQueue } from './ghes.js';
+import { mfQueue, softOfflineQueue } from './ghes.js';
 import { definePath, PanicMsg } from './record.js';
 import { userRefault } from './fault.js';
 
 const P = {
   corrected: definePath('x86.mca.corrected'),
+  cec: definePath('x86.mca.corrected.cec'),
+  cecOffline: definePath('x86.mca.corrected.cec.soft_offline'),
   ucnaNoAddr: definePath('x86.mca.ucna.no_addr'),
   ucna: definePath('x86.mca.ucna.memory_failure'),
   aoNoAddr: definePath('x86.mce.ao.no_addr'),
@@ -62,10 +64,19 @@ export function x86Error(c: Ctx): void {
     throw new NotModelledError(`x86 notify ${ev.notify} reached the native MCA path`);
   }
   const hasAddr = ev.pa >= 0;
+  // mce_severity(): AMD and Hygon use mce_severity_amd, which returns KEEP for a corrected
+  // (UC=0, not deferred) error like the Intel table; everything else it grades its own way.
+  if (ev.vendor === Vendor.amd && ev.severity !== Severity.corrected) {
+    throw new NotModelledError('AMD MCA grading of uncorrected and deferred errors (mce_severity_amd: deferred errors, SMCA, PHYSADDRV); vendor amd is modelled for corrected errors only');
+  }
   switch (ev.severity) {
     case Severity.corrected:
-      // UC=0: "Corrected error" / "Non signaled machine check" -> KEEP: logged, no action here
-      // (the RAS_CEC soft-offline collector is not modelled: see docs/model.md).
+      // UC=0: "Corrected error" / "Non signaled machine check" -> KEEP: logged, no action here,
+      // unless RAS_CEC collects it (cec_add_mce on the mce decode chain).
+      if (c.profile.host.cec_threshold > 0 && hasAddr) {
+        rasCec(c);
+        return;
+      }
       c.step('corrected error: logged (KEEP severity), no memory_failure');
       out.path = P.corrected;
       return;
@@ -116,6 +127,32 @@ export function x86Error(c: Ctx): void {
     return;
   }
   srar(c);
+}
+
+/**
+ * cec_add_mce -> cec_add_elem(pfn) (drivers/ras/cec.c): a correctable memory error with a usable
+ * address is counted per pfn; at action_threshold the element is deleted and, for a valid pfn,
+ * memory_failure_queue(pfn, MF_SOFT_OFFLINE) runs soft_offline_page in a kworker.
+ */
+function rasCec(c: Ctx): void {
+  const threshold = Math.min(c.profile.host.cec_threshold, CEC_COUNT_MASK);
+  const count = c.hs.cecAdd(c.pfn);
+  if (count < 0) {
+    throw new NotModelledError(`RAS_CEC with more than ${CEC_MAX_ELEMS} distinct pfns on one host (the kernel evicts its least recently used element by decay generation)`);
+  }
+  c.out.path = P.cec;
+  if (count < threshold) {
+    if (c.x) c.step(`RAS_CEC: pfn ${c.hex(c.pfn)} has ${count} corrected error(s), threshold ${threshold}`);
+    return;
+  }
+  c.hs.cecDelete(c.pfn);
+  // pfn_valid(): System RAM (and ZONE_DEVICE memory, which has a memmap) passes.
+  if (c.ev.mem !== Mem.ram) {
+    if (c.x) c.log(`RAS: CEC: Invalid pfn: ${c.hex(c.pfn)}`);
+    return;
+  }
+  if (c.x) c.log(`RAS: Soft-offlining pfn: ${c.hex(c.pfn)}`);
+  if (softOfflineQueue(c)) c.out.path = P.cecOffline;
 }
 
 /** SRAR: a consumed error, graded by error_context() (in user, in kernel, in recoverable kernel). */

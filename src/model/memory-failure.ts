@@ -37,12 +37,23 @@ function finish(c: Ctx, ret: number): number {
 /** Pages whose PG_dirty is set once the PTE dirty bits are propagated (hwpoison_user_mappings). */
 function isDirty(page: number): boolean {
   return page === Page.anon || page === Page.anon_thp || page === Page.file_dirty || page === Page.shmem ||
-    page === Page.swapcache_dirty || page === Page.mlocked || page === Page.ksm || page === Page.hugetlb;
+    page === Page.swapcache_dirty || page === Page.mlocked || page === Page.ksm || page === Page.hugetlb ||
+    page === Page.shmem_thp || page === Page.unevictable_dirty;
 }
 
-/** A clean page with a writeback-capable mapping: folio_mapping() && mapping_can_writeback(). */
+/**
+ * A clean page with a writeback-capable mapping: folio_mapping() && mapping_can_writeback().
+ * `unevictable_clean` is a clean page of an unevictable shmem/ramfs mapping (SHM_LOCK): no
+ * writeback, so it is kept in the page cache like shmem (conventions C23).
+ */
 function cleanWritebackMapping(page: number): boolean {
-  return page === Page.file_clean || page === Page.file_text;
+  return page === Page.file_clean || page === Page.file_text || page === Page.file_thp || page === Page.file_lbs ||
+    page === Page.mlocked_clean;
+}
+
+/** Large folios memory_failure tries to split (folio_test_large; hugetlb and dax are handled before). */
+function isThp(page: number): boolean {
+  return page === Page.anon_thp || page === Page.file_thp || page === Page.shmem_thp || page === Page.file_lbs;
 }
 
 /**
@@ -93,8 +104,13 @@ export function memoryFailure(c: Ctx, flags: number): number {
       c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
       return finish(c, unmapFailed(c));
     }
-    // me_huge_page: anonymous hugetlb is dissolved, file hugetlb truncated: Recovered.
+    // me_huge_page: anonymous hugetlb is dissolved, file hugetlb truncated: Recovered; Failed when
+    // __page_handle_poison cannot dissolve it or has_extra_refcount finds another user (extra_refs).
     c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
+    if (ev.extraRefs) {
+      if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: huge page still referenced by 1 users`);
+      return finish(c, actionResult(c, MfType.HUGE, MfResult.Failed));
+    }
     return finish(c, actionResult(c, MfType.HUGE, MfResult.Recovered));
   }
 
@@ -107,12 +123,16 @@ export function memoryFailure(c: Ctx, flags: number): number {
     case Page.slab:
     case Page.pagetable:
     case Page.kernel:
+      if (sw.mf_kernel_page_unrecoverable) {
+        const ret = unrecoverableKernelPage(c);
+        return c.out.panic ? ret : finish(c, ret); // panic() never returns: no mf_ret
+      }
+      if (c.panicOnUnrecoverable === 1) c.step('vm.panic_on_unrecoverable_memory_failure does not exist before v7.3: no effect');
+      return finish(c, unhandlable(c));
     case Page.pfnmap:
-      // !HWPoisonHandlable: get_any_page gives up; PG_hwpoison stays set. Reported as "unknown
-      // page" before v6.11 ("improve memory failure action_result messages").
-      if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: unhandlable page.`);
-      c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
-      return finish(c, actionResult(c, sw.mf_result_messages ? MfType.GET_HWPOISON : MfType.UNKNOWN, MfResult.Ignored));
+      // A RAM page behind a VM_PFNMAP mapping is driver-allocated (not PG_reserved, slab or a page
+      // table), so v7.3's kernel-owned check does not take it: still "get hwpoison page".
+      return finish(c, unhandlable(c));
     case Page.unknown:
       // identify_page_state finds no match: me_unknown (MF_FAILED before v6.11, MF_IGNORED since).
       if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: Unknown page state`);
@@ -122,8 +142,19 @@ export function memoryFailure(c: Ctx, flags: number): number {
       break;
   }
 
-  // #12: a THP is split first; split failure (pinned, conventions C16).
-  if (ev.page === Page.anon_thp && ev.pinned) {
+  // #12: a THP is split first; split failure (pinned, conventions C16). An LBS file folio
+  // (min_order_for_split() > 0) is split to its minimum order: since 689b8986776c (v6.19) that
+  // still counts as "cannot split to order 0" and kills; before, the min-order split returned
+  // success and the (still large) folio went on as a clean file page.
+  if (ev.page === Page.file_lbs && !ev.pinned && sw.lbs_split_kill) {
+    c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
+    c.step('LBS folio split to its minimum order, not to order 0: kill_procs_now (689b8986776c)');
+    collectProcs(c, tokill, (flags & MF_ACTION_REQUIRED) !== 0);
+    killProcs(c, tokill, true, flags, ev.pageShift);
+    actionResult(c, MfType.UNSPLIT_THP, MfResult.Failed);
+    return finish(c, EHWPOISON);
+  }
+  if (isThp(ev.page) && ev.pinned) {
     c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
     if (sw.thp_split_fail_kill) {
       // v6.11+: kill_procs_now(): collect with force_early = MF_AR, forcekill, lsb = folio shift.
@@ -150,42 +181,116 @@ export function memoryFailure(c: Ctx, flags: number): number {
     return finish(c, unmapFailed(c));
   }
 
-  // #15: identify_page_state on the saved flags (error_states order).
+  // #15: identify_page_state on the saved flags (error_states order). Every page-state action
+  // ends in has_extra_refcount(): an extra reference makes it MF_FAILED (conventions C24).
+  const r = identifyPageState(c, flags);
+  if (!ev.extraRefs) return finish(c, actionResult(c, r.type, r.result));
+  if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: ${MF_TYPE[r.type]} still referenced by 1 users`);
+  return finish(c, actionResult(c, r.type, MfResult.Failed));
+}
+
+const pageResult = { type: 0, result: 0 };
+
+function res(type: number, result: number): { type: number; result: number } {
+  pageResult.type = type;
+  pageResult.result = result;
+  return pageResult;
+}
+
+/** identify_page_state -> page_action: the page-state row and its action's result. */
+function identifyPageState(c: Ctx, flags: number): { type: number; result: number } {
+  const ev = c.ev;
   const mustKill = (flags & MF_MUST_KILL) !== 0;
   switch (ev.page) {
     case Page.swapcache_dirty:
       // me_swapcache_dirty: kept in the swap cache so that a later fault kills its owner
       // (do_swap_page: "hwpoisoned dirty swapcache pages are kept for killing owner processes").
       c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
-      return finish(c, actionResult(c, MfType.DIRTY_SWAPCACHE, MfResult.Delayed));
+      return res(MfType.DIRTY_SWAPCACHE, MfResult.Delayed);
     case Page.swapcache_clean:
       // me_swapcache_clean: deleted from the swap cache; the next fault reads the swap slot.
       c.hs.setPageState(c.spfn, PageState.POISONED_DROPPED);
-      return finish(c, actionResult(c, MfType.CLEAN_SWAPCACHE, MfResult.Recovered));
+      return res(MfType.CLEAN_SWAPCACHE, MfResult.Recovered);
     case Page.mlocked:
       c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
-      return finish(c, actionResult(c, MfType.DIRTY_MLOCKED_LRU, MfResult.Recovered));
+      return res(MfType.DIRTY_MLOCKED_LRU, MfResult.Recovered);
+    case Page.mlocked_clean:
+      // { mlock|dirty, mlock } -> me_pagecache_clean: a clean mlocked file page is truncated like
+      // any clean page-cache page (the mlock row only changes the label).
+      c.hs.setPageState(c.spfn, mustKill ? PageState.POISONED_UNMAPPED : PageState.POISONED_DROPPED);
+      return res(MfType.CLEAN_MLOCKED_LRU, MfResult.Recovered);
+    case Page.unevictable_dirty:
+      // { unevict|dirty, unevict|dirty } -> me_pagecache_dirty: an SHM_LOCKed shmem page stays in
+      // the page cache; later faults get VM_FAULT_HWPOISON.
+      c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
+      return res(MfType.DIRTY_UNEVICTABLE_LRU, MfResult.Recovered);
+    case Page.unevictable_clean:
+      // { unevict|dirty, unevict } -> me_pagecache_clean -> shmem_error_remove_folio: kept in the
+      // page cache (no backing copy to re-read), so a later access faults with AR.
+      c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
+      return res(MfType.CLEAN_UNEVICTABLE_LRU, MfResult.Recovered);
     case Page.file_clean:
     case Page.file_text:
+    case Page.file_thp:
+    case Page.file_lbs:
       // me_pagecache_clean -> truncate_error_folio; the PTEs were unmapped without hwpoison
       // entries (unless MF_MUST_KILL), so a later fault reads the file again.
       c.hs.setPageState(c.spfn, mustKill ? PageState.POISONED_UNMAPPED : PageState.POISONED_DROPPED);
-      return finish(c, actionResult(c, MfType.CLEAN_LRU, MfResult.Recovered));
+      return res(MfType.CLEAN_LRU, MfResult.Recovered);
     case Page.anon_clean:
       c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
-      return finish(c, actionResult(c, MfType.CLEAN_LRU, MfResult.Recovered));
+      return res(MfType.CLEAN_LRU, MfResult.Recovered);
     case Page.anon:
     case Page.anon_thp:
     case Page.file_dirty:
     case Page.shmem:
+    case Page.shmem_thp:
     case Page.ksm:
       // me_pagecache_dirty -> me_pagecache_clean: anon Recovered; file truncated; shmem kept in
       // the page cache (shmem_error_remove_folio), later faults get VM_FAULT_HWPOISON.
       c.hs.setPageState(c.spfn, PageState.POISONED_UNMAPPED);
-      return finish(c, actionResult(c, MfType.DIRTY_LRU, MfResult.Recovered));
+      return res(MfType.DIRTY_LRU, MfResult.Recovered);
     default:
       throw new Error(`memory_failure: page type ${ev.page} fell through`);
   }
+}
+
+/**
+ * !HWPoisonHandlable: get_any_page gives up; PG_hwpoison stays set. Reported as "unknown page"
+ * before v6.11 ("improve memory failure action_result messages"), "get hwpoison page" since.
+ */
+function unhandlable(c: Ctx): number {
+  if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: unhandlable page.`);
+  c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
+  return actionResult(c, c.profile.switches.mf_result_messages ? MfType.GET_HWPOISON : MfType.UNKNOWN, MfResult.Ignored);
+}
+
+/**
+ * v7.3: get_any_page() returns -ENOTRECOVERABLE for a kernel-owned page (PG_reserved, slab, page
+ * table); memory_failure reports MF_MSG_KERNEL "reserved kernel page: Ignored" (-EBUSY). With
+ * vm.panic_on_unrecoverable_memory_failure=1, action_result() then panics "Memory failure: %#lx:
+ * unrecoverable page" (panic_on_unrecoverable_mf: MF_MSG_KERNEL && MF_IGNORED). PG_hwpoison was
+ * set before get_hwpoison_page(), so a capture kernel skips the page.
+ */
+function unrecoverableKernelPage(c: Ctx): number {
+  if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: unhandlable page.`);
+  c.hs.setPageState(c.spfn, PageState.POISONED_MAPPED);
+  const ret = actionResult(c, MfType.KERNEL, MfResult.Ignored);
+  if (c.panicOnUnrecoverable === 1) {
+    c.step('vm.panic_on_unrecoverable_memory_failure=1: panic in action_result');
+    c.panic(PanicMsg.MF_UNRECOVERABLE, c.pfn);
+  }
+  return ret;
+}
+
+/**
+ * Does kill_accessing_process's page walk of current's mm find the pfn? It needs a present PTE or
+ * a hwpoison entry; before 2e6053fea379 (v6.17) walk_page_test() skipped VM_PFNMAP VMAs.
+ */
+export function accessingWalkFinds(c: Ctx): boolean {
+  const state = c.pageStateNow();
+  if (!c.maps(c.curPid) || (state !== PageState.POISONED_MAPPED && state !== PageState.POISONED_UNMAPPED)) return false;
+  return c.ev.page !== Page.pfnmap || c.profile.switches.pfnmap_walk_fix;
 }
 
 /** "unmapping failed page": Ignored before v6.11, Failed since (both -EBUSY). */
@@ -261,9 +366,11 @@ function killAccessingProcess(c: Ctx, flags: number): number {
     if (c.panicOnOops === 1) c.panic(PanicMsg.NULL_DEREF);
     return EFAULT;
   }
-  const state = c.pageStateNow();
   // The walk finds a present PTE or a hwpoison swap entry for this pfn in current's mm.
-  const found = c.maps(c.curPid) && (state === PageState.POISONED_MAPPED || state === PageState.POISONED_UNMAPPED);
+  const found = accessingWalkFinds(c);
+  if (!found && c.ev.page === Page.pfnmap && c.maps(c.curPid) && c.x) {
+    c.step('kill_accessing_process: walk_page_test skips the VM_PFNMAP VMA (before 2e6053fea379)');
+  }
   if (!found) {
     if (c.profile.switches.kill_accessing_not_found_ok) {
       c.step('kill_accessing_process: no mapping of the pfn in current (clean page dropped): 0');
@@ -305,6 +412,11 @@ function noStructPage(c: Ctx, flags: number): number {
  */
 export function softOfflinePage(c: Ctx): boolean {
   const ev = c.ev;
+  if (c.profile.switches.enable_soft_offline_sysctl && c.profile.host.enable_soft_offline === 0) {
+    // soft_offline_page(): -EOPNOTSUPP before anything else (v6.11).
+    if (c.x) c.log('Soft offline: disabled by /proc/sys/vm/enable_soft_offline');
+    return false;
+  }
   if (c.pagePoisoned()) {
     if (c.x) c.log(`Soft offline: ${c.hex(c.pfn)}: page already poisoned`);
     return false;

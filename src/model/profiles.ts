@@ -54,6 +54,32 @@ export interface Switches {
    * queued it themselves.
    */
   copy_mc_mf_queue: boolean;
+  /**
+   * "mm/memory-failure: fix infinite UCE for VM_PFNMAP pfn" (2e6053fea379, v6.17): the
+   * kill_accessing_process walk visits VM_PFNMAP VMAs. Before, walk_page_test() skipped them, so a
+   * re-consumed poisoned pfn there was never found (-EFAULT, or 0 from v6.15 on: a re-fault loop).
+   */
+  pfnmap_walk_fix: boolean;
+  /**
+   * "mm/memory-failure: improve large block size folio handling" (689b8986776c, v6.19): a folio
+   * whose mapping has a minimum folio order (LBS file) is split to that order and still gets
+   * kill_procs_now + "unsplit thp: Failed" (-EHWPOISON); before, the split to min order counted as
+   * success and the folio was handled as a clean file page.
+   */
+  lbs_split_kill: boolean;
+  /**
+   * Breno Leitao's v7.3 series (8a276c0086cf, 737a97548c4a, 3e0659f93bae): get_any_page() returns
+   * -ENOTRECOVERABLE for kernel-owned pages (reserved, slab, page tables), reported as
+   * "reserved kernel page: Ignored" (was "get hwpoison page"), and the sysctl
+   * vm.panic_on_unrecoverable_memory_failure exists (host setting panic_on_unrecoverable).
+   */
+  mf_kernel_page_unrecoverable: boolean;
+  /**
+   * "mm/memory-failure: userspace controls soft-offlining pages" (Jiaqi Yan, v6.11): the sysctl
+   * vm.enable_soft_offline (host setting enable_soft_offline); 0 makes soft_offline_page() return
+   * -EOPNOTSUPP. Before, there is no such sysctl: soft offline always runs.
+   */
+  enable_soft_offline_sysctl: boolean;
 }
 
 export interface HostDefaults {
@@ -73,6 +99,16 @@ export interface HostDefaults {
   mce_task_work_window_ns: number;
   /** Conventions C19. */
   mf_work_delay_ns: number;
+  /** vm.panic_on_unrecoverable_memory_failure (v7.3; no such sysctl before). Default 0. */
+  panic_on_unrecoverable: 0 | 1;
+  /**
+   * x86 RAS_CEC action threshold: corrected errors on one pfn before cec_add_elem() soft-offlines
+   * it (drivers/ras/cec.c: action_threshold, default COUNT_MASK = 1023 with CONFIG_RAS_CEC=y;
+   * values above 1023 are clamped, as the debugfs setter does). 0: no RAS_CEC.
+   */
+  cec_threshold: number;
+  /** vm.enable_soft_offline (v6.11; no such sysctl before). Default 1. */
+  enable_soft_offline: 0 | 1;
 }
 
 export interface Profile {
@@ -101,6 +137,9 @@ export const DEFAULT_HOST: HostDefaults = {
   fw_ce_threshold: 0,
   mce_task_work_window_ns: 1_000_000,
   mf_work_delay_ns: 1_000_000,
+  panic_on_unrecoverable: 0,
+  cec_threshold: 0,
+  enable_soft_offline: 1,
 };
 
 function profileOf(name: string, description: string, switches: Switches): Profile {
@@ -255,7 +294,7 @@ export function resolveProfile(
     const cur = (DEFAULT_HOST as unknown as Record<string, unknown>)[k];
     if (typeof cur === 'boolean') {
       if (typeof v !== 'boolean') throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected true or false`);
-    } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops') {
+    } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops' || k === 'panic_on_unrecoverable' || k === 'enable_soft_offline') {
       if (v !== 0 && v !== 1) throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected 0 or 1`);
     } else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       throw new ProfileError(`${where}: host ${k} = ${JSON.stringify(v)}: expected a non-negative integer`);

@@ -40,6 +40,15 @@ export class EventRecord {
   recovery = PROFILE_DEFAULT;
   panicOnOops = PROFILE_DEFAULT;
   kdump = PROFILE_DEFAULT;
+  /** vm.panic_on_unrecoverable_memory_failure (v7.3), or PROFILE_DEFAULT. */
+  panicOnUnrecoverable = PROFILE_DEFAULT;
+  /**
+   * Someone outside the page's mappings holds a reference (has_extra_refcount), or an anonymous
+   * hugetlb page cannot be dissolved: the page-state action reports Failed.
+   */
+  extraRefs = false;
+  /** Vendor code (x86 only; intel for every arm64 row). */
+  vendor = 0;
 
   clearMappers(): void {
     this.mapperCount = 0;
@@ -150,6 +159,7 @@ export const PANIC_MSGS = [
   'synchronous external abort: Fatal exception',
   'Asynchronous SError Interrupt',
   'Unable to handle kernel NULL pointer dereference: Fatal exception',
+  'Memory failure: %#lx: unrecoverable page',
 ] as const;
 export const PanicMsg = {
   FATAL_MC: 0,
@@ -161,13 +171,26 @@ export const PanicMsg = {
   SEA_FATAL: 6,
   SERROR: 7,
   NULL_DEREF: 8,
+  /** v7.3 vm.panic_on_unrecoverable_memory_failure: panic() in action_result for MF_MSG_KERNEL. */
+  MF_UNRECOVERABLE: 9,
 } as const;
 
-/** The panic string as printed, with the pfn filled in for "Memory failure on page %lx". */
+/** Does panic string `msg` carry the pfn (its %lx / %#lx filled in per panic)? */
+export function panicHasPfn(msg: number): boolean {
+  return msg === PanicMsg.MF_RECOVERY_OFF || msg === PanicMsg.MF_UNRECOVERABLE;
+}
+
+/** Panic string `msg` as printed, with the pfn filled in where the format has one. */
+export function formatPanic(msg: number, pfn: number): string {
+  if (msg === PanicMsg.MF_RECOVERY_OFF) return `Memory failure on page ${pfn.toString(16)}`;
+  if (msg === PanicMsg.MF_UNRECOVERABLE) return `Memory failure: 0x${pfn.toString(16)}: unrecoverable page`;
+  return PANIC_MSGS[msg]!;
+}
+
+/** The panic string as printed, with the pfn filled in for the formats that carry one. */
 export function panicText(o: Outcome): string | null {
   if (o.panicMsg < 0) return null;
-  const s = PANIC_MSGS[o.panicMsg]!;
-  return o.panicMsg === PanicMsg.MF_RECOVERY_OFF ? `Memory failure on page ${o.panicPfn.toString(16)}` : s;
+  return formatPanic(o.panicMsg, o.panicPfn);
 }
 
 // Decision paths: stable dotted names for grouping and SQL. The list is fixed (its order is the
@@ -186,6 +209,7 @@ export const PATH_NAMES: readonly string[] = Object.freeze([
   'access.hwpoison_fault', 'access.kvm.hwpoison', 'access.kernel.efault', 'access.no_poison', 'access.dropped_page',
   'arm64.sea.kernel_first.user', 'arm64.sea.kernel_first.kernel.die', 'arm64.sea.kernel.die',
   'arm64.sea.kernel.no_mc_fixup.die', 'arm64.serror.panic', 'arm64.serror.recoverable',
+  'x86.mca.corrected.cec', 'x86.mca.corrected.cec.soft_offline',
 ]);
 export function definePath(name: string): number {
   const i = PATH_NAMES.indexOf(name);

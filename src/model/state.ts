@@ -15,6 +15,10 @@ export const PageState = {
 const ESTATUS_CACHES = 4;
 /** GHES_ESTATUS_IN_CACHE_MAX_NSEC: 10 s. */
 export const ESTATUS_CACHE_NS = 10_000_000_000;
+/** MAX_ELEMS of drivers/ras/cec.c: PAGE_SIZE / sizeof(u64). */
+export const CEC_MAX_ELEMS = 512;
+/** COUNT_MASK of drivers/ras/cec.c: (1 << (PAGE_SHIFT - DECAY_BITS)) - 1, the default threshold. */
+export const CEC_COUNT_MASK = 1023;
 /** MEMORY_FAILURE_FIFO_SIZE (mm/memory-failure.c). */
 export const MF_FIFO_SIZE = 16;
 
@@ -28,6 +32,7 @@ export class HostState {
   private estatusN = 0;
   private mce: Map<number, { count: number; pfn: number; t: number }> | null = null;
   private fifo: number[] | null = null;
+  private cec: Map<number, number> | null = null;
 
   reset(): void {
     this.pages = null;
@@ -35,11 +40,32 @@ export class HostState {
     this.estatusN = 0;
     this.mce = null;
     this.fifo = null;
+    this.cec = null;
+  }
+
+  /**
+   * RAS_CEC cec_add_elem(pfn): count one corrected error; returns the new count, or -1 when the
+   * pfn is new and the array already holds CEC_MAX_ELEMS pfns (the kernel then evicts its least
+   * recently used element, by decay generation: not modelled).
+   */
+  cecAdd(pfn: number): number {
+    const m = (this.cec ??= new Map());
+    const n = m.get(pfn);
+    if (n === undefined && m.size >= CEC_MAX_ELEMS) return -1;
+    const next = (n ?? 0) + 1;
+    m.set(pfn, next);
+    return next;
+  }
+
+  /** del_elem(): the pfn reached the threshold; its element is removed (a new count starts). */
+  cecDelete(pfn: number): void {
+    this.cec?.delete(pfn);
   }
 
   /** Nothing recorded (a state-free event must leave a fresh HostState like this). */
   isEmpty(): boolean {
-    return this.pages === null && this.ce === null && this.estatusN === 0 && this.mce === null && this.fifo === null;
+    return this.pages === null && this.ce === null && this.estatusN === 0 && this.mce === null && this.fifo === null &&
+      this.cec === null;
   }
 
   pageState(pfn: number): number {

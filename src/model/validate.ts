@@ -1,6 +1,6 @@
 // Cross-column rules of a trace event: combinations no machine produces are rejected up front,
 // so the model never guesses. Returns the offending column and what was expected, or null.
-import { Arch, Context, Kind, Notify, Severity } from './enums.js';
+import { Arch, Context, Kind, Notify, Page, Severity, Vendor } from './enums.js';
 import type { EventRecord } from './record.js';
 
 export interface Violation {
@@ -14,7 +14,10 @@ const ARM64_GHES_ASYNC = [Notify.sdei, Notify.gsiv, Notify.gpio, Notify.sci, Not
 const CONSUMER_CONTEXTS = [Context.user, Context.kernel_copyin, Context.kernel_cow, Context.kernel_copy_mc, Context.guest];
 
 export function validateEvent(ev: EventRecord): Violation | null {
-  if (![12, 21, 30].includes(ev.pageShift)) return { column: 'page_shift', expected: '12, 21 or 30' };
+  if (ev.page === Page.file_lbs) {
+    // The mapping's minimum folio size (block size > PAGE_SIZE): what the folio is split to.
+    if (ev.pageShift < 13 || ev.pageShift > 21) return { column: 'page_shift', expected: '13 to 21 for file_lbs (the minimum folio size of the mapping, above 4 KiB)' };
+  } else if (![12, 21, 30].includes(ev.pageShift)) return { column: 'page_shift', expected: '12, 21 or 30' };
   if (ev.kind === Kind.access) {
     if (ev.notify !== Notify.none) return { column: 'notify', expected: 'none (or empty) for an access event' };
     if (![Context.user, Context.guest, Context.kernel_copyin, Context.kernel_copyout].includes(ev.context)) {
@@ -25,6 +28,7 @@ export function validateEvent(ev: EventRecord): Violation | null {
     return null;
   }
   const x86 = ev.arch === Arch.x86_64;
+  if (!x86 && ev.vendor !== Vendor.intel) return { column: 'vendor', expected: 'empty (or intel) on arm64: the vendor selects the x86 severity table' };
   if (ev.notify === Notify.none) return { column: 'notify', expected: 'a notification type for an error event' };
   if (x86) {
     if (X86_NATIVE.includes(ev.notify)) {

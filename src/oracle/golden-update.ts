@@ -115,7 +115,7 @@ function rowFields(g: GoldenRow, a: GoldenRow): string[] {
  * leaves a field unchecked (`*`, no tid) the new row keeps it unchecked too.
  */
 function proposedRow(o: OutcomeRow, golden: Golden | null, old: GoldenRow | undefined): GoldenRow {
-  const r = goldenRowFromOutcome(o, golden?.redact ?? new Set());
+  const r = goldenRowFromOutcome(o, golden?.redact ?? new Set(), golden?.guestAction ?? false);
   if (old) {
     if (old.mfType === '*') r.mfType = '*';
     if (old.mfResult === '*') r.mfResult = '*';

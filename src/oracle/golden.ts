@@ -1,11 +1,13 @@
 // Text golden files (docs/golden-format.md): parsed and validated, never evaluated, and compared
 // with outcomes field by field.
-import { MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
+import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import type { OutcomeRow } from '../engine/replay-events.js';
 import { InputError } from '../io/errors.js';
 
 export const GOLDEN_MAGIC = '# ras-replay golden v1';
 export const GOLDEN_HEADER = ['event_id', 'panic', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'signals'];
+/** The optional last column: what the VMM did with the signals (docs/conventions.md C12). */
+export const GUEST_COLUMN = 'guest_action';
 
 export interface GoldenSignal {
   pid: number;
@@ -31,6 +33,8 @@ export interface GoldenRow {
   mfType: string;
   mfResult: string;
   signals: GoldenSignal[];
+  /** guest_action (`*` unchecked); undefined when the file has no guest_action column. */
+  guestAction?: string;
   /** Comment lines written just above the row (kept with it when the file is rewritten). */
   comments?: string[];
 }
@@ -42,6 +46,8 @@ export interface Golden {
   head: string[];
   rows: Map<bigint, GoldenRow>;
   redact: Set<Redaction>;
+  /** The file has the optional guest_action column. */
+  guestAction: boolean;
 }
 
 export function parseGolden(text: string, file: string): Golden {
@@ -54,6 +60,7 @@ export function parseGolden(text: string, file: string): Golden {
   const head: string[] = [];
   const rows = new Map<bigint, GoldenRow>();
   let headerSeen = false;
+  let guestAction = false;
   let prev: bigint | null = null;
   let pending: string[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -73,8 +80,9 @@ export function parseGolden(text: string, file: string): Golden {
     if (line.trim() === '') continue;
     const f = line.split('\t');
     if (!headerSeen) {
-      if (f.join('\t') !== GOLDEN_HEADER.join('\t')) {
-        throw new InputError(`${file}: line ${ln}: value ${JSON.stringify(line)}: expected the header row "${GOLDEN_HEADER.join('\\t')}"`, file, `line ${ln}`);
+      guestAction = f.join('\t') === [...GOLDEN_HEADER, GUEST_COLUMN].join('\t');
+      if (!guestAction && f.join('\t') !== GOLDEN_HEADER.join('\t')) {
+        throw new InputError(`${file}: line ${ln}: value ${JSON.stringify(line)}: expected the header row "${GOLDEN_HEADER.join('\\t')}" (optionally followed by "\\t${GUEST_COLUMN}")`, file, `line ${ln}`);
       }
       headerSeen = true;
       continue;
@@ -82,8 +90,12 @@ export function parseGolden(text: string, file: string): Golden {
     const at = (col: string, v: string, expected: string): never => {
       throw InputError.at(file, `line ${ln}`, col, v, expected);
     };
-    if (f.length !== GOLDEN_HEADER.length) at('(row)', line, `${GOLDEN_HEADER.length} tab-separated fields`);
-    const [id, panic, loop, vmcore, mfType, mfResult, sigs] = f as [string, string, string, string, string, string, string];
+    const width = GOLDEN_HEADER.length + (guestAction ? 1 : 0);
+    if (f.length !== width) at('(row)', line, `${width} tab-separated fields`);
+    const [id, panic, loop, vmcore, mfType, mfResult, sigs, guest] = f as [string, string, string, string, string, string, string, string?];
+    if (guest !== undefined && guest !== '*' && !(GUEST_ACTION as readonly string[]).includes(guest)) {
+      at(GUEST_COLUMN, guest, `* or ${GUEST_ACTION.join(', ')}`);
+    }
     if (!/^[0-9]+$/.test(id)) at('event_id', id, 'an unsigned integer');
     const eventId = BigInt(id);
     if (prev !== null && eventId <= prev) at('event_id', id, `rows sorted by event_id, each once (previous ${prev})`);
@@ -105,6 +117,7 @@ export function parseGolden(text: string, file: string): Golden {
       mfType,
       mfResult,
       signals: parseSignals(sigs, (v) => at('signals', v, 'space-separated PID[/TID]:SIGNO:SI_CODE:LSB tokens (LSB may be - or *), or -')),
+      ...(guest !== undefined ? { guestAction: guest } : {}),
       ...(pending.length ? { comments: pending } : {}),
     });
     pending = [];
@@ -117,7 +130,7 @@ export function parseGolden(text: string, file: string): Golden {
     }
     redact.add(r as Redaction);
   }
-  return { file, meta, head, rows, redact };
+  return { file, meta, head, rows, redact, guestAction };
 }
 
 function parseSignals(s: string, bad: (v: string) => never): GoldenSignal[] {
@@ -146,8 +159,11 @@ export function compareSignals(a: GoldenSignal, b: GoldenSignal): number {
   return a.pid - b.pid || (a.tid ?? -1) - (b.tid ?? -1) || a.signo - b.signo || a.siCode - b.siCode || (a.lsb ?? -1) - (b.lsb ?? -1);
 }
 
-/** The expectation an outcome would make, with the file's redactions applied. */
-export function goldenRowFromOutcome(o: OutcomeRow, redact: ReadonlySet<Redaction> = new Set()): GoldenRow {
+/**
+ * The expectation an outcome would make, with the file's redactions applied (and its guest_action
+ * when the file has that column).
+ */
+export function goldenRowFromOutcome(o: OutcomeRow, redact: ReadonlySet<Redaction> = new Set(), guestAction = false): GoldenRow {
   const signals = o.signals.map((s): GoldenSignal => {
     const g: GoldenSignal = { pid: s.pid, tid: redact.has('tid') ? null : s.tid, signo: s.signo, siCode: s.si_code, lsb: redact.has('lsb') ? null : s.addr_lsb };
     if (redact.has('lsb')) g.lsbAny = true;
@@ -162,6 +178,7 @@ export function goldenRowFromOutcome(o: OutcomeRow, redact: ReadonlySet<Redactio
     mfType: redact.has('mf_type') ? '*' : o.mf_type ?? '-',
     mfResult: redact.has('mf_result') ? '*' : o.mf_result ?? '-',
     signals,
+    ...(guestAction ? { guestAction: o.guest_action } : {}),
   };
 }
 
@@ -171,25 +188,31 @@ export function goldenRowFromOutcome(o: OutcomeRow, redact: ReadonlySet<Redactio
  */
 export function formatGolden(head: readonly string[], rows: Iterable<GoldenRow>): string {
   const sorted = [...rows].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-  const out = [GOLDEN_MAGIC, ...head, GOLDEN_HEADER.join('\t')];
+  // The guest_action column is written when any row carries it; rows without it leave it unchecked.
+  const guest = sorted.some((r) => r.guestAction !== undefined);
+  const out = [GOLDEN_MAGIC, ...head, (guest ? [...GOLDEN_HEADER, GUEST_COLUMN] : GOLDEN_HEADER).join('\t')];
   for (const r of sorted) {
     if (r.comments) out.push(...r.comments);
-    out.push(expectedLine(r));
+    out.push(guest ? `${expectedLine({ ...r, guestAction: undefined })}\t${r.guestAction ?? '*'}` : expectedLine(r));
   }
   return `${out.join('\n')}\n`;
 }
 
 /** An outcome in golden-row syntax (with tids), for showing what was observed. */
-export function goldenLine(o: OutcomeRow): string {
+export function goldenLine(o: OutcomeRow, guestAction = false): string {
   const sigs = o.signals
     .map((s) => ({ pid: s.pid, tid: s.tid, signo: s.signo, siCode: s.si_code, lsb: s.addr_lsb }))
     .sort((a, b) => a.pid - b.pid || a.tid - b.tid || a.signo - b.signo || a.siCode - b.siCode)
     .map(signalToken);
-  return [o.event_id.toString(), String(o.panic), String(o.reboot_loop), o.vmcore, o.mf_type ?? '-', o.mf_result ?? '-', sigs.length ? sigs.join(' ') : '-'].join('\t');
+  const f = [o.event_id.toString(), String(o.panic), String(o.reboot_loop), o.vmcore, o.mf_type ?? '-', o.mf_result ?? '-', sigs.length ? sigs.join(' ') : '-'];
+  if (guestAction) f.push(o.guest_action);
+  return f.join('\t');
 }
 
 export function expectedLine(g: GoldenRow): string {
-  return [g.eventId.toString(), String(g.panic), String(g.rebootLoop), g.vmcore, g.mfType, g.mfResult, g.signals.length ? g.signals.map(signalToken).join(' ') : '-'].join('\t');
+  const f = [g.eventId.toString(), String(g.panic), String(g.rebootLoop), g.vmcore, g.mfType, g.mfResult, g.signals.length ? g.signals.map(signalToken).join(' ') : '-'];
+  if (g.guestAction !== undefined) f.push(g.guestAction);
+  return f.join('\t');
 }
 
 export interface Mismatch {
@@ -207,11 +230,11 @@ export function compareGolden(outcomes: OutcomeRow[], golden: Golden): Mismatch[
     seen.add(o.event_id);
     const g = golden.rows.get(o.event_id);
     if (!g) {
-      out.push({ eventId: o.event_id, fields: ['(no golden row)'], expected: '(missing)', actual: goldenLine(o) });
+      out.push({ eventId: o.event_id, fields: ['(no golden row)'], expected: '(missing)', actual: goldenLine(o, golden.guestAction) });
       continue;
     }
     const fields = rowMismatch(g, o);
-    if (fields.length) out.push({ eventId: o.event_id, fields, expected: expectedLine(g), actual: goldenLine(o) });
+    if (fields.length) out.push({ eventId: o.event_id, fields, expected: expectedLine(g), actual: goldenLine(o, g.guestAction !== undefined) });
   }
   for (const g of golden.rows.values()) {
     if (!seen.has(g.eventId)) out.push({ eventId: g.eventId, fields: ['(no such event)'], expected: expectedLine(g), actual: '(missing)' });
@@ -228,6 +251,7 @@ export function rowMismatch(g: GoldenRow, o: OutcomeRow): string[] {
   if (g.mfType !== '*' && g.mfType !== (o.mf_type ?? '-')) fields.push('mf_type');
   if (g.mfResult !== '*' && g.mfResult !== (o.mf_result ?? '-')) fields.push('mf_result');
   if (!signalsMatch(g.signals, o)) fields.push('signals');
+  if (g.guestAction !== undefined && g.guestAction !== '*' && g.guestAction !== o.guest_action) fields.push(GUEST_COLUMN);
   return fields;
 }
 

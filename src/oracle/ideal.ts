@@ -61,6 +61,9 @@ const CLEAN_COPY = new Uint8Array(32);
 CLEAN_COPY[Page.file_clean] = 1;
 CLEAN_COPY[Page.file_text] = 1;
 CLEAN_COPY[Page.swapcache_clean] = 1;
+CLEAN_COPY[Page.file_thp] = 1;
+CLEAN_COPY[Page.file_lbs] = 1;
+CLEAN_COPY[Page.mlocked_clean] = 1;
 
 /** Contexts in which a user task (pid) consumed its own mapping and can be told so with AR. */
 const CONSUMER_AR = new Uint8Array(16);

@@ -100,7 +100,7 @@ describe('ras-replay run --out', () => {
       return { out, sig };
     };
     const one = await rows('1');
-    expect(one.out.length).toBe(2 * 117);
+    expect(one.out.length).toBe(2 * 126);
     expect(await rows('2')).toEqual(one);
   });
 
@@ -140,7 +140,7 @@ describe('ras-replay run --out', () => {
     expect(cli(['run', trace, '-p', 'pre', '-p', 'post', '--out', join(d, 'one'), '--no-db', '--parquet', '-q', '-w', '1']).code).toBe(0);
     const m = cli(['merge', join(d, 'shards'), '--db', join(d, 'merged.duckdb')]);
     expect(m.stderr).toBe('');
-    expect(JSON.parse(m.stdout)).toMatchObject({ shards: 3, events: 117, outcomes: 234 });
+    expect(JSON.parse(m.stdout)).toMatchObject({ shards: 3, events: 126, outcomes: 252 });
     const inst = await DuckDBInstance.create(join(d, 'merged.duckdb'));
     const con = await inst.connect();
     for (const t of ['outcomes', 'signals']) {

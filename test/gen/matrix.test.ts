@@ -74,7 +74,7 @@ describe('scenario matrix', () => {
     expect(seen.get('notify')).toEqual(all(NOTIFY));
     expect(seen.get('severity')).toEqual(all(SEVERITY));
     expect(seen.get('page')).toEqual(all(PAGE));
-    expect(seen.get('page_shift')).toEqual(all([12, 21, 30]));
+    expect(seen.get('page_shift')).toEqual(all([12, 14, 21, 30])); // 14: file_lbs with 16 KiB blocks
     expect(seen.get('mem')).toEqual(all(MEM));
     expect(seen.get('context')).toEqual(all(CONTEXT));
     expect(seen.get('policy')).toEqual(all(POLICY));

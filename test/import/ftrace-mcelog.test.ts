@@ -33,10 +33,10 @@ describe('ftrace importer', () => {
     ]);
     expect(r.observed).toEqual([
       { eventId: 1n, host: 'trace-cmd', inferred: ['host', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'tid', 'vaddr', 'mappers',
-        'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump'], panic: null, panicMsg: null, mfType: 'dirty LRU page', mfResult: 'Recovered',
+        'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump', 'panic_on_unrecoverable', 'extra_refs', 'vendor'], panic: null, panicMsg: null, mfType: 'dirty LRU page', mfResult: 'Recovered',
         signals: [{ pid: 2315, tid: 2315, signo: 7, siCode: 4, addr: null, lsb: null }] },
       { eventId: 2n, host: 'trace-cmd', inferred: ['host', 'notify', 'firmware_first', 'sync', 'ripv', 'mem', 'page', 'page_shift', 'pinned',
-        'poisoned_before', 'context', 'pid', 'tid', 'comm', 'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump'],
+        'poisoned_before', 'context', 'pid', 'tid', 'comm', 'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump', 'panic_on_unrecoverable', 'extra_refs', 'vendor'],
         panic: null, panicMsg: null, mfType: null, mfResult: null, signals: [] },
     ]);
   });

@@ -45,7 +45,7 @@ describe('kernel-log importer', () => {
     expect(r.observed).toEqual([{
       eventId: 1n, host: 'arm-01',
       inferred: ['notify', 'sync', 'ripv', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'context', 'pid', 'tid', 'comm',
-        'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump'],
+        'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump', 'panic_on_unrecoverable', 'extra_refs', 'vendor'],
       panic: false, panicMsg: null, mfType: 'dirty LRU page', mfResult: 'Recovered',
       signals: [{ pid: 4242, tid: 4242, signo: 7, siCode: null, addr: null, lsb: null }],
     }]);
@@ -62,7 +62,7 @@ describe('kernel-log importer', () => {
     expect(r.events[0]!.note).toContain('Action required: data load (SRAR)');
     const o = r.observed[0]!;
     expect(o.inferred).toEqual(['mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'pid', 'tid', 'comm', 'vaddr', 'mappers',
-      'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump']);
+      'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump', 'panic_on_unrecoverable', 'extra_refs', 'vendor']);
     expect(o).toMatchObject({ panic: false, panicMsg: null, mfType: 'dirty LRU page', mfResult: 'Recovered' });
     expect(o.signals).toEqual([{ pid: 2315, tid: 2315, signo: 7, siCode: null, addr: null, lsb: null }]);
   });
@@ -90,7 +90,7 @@ describe('kernel-log importer', () => {
         where: `${r === before ? fx('seed000-before.log') : fx('seed000-after.log')}: line 7`,
       }]);
       expect(r.observed[0]!.inferred).toEqual(['arch', 'notify', 'sync', 'ripv', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before',
-        'context', 'tid', 'mappers', 'guest_ras', 'recovery', 'panic_on_oops', 'kdump']);
+        'context', 'tid', 'mappers', 'guest_ras', 'recovery', 'panic_on_oops', 'kdump', 'panic_on_unrecoverable', 'extra_refs', 'vendor']);
       expect(r.observed[0]).toMatchObject({ panic: false, mfType: 'dirty LRU page', mfResult: 'Recovered' });
       expect(r.events[0]!.note).toContain('einj_mem_uc: page not present');
     }

@@ -101,12 +101,12 @@ describe('rasdaemon importer', () => {
         pa: 0x55555000, page: 'free', ctx: 'none', pid: 0, comm: '', where: 'DB: table memory_failure_event row 2' },
     ]);
     expect(r.observed.map((o) => ({ ...o, inferred: o.inferred.join(' ') }))).toEqual([
-      { eventId: 1n, host: 'x86-07', inferred: 'mem page page_shift pinned poisoned_before tid vaddr mappers guest_ras early_kill recovery panic_on_oops kdump',
+      { eventId: 1n, host: 'x86-07', inferred: 'mem page page_shift pinned poisoned_before tid vaddr mappers guest_ras early_kill recovery panic_on_oops kdump panic_on_unrecoverable extra_refs vendor',
         panic: null, panicMsg: null, mfType: 'dirty LRU page', mfResult: 'Recovered',
         signals: [{ pid: 2315, tid: 2315, signo: 7, siCode: 4, addr: null, lsb: null }] },
-      { eventId: 2n, host: 'x86-07', inferred: 'notify ripv mem page page_shift pinned poisoned_before context pid tid comm vaddr mappers guest_ras early_kill recovery panic_on_oops kdump',
+      { eventId: 2n, host: 'x86-07', inferred: 'notify ripv mem page page_shift pinned poisoned_before context pid tid comm vaddr mappers guest_ras early_kill recovery panic_on_oops kdump panic_on_unrecoverable extra_refs vendor',
         panic: null, panicMsg: null, mfType: null, mfResult: null, signals: [] },
-      { eventId: 3n, host: 'x86-07', inferred: 'notify firmware_first severity sync ripv pa mem page page_shift pinned poisoned_before context pid tid comm vaddr mappers guest_ras early_kill recovery panic_on_oops kdump',
+      { eventId: 3n, host: 'x86-07', inferred: 'notify firmware_first severity sync ripv pa mem page page_shift pinned poisoned_before context pid tid comm vaddr mappers guest_ras early_kill recovery panic_on_oops kdump panic_on_unrecoverable extra_refs vendor',
         panic: null, panicMsg: null, mfType: 'free buddy page', mfResult: 'Recovered', signals: [] },
     ]);
     expect(r.events[0]!.note).toContain(`${f}: table signal_event row 2: signal 7 code 4 to einj_mem_uc:2315 not queued (result 2: already pending)`);
@@ -131,7 +131,7 @@ describe('rasdaemon importer', () => {
     expect(e.where).toBe(`${f}: table arm_event row 1`);
     expect(e.note).toContain('table mc_event row 1');
     expect(r.observed[0]!.inferred).toEqual(['host', 'notify', 'sync', 'ripv', 'mem', 'page', 'page_shift', 'pinned', 'poisoned_before', 'context',
-      'tid', 'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump']);
+      'tid', 'vaddr', 'mappers', 'guest_ras', 'early_kill', 'recovery', 'panic_on_oops', 'kdump', 'panic_on_unrecoverable', 'extra_refs', 'vendor']);
     expect(r.observed[0]).toMatchObject({ mfType: 'dirty LRU page', mfResult: 'Recovered', signals: [{ pid: 4242, tid: 4242, signo: 7, siCode: 4, addr: null, lsb: null }] });
   });
 

@@ -57,7 +57,7 @@ describe('ras-replay nightly', () => {
     expect(n2.stdout.split('\n')[0]).toMatch(/^night 2026-11-21: REGRESSED \(1 of \d+ golden-gated diffs\)$/);
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure/);
     expect(readFileSync(md, 'utf8')).toMatch(/^# ras-replay nightly 2026-11-21: REGRESSED/);
-    expect(n2.stdout).toMatch(/REGRESSED x86 × post vs golden: 117 events, 1 differences/);
+    expect(n2.stdout).toMatch(/REGRESSED x86 × post vs golden: 126 events, 1 differences/);
     expect(n2.stdout).toMatch(/night 2026-11-21: REGRESSED/);
     expect(readFileSync(join(out, 'latest'), 'utf8')).toBe('2026-11-21\n');
     const store = join(out, 'store.duckdb');
@@ -67,7 +67,7 @@ describe('ras-replay nightly', () => {
     const top = q('SELECT * FROM top_regressing_paths');
     expect(top).toEqual([expect.objectContaining({ profile: 'post', golden: 'golden', before: 0, after: 1, change: 1 })]);
     // Outcomes of both nights are queryable as one table.
-    expect(q('SELECT night, count(*) AS n FROM outcomes GROUP BY night ORDER BY night')).toEqual([{ night: '2026-11-20', n: 234 }, { night: '2026-11-21', n: 234 }]);
+    expect(q('SELECT night, count(*) AS n FROM outcomes GROUP BY night ORDER BY night')).toEqual([{ night: '2026-11-20', n: 252 }, { night: '2026-11-21', n: 252 }]);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('2026-11-21');
     expect(html).toMatch(/<svg/);
@@ -155,18 +155,18 @@ describe('ras-replay sql', () => {
     const t = run(['sql', '--store', store, '--format', 'table', sql]).stdout;
     expect(t.split('\n')[0]).toMatch(/^profile\s+events\s+panics$/);
     expect(t).toMatch(/\(2 rows\)/);
-    expect(run(['sql', '--store', store, '--format', 'csv', sql]).stdout).toBe('profile,events,panics\npost,117,17\npre,117,17\n');
-    expect(run(['sql', '--store', store, '--format', 'json', sql]).stdout).toBe('{"profile":"post","events":117,"panics":17}\n{"profile":"pre","events":117,"panics":17}\n');
+    expect(run(['sql', '--store', store, '--format', 'csv', sql]).stdout).toBe('profile,events,panics\npost,126,17\npre,126,17\n');
+    expect(run(['sql', '--store', store, '--format', 'json', sql]).stdout).toBe('{"profile":"post","events":126,"panics":17}\n{"profile":"pre","events":126,"panics":17}\n');
     const pq = join(out, 'q.parquet');
     expect(run(['sql', '--store', store, '--format', 'parquet', '-o', pq, sql]).code).toBe(0);
     const inst = await DuckDBInstance.create(':memory:');
     const con = await inst.connect();
-    expect((await con.runAndReadAll(`SELECT * FROM '${pq}' ORDER BY profile`)).getRowsJson()).toEqual([['post', '117', 17], ['pre', '117', 17]]);
+    expect((await con.runAndReadAll(`SELECT * FROM '${pq}' ORDER BY profile`)).getRowsJson()).toEqual([['post', '126', 17], ['pre', '126', 17]]);
     const f = join(out, 'q.sql');
     writeFileSync(f, `${sql};\n`);
-    expect(run(['sql', '--store', store, '--format', 'csv', '-f', f]).stdout).toBe('profile,events,panics\npost,117,17\npre,117,17\n');
+    expect(run(['sql', '--store', store, '--format', 'csv', '-f', f]).stdout).toBe('profile,events,panics\npost,126,17\npre,126,17\n');
     const stdin = spawnSync(process.execPath, [BIN, 'sql', '--store', store, '--format', 'csv', '-'], { input: sql, encoding: 'utf8' });
-    expect(stdin.stdout).toBe('profile,events,panics\npost,117,17\npre,117,17\n');
+    expect(stdin.stdout).toBe('profile,events,panics\npost,126,17\npre,126,17\n');
   });
 
   it("shows DuckDB's message and the query position, exit 2", () => {

@@ -69,7 +69,7 @@ describe('compare pre → post on the curated suites', () => {
   it('prints the summary on the command line', () => {
     const r = cli(['compare', join(ROOT, 'traces/arm64.csv'), '-a', 'pre', '-b', 'post']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\npost vs pre: \d+ of 83 events changed\n {2}applying post instead of pre .*removes 11 reboot loops/);
+    expect(r.stdout).toMatch(/\npost vs pre: \d+ of 90 events changed\n {2}applying post instead of pre .*removes 12 reboot loops/);
     // The switches post adds to pre: exactly the seed changes (profiles.ts POST_SEED_SWITCHES).
     const head = r.stdout.slice(0, r.stdout.indexOf('\n\n'));
     expect(head.split('\n')[0]).toBe('switches that differ from pre to post:');

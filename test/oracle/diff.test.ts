@@ -102,7 +102,7 @@ describe('diff on the command line', () => {
     const clean = cli(['diff', join(ROOT, 'traces/x86.csv'), '-p', 'post', '-g', golden('x86', 'post')]);
     expect(clean.stderr).toBe('');
     expect(clean.code).toBe(0);
-    expect(clean.stdout).toMatch(/^ok: .* 117 events/);
+    expect(clean.stdout).toMatch(/^ok: .* 126 events/);
     const rows = outcomes('x86', 'post');
     rows.find((o) => !o.panic)!.panic = true;
     rows.find((o) => o.signals.length === 1)!.signals = [];
@@ -119,7 +119,7 @@ describe('diff on the command line', () => {
     expect(x && 'testsuite' in x).toBe(true);
     const cases = (x as TestSuites).testsuite![0]!.testcase!;
     expect(cases.filter((c) => c.failure).map((c) => c.failure![0]!.type).sort()).toEqual(['under_kill', 'unexpected_panic']);
-    expect(readFileSync(mdf, 'utf8')).toMatch(/\| 117 \| 1 \| 0 \| 0 \| 0 \| 1 \|/);
+    expect(readFileSync(mdf, 'utf8')).toMatch(/\| 126 \| 1 \| 0 \| 0 \| 0 \| 1 \|/);
   });
 
   it('names bad input and exits 2', () => {
