@@ -15,7 +15,7 @@ import { newTraceDicts, TraceDecoder } from '../io/arrow-trace.js';
 import { HostDictBuilder, OUTCOME_SCHEMA, outcomeBatch, outcomeLabelIds, SIGNAL_SCHEMA, signalBatch } from '../io/arrow-outcomes.js';
 import { EventColumns } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
-import { PanicMsg } from '../model/record.js';
+import { panicHasPfn } from '../model/record.js';
 import { BatchReplayer } from './run.js';
 import type { EncodeRequest, EncodeReply, WorkerSignals } from './workers.js';
 
@@ -137,7 +137,7 @@ parentPort!.on('message', (m: Msg) => {
       // Whether this worker's rows carry a formatted panic message (the batch's panic_msg dictionary
       // is then not the fixed label list; see IpcBatchEncoder).
       let off = false;
-      for (let i = 0; i < m.n && !off; i++) if (o.panicMsg[i] === PanicMsg.MF_RECOVERY_OFF && cols.host[i]! % init.parts === init.part) off = true;
+      for (let i = 0; i < m.n && !off; i++) if (panicHasPfn(o.panicMsg[i]!) && cols.host[i]! % init.parts === init.part) off = true;
       recoveryOff.push(off);
       return {
         n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),

@@ -46,7 +46,7 @@ export const SIGNAL_SCHEMA = new Schema([
 /**
  * The dictionary ids of an outcome batch whose dictionaries are fixed label lists (the same object in
  * every batch, so a stream writer writes them once): every enum; panic_msg too unless a row carries
- * a formatted message ("Memory failure on page <pfn>"), which makes it a batch-local dictionary;
+ * a formatted message ("Memory failure on page <pfn>", v7.3 "Memory failure: <pfn>: unrecoverable page"), which makes it a batch-local dictionary;
  * host never (batch-local). Signal batches: the profile enum only. (IpcBatchEncoder checks these.)
  */
 export function outcomeLabelIds(formattedPanic: boolean): number[] {
