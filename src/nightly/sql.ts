@@ -26,6 +26,14 @@ export async function openSqlSession(store: string, attach: string[] = []): Prom
   let db: Duck;
   if (existsSync(store)) {
     db = await Duck.open(store, { readOnly: true, memoryLimit: '2GB' });
+    // A run database (`run --out DIR` writes DIR/ras.duckdb: tables runs, outcome_rows, …) has no
+    // nights: say so instead of failing on the first store table.
+    const tables = new Set((await db.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")).map((r) => String(r.table_name)));
+    if (!tables.has('nights') || !tables.has('night_runs')) {
+      db.close();
+      const hint = tables.has('runs') ? 'this is a run database (`ras-replay run --out DIR`), not a nightly store: use --attach DIR for a run folder written with --parquet' : 'expected a nightly store (`ras-replay nightly` writes nightly/store.duckdb)';
+      throw new InputError(`--store ${store}: ${hint}`, store);
+    }
   } else {
     // No night recorded yet: an empty store in memory, so the same names resolve.
     db = await Duck.open(':memory:');
