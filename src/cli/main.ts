@@ -81,7 +81,7 @@ export function buildProgram(): Command {
     .description('replay a trace under one or more profiles')
     .argument('<trace>', 'trace file (.arrows, .arrow, .csv, .csv.gz)')
     .option('-p, --profile <name|file.json>', 'profile (repeatable): a built-in or a JSON profile file', collect, [])
-    .option('--jsonl', 'write one JSON object per event and profile to stdout (TRACE.md §3; CSV traces)')
+    .option('--jsonl', 'write one JSON object per event and profile to stdout (docs/trace-format.md §3; CSV traces)')
     .option('-o, --out <dir>', 'write outcomes and signals (Arrow IPC, hive layout profile=…/shard=…) and the DuckDB file under DIR')
     .option('--db <file>', 'DuckDB database to load the run into (default DIR/ras.duckdb)')
     .option('--no-db', 'do not load a DuckDB database')
@@ -278,7 +278,7 @@ export function buildProgram(): Command {
     });
 
   program.command('diff')
-    .description('outcomes vs a golden file: panic avoidance, si_code correctness, kill accuracy, reboot loops, vmcore (TRACE.md §4)')
+    .description('outcomes vs a golden file: panic avoidance, si_code correctness, kill accuracy, reboot loops, vmcore (docs/trace-format.md §4)')
     .argument('<outcomes>', "a run's --out folder, a .duckdb, .parquet or .jsonl (run --jsonl) file, or a trace to replay first")
     .option('-g, --golden <file>', 'golden file (.golden text or .parquet)')
     .option('--observed <file>', "instead of a golden file: the observed outcomes of an imported trace (X.observed.parquet); agreement per path")

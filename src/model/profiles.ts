@@ -1,6 +1,6 @@
 // Profiles: one kernel build and its firmware, as named switches (docs/profiles.md).
 // Each switch is one behavioural change; its merge version is the one read in the kernel source
-// (spec/kernel-model.md "Merge versions", docs/source-check.md).
+// (docs/kernel-model.md "Merge versions", docs/source-check.md).
 
 export interface Switches {
   /** seed 000 patch 1: GHES passes MF_ACTION_REQUIRED for SEA (is_hest_sync_notify). v6.8 */
