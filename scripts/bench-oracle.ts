@@ -39,7 +39,7 @@ const signals = (mut: boolean) => `SELECT i::UBIGINT AS event_id, 'h' || (i // 1
 const db = await Duck.open(':memory:', { memoryLimit: '4GB' });
 for (const [name, mut] of [['a', false], ['b', true]] as const) {
   for (const [t, q] of [['outcomes', outcomes(mut)], ['signals', signals(mut)]] as const) {
-    const d = join(dir, name, t, 'profile=pre', 'shard=0');
+    const d = join(dir, name, 'parquet', t, 'profile=pre', 'shard=0');
     if (existsSync(join(d, 'part-0.parquet'))) continue;
     mkdirSync(d, { recursive: true });
     const t0 = performance.now();
@@ -50,7 +50,7 @@ for (const [name, mut] of [['a', false], ['b', true]] as const) {
 // Baseline: DuckDB reads the compared columns of both sides once.
 {
   const t0 = performance.now();
-  await db.run(`SELECT count(*), sum(panic::INT), sum(reboot_loop::INT) FROM read_parquet('${join(dir, 'b/outcomes/*/*/*.parquet')}')`);
+  await db.run(`SELECT count(*), sum(panic::INT), sum(reboot_loop::INT) FROM read_parquet('${join(dir, 'b/parquet/outcomes/*/*/*.parquet')}')`);
   const s = (performance.now() - t0) / 1000;
   results.baseline_scan_rows_per_s = ROWS / s;
   line('baseline: DuckDB scan of the outcome columns', fmt(ROWS / s));

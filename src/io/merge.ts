@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { InputError } from './errors.js';
+import { parquetGlob, type RunTable } from './layout.js';
 
 interface Manifest {
   shard: number;
@@ -51,7 +52,7 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
   const con = await inst.connect();
   try {
     const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-    const glob = (t: string) => q(join(root, t, '*', '*', '*.parquet'));
+    const glob = (t: RunTable) => q(parquetGlob(root, t));
     await con.run(`CREATE TABLE outcomes AS SELECT * FROM read_parquet(${glob('outcomes')}, hive_partitioning = true)`);
     await con.run(`CREATE TABLE signals AS SELECT * FROM read_parquet(${glob('signals')}, hive_partitioning = true)`);
     await con.run(`CREATE TABLE shards AS SELECT * FROM read_json(${q(join(mdir, '*.json'))})`);
