@@ -7,7 +7,7 @@
 // - Continuation lines (`\`) and here-documents (`<<'TAG'` … `TAG`) belong to their command.
 // - In a quoted output, `…` stands for any text within a line, and a line holding only `…` for any
 //   number of lines. Numbers are compared as numbers-in-general (timings, sizes and counts vary with
-//   the reduced sizes below); every other character must match.
+//   the reduced sizes below) and runs of blanks as one blank; every other character must match.
 // - Reduced sizes (the README's figures are the real defaults; on 2 shared cores they would take
 //   minutes): SIZES below, applied to the commands and to the copied ras-replay.config.json, whose
 //   generated fleet shrinks to 300 hosts and whose scenario matrix (64,655 events × 6 profiles,
@@ -66,7 +66,8 @@ export function commands(b: Block): Command[] {
   return out;
 }
 
-const num = (s: string) => s.replace(/-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?/gi, 'N');
+// Numbers become N and runs of blanks one blank (tables pad their columns to the widest figure).
+const num = (s: string) => s.replace(/-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?/gi, 'N').replace(/[ \t]+/g, ' ');
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -75,13 +76,13 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * lines once numbers are wildcards, so placements are searched, not taken greedily).
  */
 export function missingLines(quoted: string, actual: string): string[] {
-  const have = num(actual).split('\n').filter((l) => l.trim() !== ''); // blank lines are layout, on both sides
+  const have = num(actual).split('\n').map((l) => l.trimEnd()).filter((l) => l !== ''); // blank lines and trailing blanks are layout
   const want: { re: RegExp; text: string; gap: boolean }[] = [];
   let gap = true; // output before the first quoted line is not quoted
   for (const q of quoted.split('\n')) {
     if (q.trim() === '') continue;
     if (q.trim() === '…') { gap = true; continue; }
-    want.push({ re: new RegExp(`^${num(q).split('…').map(escape).join('.*')}$`), text: q, gap });
+    want.push({ re: new RegExp(`^${num(q.trimEnd()).split('…').map(escape).join('.*')}$`), text: q, gap });
     gap = false;
   }
   let furthest = 0;
@@ -172,6 +173,8 @@ describe('the README test itself', () => {
     expect(missingLines('…\nv 2\nend', 'v 1\nv 2\nv 3\nend')).toEqual([]);
     expect(missingLines('c\na', 'a\nc')).toEqual(['a']);
     expect(missingLines('a\nb', 'a\n\nb')).toEqual([]);
+    expect(missingLines('scan    4.87M/s', 'scan  33.66M/s  ')).toEqual([]);
+    expect(missingLines('scan 1 rows', 'scan 1 files')).toEqual(['scan 1 rows']);
   });
   it('splits commands, continuations, heredocs and exit marks', () => {
     const cs = commands({ lang: 'sh', line: 1, body: "a \\\n  b\ncat > f <<'J'\n{}\nJ\n# note\nc  # exit 1" });
