@@ -42,7 +42,7 @@ const signals = (mut: boolean) => `SELECT i::UBIGINT AS event_id, 'h' || (i // 1
 const db = await Duck.open(':memory:', { memoryLimit: '4GB' });
 for (const [name, mut] of [['a', false], ['b', true]] as const) {
   for (const [t, q] of [['outcomes', outcomes(mut)], ['signals', signals(mut)]] as const) {
-    const d = join(dir, name, t, 'profile=pre', 'shard=0');
+    const d = join(dir, name, 'parquet', t, 'profile=pre', 'shard=0');
     if (existsSync(join(d, 'part-0.parquet'))) continue;
     mkdirSync(d, { recursive: true });
     const t0 = performance.now();

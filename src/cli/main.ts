@@ -322,7 +322,7 @@ export function buildProgram(): Command {
     });
 
   program.command('diff')
-    .description('outcomes vs a golden file: panic avoidance, si_code correctness, kill accuracy, reboot loops, vmcore (TRACE.md §4)')
+    .description('outcomes vs a golden file: panic avoidance, si_code correctness, kill accuracy, reboot loops, vmcore (docs/trace-format.md §4)')
     .argument('<outcomes>', "a run's --out folder, a .duckdb, .parquet or .jsonl (run --jsonl) file, or a trace to replay first")
     .option('-g, --golden <file>', 'golden file (.golden text or .parquet)')
     .option('--observed <file>', "instead of a golden file: the observed outcomes of an imported trace (X.observed.parquet); agreement per path")

@@ -108,7 +108,7 @@ export function replayEvents(events: TraceEvent[], profiles: Profile[], opts: Re
   return rows;
 }
 
-/** One JSON object per line, as TRACE.md §3 describes (`run --jsonl`). 64-bit ids stay exact. */
+/** One JSON object per line, as docs/trace-format.md §3 describes (`run --jsonl`). 64-bit ids stay exact. */
 export function outcomeJson(r: OutcomeRow): string {
   const { event_id, signals, ...rest } = r;
   const body = JSON.stringify({ ...rest, signals });

@@ -15,6 +15,7 @@ import { HostDictBuilder, OUTCOME_SCHEMA, outcomeBatch, outcomeLabelIds, SIGNAL_
 import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
 import { DuckSink } from '../io/duckdb-sink.js';
 import { InputError } from '../io/errors.js';
+import { parquetTree } from '../io/layout.js';
 import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
 import { openTraceSource, SourceBatch, TraceSource, traceFormat } from './source.js';
@@ -267,7 +268,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     };
     if (sink) {
       const parquetTargets = opts.parquet ? opts.profiles.flatMap((p) => (['outcomes', 'signals'] as const).map((table) => ({
-        table, profile: p.name, file: tmpFile(join(outDir, table, `profile=${p.name}`, `shard=${shardLabel}`, 'part-0.parquet')),
+        table, profile: p.name, file: tmpFile(join(parquetTree(outDir, table), `profile=${p.name}`, `shard=${shardLabel}`, 'part-0.parquet')),
       }))) : [];
       await sink.commit({
         trace: opts.trace,

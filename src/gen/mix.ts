@@ -386,7 +386,7 @@ function check(m: FleetMix, bad: (key: string, v: unknown, expected: string) => 
 
 /**
  * The fields an error of class `cls` delivered by `notify` takes: the graded severity, the sync
- * flag and firmware_first (TRACE.md §1): x86 mce/cmci/poll are native MCA; GHES sources are
+ * flag and firmware_first (docs/trace-format.md §1): x86 mce/cmci/poll are native MCA; GHES sources are
  * firmware-first; arm64 sea follows the host, sei is kernel-first only. AO on x86 is SRAO through
  * a machine check, UCNA (deferred) through CMCI or polling; on kernel-first arm64 an AO error is a
  * restartable SError (UEO, deferred). Fatal errors are synchronous only through sea.

@@ -1,6 +1,6 @@
 // Shared parts of the captured-trace importers (docs/import.md): the draft of one imported event,
 // its conversion to a canonical TraceEvent (through eventFromRow, so absent columns take exactly
-// the defaults of spec/TRACE.md §1), the MCA status decoding, the page state implied by an observed
+// the defaults of docs/trace-format.md §1), the MCA status decoding, the page state implied by an observed
 // memory_failure() result, and the time/pfn rules that group log lines into one error.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -105,7 +105,7 @@ export function hex(n: bigint | number): string {
 
 /**
  * Ids, order, defaults and validation: drafts sorted by (host, t_ns, source order) get event_ids
- * 1..N; each row goes through eventFromRow, so absent columns take TRACE.md §1's defaults and the
+ * 1..N; each row goes through eventFromRow, so absent columns take docs/trace-format.md §1's defaults and the
  * cross-column rules are checked. A rule violation is the importer's fault or a record no machine
  * produces; it is reported with the source location.
  */
@@ -161,7 +161,7 @@ export function defaultHost(file: string, host: string | undefined): string {
 // EN 60, MISCV 59, ADDRV 58, PCC 57, S 56, AR 55, MCACOD 15:0; AMD Deferred 44, Poison 43.
 // MCG_STATUS: RIPV 0, EIPV 1, MCIP 2. MCG_CAP.SER_P is bit 24.
 //
-// The trace grades severity the way spec/TRACE.md §1 does (corrected; deferred = UCNA; recoverable
+// The trace grades severity the way docs/trace-format.md §1 does (corrected; deferred = UCNA; recoverable
 // = SRAR/SRAO; fatal = PCC or otherwise unrecoverable). The rules below follow the Intel part of
 // severities[] (arch/x86/kernel/cpu/mce/severity.c, kernel-model §2) for what the status bits
 // alone decide; what depends on the interrupted context (RIPV/EIPV, kernel vs user) is left to

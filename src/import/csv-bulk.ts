@@ -7,7 +7,7 @@
 // Why every column is declared VARCHAR and converted in SQL rather than given a DuckDB type:
 // DuckDB's casts accept more than the contract (' 12', '+5', '1_000', '1e3', '0b101' as integers;
 // 't', 'yes' as booleans), so typed columns would silently accept values the strict reader rejects.
-// The SQL accepts exactly the contract's spellings (TRACE.md §1: decimal or 0x-hex uint64, signed
+// The SQL accepts exactly the contract's spellings (docs/trace-format.md §1: decimal or 0x-hex uint64, signed
 // decimal int64, exact enum labels, true/false/1/0); a row with anything else — an unknown label, a
 // value with surrounding blanks, a missing required value — is flagged and handed, alone, to the
 // strict row parser (eventFromRow) over the same record read by csv-parse: a blank-padded value is
@@ -222,7 +222,7 @@ class RecordCursor {
   }
 }
 
-/** Import a CSV trace (TRACE.md §1) to an Arrow IPC stream at `outPath` (temp + rename). */
+/** Import a CSV trace (docs/trace-format.md §1) to an Arrow IPC stream at `outPath` (temp + rename). */
 export async function importCsvBulk(csvPath: string, outPath: string, opts: BulkOptions = {}): Promise<{ rows: number; seconds: number }> {
   const t0 = performance.now();
   let size: number;
@@ -453,7 +453,7 @@ class BulkState {
         const row = this.rows + i;
         let ok = irregular[i] === 0;
         if (ok) {
-          // Codes with their defaults (TRACE.md §1); ABSENT where the default depends on other columns.
+          // Codes with their defaults (docs/trace-format.md §1); ABSENT where the default depends on other columns.
           const a = arch[i]!;
           c.arch[j] = a;
           const k = kind[i]!;

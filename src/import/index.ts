@@ -1,4 +1,4 @@
-// Importers of captured RAS logs into the canonical trace form (spec/TRACE.md §6, docs/import.md):
+// Importers of captured RAS logs into the canonical trace form (docs/trace-format.md §6, docs/import.md):
 // the events as trace rows (what the source cannot say filled from documented defaults) and, per
 // event, the outcome the machine actually showed, for comparison with a replay.
 import { closeSync, openSync, readSync } from 'node:fs';

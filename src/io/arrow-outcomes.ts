@@ -1,4 +1,4 @@
-// Outcomes and signals (TRACE.md §3) as Arrow record batches, straight from the column buffers.
+// Outcomes and signals (docs/trace-format.md §3) as Arrow record batches, straight from the column buffers.
 import {
   Bool, Data, Field, Int32, makeData, RecordBatch, Schema, Uint32, Uint64, Uint8, Utf8, vectorFromArray, Vector,
 } from 'apache-arrow';

@@ -1,4 +1,4 @@
-// The canonical trace form (TRACE.md §1) as Arrow: schema, batch encoder and a validating batch
+// The canonical trace form (docs/trace-format.md §1) as Arrow: schema, batch encoder and a validating batch
 // decoder into EventColumns. Enum columns are dictionary-encoded strings; the decoder translates
 // each dictionary once (per dictionary object), never per row.
 import {

@@ -1,5 +1,6 @@
 // Small Arrow helpers shared by the trace and outcome writers and readers.
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   Data, Dictionary, Field, Int32, Int8, makeData, makeVector, RecordBatch, RecordBatchStreamWriter, Schema, Struct, Utf8,
   vectorFromArray, Vector,
@@ -249,6 +250,8 @@ export class ArrowStreamFile {
    * does not matter) and let the caller continue; `drained()` applies backpressure.
    */
   constructor(readonly path: string, private readonly async = false) {
+    // `-o dir/new.arrows` into a folder that does not exist yet: make it (as writeFileAtomic does).
+    mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w');
   }
 

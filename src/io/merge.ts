@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:
 import { join, resolve } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InputError } from './errors.js';
+import { parquetGlob, parquetTree, type RunTable } from './layout.js';
 
 interface Manifest {
   shard: number;
@@ -97,12 +98,12 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
   const con = await inst.connect();
   try {
     const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-    const glob = (t: string) => q(join(root, t, '*', '*', '*.parquet'));
-    for (const t of ['outcomes', 'signals']) {
+    const glob = (t: RunTable) => q(parquetGlob(root, t));
+    for (const t of ['outcomes', 'signals'] as const) {
       try {
         await con.run(`CREATE TABLE ${t} AS SELECT * FROM read_parquet(${glob(t)}, hive_partitioning = true)`);
       } catch (e) {
-        throw await damagedShard(con, join(root, t), dir, e);
+        throw await damagedShard(con, parquetTree(root, t), dir, e);
       }
     }
     await con.run(`CREATE TABLE shards AS SELECT * FROM read_json(${q(join(mdir, '*.json'))})`);

@@ -17,7 +17,7 @@ function finalParts(dir: string): string[] {
     }
   };
   walk(join(dir, 'outcomes'), 0);
-  walk(join(dir, 'outcomes-parquet'), 0);
+  walk(join(dir, 'parquet', 'outcomes'), 0);
   return out;
 }
 
@@ -40,7 +40,7 @@ export function prepareOutDir(dir: string, o: OutDirCheck): void {
   // The database alone does not count: a killed run can leave one with no committed run in it.
   if (!parts.length && !manifests.length) return;
   if (o.replace) {
-    for (const sub of ['outcomes', 'signals', 'outcomes-parquet', 'signals-parquet', '_shards']) rmSync(join(dir, sub), { recursive: true, force: true });
+    for (const sub of ['outcomes', 'signals', 'parquet', '_shards']) rmSync(join(dir, sub), { recursive: true, force: true });
     if (dbHere && o.db) for (const f of [o.db, `${o.db}.wal`]) rmSync(f, { force: true });
     return;
   }

@@ -1,4 +1,4 @@
-// The canonical trace columns of spec/TRACE.md §1, their parsers and defaults, and the in-memory
+// The canonical trace columns of docs/trace-format.md §1, their parsers and defaults, and the in-memory
 // form of a small trace (one object per event: used for scenario-size traces and explain; the
 // batch engine reads Arrow columns instead).
 import {
@@ -126,7 +126,7 @@ export function parseMappers(v: string, bad: Bad): number[] {
 }
 
 /**
- * Build one event from a row of raw strings (missing or empty = absent), applying TRACE.md §1's
+ * Build one event from a row of raw strings (missing or empty = absent), applying docs/trace-format.md §1's
  * defaults and required-column rules. `badAt(column, value, expected)` raises the located error.
  */
 export function eventFromRow(

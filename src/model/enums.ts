@@ -1,4 +1,4 @@
-// Code tables for every enum-like column of the trace and outcome contract (spec/TRACE.md).
+// Code tables for every enum-like column of the trace and outcome contract (docs/trace-format.md).
 // Codes are small integers so the replay loop can work on typed arrays; the label arrays are the
 // single source of the spelling, and their order is the DuckDB ENUM member order.
 

@@ -5,11 +5,11 @@
 //     night_summary, top_regressing_paths (docs/store.md)
 //   session views: outcomes, signals (night, trace columns added; Parquet sources as night 'attached')
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { tempNameFor } from '../io/atomic.js';
 import { jsonText } from '../io/json.js';
 import { InputError } from '../io/errors.js';
 import { StatementType } from '@duckdb/node-api';
+import { parquetGlob } from '../io/layout.js';
 import { Duck, lit, Row } from '../oracle/duck.js';
 import { createStore, NAMED_QUERIES } from './store.js';
 
@@ -85,12 +85,12 @@ async function sessionViews(db: Duck, store: string, attach: string[]): Promise<
   }
   for (const dir of attach) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--attach ${JSON.stringify(dir)}: expected the --out folder of \`ras-replay run --parquet\` (or of shard jobs)`, dir);
-    const o = join(dir, 'outcomes', '*', '*', '*.parquet');
-    const s = join(dir, 'signals', '*', '*', '*.parquet');
+    const o = parquetGlob(dir, 'outcomes');
+    const s = parquetGlob(dir, 'signals');
     try {
       await db.rows(`SELECT * FROM read_parquet(${lit(o)}, hive_partitioning = true) LIMIT 0`);
     } catch (e) {
-      throw new InputError(`--attach ${dir}: no outcome Parquet under outcomes/profile=…/shard=…/: ${(e as Error).message}`, dir);
+      throw new InputError(`--attach ${dir}: no outcome Parquet under parquet/outcomes/profile=…/shard=…/: ${(e as Error).message}`, dir);
     }
     const tag = `'attached' AS night, ${lit(dir)} AS trace, NULL::UINTEGER AS run_id`;
     parts.push({

@@ -48,7 +48,7 @@ async function registerTrace(db: Duck, trace: string | undefined): Promise<{ rel
   } else if (trace.endsWith('.parquet')) {
     await db.run(`CREATE OR REPLACE TEMP VIEW tr AS SELECT * REPLACE (event_id::UBIGINT AS event_id) FROM read_parquet(${lit(trace)})`);
   } else {
-    // DuckDB cannot read Arrow IPC here (reference/data-stack.md §2).
+    // DuckDB cannot read Arrow IPC here (its arrow extension is not bundled with @duckdb/node-api).
     return { relation: null, columns: [] };
   }
   const cols = (await db.rows('DESCRIBE tr')).map((r) => String(r.column_name)).filter((c) => (TRACE_COLUMNS as readonly string[]).includes(c) && c !== 'event_id');

@@ -1,4 +1,4 @@
-// The diff of outcomes against expectations (spec/TRACE.md §4), computed in DuckDB over the
+// The diff of outcomes against expectations (docs/trace-format.md §4), computed in DuckDB over the
 // relations of sources.ts (act, act_sig, exp, exp_sig).
 //
 // Categories, per event present on both sides (decision table):
@@ -31,14 +31,14 @@ export const EVENT_CATEGORIES = [
   'no_golden', 'no_outcome',
 ] as const;
 export const SIGNAL_CATEGORIES = ['si_code_wrong', 'lsb_wrong', 'thread_wrong', 'over_kill', 'under_kill'] as const;
-/** Every category, in reporting order (TRACE.md §4's order). */
+/** Every category, in reporting order (docs/trace-format.md §4's order). */
 export const CATEGORIES = [
   'unexpected_panic', 'missed_panic', 'si_code_wrong', 'lsb_wrong', 'over_kill', 'under_kill', 'thread_wrong',
   'reboot_loop_new', 'reboot_loop_gone', 'vmcore_incomplete', 'vmcore_mismatch', 'mf_mismatch', 'no_golden', 'no_outcome',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** How each category is reported to people (grouped as TRACE.md §4 groups them). */
+/** How each category is reported to people (grouped as docs/trace-format.md §4 groups them). */
 export const CATEGORY_INFO: Record<Category, { group: string; text: string }> = {
   unexpected_panic: { group: 'panic avoidance', text: 'expected to survive, panicked' },
   missed_panic: { group: 'panic avoidance', text: 'expected to panic, did not' },

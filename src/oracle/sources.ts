@@ -10,6 +10,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeS
 import { basename, dirname, join } from 'node:path';
 import { scratchDir } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
+import { parquetGlob, parquetTree } from '../io/layout.js';
 import { loadProfile } from '../io/profile-file.js';
 import { runTrace } from '../engine/run.js';
 import { Duck, lit, num } from './duck.js';
@@ -65,9 +66,8 @@ export class OutcomeSource {
     if (statSync(spec).isDirectory()) {
       const dbFile = join(spec, 'ras.duckdb');
       if (existsSync(dbFile)) return this.openDuckdb(db, dbFile);
-      const o = join(spec, 'outcomes');
-      if (existsSync(o)) return this.openParquet(db, `${o}/*/*/*.parquet`, `${join(spec, 'signals')}/*/*/*.parquet`, true);
-      throw new InputError(`${spec}: neither ras.duckdb nor outcomes/ Parquet in this folder: expected the --out folder of \`ras-replay run\``, spec);
+      if (existsSync(parquetTree(spec, 'outcomes'))) return this.openParquet(db, parquetGlob(spec, 'outcomes'), parquetGlob(spec, 'signals'), true);
+      throw new InputError(`${spec}: neither ras.duckdb nor parquet/outcomes/ in this folder: expected the --out folder of \`ras-replay run\``, spec);
     }
     if (spec.endsWith('.duckdb')) return this.openDuckdb(db, spec);
     if (spec.endsWith('.parquet')) {

@@ -128,8 +128,13 @@ describe('ras-replay run --out', () => {
     expect(counts![2]).toBe(expected.filter((o) => o.panic).length);
     const sig = (await con.runAndReadAll(`SELECT count(*)::INT FROM signals`)).getRows()[0]![0];
     expect(sig).toBe(expected.reduce((n, o) => n + o.signals.length, 0));
-    const pq = (await con.runAndReadAll(`SELECT count(*)::INT FROM read_parquet('${d}/outcomes/*/*/*.parquet', hive_partitioning = true)`)).getRows()[0]![0];
+    const pq = (await con.runAndReadAll(`SELECT count(*)::INT FROM read_parquet('${d}/parquet/outcomes/*/*/*.parquet', hive_partitioning = true)`)).getRows()[0]![0];
     expect(pq).toBe(2 * events);
+    // Parquet and Arrow in separate trees (issue 14): a folder read (pandas.read_parquet(DIR/parquet/outcomes)) meets Parquet only.
+    const tree = readdirSync(join(d, 'parquet'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    expect(tree.length).toBe(4);
+    expect(tree.filter((f) => !f.endsWith('.parquet'))).toEqual([]);
+    expect(readdirSync(join(d, 'outcomes'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.endsWith('.arrows')).map((e) => e.name)).toEqual([]);
     const runs = (await con.runAndReadAll('SELECT events::INT, len(profiles)::INT, length(trace_sha256)::INT FROM runs')).getRows()[0];
     expect(runs).toEqual([events, 2, 64]);
     con.closeSync();
@@ -147,7 +152,7 @@ describe('ras-replay run --out', () => {
     const inst = await DuckDBInstance.create(join(d, 'merged.duckdb'));
     const con = await inst.connect();
     for (const t of ['outcomes', 'signals']) {
-      const one = `(SELECT * EXCLUDE (shard) FROM read_parquet('${join(d, 'one', t)}/*/*/*.parquet', hive_partitioning = true))`;
+      const one = `(SELECT * EXCLUDE (shard) FROM read_parquet('${join(d, 'one', 'parquet', t)}/*/*/*.parquet', hive_partitioning = true))`;
       const merged = `(SELECT * EXCLUDE (shard) FROM ${t})`;
       const diff = (await con.runAndReadAll(`SELECT count(*)::INT FROM ((${one} EXCEPT ALL ${merged}) UNION ALL (${merged} EXCEPT ALL ${one}))`)).getRows()[0]![0];
       expect(diff, t).toBe(0);

@@ -1,4 +1,4 @@
-// Individual rules of spec/kernel-model.md, each with its expectation from the cited section.
+// Individual rules of docs/kernel-model.md, each with its expectation from the cited section.
 import { describe, expect, it } from 'vitest';
 import { profile, replay, sigs } from '../helpers.js';
 

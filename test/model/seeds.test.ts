@@ -1,5 +1,5 @@
 // Each seed's before/after claim, with expectations written from the seed text and
-// spec/kernel-model.md (cited per test), not from the model's output.
+// docs/kernel-model.md (cited per test), not from the model's output.
 import { describe, expect, it } from 'vitest';
 import { profile, replay, sigs } from '../helpers.js';
 

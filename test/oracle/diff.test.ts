@@ -151,7 +151,7 @@ describe('a 1M-row Parquet golden set', () => {
         FROM range(${n}) r(i) WHERE i % 7 = 0 ${mut ? 'AND i <> 7007' : ''}`;
     for (const [name, mut] of [['a', false], ['b', true]] as const) {
       for (const [t, q] of [['outcomes', outcomes(mut)], ['signals', signals(mut)]] as const) {
-        const d = join(out, name, t, 'profile=pre', 'shard=all');
+        const d = join(out, name, 'parquet', t, 'profile=pre', 'shard=all'); // run --parquet's tree (src/io/layout.ts)
         mkdirSync(d, { recursive: true });
         await db.run(`COPY (SELECT * EXCLUDE (profile) FROM (${q})) TO '${join(d, 'part-0.parquet')}' (FORMAT parquet)`);
       }

@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/html.js';
 import type { ReportData, ReportRow, TrendPoint } from '../../src/report/types.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.RAS_REPLAY_CHROMIUM || '/usr/bin/chromium'; // as scripts/ensure-chromium.mjs (npm pretest) finds it
 const ARTIFACTS = resolve(__dirname, '../../artifacts');
 const HOSTILE_COMM = '<script>alert(1)</script>';
 const HOSTILE_HOST = '"><img src=x onerror=alert(1)>';
 const CHARTS = 7; // 4 categories, trend, paths, compare
 const MISSING = existsSync(CHROMIUM)
   ? null
-  : `${CHROMIUM} not found: this test needs Debian's chromium (apt-get install chromium). CI installs it, so the test fails rather than skips.`;
+  : `${CHROMIUM} not found: this test needs Chromium (apt-get install chromium, or RAS_REPLAY_CHROMIUM=path); \`npm test\` installs it first (scripts/ensure-chromium.mjs), so the test fails rather than skips.`;
 
 /** Every test fails with the same plain message when the browser is missing (counted as failures, not skips). */
 function needChromium(): void {
