@@ -28,10 +28,10 @@ export interface SqlSession {
  */
 export async function assertStore(db: Duck, store: string): Promise<void> {
   const have = new Set((await db.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")).map((r) => String(r.table_name)));
-  const missing = ['nights', 'night_runs'].filter((t) => !have.has(t));
-  if (!missing.length) return;
-  const run = have.has('outcome_rows') && have.has('runs');
-  throw new InputError(`${store}: not a ras-replay store (no table ${missing.join(', ')})${run ? ': it is the database of a run (`ras-replay run --db`); query it with duckdb, or give the store that `ras-replay nightly` writes' : ': expected the store that `ras-replay nightly` writes (nightly/store.duckdb)'}`, store);
+  if (have.has('nights') && have.has('night_runs')) return;
+  // A run database (`run --out DIR` writes DIR/ras.duckdb: tables runs, outcome_rows, …) has no nights.
+  const hint = have.has('runs') ? 'this is a run database (`ras-replay run --out DIR`), not a nightly store: use --attach DIR for a run folder written with --parquet' : 'expected a nightly store (`ras-replay nightly` writes nightly/store.duckdb)';
+  throw new InputError(`--store ${store}: ${hint}`, store);
 }
 
 /**

@@ -174,7 +174,9 @@ describe('ras-replay sql', () => {
     const r = run(['sql', '--store', store, 'SELECT nope FROM outcomes']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/SQL error: Binder Error: Referenced column "nope" not found/);
-    expect(r.stderr).toMatch(/LINE 1: SELECT nope FROM outcomes\n\s+\^/);
+    // One line (every user mistake is one line), with DuckDB's caret after the query text.
+    expect(r.stderr).toMatch(/LINE 1: SELECT nope FROM outcomes \^
+$/);
     expect(run(['sql', '--store', store, '--query', 'nope']).stderr).toMatch(/--query "nope": expected one of panic-by-path/);
   });
 });

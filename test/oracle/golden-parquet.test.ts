@@ -47,7 +47,7 @@ beforeAll(async () => {
   try {
     for (const [name, mut] of [['a', false], ['b', true]] as const) {
       for (const [t, q] of [['outcomes', outcomes(mut)], ['signals', signals(mut)]] as const) {
-        const d = join(dir, name, t, 'profile=pre', 'shard=0');
+        const d = join(dir, name, 'parquet', t, 'profile=pre', 'shard=0'); // a run folder's Parquet tree (src/io/layout.ts)
         mkdirSync(d, { recursive: true });
         await db.run(`COPY (${q}) TO '${join(d, 'part-0.parquet')}' (FORMAT parquet)`);
       }

@@ -24,11 +24,11 @@ describe('CLI: wrong databases, writes, outputs', () => {
   }, 120_000);
 
   it('sql --store given a run database', () => {
-    usage(cli(['sql', 'SELECT 1', '--store', runDb]), /ras\.duckdb: not a ras-replay store \(no table nights, night_runs\): it is the database of a run/);
+    usage(cli(['sql', 'SELECT 1', '--store', runDb]), /--store .*ras\.duckdb: this is a run database \(`ras-replay run --out DIR`\), not a nightly store: use --attach DIR/);
   });
 
   it('report --store given a run database', () => {
-    usage(cli(['report', '--store', runDb, '-o', join(d, 'r.html')]), /ras\.duckdb: not a ras-replay store/);
+    usage(cli(['report', '--store', runDb, '-o', join(d, 'r.html')]), /--store .*ras\.duckdb: this is a run database/);
     expect(existsSync(join(d, 'r.html'))).toBe(false);
   });
 
@@ -48,7 +48,7 @@ describe('CLI: wrong databases, writes, outputs', () => {
 
   it('run --out naming a file', () => {
     writeFileSync(join(d, 'plain'), 'x');
-    usage(cli(['run', 'traces/x86.csv', '-p', 'post', '-o', join(d, 'plain'), '-q', '-w', '1']), /--out .*plain: cannot use as the output folder/);
+    usage(cli(['run', 'traces/x86.csv', '-p', 'post', '-o', join(d, 'plain'), '-q', '-w', '1']), /--out .*plain: is a file: expected a folder/);
   });
 
   it('leaves no ras-replay temp folder in $TMPDIR', () => {
