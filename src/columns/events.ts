@@ -82,6 +82,8 @@ export class Interner {
    * decoded with `decode` and interned through `id`, so both ways give the same id for a name.
    */
   idBytes(bytes: Uint8Array, from: number, to: number, decode: () => string): number {
+    // Offsets outside the buffer (a damaged dictionary): no fast path; decoding reports or copes.
+    if (!(from >= 0 && from <= to && to <= bytes.length)) return this.id(decode());
     if (this.inTable * 2 >= this.table.length) this.rehash();
     const mask = this.table.length - 1;
     let h = 0x811c9dc5;

@@ -264,3 +264,16 @@ describe('sql is read-only without --allow-write', () => {
     }
   });
 });
+
+describe('Interner.idBytes on a damaged dictionary (found by the trace-arrow-stream target after the byte interner landed)', () => {
+  it('takes offsets outside the buffer through decode instead of reading past it (was a RangeError, or minutes hashing past the end)', async () => {
+    const { Interner } = await import('../../../src/columns/events.js');
+    const i = new Interner();
+    const bytes = new TextEncoder().encode('host-a');
+    expect(i.idBytes(bytes, 0, 6, () => 'host-a')).toBe(0);
+    expect(i.idBytes(bytes, 0, 2 ** 31, () => 'host-b')).toBe(1);
+    expect(i.idBytes(bytes, 4, 2, () => 'host-c')).toBe(2);
+    expect(i.idBytes(bytes, -3, 6, () => 'host-a')).toBe(0);
+    expect(i.idBytes(bytes, 0, 6, () => 'never')).toBe(0);
+  });
+});
