@@ -94,8 +94,8 @@ const golden = join(dir, 'golden.parquet');
 rmSync(golden, { force: true });
 rmSync(join(dir, 'golden.signals.parquet'), { force: true });
 const createBase = scan([
-  { glob: join(dir, 'a/outcomes/*/*/*.parquet'), columns: [...OUT_COLS, 'profile'], hive: true },
-  { glob: join(dir, 'a/signals/*/*/*.parquet'), columns: [...SIG_COLS, 'profile'], hive: true },
+  { glob: join(dir, 'a/parquet/outcomes/*/*/*.parquet'), columns: [...OUT_COLS, 'profile'], hive: true },
+  { glob: join(dir, 'a/parquet/signals/*/*/*.parquet'), columns: [...SIG_COLS, 'profile'], hive: true },
 ]);
 const c = timed(['golden', 'create', '--from', 'outcomes', join(dir, 'a'), '-o', golden]);
 if (c.code !== 0) throw new Error(`golden create failed: ${c.stderr}`);
@@ -104,8 +104,8 @@ line('  target peak RSS ≤ 1024 MiB', c.rssMb <= 1024 ? 'met' : 'MISSED');
 
 // diff: against a scan of both sides' files (outcomes and signals, golden events and signals).
 const diffBase = scan([
-  { glob: join(dir, 'b/outcomes/*/*/*.parquet'), columns: [...OUT_COLS, 'profile'], hive: true },
-  { glob: join(dir, 'b/signals/*/*/*.parquet'), columns: [...SIG_COLS, 'profile'], hive: true },
+  { glob: join(dir, 'b/parquet/outcomes/*/*/*.parquet'), columns: [...OUT_COLS, 'profile'], hive: true },
+  { glob: join(dir, 'b/parquet/signals/*/*/*.parquet'), columns: [...SIG_COLS, 'profile'], hive: true },
   { glob: golden, columns: OUT_COLS },
   // A build writing the one-file layout has no signals file (its signals are in the events file).
   ...(existsSync(join(dir, 'golden.signals.parquet')) ? [{ glob: join(dir, 'golden.signals.parquet'), columns: [...SIG_COLS, 'lsb_any'] }] : []),
