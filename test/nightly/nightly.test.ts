@@ -175,8 +175,7 @@ describe('ras-replay sql', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/SQL error: Binder Error: Referenced column "nope" not found/);
     // One line (every user mistake is one line), with DuckDB's caret after the query text.
-    expect(r.stderr).toMatch(/LINE 1: SELECT nope FROM outcomes \^
-$/);
+    expect(r.stderr).toMatch(/LINE 1: SELECT nope FROM outcomes \^\n$/);
     expect(run(['sql', '--store', store, '--query', 'nope']).stderr).toMatch(/--query "nope": expected one of panic-by-path/);
   });
 });
