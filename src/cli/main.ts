@@ -106,7 +106,7 @@ export function buildProgram(): Command {
     .option('--shard <i/N>', 'replay only the hosts of shard i of N (stable hash of the host name)')
     .option('-w, --workers <n>', 'worker threads for the replay (default: the number of cores)', String(availableParallelism()))
     .option('--sort', 'sort a CSV trace by (host, t_ns, event_id) instead of rejecting it when out of order')
-    .option('--replace', 'replace the earlier run an --out folder holds (without it, such a folder is refused: runs are never mixed)')
+    .option('--replace', 'replace the earlier run an --out folder holds: its outputs are removed first (without it, such a folder is refused: runs are never mixed)')
     .option('-q, --quiet', 'no progress output')
     .action(async (trace: string, o: { profile: string[]; kernel: string[]; jsonl?: boolean; out?: string; db?: string | boolean; parquet?: boolean; shard?: string; workers: string; sort?: boolean; replace?: boolean; quiet?: boolean }) => {
       const profiles = profileRefs(o.profile, o.kernel).map((p) => loadProfile(p));

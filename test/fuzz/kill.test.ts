@@ -80,7 +80,9 @@ describe('SIGKILL at random points', () => {
     // A first complete run: the database's previous complete state is one run.
     expect(runCli(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1']).code).toBe(0);
     for (let k = 0; k < KILLS; k++) {
-      const r = await killAfter(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1'], 200 + rng.int(Math.max(1, refMs)));
+      // The folder holds a run (the first one, or a killed rerun that got to its end): a rerun into it
+      // needs --replace (runs are never mixed in one folder), which removes the earlier outputs first.
+      const r = await killAfter(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1', '--replace'], 200 + rng.int(Math.max(1, refMs)));
       const names = files(out);
       for (const f of names.filter((n) => n.endsWith('.arrows'))) expect(arrowComplete(join(out, f)), `${f} after kill ${k} (${r.signal ?? r.code})`).toBe(true);
       const db = await Duck.open(join(out, 'ras.duckdb'), { readOnly: true });
@@ -97,7 +99,7 @@ describe('SIGKILL at random points', () => {
         db.close();
       }
     }
-    const r = runCli(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1']);
+    const r = runCli(['run', trace, '-p', 'pre', '-p', 'post', '-o', out, '--parquet', '-q', '-w', '1', '--replace']);
     expect(r.code, r.stderr).toBe(0);
     const names = files(out);
     expect(temps(names), 'temporaries left in the output folder after the rerun').toEqual([]);
