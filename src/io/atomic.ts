@@ -42,7 +42,7 @@ export function removeStaleTempsOf(path: string): void {
 }
 
 /**
- * A scratch folder in $TMPDIR named `<prefix><pid>-XXXXXX`. Before making it, the folders of the
+ * A scratch folder in $TMPDIR named `<prefix><pid>-` plus six random characters (mkdtemp). Before making it, the folders of the
  * same prefix left by processes that no longer run (killed before their cleanup) are removed, so
  * no spill folder outlives the next command.
  */

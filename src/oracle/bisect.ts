@@ -442,25 +442,13 @@ export async function bisect(o: BisectOptions): Promise<BisectResult> {
         const e = d.add();
         d.eventId[e] = cols.eventId[i]!;
         const hn = names[cols.host[i]!]!;
-        let hid = hostIds.get(hn);
-        if (hid === undefined) {
-          hid = hostOf.length;
-          hostOf.push(hn);
-          hostIds.set(hn, hid);
-        }
-        d.host[e] = hid;
+        d.host[e] = internIn(hostIds, hostOf, hn, hn);
         d.pathA[e] = la.out.path[i]!;
         d.pathB[e] = lb.out.path[i]!;
         // Labels are built for differing events only (a string per differing event, interned).
         const labels = changeLabels(la, lb, i);
         const text = labels.map((x) => `${x[0]}\t${x[1]}`).join('\n');
-        let k = keyIds.get(text);
-        if (k === undefined) {
-          k = keyLabels.length;
-          keyLabels.push(labels);
-          keyIds.set(text, k);
-        }
-        d.key[e] = k;
+        d.key[e] = internIn(keyIds, keyLabels, text, labels);
         for (let s = 0; s < F; s++) {
           const fw = lanes[2 + s]!;
           const bw = lanes[2 + F + s]!;
@@ -747,4 +735,15 @@ export function bisectMarkdown(r: BisectResult): string {
   if (r.unexplained.events) paths('unexplained', r.unexplained.paths);
   L.push(`Pair search: ${r.pairSearch.pairsTested} pairs tested (events touched by at most ${r.pairSearch.pairCap} switches); ${r.pairSearch.capped} events over the cap.`);
   return `${L.join('\n')}\n`;
+}
+
+/** The id of `key` in `ids`, appending `value` to `list` the first time it is seen. */
+function internIn<T>(ids: Map<string, number>, list: T[], key: string, value: T): number {
+  let k = ids.get(key);
+  if (k === undefined) {
+    k = list.length;
+    list.push(value);
+    ids.set(key, k);
+  }
+  return k;
 }
