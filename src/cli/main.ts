@@ -555,6 +555,8 @@ export function buildProgram(): Command {
       const { reportData } = await import('../nightly/report-data.js');
       const { writeReport } = await import('../report/html.js');
       if (!existsSync(o.store)) throw new InputError(`${o.store}: no store: run \`ras-replay nightly\` first`, o.store);
+      const { statSync } = await import('node:fs');
+      if (statSync(o.out, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`-o ${o.out}: is a folder: expected the report file to write (for example ${o.out.replace(/\/+$/, '')}/report.html)`, o.out);
       const db = await Duck.open(o.store, { readOnly: true });
       try {
         const { assertStore } = await import('../nightly/sql.js');

@@ -9,9 +9,7 @@
 // Every string that comes from data goes through esc() before it reaches the page; strings drawn
 // in charts are escaped by Vega's SVG renderer (see charts.ts). Output is a pure function of the
 // data (generatedAt is data): stable sorts with a code-point order, no clock, no locale.
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
 import {
   CATEGORIES, MAX_PATH_BARS, bisectLabel, bisectSpec, categorySpec, cmpNatural, cmpProfile, cmpStr, compareSpec, compareTotals, isRatioMetric,
   metricLabel, pathDeltas, pathSpec, policySpec, profileDomain, renderVegaLite, rowHasProblem, trendMetrics, trendNights,
@@ -547,38 +545,9 @@ ${sections.map((s) => `<section id="${s.id}">\n<h2>${esc(s.title)}</h2>\n${s.htm
 }
 
 /**
- * Render and write atomically: a temp file in the same folder, fsync, rename over `path`, fsync
- * the folder. On any failure the temp file is removed and `path` is left as it was.
+ * Render and write atomically (`writeFileAtomic`: the folder made if missing, a temp file beside
+ * `path`, fsync, rename): on any failure `path` is left as it was and the temp file is removed.
  */
 export async function writeReport(path: string, data: ReportData): Promise<void> {
-  const html = await renderReport(data);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const fh = await open(tmp, 'wx', 0o644);
-    created = true;
-    try {
-      await fh.writeFile(html, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-    created = false;
-  } catch (err) {
-    if (created) await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  // Make the rename itself durable; not every platform lets a directory be fsync'ed.
-  try {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    /* best effort */
-  }
+  writeFileAtomic(path, await renderReport(data));
 }

@@ -86,6 +86,13 @@ describe('ras-replay run --jsonl', () => {
     expect(cli(['no-such-command']).code).toBe(2);
     expect(cli(['run', 'x.csv', '--jsonl', '--no-such-flag']).code).toBe(2);
   });
+
+  it('report -o naming a folder exits 2 with one line naming it, before the store is opened', () => {
+    const d = tmp();
+    const r = cli(['report', '--store', 'package.json', '-o', d]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/^ras-replay: -o .*: is a folder: expected the report file to write \(for example .*\/report\.html\)\n$/);
+  });
 });
 
 describe('ras-replay explain', () => {

@@ -414,9 +414,9 @@ describe('writeReport', () => {
     expect(await readdir(sub)).toEqual(['report.html']);
   });
 
-  it('a missing folder fails without creating anything', async () => {
-    await expect(writeReport(join(dir, 'nope', 'report.html'), fixture())).rejects.toThrow(/ENOENT/);
-    await expect(readdir(join(dir, 'nope'))).rejects.toThrow(/ENOENT/);
+  it('a missing folder is made, as for every other output (`report -o reports/tonight.html`)', async () => {
+    await writeReport(join(dir, 'new', 'sub', 'report.html'), fixture());
+    expect(await readdir(join(dir, 'new', 'sub'))).toEqual(['report.html']);
   });
 });
 
