@@ -2,6 +2,7 @@
 // The replay and attribution modules are loaded only when the command runs.
 import type { Command } from 'commander';
 import { InputError } from '../io/errors.js';
+import { formatOption, outputFormat } from './format-option.js';
 
 function wholeNumber(opt: string, v: string, min: number): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new InputError(`${opt} ${JSON.stringify(v)}: expected a whole number ≥ ${min}`);
@@ -17,9 +18,10 @@ export function registerBisect(program: Command): void {
     .option('--examples <n>', 'example events per decision path', '3')
     .option('--pair-cap <n>', 'test pairs only for events touched by at most N switches', '6')
     .option('--max-pairs <n>', 'at most N distinct switch pairs replayed in the second pass', '64')
-    .option('--json', 'the result as JSON on stdout')
-    .option('--markdown [file]', 'Markdown (for CI job summaries): to FILE, or on stdout without one')
-    .action(async (trace: string, o: { a: string; b: string; examples: string; pairCap: string; maxPairs: string; json?: boolean; markdown?: string | boolean }) => {
+    .addOption(formatOption(['table', 'json', 'markdown']))
+    .option('--json', 'the result as JSON on stdout (same as --format json)')
+    .option('--markdown [file]', 'Markdown (for CI job summaries): to FILE, or on stdout without one (--format markdown)')
+    .action(async (trace: string, o: { a: string; b: string; examples: string; pairCap: string; maxPairs: string; format: string; json?: boolean; markdown?: string | boolean }) => {
       const examples = wholeNumber('--examples', o.examples, 0);
       const pairCap = wholeNumber('--pair-cap', o.pairCap, 2);
       const maxPairs = wholeNumber('--max-pairs', o.maxPairs, 0);
@@ -35,10 +37,11 @@ export function registerBisect(program: Command): void {
         const { writeFileAtomic } = await import('../io/atomic.js');
         writeFileAtomic(o.markdown, bisectMarkdown(r));
       }
-      if (o.json) {
+      const format = outputFormat(o);
+      if (format === 'json') {
         const { jsonText } = await import('../io/json.js');
         process.stdout.write(`${jsonText(r, 2)}\n`);
-      } else if (o.markdown === true) {
+      } else if (o.markdown === true || format === 'markdown') {
         process.stdout.write(bisectMarkdown(r));
       } else {
         process.stdout.write(bisectText(r));

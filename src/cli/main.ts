@@ -14,6 +14,7 @@ import { registerProfiles } from './profiles.js';
 import { REDACTABLE, goldenLine, type Redaction } from '../oracle/golden.js';
 import { UPDATE_MODES, type UpdateMode } from '../oracle/update-modes.js';
 import { SQL_FORMATS, type SqlFormat } from '../nightly/sql-formats.js';
+import { formatOption, outputFormat } from './format-option.js';
 import { SOURCE_FORMATS } from '../import/formats.js';
 import { TOOL_VERSION } from '../version.js';
 import { addPolicyCommand } from './policy.js';
@@ -91,7 +92,10 @@ export function buildProgram(): Command {
     .description('Trace-driven batch analyzer and regression oracle for the Linux hwpoison stack')
     .version(TOOL_VERSION, '-V, --version', 'print the version')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // A command's options belong to it: `profiles show X --format json` is show's --format, not
+    // the `profiles` list's (both have one).
+    .enablePositionalOptions();
 
   program.command('run')
     .description('replay a trace under one or more profiles')
@@ -291,8 +295,9 @@ export function buildProgram(): Command {
     .description('replay the curated scenario suites under the built-in profiles and diff them against golden/')
     .option('--root <dir>', 'project root holding traces/ and golden/', process.cwd())
     .option('-p, --profile <name>', 'only this built-in profile (repeatable)', collect, [])
-    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'output (text is the older name of table)').choices(['table', 'text', 'json']).default('table'))
     .action(async (o: { root: string; profile: string[]; format: string }) => {
+      if (o.format === 'text') o.format = 'table';
       const { runSuites } = await import('../oracle/suite.js');
       const { jsonText } = await import('../io/json.js');
       const profiles = o.profile.length ? o.profile.map((p) => loadProfile(p)) : [...BUILTIN_PROFILES];
@@ -304,7 +309,7 @@ export function buildProgram(): Command {
       }
       for (const r of results) {
         bad += r.mismatches.length;
-        if (o.format === 'text') {
+        if (o.format === 'table') {
           out.line(`${r.mismatches.length ? 'FAIL' : 'ok  '} ${r.suite} × ${r.profile}: ${r.events} events, ${r.mismatches.length} differ from ${relative(o.root, r.golden)}`);
           for (const m of r.mismatches) {
             out.line(`  event ${m.eventId}: ${m.fields.join(', ')}`);
@@ -313,7 +318,7 @@ export function buildProgram(): Command {
           }
         }
       }
-      if (o.format === 'text') {
+      if (o.format === 'table') {
         const total = results.reduce((n, r) => n + r.events, 0);
         out.line(`${results.length} suite×profile runs, ${total} outcomes, ${bad} differ from their golden files`);
       }
@@ -331,11 +336,13 @@ export function buildProgram(): Command {
     .option('--by <columns>', 'group by outcome or trace columns (comma-separated, e.g. path,context)', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean), [] as string[])
     .option('--trace <file>', 'the trace (.csv, .parquet): trace columns for --by, explain steps for examples')
     .option('--examples <n>', 'examples per category', '3')
-    .option('--json', 'the result as JSON on stdout')
+    .addOption(formatOption(['table', 'json', 'markdown']))
+    .option('--json', 'the result as JSON on stdout (same as --format json)')
     .option('--junit <file>', 'also write JUnit XML')
     .option('--markdown <file>', 'also write a Markdown summary (for CI job summaries)')
-    .action(async (outcomes: string, o: { golden?: string; observed?: string; profile?: string; kernel?: string; by: string[]; trace?: string; examples: string; json?: boolean; junit?: string; markdown?: string }) => {
+    .action(async (outcomes: string, o: { golden?: string; observed?: string; profile?: string; kernel?: string; by: string[]; trace?: string; examples: string; format: string; json?: boolean; junit?: string; markdown?: string }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
+      const format = outputFormat(o);
       if (!o.golden === !o.observed) throw new InputError('diff: give exactly one of --golden FILE or --observed FILE');
       if (o.kernel) {
         if (o.profile) throw new InputError('diff: give --profile or --kernel, not both');
@@ -344,8 +351,9 @@ export function buildProgram(): Command {
       if (o.observed) {
         const { diffObserved, observedText } = await import('../oracle/observed.js');
         const profiles = o.profile ? [o.profile] : /\.(csv|csv\.gz|arrows|arrow)$/.test(outcomes) ? BUILTIN_NAMES : [];
+        if (format === 'markdown') throw new InputError('diff --observed: --format markdown is not available (table or json)');
         const rs = await diffObserved(outcomes, o.observed, [...profiles]);
-        process.stdout.write(o.json ? `${JSON.stringify(rs, null, 2)}\n` : observedText(rs));
+        process.stdout.write(format === 'json' ? `${JSON.stringify(rs, null, 2)}\n` : observedText(rs));
         return;
       }
       const { diffFiles } = await import('../oracle/commands.js');
@@ -354,7 +362,7 @@ export function buildProgram(): Command {
       const r = await diffFiles({ outcomes, golden: o.golden!, profile: o.profile, by: o.by, trace: o.trace, examples: Number(o.examples) });
       if (o.junit) writeFileAtomic(o.junit, diffJunit([r]));
       if (o.markdown) writeFileAtomic(o.markdown, diffMarkdown([r]));
-      process.stdout.write(o.json ? `${diffJson(r)}\n` : diffText(r));
+      process.stdout.write(format === 'json' ? `${diffJson(r)}\n` : format === 'markdown' ? diffMarkdown([r]) : diffText(r));
       if (r.regression) process.exitCode = EXIT_REGRESSION;
     });
 
@@ -365,8 +373,9 @@ export function buildProgram(): Command {
     .option('-b, --b <profile>', 'profile B')
     .option('--kernel <uname-r>', `${KERNEL_OPTION_HELP}: profile B, instead of -b`)
     .option('--examples <n>', 'example events per change', '3')
-    .option('--json', 'as JSON')
-    .action(async (source: string, o: { a: string; b?: string; kernel?: string; examples: string; json?: boolean }) => {
+    .addOption(formatOption(['table', 'json']))
+    .option('--json', 'as JSON (same as --format json)')
+    .action(async (source: string, o: { a: string; b?: string; kernel?: string; examples: string; format: string; json?: boolean }) => {
       if (!/^[0-9]+$/.test(o.examples)) throw new InputError(`--examples ${JSON.stringify(o.examples)}: expected a whole number`);
       if (!o.b === !o.kernel) throw new InputError('compare: give profile B with exactly one of -b PROFILE or --kernel "$(uname -r)"');
       const b = o.b ?? kernelProfileName(o.kernel!);
@@ -374,7 +383,7 @@ export function buildProgram(): Command {
       const { compareText } = await import('../oracle/compare.js');
       const { jsonText } = await import('../io/json.js');
       const r = await compareFiles({ source, a: o.a, b, examples: Number(o.examples) });
-      process.stdout.write(o.json ? `${jsonText(r, 2)}\n` : compareText(r));
+      process.stdout.write(outputFormat(o) === 'json' ? `${jsonText(r, 2)}\n` : compareText(r));
     });
 
   registerBisect(program);

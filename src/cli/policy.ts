@@ -1,6 +1,7 @@
 // `ras-replay policy TRACE`: page-offline policies over the trace's corrected-error history.
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { InputError } from '../io/errors.js';
+import { formatOption, outputFormat } from './format-option.js';
 
 const FAMILY_LIST = ['rasdaemon-page', 'rasdaemon-row', 'mcelog', 'ras-cec', 'firmware'];
 
@@ -17,7 +18,7 @@ export function addPolicyCommand(program: Command): void {
     .option('--param <family.key=value>', 'override a default (threshold, window, action), e.g. mcelog.threshold=20 (repeatable)', collect, [])
     .option('--sweep <threshold=A..B[/N]>', 'every family at each threshold from A to B (N log-spaced points; default all, at most 64)')
     .option('--address-map <file.json>', 'PA bit fields of bank and row: { "bank": { "shift", "bits" }, "row": { "shift", "bits" } }')
-    .addOption(new Option('--format <format>', 'output').choices(['table', 'json', 'markdown']).default('table'))
+    .addOption(formatOption(['table', 'json', 'markdown']))
     .option('--json', 'as JSON (same as --format json)')
     .option('--markdown <file>', 'also write a Markdown table')
     .action(async (trace: string, o: { family?: string; rules?: string; param: string[]; sweep?: string; addressMap?: string; format: string; json?: boolean; markdown?: string }) => {
@@ -52,7 +53,7 @@ export function addPolicyCommand(program: Command): void {
       const map = o.addressMap ? p.parseAddressMap(readJson(o.addressMap, 'address map'), o.addressMap) : p.DEFAULT_ADDRESS_MAP;
       const rep = await runPolicies(trace, specs, map);
       if (o.markdown) writeFileAtomic(o.markdown, policyMarkdown(rep));
-      const format = o.json ? 'json' : o.format;
+      const format = outputFormat(o);
       process.stdout.write(format === 'json' ? `${policyJson(rep)}\n` : format === 'markdown' ? policyMarkdown(rep) : policyText(rep));
     });
 }

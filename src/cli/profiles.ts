@@ -3,6 +3,7 @@
 // only commander and the model's profile table, so it starts at once.
 import type { Command } from 'commander';
 import { InputError } from '../io/errors.js';
+import { formatOption, outputFormat } from './format-option.js';
 import { loadProfile } from '../io/profile-file.js';
 import {
   KERNEL_CHANGES, KernelVersionError, MAINLINE_RELEASES, STABLE_LINES, changeSummary, resolveKernelVersion, type SwitchSource,
@@ -68,10 +69,11 @@ function pad(s: string, n: number): string {
 export function registerProfiles(program: Command): void {
   const cmd = program.command('profiles')
     .description('list the built-in profiles (pre, post, every release linux-5.10 … linux-7.3, the stable lines\' newest point releases) and their switches')
-    .option('--json', 'as JSON')
-    .action((o: { json?: boolean }) => {
+    .addOption(formatOption(['table', 'json']))
+    .option('--json', 'as JSON (same as --format json)')
+    .action((o: { format: string; json?: boolean }) => {
       const rows = profileListings();
-      if (o.json) {
+      if (outputFormat(o) === 'json') {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
@@ -89,8 +91,9 @@ export function registerProfiles(program: Command): void {
   cmd.command('show')
     .description("where each switch's value comes from (mainline release, stable backport, seed change)")
     .argument('<name>', 'a profile name (pre, post, linux-6.6, linux-6.6.47, linux-6.12.y) or a profile file (.json)')
-    .option('--json', 'as JSON')
-    .action((name: string, o: { json?: boolean }) => {
+    .addOption(formatOption(['table', 'json']))
+    .option('--json', 'as JSON (same as --format json)')
+    .action((name: string, o: { format: string; json?: boolean }) => {
       let r;
       try {
         r = profileSources(name);
@@ -98,7 +101,7 @@ export function registerProfiles(program: Command): void {
         if (e instanceof KernelVersionError || e instanceof ProfileError) throw new InputError(e.message, undefined, undefined, undefined, { cause: e });
         throw e;
       }
-      if (o.json) {
+      if (outputFormat(o) === 'json') {
         process.stdout.write(`${JSON.stringify({ name, kernel: r.kernel, note: r.note, same_switches: sameNames(name), sources: r.sources }, null, 2)}\n`);
         return;
       }

@@ -46,6 +46,30 @@ describe('user mistakes exit 2 with one line', () => {
   });
 });
 
+describe('output formats', () => {
+  // Every command that prints a result takes --format with the same words: table (the human text,
+  // the default) and json, plus markdown where the command writes one; --json stays a synonym.
+  const PRINTS = ['diff', 'compare', 'bisect', 'policy', 'profiles', 'suite', 'nightly'];
+  it('every result-printing command has --format table|json', () => {
+    const cmds = new Map(buildProgram().commands.map((c) => [c.name(), c]));
+    for (const name of PRINTS) {
+      const f = cmds.get(name)!.options.find((o) => o.long === '--format');
+      expect(f, name).toBeDefined();
+      expect(f!.argChoices, name).toEqual(expect.arrayContaining(['table', 'json']));
+      expect(f!.defaultValue, name).toBe('table');
+    }
+  });
+  it('--format json and --json print the same document', () => {
+    const a = cli(['profiles', '--format', 'json']);
+    const b = cli(['profiles', '--json']);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(Array.isArray(JSON.parse(a.stdout))).toBe(true);
+    const s = cli(['profiles', 'show', 'linux-6.6', '--format', 'json']);
+    expect(JSON.parse(s.stdout).name).toBe('linux-6.6');
+  });
+});
+
 describe('help, version, completion', () => {
   it('every command has a group, an example and a docs page that exists', () => {
     for (const c of buildProgram().commands) {
