@@ -116,7 +116,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
       let b = 0;
       void sha256();
       try {
-        const reader = RecordBatchReader.from(counted(fileChunks(path), (n) => (consumed += n)));
+        const reader = RecordBatchReader.from(checkedIpcChunks(counted(fileChunks(path), (n) => (consumed += n)), path));
         for (const batch of reader) {
           decoder.translate(batch, b);
           yield { batchNo: b++, rows: batch.numRows };

@@ -430,90 +430,166 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
   }
 }
 
-/** The body length of one flatbuffer Message, after bounds checks of the parts apache-arrow reads. */
-function messageBodyLength(meta: Uint8Array, bad: (what: string) => never): number {
-  const size = meta.byteLength;
-  const dv = new DataView(meta.buffer, meta.byteOffset, size);
-  const u32 = (at: number, what: string): number => {
-    if (at < 0 || at + 4 > size) bad(`${what} at ${at} outside the ${size}-byte metadata`);
-    return dv.getUint32(at, true);
-  };
-  /** Field offsets of the table at `t` (0: absent). */
-  const table = (t: number, what: string) => {
-    const vt = t - (u32(t, what) | 0);
-    if (vt < 0 || vt + 4 > size) bad(`${what}: vtable outside the metadata`);
-    const vtLen = dv.getUint16(vt, true);
-    if (vtLen < 4 || vt + vtLen > size) bad(`${what}: vtable length ${vtLen}`);
+/**
+ * Bounds-checked reads of one flatbuffer (the IPC metadata, or a file's footer): tables, their
+ * vtables, vectors and strings must lie inside it. apache-arrow's generated readers trust every
+ * offset and length, so a damaged vector length becomes a loop over billions of entries.
+ */
+class FbView {
+  private readonly dv: DataView;
+  readonly size: number;
+
+  constructor(buf: Uint8Array, readonly bad: (what: string) => never) {
+    this.size = buf.byteLength;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  u8(at: number): number {
+    return this.dv.getUint8(at);
+  }
+
+  u32(at: number, what: string): number {
+    if (at < 0 || at + 4 > this.size) this.bad(`${what} at ${at} outside the ${this.size}-byte metadata`);
+    return this.dv.getUint32(at, true);
+  }
+
+  i64(at: number, what: string): bigint {
+    if (at < 0 || at + 8 > this.size) this.bad(`${what} outside the metadata`);
+    return this.dv.getBigInt64(at, true);
+  }
+
+  /** The table an offset field at `at` points to. */
+  deref(at: number, what: string): number {
+    return at + this.u32(at, what);
+  }
+
+  /** Field positions of the table at `t` (0: absent). */
+  table(t: number, what: string): (slot: number) => number {
+    const vt = t - (this.u32(t, what) | 0);
+    if (vt < 0 || vt + 4 > this.size) this.bad(`${what}: vtable outside the metadata`);
+    const vtLen = this.dv.getUint16(vt, true);
+    if (vtLen < 4 || vt + vtLen > this.size) this.bad(`${what}: vtable length ${vtLen}`);
     return (slot: number): number => {
       const o = 4 + 2 * slot;
       if (o + 2 > vtLen) return 0;
-      const f = dv.getUint16(vt + o, true);
+      const f = this.dv.getUint16(vt + o, true);
+      if (f !== 0 && t + f >= this.size) this.bad(`${what}: field ${slot} outside the metadata`);
       return f === 0 ? 0 : t + f;
     };
+  }
+
+  /** The vector at offset field `at` (0: absent): its first element's position and length. */
+  vector(at: number, elem: number, what: string): { v: number; n: number } {
+    if (!at) return { v: 0, n: 0 };
+    const v = this.deref(at, what);
+    const n = this.u32(v, what);
+    if (v + 4 + n * elem > this.size) this.bad(`${what}: ${n} entries of ${elem} bytes do not fit in the ${this.size}-byte metadata`);
+    return { v: v + 4, n };
+  }
+
+  /** A string field (a vector of bytes). */
+  string(at: number, what: string): void {
+    this.vector(at, 1, what);
+  }
+
+  /** A vector of KeyValue tables (custom_metadata in Message, Schema, Field and Footer). */
+  keyValues(at: number, what: string): void {
+    const { v, n } = this.vector(at, 4, what);
+    for (let i = 0; i < n; i++) {
+      const kv = this.table(this.deref(v + 4 * i, what), `${what}[${i}]`);
+      this.string(kv(0), `${what}[${i}].key`);
+      this.string(kv(1), `${what}[${i}].value`);
+    }
+  }
+}
+
+/** Nesting and field counts beyond these are damage (a trace schema is flat: 30-odd fields). */
+const MAX_FIELD_DEPTH = 64;
+const MAX_FIELD_VISITS = 100_000;
+
+/**
+ * A Schema table (format/Schema.fbs): its fields, recursively their children, and every
+ * custom_metadata vector, as apache-arrow's decodeSchema walks them. Tables may be shared (offsets
+ * point forward, so there is no cycle, but a damaged children vector can repeat one subtree
+ * exponentially): the walk counts every visit, as apache-arrow would make it, and stops at a bound.
+ */
+function checkSchema(fb: FbView, at: number, what: string): void {
+  const s = fb.table(at, what);
+  let visits = 0;
+  const field = (t: number, depth: number, where: string): void => {
+    if (++visits > MAX_FIELD_VISITS) fb.bad(`${what}: more than ${MAX_FIELD_VISITS} fields (children vectors repeat a subtree)`);
+    if (depth > MAX_FIELD_DEPTH) fb.bad(`${where}: fields nested deeper than ${MAX_FIELD_DEPTH}`);
+    const f = fb.table(t, where);
+    fb.string(f(0), `${where}.name`);
+    if (f(4)) {
+      const d = fb.table(fb.deref(f(4), `${where}.dictionary`), `${where}.dictionary`);
+      if (d(1)) fb.table(fb.deref(d(1), `${where}.dictionary.indexType`), `${where}.dictionary.indexType`);
+    }
+    if (f(3)) fb.table(fb.deref(f(3), `${where}.type`), `${where}.type`);
+    const c = fb.vector(f(5), 4, `${where}.children`);
+    for (let i = 0; i < c.n; i++) field(fb.deref(c.v + 4 * i, `${where}.children`), depth + 1, `${where}.children[${i}]`);
+    fb.keyValues(f(6), `${where}.custom_metadata`);
   };
-  const vector = (at: number, elem: number, what: string): void => {
-    if (!at) return;
-    const v = at + u32(at, what);
-    const n = u32(v, what);
-    if (v + 4 + n * elem > size) bad(`${what}: ${n} entries of ${elem} bytes do not fit in the ${size}-byte metadata`);
-  };
-  const msg = table(u32(0, 'root'), 'Message');
-  const headerType = msg(1) ? meta[msg(1)]! : 0;
+  const fs = fb.vector(s(1), 4, `${what}.fields`);
+  for (let i = 0; i < fs.n; i++) field(fb.deref(fs.v + 4 * i, `${what}.fields`), 1, `${what}.fields[${i}]`);
+  fb.keyValues(s(2), `${what}.custom_metadata`);
+  fb.vector(s(3), 8, `${what}.features`);
+}
+
+/** The body length of one flatbuffer Message, after bounds checks of the parts apache-arrow reads. */
+function messageBodyLength(meta: Uint8Array, bad: (what: string) => never): number {
+  const fb = new FbView(meta, bad);
+  const msg = fb.table(fb.u32(0, 'root'), 'Message');
+  const headerType = msg(1) ? fb.u8(msg(1)) : 0;
   const bodyAt = msg(3);
   let body = 0;
   if (bodyAt) {
-    if (bodyAt + 8 > size) bad('bodyLength outside the metadata');
-    const b = dv.getBigInt64(bodyAt, true);
+    const b = fb.i64(bodyAt, 'bodyLength');
     if (b < 0n || b > BigInt(Number.MAX_SAFE_INTEGER)) bad(`body length ${b}`);
     body = Number(b);
   }
+  fb.keyValues(msg(4), 'Message.custom_metadata');
   const header = msg(2);
+  // MessageHeader: 1 Schema, 2 DictionaryBatch (its field 1 is the RecordBatch), 3 RecordBatch.
+  if (header && headerType === 1) checkSchema(fb, fb.deref(header, 'header'), 'Schema');
   if (header && (headerType === 3 || headerType === 2)) {
-    // MessageHeader: 2 DictionaryBatch (its field 1 is the RecordBatch), 3 RecordBatch.
-    let rb = header + u32(header, 'header');
+    let rb = fb.deref(header, 'header');
     if (headerType === 2) {
-      const d = table(rb, 'DictionaryBatch');
+      const d = fb.table(rb, 'DictionaryBatch');
       if (!d(1)) return body;
-      rb = d(1) + u32(d(1), 'DictionaryBatch.data');
+      rb = fb.deref(d(1), 'DictionaryBatch.data');
     }
-    const r = table(rb, 'RecordBatch');
-    vector(r(1), 16, 'RecordBatch.nodes');
+    const r = fb.table(rb, 'RecordBatch');
     // Row counts: every column of n rows has a buffer of at least n bits (a boolean's values; a
     // string's offsets are 4n bytes), so n beyond 8 × body length (+ padding) is damage; apache-arrow
     // would hand out a vector of that length (a dictionary of 2^31 labels) over a few bytes.
     const maxRows = 8 * body + 512;
     if (r(0)) {
-      if (r(0) + 8 > size) bad('RecordBatch.length outside the metadata');
-      const n = dv.getBigInt64(r(0), true);
+      const n = fb.i64(r(0), 'RecordBatch.length');
       if (n < 0n || n > BigInt(maxRows)) bad(`RecordBatch.length ${n} for a ${body}-byte body`);
     }
-    if (r(1)) {
-      const v = r(1) + u32(r(1), 'RecordBatch.nodes');
-      const n = u32(v, 'RecordBatch.nodes');
-      for (let i = 0; i < n; i++) {
-        const len = dv.getBigInt64(v + 4 + 16 * i, true);
-        const nulls = dv.getBigInt64(v + 12 + 16 * i, true);
-        if (len < 0n || len > BigInt(maxRows) || nulls < 0n || nulls > len) bad(`field node ${i}: length ${len}, null count ${nulls} for a ${body}-byte body`);
-      }
+    const nodes = fb.vector(r(1), 16, 'RecordBatch.nodes');
+    for (let i = 0; i < nodes.n; i++) {
+      const len = fb.i64(nodes.v + 16 * i, 'RecordBatch.nodes');
+      const nulls = fb.i64(nodes.v + 8 + 16 * i, 'RecordBatch.nodes');
+      if (len < 0n || len > BigInt(maxRows) || nulls < 0n || nulls > len) bad(`field node ${i}: length ${len}, null count ${nulls} for a ${body}-byte body`);
     }
-    vector(r(2), 16, 'RecordBatch.buffers');
-    if (r(2)) {
-      const v = r(2) + u32(r(2), 'RecordBatch.buffers');
-      const n = u32(v, 'RecordBatch.buffers');
-      for (let i = 0; i < n; i++) {
-        const o = Number(dv.getBigInt64(v + 4 + 16 * i, true));
-        const l = Number(dv.getBigInt64(v + 12 + 16 * i, true));
-        if (o < 0 || l < 0 || o + l > body) bad(`buffer ${i} [${o}, +${l}) outside the ${body}-byte body`);
-      }
+    const bufs = fb.vector(r(2), 16, 'RecordBatch.buffers');
+    for (let i = 0; i < bufs.n; i++) {
+      const o = Number(fb.i64(bufs.v + 16 * i, 'RecordBatch.buffers'));
+      const l = Number(fb.i64(bufs.v + 8 + 16 * i, 'RecordBatch.buffers'));
+      if (o < 0 || l < 0 || o + l > body) bad(`buffer ${i} [${o}, +${l}) outside the ${body}-byte body`);
     }
+    fb.vector(r(4), 8, 'RecordBatch.variadicBufferCounts');
   }
   return body;
 }
 
 /**
  * The same framing check for an Arrow IPC file: the messages between the leading magic and the
- * footer ("ARROW1" file layout, format/File.fbs) are a stream. One extra sequential read; the
- * footer's block list itself is left to apache-arrow.
+ * footer ("ARROW1" file layout, format/File.fbs) are a stream, and the footer (its schema, as in a
+ * stream's first message, and its blocks, which must lie between the magic and the footer) is
+ * checked like a message. One extra sequential read.
  */
 export function checkIpcFile(path: string): void {
   const fd = openSync(path, 'r');
@@ -522,8 +598,15 @@ export function checkIpcFile(path: string): void {
     const size = fstatSync(fd).size;
     const tail = Buffer.alloc(10);
     if (size < 18 || readSync(fd, tail, 0, 10, size - 10) !== 10 || tail.toString('latin1', 4) !== 'ARROW1') return; // apache-arrow reports it
-    end = size - 10 - tail.readInt32LE(0);
-    if (end < 8) return;
+    const footerLen = tail.readInt32LE(0);
+    end = size - 10 - footerLen;
+    const bad = (what: string): never => {
+      throw new InputError(`${path}: byte ${Math.max(0, end)}: damaged Arrow IPC file footer: ${what}`, path, `byte ${Math.max(0, end)}`);
+    };
+    if (footerLen <= 0 || footerLen > MAX_IPC_METADATA || end < 8) bad(`footer length ${footerLen} in a ${size}-byte file`);
+    const footer = Buffer.alloc(footerLen);
+    if (readSync(fd, footer, 0, footerLen, end) !== footerLen) bad('footer cut short');
+    checkFooter(new FbView(footer, bad), end);
   } finally {
     closeSync(fd);
   }
@@ -538,4 +621,23 @@ export function checkIpcFile(path: string): void {
     }
   };
   for (const _ of checkedIpcChunks(cut(), path)) void _;
+}
+
+/** Footer (format/File.fbs): schema, dictionaries and recordBatches (Block structs), custom_metadata. */
+function checkFooter(fb: FbView, end: number): void {
+  const f = fb.table(fb.u32(0, 'root'), 'Footer');
+  if (f(1)) checkSchema(fb, fb.deref(f(1), 'Footer.schema'), 'Footer.schema');
+  for (const [slot, what] of [[2, 'Footer.dictionaries'], [3, 'Footer.recordBatches']] as const) {
+    // struct Block { offset: long; metaDataLength: int; (4 bytes padding) bodyLength: long; }
+    const { v, n } = fb.vector(f(slot), 24, what);
+    for (let i = 0; i < n; i++) {
+      const off = fb.i64(v + 24 * i, what);
+      const meta = BigInt(fb.u32(v + 24 * i + 8, what) | 0);
+      const body = fb.i64(v + 24 * i + 16, what);
+      if (off < 8n || meta <= 0n || meta > BigInt(MAX_IPC_METADATA) || body < 0n || off + meta + body > BigInt(end)) {
+        fb.bad(`${what}[${i}]: block at ${off} (metadata ${meta}, body ${body} bytes) outside the messages [8, ${end})`);
+      }
+    }
+  }
+  fb.keyValues(f(4), 'Footer.custom_metadata');
 }

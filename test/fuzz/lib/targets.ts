@@ -233,8 +233,13 @@ const arrowSource: Target = {
     const p = writeInput(dir, input);
     const dicts = newTraceDicts();
     const src = openTraceSource(p, dicts, 64);
-    for await (const b of src.batches()) checkDecoded(b.cols, dicts);
-    await src.sha256();
+    try {
+      for await (const b of src.batches()) checkDecoded(b.cols, dicts);
+    } finally {
+      // The hash worker started with the first batch: wait for it whether the read failed or not,
+      // or it reads the next input's file (or none, once the session folder is gone).
+      await src.sha256();
+    }
   },
 };
 
