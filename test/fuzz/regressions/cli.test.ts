@@ -51,6 +51,15 @@ describe('CLI: wrong databases, writes, outputs', () => {
     usage(cli(['run', 'traces/x86.csv', '-p', 'post', '-o', join(d, 'plain'), '-q', '-w', '1']), /--out .*plain: is a file: expected a folder/);
   });
 
+  it('run --jsonl and explain on an Arrow trace with a damaged schema: exit 2 naming the byte, no loop', () => {
+    // The whole-event reader (readTraceArrowEvents) went to apache-arrow without the framing
+    // checks and looped for minutes on this schema (fields[23].children[0] points outside it).
+    const f = 'test/fuzz/regressions/fixtures/schema-children.arrows';
+    const msg = /schema-children\.arrows: byte 0: damaged Arrow IPC message: Schema\.fields\[23\]\.children\[0\] at 4294966270 outside the 1744-byte metadata/;
+    usage(cli(['run', f, '--jsonl', '-p', 'post']), msg);
+    usage(cli(['explain', f, '-e', '1', '-p', 'post']), msg);
+  });
+
   it('leaves no ras-replay temp folder in $TMPDIR', () => {
     const r = cli(['sql', 'SELECT 1', '--store', runDb]);
     expect(r.code).toBe(2);
