@@ -107,7 +107,11 @@ export class DuckSink {
     if (tempDir) duckdb.set_config(config, 'temp_directory', tempDir);
     const db = await duckdb.open(path, config);
     const con = await duckdb.connect(db);
+    // The schema is created in one transaction: a run killed while it is made leaves a database with
+    // all of its tables or none (each statement on its own would commit a half schema).
+    await duckdb.query(con, 'BEGIN TRANSACTION');
     for (const sql of schemaSql()) await duckdb.query(con, sql);
+    await duckdb.query(con, 'COMMIT');
     // An older database whose ENUMs differ would turn unknown labels into NULL: refuse it.
     for (const [table, column, labels] of ENUM_COLUMNS) {
       const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
