@@ -33,11 +33,16 @@ const DELETED = -2;
 const TWO32 = 4294967296;
 
 /**
- * An open-addressing (linear probing) table of entries keyed by (host, key), key an integer below
- * 2^53 (a pfn or a tid). A slot is four int32 words: host (EMPTY, DELETED or the host id), the
- * host's epoch when the entry was made, and the key's low and high 32 bits. An entry whose epoch is
- * not its host's current one is stale: never matched, reused by an insert of the same host, dropped
- * by a rehash. Each entry has `ints` int32 and `floats` float64 values.
+ * An open-addressing (linear probing) table of entries keyed by (host, key): host a dense id below
+ * 2^31, key an integer of magnitude at most 2^53 (a pfn, at most 2^52 for a 64-bit physical
+ * address, or a u32 tid). A slot is four int32 words: host (EMPTY, DELETED or the host id), the
+ * host's epoch when the entry was made, and the key as a 64-bit two's complement integer, low and
+ * high 32 bits (so 1 and 2^40 + 1, or -1 and 2^32 - 1, are distinct keys). An entry whose epoch is
+ * not its host's current one is stale: never matched, reused by an insert of the same (host, key),
+ * dropped by a rehash. Each entry has `ints` int32 and `floats` float64 values. The table is rehashed
+ * when more than half its slots are not EMPTY (live, deleted or stale), into the smallest power of
+ * two of at least 16 slots that the live entries fill to at most 3/8: it grows by doubling, and
+ * shrinks again once deleted and stale entries are dropped.
  */
 class HostKeyTable {
   slots = new Int32Array(0);
@@ -57,8 +62,8 @@ class HostKeyTable {
   /** The slot of (host, key) with the host's current epoch, or -1. */
   find(host: number, key: number): number {
     if (this.used === 0) return -1;
-    const lo = key | 0; // key % 2^32 as int32 (ToInt32 is modular)
-    const hi = (key / TWO32) | 0;
+    const lo = key | 0; // key mod 2^32 as int32 (ToInt32 is modular)
+    const hi = Math.floor(key / TWO32) | 0; // exact: |key| ≤ 2^53, so |hi| < 2^21
     const ep = this.hosts.epoch[host]! | 0;
     const s = this.slots;
     const mask = this.mask;
@@ -74,7 +79,7 @@ class HostKeyTable {
   insert(host: number, key: number): number {
     if ((this.used + 1) * 2 > this.slots.length >> 2) this.rehash();
     const lo = key | 0;
-    const hi = (key / TWO32) | 0;
+    const hi = Math.floor(key / TWO32) | 0;
     const ep = this.hosts.epoch[host]! | 0;
     const s = this.slots;
     const mask = this.mask;
@@ -109,6 +114,17 @@ class HostKeyTable {
 
   remove(slot: number): void {
     this.slots[slot << 2] = DELETED;
+  }
+
+  /** Delete every entry of `host`, whatever its epoch (before the host's epoch wraps around). */
+  purge(host: number): void {
+    const s = this.slots;
+    for (let o = 0; o < s.length; o += 4) if (s[o] === host) s[o] = DELETED;
+  }
+
+  /** Slots allocated (a power of two, or 0 before the first insert). */
+  get capacity(): number {
+    return this.slots.length >> 2;
   }
 
   /** Copy the live entries into a table sized for them (at most 3/8 full afterwards). */
@@ -186,6 +202,11 @@ class SlotPool {
     return this.top++;
   }
 
+  /** Slots allocated (taken or free). */
+  get capacity(): number {
+    return this.count.length;
+  }
+
   give(s: number): void {
     if (this.nFree === this.free.length) {
       const f = new Int32Array(this.free.length * 2);
@@ -245,7 +266,16 @@ export class FleetState {
 
   reset(h: number): void {
     if (h >= this.epoch.length || this.flags[h] === 0) return; // nothing recorded
-    this.epoch[h] = (this.epoch[h]! + 1) >>> 0;
+    const next = (this.epoch[h]! + 1) >>> 0;
+    if (next === 0) {
+      // After 2^32 resets the epoch would match entries made 2^32 resets ago that no rehash has
+      // dropped yet: delete them all (a full scan, once per 2^32 resets of one host).
+      this.pages.purge(h);
+      this.ce.purge(h);
+      this.cec.purge(h);
+      this.mce.purge(h);
+    }
+    this.epoch[h] = next;
     this.flags[h] = 0;
     this.cecN[h] = 0;
     if (this.estSlot[h] !== 0) {
@@ -256,6 +286,18 @@ export class FleetState {
       this.fifo.give(this.fifoSlot[h]! - 1);
       this.fifoSlot[h] = 0;
     }
+  }
+
+  /**
+   * What is allocated, in entries: host ids, table slots (pages, corrected-error counts, RAS_CEC,
+   * machine checks per thread) and pooled estatus caches and kfifos. For the bounded-memory tests and
+   * the benchmark notes.
+   */
+  capacity(): { hosts: number; pages: number; ce: number; cec: number; mce: number; estatus: number; fifo: number } {
+    return {
+      hosts: this.epoch.length, pages: this.pages.capacity, ce: this.ce.capacity, cec: this.cec.capacity, mce: this.mce.capacity,
+      estatus: this.est.capacity, fifo: this.fifo.capacity,
+    };
   }
 
   isEmpty(h: number): boolean {
