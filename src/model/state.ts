@@ -149,9 +149,15 @@ class HostKeyTable {
       const o = i << 2;
       const h = old[o]!;
       if (h < 0 || old[o + 1] !== (epoch[h]! | 0)) continue;
-      let j = hash(h, old[o + 2]!, old[o + 3]!) & mask;
+      const lo = old[o + 2]!;
+      const hi = old[o + 3]!;
+      let j = hash(h, lo, hi) & mask;
       while (s[j << 2] !== EMPTY) j = (j + 1) & mask;
-      s.set(old.subarray(o, o + 4), j << 2);
+      const d = j << 2;
+      s[d] = h;
+      s[d + 1] = old[o + 1]!;
+      s[d + 2] = lo;
+      s[d + 3] = hi;
       for (let k = 0; k < this.ints; k++) iv[j * this.ints + k] = oldI[i * this.ints + k]!;
       for (let k = 0; k < this.floats; k++) fv[j * this.floats + k] = oldF[i * this.floats + k]!;
     }
