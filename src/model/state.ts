@@ -306,6 +306,12 @@ export class FleetState {
     };
   }
 
+  /** Host `h` has state recorded (its arrays made to reach it, for a caller that skipped host()). */
+  private touch(h: number): void {
+    if (h >= this.flags.length) this.grow(h + 1);
+    this.flags[h] = F_TOUCHED;
+  }
+
   isEmpty(h: number): boolean {
     return h >= this.flags.length || this.flags[h] === 0;
   }
@@ -321,19 +327,19 @@ export class FleetState {
       if (s >= 0) this.pages.remove(s);
       return;
     }
-    this.flags[h] = F_TOUCHED;
+    this.touch(h);
     const s = this.pages.insert(h, pfn);
     this.pages.ival[s] = st;
   }
 
   countCorrected(h: number, pfn: number): number {
-    this.flags[h] = F_TOUCHED;
+    this.touch(h);
     const s = this.ce.insert(h, pfn);
     return ++this.ce.ival[s]!;
   }
 
   cecAdd(h: number, pfn: number): number {
-    this.flags[h] = F_TOUCHED;
+    this.touch(h);
     let s = this.cec.find(h, pfn);
     if (s < 0) {
       if (this.cecN[h]! >= CEC_MAX_ELEMS) return -1;
@@ -351,7 +357,7 @@ export class FleetState {
   }
 
   estatusCachedOrAdd(h: number, pa: number, sev: number, t: number): boolean {
-    this.flags[h] = F_TOUCHED;
+    this.touch(h);
     let slot = this.estSlot[h]! - 1;
     if (slot < 0) {
       slot = this.est.take();
@@ -379,7 +385,7 @@ export class FleetState {
   }
 
   mceEnter(h: number, tid: number, pfn: number, t: number, window: number): { count: number; pfn: number } {
-    this.flags[h] = F_TOUCHED;
+    this.touch(h);
     const tab = this.mce;
     const s = tab.insert(h, tid);
     const f = tab.fval;
@@ -404,7 +410,7 @@ export class FleetState {
   }
 
   mfQueue(h: number, t: number, delay: number): boolean {
-    this.flags[h] = F_TOUCHED;
+    this.touch(h);
     let slot = this.fifoSlot[h]! - 1;
     if (slot < 0) {
       slot = this.fifo.take();

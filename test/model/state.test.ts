@@ -152,6 +152,15 @@ describe('FleetState reset', () => {
     expect(f.capacity().hosts).toBe(1024);
   });
 
+  it('a host id written without host() first is grown to, so its reset still clears it', () => {
+    const f = new FleetState();
+    f.setPageState(5000, 1, UNMAPPED); // beyond the first 1024 host ids
+    expect(f.isEmpty(5000)).toBe(false);
+    f.reset(5000);
+    expect(f.pageState(5000, 1)).toBe(HEALTHY);
+    expect(f.isEmpty(5000)).toBe(true);
+  });
+
   it('the epoch wrapping around after 2^32 resets does not revive entries made 2^32 resets ago', () => {
     const f = new FleetState();
     const hs = f.host(6);
