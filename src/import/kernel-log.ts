@@ -53,6 +53,8 @@ interface ToolsRun {
 interface KEv {
   idx: number;
   line: number;
+  /** Replay order within equal times when it is not `line` (claimAlreadyPoisoned). */
+  order?: number;
   lastLine: number;
   t: bigint;
   tObs: boolean;
@@ -923,6 +925,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     owner.signals.push(...other.signals);
     other.signals = [];
     owner.lastLine = Math.max(owner.lastLine, other.lastLine);
+    // The winning call poisoned the page before the machine check's call found it poisoned (its
+    // result line comes before "already hardware poisoned"): it replays first, at the owner's time.
+    if (other.t > owner.t) other.t = owner.t;
+    other.order = owner.line - 0.5;
   }
 
   function latestMce(t: bigint, host: string): KEv | null {
@@ -1006,7 +1012,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
   }
 
   function toDraft(ev: KEv, index: number): Draft | null {
-    const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.line, where(ev.line));
+    const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.order ?? ev.line, where(ev.line));
     const obs = true;
     setCol(d, 'kind', 'error', obs);
     let arch: Arch;
