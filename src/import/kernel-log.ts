@@ -55,6 +55,8 @@ interface KEv {
   line: number;
   /** Replay order within equal times when it is not `line` (claimAlreadyPoisoned). */
   order?: number;
+  /** Pids a v2.6.32 "Killing %s:%d early" line names: collect_procs took them as early-kill mappers. */
+  earlyKilled?: number[];
   lastLine: number;
   t: bigint;
   tObs: boolean;
@@ -964,6 +966,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       // v2.6.32 kill_proc_ao: "Killing %s:%d early due to …" is the early-kill signal, BUS_MCEERR_AO.
       ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: r[3] ? 5 : null, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
+      // kill_proc_ao prints "early" only for a task collect_procs took by task_early_kill()
+      // (PF_MCE_EARLY, or the early_kill sysctl): a mapper of the page with the early policy.
+      if (r[3]) (ev.earlyKilled ??= []).push(Number(r[2]));
       return true;
     }
     if ((r = /^forcibly killing (.+):(\d+) because of failure to unmap corrupted page\s*$/.exec(rest))) {
@@ -1198,6 +1203,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (ev.pid !== null) setCol(d, 'pid', String(ev.pid), ev.pidObs);
     if (ev.comm ?? toolComm) setCol(d, 'comm', (ev.comm ?? toolComm)!, ev.comm !== null && ev.pidObs);
     for (const [col, v] of ev.sysctl) setCol(d, col, v, true);
+    if (ev.earlyKilled) {
+      setCol(d, 'mappers', [...new Set(ev.earlyKilled)].map((p) => `${p}:early`).join(';'), false);
+      d.notes.push(`mappers ${[...new Set(ev.earlyKilled)].join(', ')} early (the "Killing … early" line: task_early_kill took them)`);
+    }
 
     // Signals: kernel kill lines, completed by what the test program saw (si_code, si_addr).
     const sigs: KSignal[] = [];
