@@ -1203,6 +1203,12 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (ev.pid !== null) setCol(d, 'pid', String(ev.pid), ev.pidObs);
     if (ev.comm ?? toolComm) setCol(d, 'comm', (ev.comm ?? toolComm)!, ev.comm !== null && ev.pidObs);
     for (const [col, v] of ev.sysctl) setCol(d, col, v, true);
+    // action_result() panics "Memory failure: %#lx: unrecoverable page" only when
+    // vm.panic_on_unrecoverable_memory_failure is 1 (panic_on_unrecoverable_mf, v7.3).
+    if (ev.panicMsg !== null && /^Memory failure: 0x[0-9a-fA-F]+: unrecoverable page$/.test(ev.panicMsg) && !ev.sysctl.has('panic_on_unrecoverable')) {
+      setCol(d, 'panic_on_unrecoverable', '1', false);
+      d.notes.push('vm.panic_on_unrecoverable_memory_failure = 1 (only then does action_result panic "unrecoverable page")');
+    }
     if (ev.earlyKilled) {
       setCol(d, 'mappers', [...new Set(ev.earlyKilled)].map((p) => `${p}:early`).join(';'), false);
       d.notes.push(`mappers ${[...new Set(ev.earlyKilled)].join(', ')} early (the "Killing … early" line: task_early_kill took them)`);
