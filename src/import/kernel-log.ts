@@ -103,6 +103,12 @@ interface KEv {
 /** ras-tools einj_mem_uc tests that consume the poison (kernel-model §9; x86 list, arm64 adds core/cmn tests). */
 const CONSUMING_TESTS = new Set(['single', 'double', 'split', 'THP', 'hugetlb', 'memcpy', 'instr', 'copyin', 'copyout', 'copy-on-write', 'futex', 'mlock', 'thread', 'share', 'overflow']);
 const TEST_CONTEXT: Record<string, string> = { copyin: 'kernel_copyin', copyout: 'kernel_copyout', 'copy-on-write': 'kernel_cow', futex: 'kernel_other' };
+/**
+ * einj_mem_uc tests whose target is data_alloc()'s page: mmap(MAP_SHARED|MAP_ANON) filled with
+ * random bytes, a dirty shmem page (ras-tools einj_mem_uc.c tests[]). Others allocate otherwise
+ * (THP, hugetlb, tmpfile, mlock, text) and are left unknown.
+ */
+const DATA_ALLOC_TESTS = new Set(['single', 'double', 'split', 'store', 'prefetch', 'memcpy', 'patrol', 'thread', 'overflow', 'llc', 'copyin', 'futex']);
 
 const SYSCTLS: Record<string, string> = {
   'vm.memory_failure_early_kill': 'early_kill',
@@ -1151,6 +1157,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       d.mfType = ev.mfType;
       d.mfResult = ev.mfResult;
       applyMfPage(d, ev.mfType, ev.mfResult!);
+    } else if (run && DATA_ALLOC_TESTS.has(run.test)) {
+      setCol(d, 'page', 'shmem', false);
+      d.notes.push(`page shmem: einj_mem_uc ${run.test} targets data_alloc()'s MAP_SHARED|MAP_ANON page`);
     }
     const pfn = ev.mfPfn ?? (ev.pa !== null ? ev.pa >> 12n : null);
     const pfnKey = pfn === null ? '' : `${ev.host}\u0000${pfn}`;
