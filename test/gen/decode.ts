@@ -7,7 +7,7 @@ import { EventColumns, fillFromColumns } from '../../src/columns/events.js';
 import { OrderCheck } from '../../src/engine/order.js';
 import { EventRecord, Outcome } from '../../src/model/record.js';
 import { Replayer } from '../../src/model/replay.js';
-import { HostState } from '../../src/model/state.js';
+import { FleetState } from '../../src/model/state.js';
 import { builtinProfile } from '../../src/model/profiles.js';
 
 /** Decode (validating) and order-check a trace; `each` sees every decoded batch. */
@@ -34,7 +34,8 @@ export function replayTrace(path: string, profiles: string[]): number {
   let n = 0;
   for (const name of profiles) {
     const prof = builtinProfile(name);
-    const states: HostState[] = [];
+    // One FleetState for the trace (a HostState of its own per host would allocate a fleet each).
+    const fleet = new FleetState();
     const rp = new Replayer();
     const rec = new EventRecord();
     const out = new Outcome();
@@ -42,8 +43,7 @@ export function replayTrace(path: string, profiles: string[]): number {
     decodeTrace(path, (cols, dicts) => {
       for (let i = 0; i < cols.n; i++) {
         fillFromColumns(rec, cols, i, dicts.mappers);
-        const hs = (states[rec.hostId] ??= new HostState());
-        rp.replay(rec, prof, hs, out, null);
+        rp.replay(rec, prof, fleet.host(rec.hostId), out, null);
         n++;
       }
     });
