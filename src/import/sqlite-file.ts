@@ -283,17 +283,12 @@ export class SqliteFile {
       default: break;
     }
     const len = t >= 12 ? Math.floor((t - 12) / 2) : 0;
-    if (t % 2 === 0) return b.slice(o, o + len);
-    // Text: sql.js returns sqlite3_column_text up to its first NUL byte. Only ASCII is decoded
-    // here; other bytes are left to SQLite (and emscripten's decoder).
-    const stop = o + len;
-    let k = o;
-    for (; k < stop; k++) {
-      const c = b[k]!;
-      if (c === 0) break;
-      if (c >= 0x80) unsupported('non-ASCII text');
-    }
-    return k - o <= 64 ? String.fromCharCode.apply(null, b.subarray(o, k) as unknown as number[]) : ASCII.decode(b.subarray(o, k));
+    if (t % 2 === 0) return new Uint8Array(b.subarray(o, o + len)); // a plain Uint8Array (not a Buffer), as sql.js returns
+    // Text: sql.js returns all sqlite3_column_bytes of it (NUL bytes included). Only ASCII is
+    // decoded here; other bytes are left to SQLite (and emscripten's decoder).
+    const k = o + len;
+    for (let j = o; j < k; j++) if (b[j]! >= 0x80) unsupported('non-ASCII text');
+    return len <= 64 ? String.fromCharCode.apply(null, b.subarray(o, k) as unknown as number[]) : ASCII.decode(b.subarray(o, k));
   }
 }
 
