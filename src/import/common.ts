@@ -608,10 +608,14 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   const drafts: Draft[] = [];
   const seenPfn = new Set<bigint>();
   const native = ps.errors.some((p) => p.kind === 'mce');
+  // The pages seen so far matter only to a result that says "already poisoned".
+  const lookBack = mfs.some((m) => m.type === 'already poisoned page' || m.type === 'already poisoned');
   for (const g of groups) {
     const d = groupDraft(g, ps, native, drafts.length, warnings);
     if (!d) continue;
-    if (g.mf) {
+    if (!lookBack) {
+      // nothing to record
+    } else if (g.mf) {
       const already = g.mf.type === 'already poisoned page' || g.mf.type === 'already poisoned';
       if (already && !seenPfn.has(g.mf.pfn)) {
         setCol(d, 'poisoned_before', 'true', true);
@@ -643,8 +647,10 @@ function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warn
   const ext = g.points.find((p): p is ExtlogPoint => p.kind === 'extlog');
   const first = g.points[0] ?? g.mf!;
   const d = newDraft(ps.host, ps.hostObserved, g.t, !first.timeInferred, first.seq, first.where);
-  const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
-  if (others.length) d.notes.push(`also ${others.join(', ')}`);
+  if (g.points.length > 1 || (g.mf && g.points.length)) {
+    const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
+    d.notes.push(`also ${others.join(', ')}`);
+  }
   setCol(d, 'kind', 'error', true);
   let arch: 'x86_64' | 'arm64';
   let archObs = true;

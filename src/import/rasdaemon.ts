@@ -143,6 +143,9 @@ export interface RasdaemonOptions {
   reader?: 'auto' | 'sqljs';
 }
 
+/** Imports read by each path since the process started (tests check that the file reader was used). */
+export const readerUse = { file: 0, sqljs: 0 };
+
 export async function importRasdaemon(file: string, host: string | undefined, opts: RasdaemonOptions = {}): Promise<ImportResult> {
   let bytes: Buffer;
   try {
@@ -156,7 +159,9 @@ export async function importRasdaemon(file: string, host: string | undefined, op
   const SQL = await loadSqlJs();
   if (opts.reader !== 'sqljs') {
     try {
-      return readDb(fileSource(SQL, bytes), file, host);
+      const r = readDb(fileSource(SQL, bytes), file, host);
+      readerUse.file++;
+      return r;
     } catch (e) {
       // A bad value is the answer; anything else (SqliteUnsupported, or a check this reader lacks
       // tripping over damage) is read again with SQLite itself, which decides what the file means.
@@ -171,7 +176,9 @@ export async function importRasdaemon(file: string, host: string | undefined, op
     throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
   }
   try {
-    return readDb(sqlJsSource(db), file, host);
+    const r = readDb(sqlJsSource(db), file, host);
+    readerUse.sqljs++;
+    return r;
   } catch (e) {
     if (e instanceof InputError || e instanceof TypeError || e instanceof RangeError) throw e;
     // sql.js raises plain errors for a damaged file ("database disk image is malformed").

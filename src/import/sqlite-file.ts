@@ -23,8 +23,8 @@ export interface SchemaRow {
 }
 
 /**
- * A value as sql.js returns it, except that an integer within ±2^53 is a number (a bigint only
- * beyond): null, number, bigint, string or Uint8Array.
+ * A value as sql.js returns it, except that an integer in [-2^53, 2^53) is a number (a bigint
+ * only beyond): null, number, bigint, string or Uint8Array.
  */
 export type SqlValue = null | number | bigint | string | Uint8Array;
 
