@@ -631,7 +631,17 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
 }
 
 function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warnings: string[]): Draft | null {
-  let mce = g.points.find((p): p is McePoint => p.kind === 'mce');
+  // The first report of each kind (one pass, no closure per group).
+  let mce: McePoint | undefined;
+  let arm: ArmPoint | undefined;
+  let mc: McPoint | undefined;
+  let ext: ExtlogPoint | undefined;
+  for (const p of g.points) {
+    if (p.kind === 'mce') mce ??= p;
+    else if (p.kind === 'arm') arm ??= p;
+    else if (p.kind === 'mc') mc ??= p;
+    else ext ??= p;
+  }
   const decoded = mce ? decodeMca(mce.status, mce.mcgstatus, mce.addr, mce.mcgcap, mce.amd) : null;
   if (mce && decoded?.skip) {
     warnings.push(`${mce.where}: ${decoded.skip}; not an error event`);
@@ -642,9 +652,6 @@ function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warn
       return null;
     }
   }
-  const arm = g.points.find((p): p is ArmPoint => p.kind === 'arm');
-  const mc = g.points.find((p): p is McPoint => p.kind === 'mc');
-  const ext = g.points.find((p): p is ExtlogPoint => p.kind === 'extlog');
   const first = g.points[0] ?? g.mf!;
   const d = newDraft(ps.host, ps.hostObserved, g.t, !first.timeInferred, first.seq, first.where);
   if (g.points.length > 1 || (g.mf && g.points.length)) {
