@@ -500,6 +500,7 @@ function pointPa(p: ErrPoint): bigint | null {
 /** Signals a consumer gets from the kernel in its own context: AR, SI_KERNEL (force_sig), BUS_OBJERR (do_sea). */
 const CONSUMER_CODES = new Set([4, 128, 3]);
 
+/** Group the points into drafts of events. Consumes the point set: its arrays are empty afterwards. */
 export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   const groups: Group[] = [];
   const errors = [...ps.errors].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
@@ -610,7 +611,18 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   const native = ps.errors.some((p) => p.kind === 'mce');
   // The pages seen so far matter only to a result that says "already poisoned".
   const lookBack = mfs.some((m) => m.type === 'already poisoned page' || m.type === 'already poisoned');
-  for (const g of groups) {
+  // From here on the points are reached through their groups only: the point arrays (the
+  // caller's too, which it does not use after this) are emptied and each group is let go once its
+  // draft is made, so that points, groups and drafts are not all held at once.
+  errors.length = 0;
+  mfs.length = 0;
+  sigs.length = 0;
+  ps.errors.length = 0;
+  ps.mfs.length = 0;
+  ps.sigs.length = 0;
+  for (let gi = 0; gi < groups.length; gi++) {
+    const g = groups[gi]!;
+    groups[gi] = null as unknown as Group;
     const d = groupDraft(g, ps, native, drafts.length, warnings);
     if (!d) continue;
     if (!lookBack) {

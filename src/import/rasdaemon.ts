@@ -430,10 +430,6 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     file, host: defaultHost(file, hostOpt), hostObserved: hostOpt !== undefined && hostOpt !== '', errors, mfs, sigs,
     signalsTraced: columns.has('signal_event'), arch, archObserved,
   };
-  const drafts = correlate(ps, warnings);
-  // The points are not needed once grouped: let them go before the events are built.
-  errors.length = 0;
-  mfs.length = 0;
-  sigs.length = 0;
-  return finalize(drafts, file, 'rasdaemon', warnings);
+  // correlate() empties the point arrays as it goes (the points are not needed once grouped).
+  return finalize(correlate(ps, warnings), file, 'rasdaemon', warnings);
 }
