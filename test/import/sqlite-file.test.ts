@@ -160,4 +160,28 @@ describe('rasdaemon import: the file reader and sql.js give the same result', ()
     expect(viaFile.events.length).toBeGreaterThan(500);
     expect(viaFile).toEqual(viaSqlJs);
   });
+
+  it('what the reader leaves to SQLite (non-ASCII text, a REAL column, a WAL header) is read by sql.js, with the same result', async () => {
+    const cases: [string, (db: SqlDatabase) => void, (b: Uint8Array) => void][] = [
+      ['non-ASCII comm', (db) => db.run("INSERT INTO signal_event (timestamp, sig, errorno, code, comm, pid, grp, res) VALUES ('2024-05-01 00:00:00 +0000', 7, 0, 4, 'jávà', 7, 0, 0)"), () => undefined],
+      ['REAL column', (db) => { db.run('CREATE TABLE extlog_event (id INTEGER PRIMARY KEY, timestamp TEXT, severity REAL, address INTEGER)'); db.run("INSERT INTO extlog_event (timestamp, severity, address) VALUES ('2024-05-01 00:00:00 +0000', 1.0, 4096)"); }, () => undefined],
+      ['WAL header', () => undefined, (b) => { b[18] = 2; b[19] = 2; }],
+    ];
+    for (const [what, fill, damage] of cases) {
+      const db = new SQL.Database();
+      for (const t of ['mce_record', 'memory_failure_event', 'signal_event']) db.run(`CREATE TABLE ${t} (${RAS[t]})`);
+      db.run("INSERT INTO mce_record (timestamp, mcgcap, mcgstatus, status, addr, cpu, bank, cs) VALUES ('2024-05-01 00:00:00 +0000', 16780308, 7, -4791090002934561996, 8589934592, 1, 1, 51)");
+      fill(db);
+      const bytes = db.export();
+      db.close();
+      damage(bytes);
+      const f = join(mkdtempSync(join(tmpdir(), 'ras-rasdaemon-')), 'ras-mc_event.db');
+      writeFileSync(f, bytes);
+      const before = readerUse.sqljs;
+      const auto = await importRasdaemon(f, 'h2');
+      expect(readerUse.sqljs, what).toBe(before + 1);
+      expect(auto, what).toEqual(await importRasdaemon(f, 'h2', { reader: 'sqljs' }));
+      expect(auto.events.length, what).toBeGreaterThan(0);
+    }
+  });
 });
