@@ -114,6 +114,7 @@ export class SqliteFile {
         if (ptrs + 2 * ncells > base + this.usable) unsupported(`page ${pg}: cell pointer array past the page`);
         for (let c = 0; c < ncells; c++) {
           const cell = base + this.view.getUint16(ptrs + 2 * c);
+          if (cell < ptrs + 2 * ncells) unsupported(`page ${pg}: cell ${c} inside the page header`);
           const rowid = this.leafCell(pg, base, cell);
           if (rowid <= lastRowid) unsupported(`page ${pg}: rowids out of order`);
           lastRowid = rowid;
