@@ -4,7 +4,8 @@
 // of the same file that only counts lines.
 //   npm run bench:import -- [--hosts 500] [--days 30] [--lines 4000000] [--rows 1000000]
 // Prints lines/s (kernel log) and rows/s (rasdaemon) against the ≥ 1M lines/s and ≥ 500k rows/s
-// targets, and merges the figures into bench-results.json under "import".
+// targets, then lines/s for ftrace / trace-cmd text and mcelog ASCII (each against a bare read),
+// and merges the figures into bench-results.json under "import".
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -142,6 +143,88 @@ async function writeRasdaemonDb(file: string): Promise<{ rows: number }> {
   return { rows };
 }
 
+/** ftrace / trace-cmd text of LINES lines: scheduler noise, corrected mce_record lines, and consumed UEs (record, signal, memory_failure_event). */
+function writeFtrace(file: string): { lines: number; bytes: number } {
+  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as { lines: number; bytes: number };
+  const fd = openSync(file, 'w');
+  let buf: string[] = ['cpus=64\n'];
+  let n = 1;
+  let bytes = 0;
+  const flush = (): void => {
+    const s = buf.join('');
+    bytes += Buffer.byteLength(s);
+    writeSync(fd, s);
+    buf = [];
+  };
+  while (n < LINES) {
+    const cpu = String(Math.floor(rnd() * 64)).padStart(3, '0');
+    const t = (5000 + n / 1000).toFixed(6);
+    const r = rnd();
+    if (r < 1 / 200) {
+      const pid = 1000 + Math.floor(rnd() * 60000);
+      const pa = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096 + 0x400).toString(16).padStart(16, '0');
+      buf.push(`       java-${pid}  [${cpu}] d.... ${t}: mce_record: CPU: ${Number(cpu)}, MCGc/s: 1000c14/7, MC1: bd80000000100134, IPID: 0000000000000000, ADDR: ${pa}, MISC: 0000000000000086, SYND: 0000000000000000, RIP: 33:<00007f3a1b2c3d4e>, TSC: 2f8e3b4c5d6, PPIN: 0, vendor: 0, CPUID: 50654, time: 1700000000, socket: 0, APIC: 6, microcode: 2006906\n`);
+      buf.push(`       java-${pid}  [${cpu}] d.... ${t}: signal_generate: sig=7 errno=0 code=4 comm=java pid=${pid} grp=0 res=0\n`);
+      buf.push(`       java-${pid}  [${cpu}] ..... ${t}: memory_failure_event: pfn 0x${pa.slice(0, 13).replace(/^0+/, '')}: recovery action for dirty LRU page: Recovered\n`);
+      n += 3;
+    } else if (r < 1 / 20) {
+      const pa = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096).toString(16).padStart(16, '0');
+      buf.push(`     <idle>-0     [${cpu}] d.h.. ${t}: mce_record: CPU: ${Number(cpu)}, MCGc/s: 1000c14/0, MC8: 9c00004000010090, IPID: 0000000000000000, ADDR: ${pa}, MISC: 0000000140000086, SYND: 0000000000000000, RIP: 00:<0000000000000000>, TSC: 2f8e3b4c5d6, PPIN: 0, vendor: 0, CPUID: 50654, time: 1700000000, socket: 0, APIC: 6, microcode: 2006906\n`);
+      n++;
+    } else {
+      const pid = 100 + Math.floor(rnd() * 30000);
+      buf.push(`     <idle>-0     [${cpu}] d.... ${t}: sched_switch: prev_comm=swapper/${Number(cpu)} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=kworker/${Number(cpu)}:1 next_pid=${pid} next_prio=120\n`);
+      n++;
+    }
+    if (buf.length >= 8192) flush();
+  }
+  flush();
+  closeSync(fd);
+  const meta = { lines: n, bytes };
+  writeFileSync(`${file}.meta`, JSON.stringify(meta));
+  return meta;
+}
+
+/** mcelog ASCII of about LINES / 4 lines: corrected memory-controller records, and now and then an SRAO one. */
+function writeMcelog(file: string): { lines: number; bytes: number } {
+  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as { lines: number; bytes: number };
+  const fd = openSync(file, 'w');
+  let buf: string[] = [];
+  let n = 0;
+  let bytes = 0;
+  let k = 0;
+  const flush = (): void => {
+    const s = buf.join('');
+    bytes += Buffer.byteLength(s);
+    writeSync(fd, s);
+    buf = [];
+  };
+  const target = Math.max(16, Math.floor(LINES / 4));
+  while (n < target) {
+    const time = 1700000000 + k * 7;
+    const addr = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096).toString(16);
+    const cpu = Math.floor(rnd() * 64);
+    const lines = rnd() < 0.02
+      ? ['Hardware event. This is not a software error.', `MCE ${k}`, `CPU ${cpu} BANK 7 TSC 1c57b2e4f1a`, `MISC 8c ADDR ${addr}`,
+        `TIME ${time} ${new Date(time * 1000).toUTCString()}`, 'MCG status:RIPV MCIP', 'MCi status:', 'Uncorrected error', 'Error enabled',
+        'MCi_MISC register valid', 'MCi_ADDR register valid', 'SRAO', 'MCA: MEMORY CONTROLLER MS_CHANNEL0_ERR', 'Transaction: Memory scrubbing error',
+        'STATUS bd000000000000c0 MCGSTATUS 5', `MCGCAP 1000c14 APICID ${cpu} SOCKETID 0`, 'CPUID Vendor Intel Family 6 Model 85']
+      : ['Hardware event. This is not a software error.', `MCE ${k}`, `CPU ${cpu} BANK 8 TSC 1c57b2f0000`, `MISC 140000086 ADDR ${addr}`,
+        `TIME ${time} ${new Date(time * 1000).toUTCString()}`, 'MCG status:', 'MCi status:', 'Corrected error', 'MCi_MISC register valid',
+        'MCi_ADDR register valid', 'MCA: MEMORY CONTROLLER RD_CHANNEL0_ERR', 'STATUS 9c00004000010090 MCGSTATUS 0',
+        `MCGCAP 1000c14 APICID ${cpu} SOCKETID 0`, 'CPUID Vendor Intel Family 6 Model 85'];
+    buf.push(`${lines.join('\n')}\n`);
+    n += lines.length;
+    k++;
+    if (buf.length >= 2048) flush();
+  }
+  flush();
+  closeSync(fd);
+  const meta = { lines: n, bytes };
+  writeFileSync(`${file}.meta`, JSON.stringify(meta));
+  return meta;
+}
+
 /** Import in a child process: the importer alone (no output files), its wall time and peak RSS. */
 function timedImport(file: string, format: string): { seconds: number; cpuSeconds: number; events: number; lines: number | null; maxRssMb: number } {
   const script = `import { importSource } from ${JSON.stringify(join(ROOT, 'src/import/index.ts'))};
@@ -216,6 +299,22 @@ const r = timedImport(dbFile, 'rasdaemon');
 const rrs = dbm.rows / r.seconds;
 line('rasdaemon import', `${(rrs / 1e3).toFixed(0)}k rows/s`, `${r.events} events, ${r.seconds.toFixed(2)} s (${r.cpuSeconds.toFixed(2)} s CPU), peak RSS ${r.maxRssMb} MB, ${(rrs / rbase).toFixed(2)}× baseline; target ≥ 500k rows/s`);
 results.rasdaemon = { rows: dbm.rows, events: r.events, seconds: r.seconds, cpu_seconds: r.cpuSeconds, rows_per_s: Math.round(rrs), max_rss_mb: r.maxRssMb, baseline_rows_per_s: Math.round(rbase) };
+
+// The text sources besides kernel logs: ftrace / trace-cmd text and mcelog ASCII, each streamed.
+for (const [key, label, format, make] of [
+  ['ftrace', 'ftrace / trace-cmd text import (streamed)', 'ftrace', writeFtrace],
+  ['mcelog', 'mcelog ASCII import (streamed)', 'mcelog', writeMcelog],
+] as const) {
+  const file = join(dir, `${key}-${LINES}.txt`);
+  t0 = performance.now();
+  const m = make(file);
+  line(`generate ${key} text`, `${((performance.now() - t0) / 1000).toFixed(1)} s`, `${m.lines} lines, ${(m.bytes / 1e6).toFixed(0)} MB`);
+  const b = baselineRead(file);
+  const x = timedImport(file, format);
+  const lps = m.lines / x.seconds;
+  line(label, `${(lps / 1e6).toFixed(2)}M lines/s`, `${x.events} events (${Math.round(x.events / x.seconds)}/s), ${x.seconds.toFixed(2)} s, peak RSS ${x.maxRssMb} MB, ${(lps / b).toFixed(2)}× a bare read (${(b / 1e6).toFixed(2)}M lines/s)`);
+  results[key] = { lines: m.lines, bytes: m.bytes, events: x.events, seconds: x.seconds, lines_per_s: Math.round(lps), events_per_s: Math.round(x.events / x.seconds), max_rss_mb: x.maxRssMb, baseline_lines_per_s: Math.round(b) };
+}
 
 // Merge into bench-results.json under "import" (other benchmarks keep their keys).
 const out = join(ROOT, 'bench-results.json');

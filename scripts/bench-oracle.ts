@@ -8,7 +8,7 @@
 // the targets (diff ≥ 20M rows/s, golden create ≤ 1 GiB). Figures go to bench-results.json under
 // "oracle", merged with what is there.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duck } from '../src/oracle/duck.js';
@@ -46,7 +46,9 @@ for (const [name, mut] of [['a', false], ['b', true]] as const) {
     if (existsSync(join(d, 'part-0.parquet'))) continue;
     mkdirSync(d, { recursive: true });
     const t0 = performance.now();
-    await db.run(`COPY (${q}) TO '${join(d, 'part-0.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
+    // Written beside its final name and renamed: a bench killed here leaves no partial file to reuse.
+    await db.run(`COPY (${q}) TO '${join(d, 'part-0.parquet.tmp')}' (FORMAT parquet, COMPRESSION zstd)`);
+    renameSync(join(d, 'part-0.parquet.tmp'), join(d, 'part-0.parquet'));
     line(`write ${name}/${t} Parquet`, `${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 }

@@ -5,7 +5,7 @@ import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import type { Profile } from '../model/profiles.js';
 import { EventRecord, Explain, NO_ADDR, Outcome, panicText, PATH_NAMES } from '../model/record.js';
 import { Replayer } from '../model/replay.js';
-import { HostState } from '../model/state.js';
+import { FleetState } from '../model/state.js';
 import { InputError } from '../io/errors.js';
 import { fillRecord, TraceEvent } from '../io/trace.js';
 
@@ -82,14 +82,16 @@ export function replayEvents(events: TraceEvent[], profiles: Profile[], opts: Re
   const out = new Outcome();
   const replayer = new Replayer();
   for (const profile of profiles) {
-    const hosts = new Map<string, HostState>();
+    const hosts = new Map<string, number>();
+    const states = new FleetState();
     const perProfile: OutcomeRow[] = [];
     for (const e of events) {
-      let hs = hosts.get(e.host);
-      if (!hs) {
-        hs = new HostState();
-        hosts.set(e.host, hs);
+      let h = hosts.get(e.host);
+      if (h === undefined) {
+        h = hosts.size;
+        hosts.set(e.host, h);
       }
+      const hs = states.host(h);
       fillRecord(rec, e, 0);
       const x = opts.explain && opts.explainEvent === e.eventId ? opts.explain : null;
       try {

@@ -9,7 +9,7 @@ import { NotModelledError } from '../model/ctx.js';
 import type { Profile } from '../model/profiles.js';
 import { EventRecord, NO_ADDR, Outcome } from '../model/record.js';
 import { Replayer, statelessKey } from '../model/replay.js';
-import { HostState } from '../model/state.js';
+import { FleetState, HostState } from '../model/state.js';
 import { ArrowStreamFile } from '../io/arrow-util.js';
 import { HostDictBuilder, OUTCOME_SCHEMA, outcomeBatch, outcomeLabelIds, SIGNAL_LABEL_IDS, SIGNAL_SCHEMA, signalBatch } from '../io/arrow-outcomes.js';
 import { newTraceDicts, TraceDicts } from '../io/arrow-trace.js';
@@ -53,12 +53,12 @@ export interface RunSummary {
   traceSha256: string;
 }
 
-/** Replays batches for one profile, keeping per-host state in an array indexed by host id. */
+/** Replays batches for one profile, keeping per-host state in dense arrays indexed by host id. */
 export class BatchReplayer {
   private readonly rec = new EventRecord();
   private readonly outcome = new Outcome();
   private readonly replayer = new Replayer();
-  private readonly states: (HostState | undefined)[] = [];
+  private readonly states = new FleetState();
   /** Outcomes of state-free events (statelessKey), computed once by the model. */
   private readonly memo: (Outcome | undefined)[] = [];
   private readonly scratchState = new HostState();
@@ -81,7 +81,7 @@ export class BatchReplayer {
       if (parts > 1 && h % parts !== part) continue;
       if (ordered && h !== this.lastHost) {
         // A host-ordered trace never returns to a host: release the previous one's state.
-        if (this.lastHost >= 0) this.states[this.lastHost] = undefined;
+        if (this.lastHost >= 0) this.states.reset(this.lastHost);
         this.lastHost = h;
       }
       const key = statelessKey(cols.arch[i]!, cols.kind[i]!, cols.notify[i]!, (cols.flags[i]! & F_FIRMWARE_FIRST) !== 0, cols.severity[i]!, cols.pa[i] !== NO_ADDR, profile);
@@ -100,13 +100,8 @@ export class BatchReplayer {
         continue;
       }
       fillFromColumns(rec, cols, i, this.pool);
-      let hs = this.states[h];
-      if (hs === undefined) {
-        hs = new HostState();
-        this.states[h] = hs;
-      }
       try {
-        this.replayer.replay(rec, this.profile, hs, o, null);
+        this.replayer.replay(rec, this.profile, this.states.host(h), o, null);
       } catch (e) {
         if (e instanceof NotModelledError) {
           throw new InputError(`${this.where}: batch ${batchNo} row ${i} (event_id ${cols.eventId[i]}) under profile ${this.profile.name}: ${e.message}`, undefined, undefined, undefined, { cause: e });

@@ -50,7 +50,15 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
   const size = Math.max(1, statSync(path).size);
   let consumed = 0;
   let digest: Promise<string> | null = null;
-  const sha256 = (): Promise<string> => (digest ??= sha256InWorker(path));
+  const sha256 = (): Promise<string> => {
+    if (!digest) {
+      digest = sha256InWorker(path);
+      // Started eagerly with `void sha256()`: a caller that stops early (a bad batch) never awaits
+      // it, and its failure must not surface as an unhandled rejection. Awaiting callers still see it.
+      digest.catch(() => {});
+    }
+    return digest;
+  };
   if (fmt === 'csv') {
     return {
       async *batches() {

@@ -240,11 +240,12 @@ export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null
   const ripv = mcip ? (mcgstatus & MCG_RIPV) !== 0n : true;
   const pa = (status & MCI_ADDRV) !== 0n && addr !== null ? addr : null;
   const out = (severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string): McaDecoded =>
-    // A fatal grade takes notify mce even for a polled or boot-logged record (MCIP clear): TRACE.md
-    // has fatal errors signalled by a machine check. The real poller only logs such a record
-    // (machine_check_poll grades it with mce_severity(m, NULL, NULL, false) and never panics);
-    // rule() says so in the note, and diff --observed shows the replay's panic against the log.
-    ({ skip: null, severity, sync, notify: severity === 'fatal' ? 'mce' : notify, ripv, inMce: mcip, pa, rule: severity === 'fatal' && !mcip ? `${rule} (a polled/boot-logged record: the kernel only logged it)` : rule });
+    // A fatal grade with MCIP clear is a record machine_check_poll logged (poll timer, CMCI, or at
+    // boot from the banks of the previous boot): notify poll, not consumed. The poller grades it
+    // with mce_severity(m, ..., false), logs it and never panics; the trace says so (docs/trace-format.md §1).
+    (severity === 'fatal' && !mcip
+      ? { skip: null, severity, sync: false, notify: 'poll', ripv, inMce: false, pa, rule: `${rule} (a polled/boot-logged record: the kernel only logged it)` }
+      : { skip: null, severity, sync, notify, ripv, inMce: mcip, pa, rule });
   if ((status & MCI_VAL) === 0n) return { ...out('corrected', false, 'poll', ''), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
   const uc = (status & MCI_UC) !== 0n;
   const signalled: McaDecoded['notify'] = mcip ? 'mce' : 'poll';

@@ -11,8 +11,9 @@
 //   signal:signal_generate "sig=%d errno=%d code=%d comm=%s pid=%d grp=%d res=%d" (include/trace/events/signal.h)
 import { InputError } from '../io/errors.js';
 import {
-  correlate, defaultHost, eachLine, ErrPoint, finalize, ImportResult, isMfResult, MfPoint, PointSet, readText, secondsToNs, SigPoint,
+  correlate, defaultHost, ErrPoint, finalize, ImportResult, isMfResult, MfPoint, PointSet, secondsToNs, SigPoint,
 } from './common.js';
+import { eachFileLine } from './lines.js';
 
 /** One trace line; groups: task, pid, cpu, seconds, fraction, system, event, fields. */
 export const FTRACE_LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d{1,5})\]\s+(?:\S{4,7}\s+)?(\d+)\.(\d+):\s+(?:(\w+):)?(\w+):\s*(.*)$/;
@@ -35,7 +36,6 @@ function isHeader(line: string): boolean {
 export const MAX_FTRACE_LINE = 64 * 1024;
 
 export function importFtrace(file: string, hostOpt: string | undefined): ImportResult {
-  const text = readText(file);
   const warnings: string[] = [];
   const errors: ErrPoint[] = [];
   const mfs: MfPoint[] = [];
@@ -43,7 +43,8 @@ export function importFtrace(file: string, hostOpt: string | undefined): ImportR
   let signalsTraced = false;
   let shellLines = 0;
   let seq = 0;
-  eachLine(text, (line, n) => {
+  // Streamed line by line (a multi-GB capture is never one string); the events are kept as points.
+  eachFileLine(file, (line, n) => {
     const where = `${file}: line ${n}`;
     if (line.length > MAX_FTRACE_LINE) {
       throw new InputError(`${where}: a line of ${line.length} characters: expected a trace line of at most ${MAX_FTRACE_LINE} (the kernel's trace_seq holds one page)`, file, `line ${n}`);

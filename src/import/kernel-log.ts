@@ -53,6 +53,10 @@ interface ToolsRun {
 interface KEv {
   idx: number;
   line: number;
+  /** Replay order within equal times when it is not `line` (claimAlreadyPoisoned). */
+  order?: number;
+  /** Pids a v2.6.32 "Killing %s:%d early" line names: collect_procs took them as early-kill mappers. */
+  earlyKilled?: number[];
   lastLine: number;
   t: bigint;
   tObs: boolean;
@@ -99,6 +103,12 @@ interface KEv {
 /** ras-tools einj_mem_uc tests that consume the poison (kernel-model §9; x86 list, arm64 adds core/cmn tests). */
 const CONSUMING_TESTS = new Set(['single', 'double', 'split', 'THP', 'hugetlb', 'memcpy', 'instr', 'copyin', 'copyout', 'copy-on-write', 'futex', 'mlock', 'thread', 'share', 'overflow']);
 const TEST_CONTEXT: Record<string, string> = { copyin: 'kernel_copyin', copyout: 'kernel_copyout', 'copy-on-write': 'kernel_cow', futex: 'kernel_other' };
+/**
+ * einj_mem_uc tests whose target is data_alloc()'s page: mmap(MAP_SHARED|MAP_ANON) filled with
+ * random bytes, a dirty shmem page (ras-tools einj_mem_uc.c tests[]). Others allocate otherwise
+ * (THP, hugetlb, tmpfile, mlock, text) and are left unknown.
+ */
+const DATA_ALLOC_TESTS = new Set(['single', 'double', 'split', 'store', 'prefetch', 'memcpy', 'patrol', 'thread', 'overflow', 'llc', 'copyin', 'futex']);
 
 const SYSCTLS: Record<string, string> = {
   'vm.memory_failure_early_kill': 'early_kill',
@@ -923,6 +933,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     owner.signals.push(...other.signals);
     other.signals = [];
     owner.lastLine = Math.max(owner.lastLine, other.lastLine);
+    // The winning call poisoned the page before the machine check's call found it poisoned (its
+    // result line comes before "already hardware poisoned"): it replays first, at the owner's time.
+    if (other.t > owner.t) other.t = owner.t;
+    other.order = owner.line - 0.5;
   }
 
   function latestMce(t: bigint, host: string): KEv | null {
@@ -958,6 +972,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const ev = mfEvent(pfn, t, host, hostObs, n, true);
       // v2.6.32 kill_proc_ao: "Killing %s:%d early due to …" is the early-kill signal, BUS_MCEERR_AO.
       ev.signals.push({ pid: Number(r[2]), tid: Number(r[2]), signo: 7, siCode: r[3] ? 5 : null, addr: null, lsb: null, comm: r[1]!, toConsumer: false, line: n });
+      // kill_proc_ao prints "early" only for a task collect_procs took by task_early_kill()
+      // (PF_MCE_EARLY, or the early_kill sysctl): a mapper of the page with the early policy.
+      if (r[3]) (ev.earlyKilled ??= []).push(Number(r[2]));
       return true;
     }
     if ((r = /^forcibly killing (.+):(\d+) because of failure to unmap corrupted page\s*$/.exec(rest))) {
@@ -1006,7 +1023,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
   }
 
   function toDraft(ev: KEv, index: number): Draft | null {
-    const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.line, where(ev.line));
+    const d = newDraft(ev.host, ev.hostObs, ev.t, ev.tObs, ev.order ?? ev.line, where(ev.line));
     const obs = true;
     setCol(d, 'kind', 'error', obs);
     let arch: Arch;
@@ -1140,6 +1157,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       d.mfType = ev.mfType;
       d.mfResult = ev.mfResult;
       applyMfPage(d, ev.mfType, ev.mfResult!);
+    } else if (run && DATA_ALLOC_TESTS.has(run.test)) {
+      setCol(d, 'page', 'shmem', false);
+      d.notes.push(`page shmem: einj_mem_uc ${run.test} targets data_alloc()'s MAP_SHARED|MAP_ANON page`);
     }
     const pfn = ev.mfPfn ?? (ev.pa !== null ? ev.pa >> 12n : null);
     const pfnKey = pfn === null ? '' : `${ev.host}\u0000${pfn}`;
@@ -1192,6 +1212,16 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (ev.pid !== null) setCol(d, 'pid', String(ev.pid), ev.pidObs);
     if (ev.comm ?? toolComm) setCol(d, 'comm', (ev.comm ?? toolComm)!, ev.comm !== null && ev.pidObs);
     for (const [col, v] of ev.sysctl) setCol(d, col, v, true);
+    // action_result() panics "Memory failure: %#lx: unrecoverable page" only when
+    // vm.panic_on_unrecoverable_memory_failure is 1 (panic_on_unrecoverable_mf, v7.3).
+    if (ev.panicMsg !== null && /^Memory failure: 0x[0-9a-fA-F]+: unrecoverable page$/.test(ev.panicMsg) && !ev.sysctl.has('panic_on_unrecoverable')) {
+      setCol(d, 'panic_on_unrecoverable', '1', false);
+      d.notes.push('vm.panic_on_unrecoverable_memory_failure = 1 (only then does action_result panic "unrecoverable page")');
+    }
+    if (ev.earlyKilled) {
+      setCol(d, 'mappers', [...new Set(ev.earlyKilled)].map((p) => `${p}:early`).join(';'), false);
+      d.notes.push(`mappers ${[...new Set(ev.earlyKilled)].join(', ')} early (the "Killing … early" line: task_early_kill took them)`);
+    }
 
     // Signals: kernel kill lines, completed by what the test program saw (si_code, si_addr).
     const sigs: KSignal[] = [];

@@ -66,14 +66,40 @@ export class HostDictBuilder {
   }
 }
 
-function validity(n: number, isValid: (i: number) => boolean): { bits: Uint8Array; nulls: number } {
+/** Validity bits of the rows whose code is ≥ 0 (one typed pass, no per-row callback). */
+function validNonNegative(a: Int8Array | Int32Array, n: number): { bits: Uint8Array; nulls: number } {
   const bits = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
+  let valid = 0;
   for (let i = 0; i < n; i++) {
-    if (isValid(i)) bits[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
+    const v = a[i]! >= 0 ? 1 : 0;
+    bits[i >> 3]! |= v << (i & 7);
+    valid += v;
   }
-  return { bits, nulls };
+  return { bits, nulls: n - valid };
+}
+
+/** Validity bits of the rows whose flag is 1. */
+function validWhere1(a: Uint8Array, n: number): { bits: Uint8Array; nulls: number } {
+  const bits = new Uint8Array((n + 7) >> 3);
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i] === 1 ? 1 : 0;
+    bits[i >> 3]! |= v << (i & 7);
+    valid += v;
+  }
+  return { bits, nulls: n - valid };
+}
+
+/** Validity bits of the addresses that are not NO_ADDR. */
+function validAddr(a: Float64Array, n: number): { bits: Uint8Array; nulls: number } {
+  const bits = new Uint8Array((n + 7) >> 3);
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i] !== NO_ADDR ? 1 : 0;
+    bits[i >> 3]! |= v << (i & 7);
+    valid += v;
+  }
+  return { bits, nulls: n - valid };
 }
 
 function boolData(src: Uint8Array, n: number): Data {
@@ -88,7 +114,7 @@ export function outcomeBatch(
   // panic_msg: the fixed strings, plus the strings that carry the pfn formatted per panic.
   const msgCodes = new Int32Array(n);
   let extra: string[] | null = null;
-  const pm = validity(n, (i) => out.panicMsg[i]! >= 0);
+  const pm = validNonNegative(out.panicMsg, n);
   for (let i = 0; i < n; i++) {
     const m = out.panicMsg[i]!;
     if (m >= 0 && panicHasPfn(m)) {
@@ -100,9 +126,9 @@ export function outcomeBatch(
     }
   }
   const panicDict = extra ? vectorFromArray([...PANIC_MSGS, ...extra], new Utf8()) : labelVector(PANIC_MSGS);
-  const mt = validity(n, (i) => out.mfType[i]! >= 0);
-  const mr = validity(n, (i) => out.mfResult[i]! >= 0);
-  const ret = validity(n, (i) => out.mfRan[i] === 1);
+  const mt = validNonNegative(out.mfType, n);
+  const mr = validNonNegative(out.mfResult, n);
+  const ret = validWhere1(out.mfRan, n);
   return recordBatch(OUTCOME_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: cols.eventId.subarray(0, n) }),
     makeData({ type: T.host, length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
@@ -147,8 +173,8 @@ export function signalBatch(
     }
     lsb[j] = sig.lsb[j]! < 0 ? 0 : sig.lsb[j]!;
   }
-  const av = validity(n, (j) => sig.addr[j] !== NO_ADDR);
-  const lv = validity(n, (j) => sig.lsb[j]! >= 0);
+  const av = validAddr(sig.addr, n);
+  const lv = validNonNegative(sig.lsb, n);
   return recordBatch(SIGNAL_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: new BigUint64Array(ids.buffer) }),
     makeData({ type: dictType(0), length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),

@@ -221,34 +221,43 @@ function validAt(d: Data, i: number): boolean {
   return ((bm[j >> 3]! >> (j & 7)) & 1) === 1;
 }
 
-/** -1 null or absent, else 0/1; reads the bitmaps without per-row allocation. */
-interface BoolReader {
-  get(i: number): number;
-}
-const ABSENT: BoolReader = { get: () => -1 };
-function boolReader(d: Data | null, name: string, bad: Bad): BoolReader {
-  if (!d) return ABSENT;
+/** A bool cell that is not 0 or 1 (an integer column used as a boolean): reported by the row loop. */
+const BOOL_BAD = 2;
+
+/**
+ * A boolean column expanded to one byte per row in one typed pass: -1 null or absent, 0, 1, or
+ * BOOL_BAD for an integer cell other than 0/1 (the caller reports it in row order). A column of
+ * another type is refused here.
+ */
+function boolBytes(d: Data | null, name: string, n: number, out: Int8Array, bad: Bad): void {
+  if (!d) {
+    out.fill(-1, 0, n);
+    return;
+  }
   if (!DataType.isBool(d.type)) {
     if (!DataType.isInt(d.type)) bad(0, name, String(d.type), 'a boolean (or 0/1 integer) column');
-    return {
-      get(i: number): number {
-        if (!validAt(d, i)) return -1;
+    for (let i = 0; i < n; i++) {
+      if (!validAt(d, i)) out[i] = -1;
+      else {
         const x = numAt(d, i);
-        if (x !== 0 && x !== 1) bad(i, name, String(x), 'true or false (0 or 1)');
-        return x;
-      },
-    };
+        out[i] = x === 0 || x === 1 ? x : BOOL_BAD;
+      }
+    }
+    return;
   }
   const vals = d.values as Uint8Array;
-  const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
   const off = d.offset;
-  return {
-    get(i: number): number {
+  for (let i = 0; i < n; i++) {
+    const j = off + i;
+    out[i] = (vals[j >> 3]! >> (j & 7)) & 1;
+  }
+  const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
+  if (bm) {
+    for (let i = 0; i < n; i++) {
       const j = off + i;
-      if (bm && ((bm[j >> 3]! >> (j & 7)) & 1) === 0) return -1;
-      return (vals[j >> 3]! >> (j & 7)) & 1;
-    },
-  };
+      if (((bm[j >> 3]! >> (j & 7)) & 1) === 0) out[i] = -1;
+    }
+  }
 }
 
 function bitAt(d: Data, i: number): boolean {
@@ -362,8 +371,8 @@ export class TraceDecoder {
     this.opt01(child('early_kill'), 'early_kill', n, cols.earlyKill, bad);
     this.opt01(child('recovery'), 'recovery', n, cols.recovery, bad);
     this.opt01(child('panic_on_oops'), 'panic_on_oops', n, cols.panicOnOops, bad);
-    const kd = boolReader(child('kdump'), 'kdump', bad);
-    for (let i = 0; i < n; i++) cols.kdump[i] = kd.get(i);
+    boolBytes(child('kdump'), 'kdump', n, cols.kdump, bad);
+    for (let i = 0; i < n; i++) if (cols.kdump[i] === BOOL_BAD) bad(i, 'kdump', String(numAt(child('kdump')!, i)), 'true or false (0 or 1)');
     if (this.panicUnrecov.length < n) this.panicUnrecov = new Int8Array(n);
     const pu = this.panicUnrecov;
     this.opt01(child('panic_on_unrecoverable'), 'panic_on_unrecoverable', n, pu, bad);
@@ -371,10 +380,12 @@ export class TraceDecoder {
     const vd = this.vendor;
     this.enumCol(child('vendor'), 'vendor', VENDOR, n, vd, Vendor.intel, bad);
 
-    // Flags, with their defaults (bit readers hoisted out of the row loop).
-    const br = (name: string) => boolReader(child(name), name, bad);
-    const ff = br('firmware_first'), sy = br('sync'), rp = br('ripv'), pn = br('pinned'), pb = br('poisoned_before'), gr = br('guest_ras');
-    const er = br('extra_refs');
+    // Flags, with their defaults: each boolean column expanded to bytes first (no per-row reader).
+    const bools = this.boolScratch(n);
+    const FLAG_COLUMNS = ['firmware_first', 'sync', 'ripv', 'pinned', 'poisoned_before', 'guest_ras', 'extra_refs'] as const;
+    for (let k = 0; k < FLAG_COLUMNS.length; k++) boolBytes(child(FLAG_COLUMNS[k]!), FLAG_COLUMNS[k]!, n, bools[k]!, bad);
+    const [ff, sy, rp, pn, pb, gr, er] = bools as [Int8Array, Int8Array, Int8Array, Int8Array, Int8Array, Int8Array, Int8Array];
+    const badBool = (k: number, i: number): never => bad(i, FLAG_COLUMNS[k]!, String(numAt(child(FLAG_COLUMNS[k]!)!, i)), 'true or false (0 or 1)');
     const rec = this.rec;
     for (let i = 0; i < n; i++) {
       const arm = cols.arch[i] === Arch.arm64;
@@ -387,17 +398,22 @@ export class TraceDecoder {
         if (isError) bad(i, 'severity', '', `one of ${SEVERITY.join(', ')} (required for an error event)`);
         cols.severity[i] = 0;
       }
-      const syncBit = sy.get(i);
+      const syncBit = sy[i]!;
+      if (syncBit === BOOL_BAD) badBool(1, i);
       if (isError && syncBit < 0) bad(i, 'sync', '', 'true or false (required for an error event)');
       const sync = syncBit === 1;
       if (cols.context[i] === 255) {
         if (sync) bad(i, 'context', '', `one of ${CONTEXT.join(', ')} (required for a synchronous error)`);
         cols.context[i] = isError ? Context.none : Context.user;
       }
-      const f = ff.get(i), r = rp.get(i), p = pn.get(i), q = pb.get(i), g = gr.get(i);
+      const f = ff[i]!, r = rp[i]!, p = pn[i]!, q = pb[i]!, g = gr[i]!, x = er[i]!;
+      if (f === BOOL_BAD || r === BOOL_BAD || p === BOOL_BAD || q === BOOL_BAD || g === BOOL_BAD || x === BOOL_BAD) {
+        // The first bad cell in the order the columns were read before (firmware_first, ripv, …).
+        for (const k of [0, 2, 3, 4, 5, 6]) if (bools[k]![i] === BOOL_BAD) badBool(k, i);
+      }
       cols.flags[i] = ((f < 0 ? arm : f === 1) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (r !== 0 ? F_RIPV : 0) |
         (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0) |
-        (er.get(i) === 1 ? F_EXTRA_REFS : 0) | panicUnrecovFlags(pu[i]!) | (vd[i] === Vendor.amd ? F_VENDOR_AMD : 0);
+        (x === 1 ? F_EXTRA_REFS : 0) | panicUnrecovFlags(pu[i]!) | (vd[i] === Vendor.amd ? F_VENDOR_AMD : 0);
       if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
       // Cross-column rules of the model: a pure function of the fields packed into `key`, so the
       // verdict is memoized (exact: every field validateEvent reads is in the key).
@@ -418,6 +434,13 @@ export class TraceDecoder {
   }
 
   private scratch: EventColumns | null = null;
+  private bools: Int8Array[] = [];
+
+  /** Seven byte-per-row buffers for the flag columns, reused across batches. */
+  private boolScratch(n: number): Int8Array[] {
+    if (this.bools.length === 0 || this.bools[0]!.length < n) this.bools = Array.from({ length: 7 }, () => new Int8Array(n));
+    return this.bools;
+  }
 
   /**
    * Intern a batch's hosts, comms and mapper lists exactly as `decode` does (same calls in the same

@@ -15,6 +15,7 @@ const P = {
   corrected: definePath('x86.mca.corrected'),
   cec: definePath('x86.mca.corrected.cec'),
   cecOffline: definePath('x86.mca.corrected.cec.soft_offline'),
+  pollLogged: definePath('x86.mca.poll.uc_logged'),
   ucnaNoAddr: definePath('x86.mca.ucna.no_addr'),
   ucna: definePath('x86.mca.ucna.memory_failure'),
   aoNoAddr: definePath('x86.mce.ao.no_addr'),
@@ -64,6 +65,10 @@ export function x86Error(c: Ctx): void {
     throw new NotModelledError(`x86 notify ${ev.notify} reached the native MCA path`);
   }
   const hasAddr = ev.pa >= 0;
+  if (ev.severity === Severity.fatal && ev.notify !== Notify.mce) {
+    polledFatal(c);
+    return;
+  }
   // mce_severity(): AMD and Hygon use mce_severity_amd, which returns KEEP for a corrected
   // (UC=0, not deferred) error like the Intel table; everything else it grades its own way.
   if (ev.vendor === Vendor.amd && ev.severity !== Severity.corrected) {
@@ -127,6 +132,22 @@ export function x86Error(c: Ctx): void {
     return;
   }
   srar(c);
+}
+
+/**
+ * A fatal-graded record that no machine check raised (notify cmci or poll): machine_check_poll
+ * read it from a bank, from the poll timer, CMCI, or at boot from banks left over from before the
+ * reset (__mcheck_cpu_init_clear_banks -> machine_check_poll(MCP_UC, ...), MCP_QUEUE_LOG since
+ * 3bff147b187d, v5.15). The poller grades it with mce_severity(m, ..., false), logs it (mce_log or
+ * mce_gen_pool_add) and clears the bank; it has no panic ("spec recommends to panic for fatal
+ * unsignalled errors here ... so we skip this for now"). On the decode chain uc_decode_notifier
+ * calls memory_failure() only for MCE_AO_SEVERITY and MCE_DEFERRED_SEVERITY (= UCNA) with a usable
+ * address; a PANIC grade (PCC, no SER_P, AR with lost events) is neither. The same from v5.10 to
+ * today (kernel-model §2): no profile switch.
+ */
+function polledFatal(c: Ctx): void {
+  c.step('machine_check_poll: a fatal-graded record logged outside a machine check; the poller never panics and uc_decode_notifier acts only on AO/deferred grades: no memory_failure');
+  c.out.path = P.pollLogged;
 }
 
 /**

@@ -34,7 +34,8 @@ export function validateEvent(ev: EventRecord): Violation | null {
     if (X86_NATIVE.includes(ev.notify)) {
       if (ev.firmwareFirst) return { column: 'firmware_first', expected: 'false: mce, cmci and poll are native x86 MCA' };
       if (ev.severity === Severity.unknown) return { column: 'severity', expected: 'corrected, deferred, recoverable or fatal for native x86 MCA' };
-      if (ev.notify !== Notify.mce && ev.severity === Severity.fatal) return { column: 'severity', expected: 'not fatal for cmci/poll: fatal errors are signalled by a machine check' };
+      // fatal with cmci/poll: a record machine_check_poll logged (poll timer, CMCI, or at boot from
+      // the banks of the previous boot), replayed as logged only (mce.ts polledFatal).
     } else if (X86_GHES.includes(ev.notify)) {
       if (!ev.firmwareFirst) return { column: 'firmware_first', expected: 'true: nmi, sci, polled, gsiv and gpio are APEI GHES notifications' };
     } else {

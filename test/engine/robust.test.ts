@@ -11,6 +11,7 @@ import { newTraceDicts, TraceDecoder, TraceStreamWriter } from '../../src/io/arr
 import { fileChunks } from '../../src/io/arrow-util.js';
 import { EventColumns } from '../../src/columns/events.js';
 import { runTrace } from '../../src/engine/run.js';
+import { openTraceSource } from '../../src/engine/source.js';
 import { builtinProfile } from '../../src/model/profiles.js';
 import { writeSimpleFleet } from '../../src/gen/simple-fleet.js';
 import { cli, ROOT } from '../helpers.js';
@@ -111,4 +112,27 @@ describe('engine robustness', () => {
     expect(existsSync(live)).toBe(true);
     expect(existsSync(dead)).toBe(false);
   });
+
+  it("a library caller that stops at a bad trace gets the error, not an unhandled rejection from the trace's hash thread", async () => {
+    // A folder named like a trace: the batch reader and the SHA-256 thread (started with the first
+    // batch) both fail on it; only the first is the caller's to handle.
+    const d = tmp();
+    const path = join(d, 'folder.arrows');
+    mkdirSync(path);
+    const unhandled: unknown[] = [];
+    const on = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', on);
+    try {
+      const src = openTraceSource(path, newTraceDicts(), 64);
+      await expect((async () => { for await (const b of src.batches()) void b; })()).rejects.toThrow(/folder\.arrows/);
+      // The hash thread fails on its own time, with nobody awaiting it yet: give it that time.
+      for (let k = 0; k < 30 && unhandled.length === 0; k++) await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+      // A caller that does await the hash still gets its error.
+      await expect(src.sha256()).rejects.toThrow(/EISDIR|directory/);
+    } finally {
+      process.off('unhandledRejection', on);
+    }
+  });
 });
+

@@ -169,6 +169,8 @@ describe('wordings', () => {
       'Sep 16 19:51:15 mcelog[987]: mcelog: Family 6 Model 122 CPU: only decoding architectural errors',
     ]);
     expect(r.events.map((e) => SEVERITY[e.severity])).toEqual(['fatal']);
+    // MCG_STATUS 0 (no MCIP): machine_check_poll read the bank, so notify poll, not consumed.
+    expect([NOTIFY[r.events[0]!.notify], r.events[0]!.sync]).toEqual(['poll', false]);
     expect(r.events[0]!.note).toContain('a polled/boot-logged record: the kernel only logged it');
     // The same record taken in the exception handler (MCIP set): "Not enabled", no event.
     const excp = await imp(['[ 1.0] mce: [Hardware Error]: CPU 0: Machine Check: 5 Bank 4: a600000000020408']);
