@@ -73,10 +73,15 @@ export interface Draft {
   /** Source order, the tie-break after (host, t_ns). */
   seq: number;
   where: string;
-  /** Trace column -> value in the CSV spelling; a column not here takes eventFromRow's default. */
-  cols: Map<string, string>;
-  /** Columns whose value the source observed; every other trace column is listed as inferred. */
-  observed: Set<string>;
+  /**
+   * Per trace column (index in TRACE_COLUMNS), its value in the CSV spelling; a column not set
+   * takes eventFromRow's default. Set through setCol.
+   */
+  vals: (string | undefined)[];
+  /** Bit k set: TRACE_COLUMNS[k]'s value was observed; every other trace column is listed as inferred. */
+  observedMask: number;
+  /** Values of columns outside TRACE_COLUMNS (none today), or null. */
+  other: Map<string, string> | null;
   notes: string[];
   panic: boolean | null;
   panicMsg: string | null;
@@ -87,16 +92,29 @@ export interface Draft {
 
 export function newDraft(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string): Draft {
   return {
-    host, hostObserved, tNs, timeObserved, seq, where, cols: new Map(), observed: new Set(), notes: [],
+    host, hostObserved, tNs, timeObserved, seq, where, vals: new Array<string | undefined>(TRACE_COLUMNS.length), observedMask: 0, other: null, notes: [],
     panic: null, panicMsg: null, mfType: null, mfResult: null, signals: null,
   };
 }
 
+const COLUMN_INDEX = new Map<string, number>(TRACE_COLUMNS.map((c, k) => [c, k]));
+// Column sets as bit masks of 32-bit integers.
+if (TRACE_COLUMNS.length > 31) throw new Error('import: more trace columns than bits in a column mask');
+const HOST_BIT = 1 << TRACE_COLUMNS.indexOf('host');
+const T_NS_BIT = 1 << TRACE_COLUMNS.indexOf('t_ns');
+/** Every trace column but event_id (assigned 1..N by the importer) can be inferred. */
+const INFERABLE = ((1 << TRACE_COLUMNS.length) - 1) & ~(1 << TRACE_COLUMNS.indexOf('event_id'));
+
 /** Set a column; `observed` false means it comes from a documented default (listed in inferred). */
 export function setCol(d: Draft, column: string, value: string, observed: boolean): void {
-  d.cols.set(column, value);
-  if (observed) d.observed.add(column);
-  else d.observed.delete(column);
+  const k = COLUMN_INDEX.get(column);
+  if (k === undefined) {
+    (d.other ??= new Map()).set(column, value);
+    return;
+  }
+  d.vals[k] = value;
+  if (observed) d.observedMask |= 1 << k;
+  else d.observedMask &= ~(1 << k);
 }
 
 export function hex(n: bigint | number): string {
@@ -120,21 +138,29 @@ export function finalize(drafts: Draft[], file: string, format: SourceFormat, wa
     if (c === 'event_id') return id.toString();
     if (c === 'host') return d.host;
     if (c === 't_ns') return d.tNs.toString();
-    return d.cols.get(c);
+    const k = COLUMN_INDEX.get(c);
+    return k === undefined ? d.other?.get(c) : d.vals[k];
   };
   const badAt = (column: string, value: string, expected: string): never => {
     throw new InputError(`${d.where}: imported ${format} record gives column ${column} the value ${JSON.stringify(value)}: expected ${expected}`, file, d.where, column);
   };
+  // Most events share one of a few inferred lists: one array per distinct list (read-only).
+  const inferredLists = new Map<number, string[]>();
   for (let i = 0; i < drafts.length; i++) {
     d = drafts[i]!;
+    // Each draft is dropped once its event is built (the drafts and the events are not both held whole).
+    drafts[i] = null as unknown as Draft;
     id = BigInt(i + 1);
     const e = eventFromRow(get, d.where, badAt);
     e.note = d.notes.join('; ');
     events[i] = e;
-    const inferred: string[] = [];
-    for (const c of TRACE_COLUMNS) {
-      if (c === 'event_id') continue; // assigned 1..N by the importer
-      if (c === 'host' ? !d.hostObserved : c === 't_ns' ? !d.timeObserved : !d.observed.has(c)) inferred.push(c);
+    // Inferred: every column not observed (host and t_ns by their own flags).
+    const obs = (d.observedMask & ~(HOST_BIT | T_NS_BIT)) | (d.hostObserved ? HOST_BIT : 0) | (d.timeObserved ? T_NS_BIT : 0);
+    const key = INFERABLE & ~obs;
+    let inferred = inferredLists.get(key);
+    if (!inferred) {
+      inferred = TRACE_COLUMNS.filter((_c, k) => (key & (1 << k)) !== 0);
+      inferredLists.set(key, inferred);
     }
     observed[i] = {
       eventId: id, host: d.host, inferred, panic: d.panic, panicMsg: d.panicMsg,
@@ -475,6 +501,7 @@ function pointPa(p: ErrPoint): bigint | null {
 /** Signals a consumer gets from the kernel in its own context: AR, SI_KERNEL (force_sig), BUS_OBJERR (do_sea). */
 const CONSUMER_CODES = new Set([4, 128, 3]);
 
+/** Group the points into drafts of events. Consumes the point set: its arrays are empty afterwards. */
 export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   const groups: Group[] = [];
   const errors = [...ps.errors].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
@@ -502,21 +529,51 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   }
   const mfs = [...ps.mfs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
   if (mfs.length) {
-    // Index the reports by every page number their address may have (4K, 16K, 64K pages).
-    const byPfn = new Map<bigint, Group[]>();
-    for (const g of groups) {
-      if (g.pa === null) continue;
-      for (const pfn of pfnCandidates(g.pa)) {
-        const l = byPfn.get(pfn);
-        if (l) { if (l[l.length - 1] !== g) l.push(g); } else byPfn.set(pfn, [g]);
-      }
-    }
+    // Candidates of a result: the reports within [t - LINK_WINDOW_NS, t + MERGE_WINDOW_NS] whose
+    // address may be in its page (4K, 16K, 64K pages), the latest one without a result. The groups
+    // are in time order here, so the window is found by binary search and scanned; only a window
+    // of more than WINDOW_SCAN reports (an error storm) uses an index of the reports by page number.
+    const WINDOW_SCAN = 256;
+    let byPfn: Map<bigint, Group[]> | null = null;
+    const n = groups.length;
     const extra: Group[] = [];
     for (const m of mfs) {
       let best: Group | null = null;
-      for (const g of byPfn.get(m.pfn) ?? []) {
-        if (g.mf || g.t > m.tNs + MERGE_WINDOW_NS || m.tNs - g.t > LINK_WINDOW_NS) continue;
-        if (!best || g.t >= best.t) best = g;
+      const from = m.tNs - LINK_WINDOW_NS;
+      const to = m.tNs + MERGE_WINDOW_NS;
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (groups[mid]!.t < from) lo = mid + 1; else hi = mid;
+      }
+      let end = lo;
+      hi = n;
+      while (end < hi) {
+        const mid = (end + hi) >> 1;
+        if (groups[mid]!.t <= to) end = mid + 1; else hi = mid;
+      }
+      if (end - lo <= WINDOW_SCAN) {
+        for (let i = lo; i < end; i++) {
+          const g = groups[i]!;
+          if (!g.mf && pfnMatches(g.pa, m.pfn)) best = g;
+        }
+      } else {
+        if (!byPfn) {
+          byPfn = new Map();
+          for (let i = 0; i < n; i++) {
+            const g = groups[i]!;
+            if (g.pa === null) continue;
+            for (const pfn of pfnCandidates(g.pa)) {
+              const l = byPfn.get(pfn);
+              if (l) { if (l[l.length - 1] !== g) l.push(g); } else byPfn.set(pfn, [g]);
+            }
+          }
+        }
+        for (const g of byPfn.get(m.pfn) ?? []) {
+          if (g.mf || g.t > to || g.t < from) continue;
+          if (!best || g.t >= best.t) best = g;
+        }
       }
       if (!best) {
         // A report without an address (an ARM processor record from ftrace, an mc_event without
@@ -553,10 +610,25 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   const drafts: Draft[] = [];
   const seenPfn = new Set<bigint>();
   const native = ps.errors.some((p) => p.kind === 'mce');
-  for (const g of groups) {
+  // The pages seen so far matter only to a result that says "already poisoned".
+  const lookBack = mfs.some((m) => m.type === 'already poisoned page' || m.type === 'already poisoned');
+  // From here on the points are reached through their groups only: the point arrays (the
+  // caller's too, which it does not use after this) are emptied and each group is let go once its
+  // draft is made, so that points, groups and drafts are not all held at once.
+  errors.length = 0;
+  mfs.length = 0;
+  sigs.length = 0;
+  ps.errors.length = 0;
+  ps.mfs.length = 0;
+  ps.sigs.length = 0;
+  for (let gi = 0; gi < groups.length; gi++) {
+    const g = groups[gi]!;
+    groups[gi] = null as unknown as Group;
     const d = groupDraft(g, ps, native, drafts.length, warnings);
     if (!d) continue;
-    if (g.mf) {
+    if (!lookBack) {
+      // nothing to record
+    } else if (g.mf) {
       const already = g.mf.type === 'already poisoned page' || g.mf.type === 'already poisoned';
       if (already && !seenPfn.has(g.mf.pfn)) {
         setCol(d, 'poisoned_before', 'true', true);
@@ -572,7 +644,17 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
 }
 
 function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warnings: string[]): Draft | null {
-  let mce = g.points.find((p): p is McePoint => p.kind === 'mce');
+  // The first report of each kind (one pass, no closure per group).
+  let mce: McePoint | undefined;
+  let arm: ArmPoint | undefined;
+  let mc: McPoint | undefined;
+  let ext: ExtlogPoint | undefined;
+  for (const p of g.points) {
+    if (p.kind === 'mce') mce ??= p;
+    else if (p.kind === 'arm') arm ??= p;
+    else if (p.kind === 'mc') mc ??= p;
+    else ext ??= p;
+  }
   const decoded = mce ? decodeMca(mce.status, mce.mcgstatus, mce.addr, mce.mcgcap, mce.amd) : null;
   if (mce && decoded?.skip) {
     warnings.push(`${mce.where}: ${decoded.skip}; not an error event`);
@@ -583,13 +665,12 @@ function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warn
       return null;
     }
   }
-  const arm = g.points.find((p): p is ArmPoint => p.kind === 'arm');
-  const mc = g.points.find((p): p is McPoint => p.kind === 'mc');
-  const ext = g.points.find((p): p is ExtlogPoint => p.kind === 'extlog');
   const first = g.points[0] ?? g.mf!;
   const d = newDraft(ps.host, ps.hostObserved, g.t, !first.timeInferred, first.seq, first.where);
-  const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
-  if (others.length) d.notes.push(`also ${others.join(', ')}`);
+  if (g.points.length > 1 || (g.mf && g.points.length)) {
+    const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
+    d.notes.push(`also ${others.join(', ')}`);
+  }
   setCol(d, 'kind', 'error', true);
   let arch: 'x86_64' | 'arm64';
   let archObs = true;

@@ -10,6 +10,7 @@ import {
   ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finalize, ImportResult, isMfResult,
   MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
 } from './common.js';
+import { SqliteFile, SqliteUnsupported, type SqlValue } from './sqlite-file.js';
 
 // sql.js ships no type declarations: the few calls used here, typed locally.
 export interface SqlStatement {
@@ -62,19 +63,48 @@ type TableName = keyof typeof TABLES;
 /** rasdaemon's cpuvendor is the kernel's X86_VENDOR_* (arch/x86/include/asm/processor.h): AMD 2, Hygon 9. */
 const AMD_VENDORS = new Set([2, 9]);
 
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const d2 = (v: string, i: number): number => (v.charCodeAt(i) - 48) * 10 + v.charCodeAt(i + 1) - 48;
+let lastStamp = '';
+let lastNs: bigint | null = null;
+
 /** rasdaemon's timestamp: "%Y-%m-%d %H:%M:%S %z" in local time. */
 function parseTimestamp(v: unknown): bigint | null {
   if (typeof v !== 'string') return null;
-  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?: ([+-])(\d\d)(\d\d))?$/.exec(v.trim());
-  if (!m) return null;
-  let ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
-  if (m[7]) ms -= (m[7] === '-' ? -1 : 1) * ((+m[8]!) * 60 + +m[9]!) * 60_000;
-  return BigInt(ms) * 1_000_000n;
+  if (v === lastStamp) return lastNs;
+  const n = v.length;
+  let ns: bigint | null;
+  // The usual spelling, checked character by character (the regex below, for anything else).
+  if ((n === 19 || n === 25) && isDigit(v.charCodeAt(0)) && isDigit(v.charCodeAt(1)) && isDigit(v.charCodeAt(2)) && isDigit(v.charCodeAt(3)) &&
+    v.charCodeAt(4) === 45 && isDigit(v.charCodeAt(5)) && isDigit(v.charCodeAt(6)) && v.charCodeAt(7) === 45 && isDigit(v.charCodeAt(8)) &&
+    isDigit(v.charCodeAt(9)) && v.charCodeAt(10) === 32 && isDigit(v.charCodeAt(11)) && isDigit(v.charCodeAt(12)) && v.charCodeAt(13) === 58 &&
+    isDigit(v.charCodeAt(14)) && isDigit(v.charCodeAt(15)) && v.charCodeAt(16) === 58 && isDigit(v.charCodeAt(17)) && isDigit(v.charCodeAt(18)) &&
+    (n === 19 || (v.charCodeAt(19) === 32 && (v.charCodeAt(20) === 43 || v.charCodeAt(20) === 45) && isDigit(v.charCodeAt(21)) &&
+      isDigit(v.charCodeAt(22)) && isDigit(v.charCodeAt(23)) && isDigit(v.charCodeAt(24))))) {
+    let ms = Date.UTC(d2(v, 0) * 100 + d2(v, 2), d2(v, 5) - 1, d2(v, 8), d2(v, 11), d2(v, 14), d2(v, 17));
+    if (n === 25) ms -= (v.charCodeAt(20) === 45 ? -1 : 1) * (d2(v, 21) * 60 + d2(v, 23)) * 60_000;
+    ns = BigInt(ms) * 1_000_000n;
+  } else {
+    const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?: ([+-])(\d\d)(\d\d))?$/.exec(v.trim());
+    if (!m) {
+      ns = null;
+    } else {
+      let ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+      if (m[7]) ms -= (m[7] === '-' ? -1 : 1) * ((+m[8]!) * 60 + +m[9]!) * 60_000;
+      ns = BigInt(ms) * 1_000_000n;
+    }
+  }
+  lastStamp = v;
+  lastNs = ns;
+  return ns;
 }
 
 function toBig(v: unknown): bigint | null {
+  if (typeof v === 'number') {
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) return BigInt(v);
+    return Number.isInteger(v) ? BigInt.asUintN(64, BigInt(v)) : null;
+  }
   if (typeof v === 'bigint') return BigInt.asUintN(64, v);
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt.asUintN(64, BigInt(v));
   if (typeof v === 'string') {
     const s = v.trim();
     if (/^-?\d+$/.test(s)) return BigInt.asUintN(64, BigInt(s));
@@ -84,6 +114,7 @@ function toBig(v: unknown): bigint | null {
 }
 
 function toInt(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v === 0 ? 0 : v; // -0 is 0 (as Number(BigInt(-0)))
   // A REAL column value (SQLite stores what it is given: 1e300, Infinity) is an integer only when finite.
   const b = typeof v === 'bigint' ? v : typeof v === 'number' ? (Number.isFinite(v) ? BigInt(Math.trunc(v)) : null) : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? BigInt(v.trim()) : null;
   return b === null ? null : Number(BigInt.asIntN(64, b));
@@ -95,7 +126,27 @@ function toAddr(v: unknown): bigint | null {
   return b === null || b === 0n || b === (1n << 64n) - 1n ? null : b;
 }
 
-export async function importRasdaemon(file: string, host: string | undefined): Promise<ImportResult> {
+/**
+ * Where the rows come from: the file read directly (SqliteFile), or sql.js. `scan` calls `row` once
+ * per row in rowid order with `vals[k]` = column `cols[k]` (a reused array) and the row's id.
+ */
+interface RowSource {
+  /** Names of the tables in sqlite_schema. */
+  present: Set<string>;
+  /** Column names of a present table, in declaration order (PRAGMA table_info). */
+  columns(t: string): string[];
+  scan(t: string, cols: readonly string[], row: (id: unknown, vals: SqlValue[]) => void): void;
+}
+
+export interface RasdaemonOptions {
+  /** 'sqljs': read with sql.js only (tests compare the two readers); default: the file reader, sql.js for what it does not handle. */
+  reader?: 'auto' | 'sqljs';
+}
+
+/** Imports read by each path since the process started (tests check that the file reader was used). */
+export const readerUse = { file: 0, sqljs: 0 };
+
+export async function importRasdaemon(file: string, host: string | undefined, opts: RasdaemonOptions = {}): Promise<ImportResult> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -106,6 +157,17 @@ export async function importRasdaemon(file: string, host: string | undefined): P
     throw new InputError(`${file}: not an SQLite database (the file does not start with "SQLite format 3\\0"): expected rasdaemon's ras-mc_event.db`, file);
   }
   const SQL = await loadSqlJs();
+  if (opts.reader !== 'sqljs') {
+    try {
+      const r = readDb(fileSource(SQL, bytes), file, host);
+      readerUse.file++;
+      return r;
+    } catch (e) {
+      // A bad value is the answer; anything else (SqliteUnsupported, or a check this reader lacks
+      // tripping over damage) is read again with SQLite itself, which decides what the file means.
+      if (e instanceof InputError) throw e;
+    }
+  }
   let db: SqlDatabase;
   try {
     db = new SQL.Database(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
@@ -114,7 +176,9 @@ export async function importRasdaemon(file: string, host: string | undefined): P
     throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
   }
   try {
-    return readDb(db, file, host);
+    const r = readDb(sqlJsSource(db), file, host);
+    readerUse.sqljs++;
+    return r;
   } catch (e) {
     if (e instanceof InputError || e instanceof TypeError || e instanceof RangeError) throw e;
     // sql.js raises plain errors for a damaged file ("database disk image is malformed").
@@ -124,17 +188,102 @@ export async function importRasdaemon(file: string, host: string | undefined): P
   }
 }
 
-function readDb(db: SqlDatabase, file: string, hostOpt: string | undefined): ImportResult {
+function sqlJsSource(db: SqlDatabase): RowSource {
+  return {
+    present: new Set((db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values ?? []).map((r) => String(r[0]))),
+    columns: (t) => (db.exec(`PRAGMA table_info("${t}")`)[0]?.values ?? []).map((r) => String(r[1])),
+    scan(t, cols, row) {
+      const vals: SqlValue[] = new Array(cols.length).fill(null);
+      const stmt = db.prepare(`SELECT rowid, ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}" ORDER BY rowid`);
+      try {
+        while (stmt.step()) {
+          const v = stmt.get(null, { useBigInt: true }) as SqlValue[];
+          for (let k = 0; k < cols.length; k++) vals[k] = v[k + 1] ?? null;
+          row(v[0], vals);
+        }
+      } finally {
+        stmt.free();
+      }
+    },
+  };
+}
+
+/** SQLite's rule for a rowid alias: the one PRIMARY KEY column, declared with type INTEGER exactly. */
+const REAL_AFFINITY = /REAL|FLOA|DOUB/i;
+const NOT_REAL_AFFINITY = /INT|CHAR|CLOB|TEXT/i;
+
+/**
+ * The file read by SqliteFile. The schema's CREATE TABLE statements of the tables read are run in
+ * an empty sql.js database, so that column names and order are SQLite's own parse of them
+ * (PRAGMA table_xinfo there); the rows come from the file's b-trees. Whatever would make a value
+ * read here differ from SQLite's (generated or REAL-affinity columns, a default of a column added
+ * later, a rowid alias other than a plain INTEGER PRIMARY KEY) throws SqliteUnsupported.
+ */
+function fileSource(SQL: SqlJs, bytes: Uint8Array): RowSource {
+  const f = new SqliteFile(bytes);
+  const schema = f.schema();
+  const present = new Set<string>();
+  for (const r of schema) if (r.type === 'table') present.add(r.name);
+  const info = new Map<string, { root: number; names: string[]; alias: number }>();
+  const scratch = new SQL.Database();
+  try {
+    for (const r of schema) {
+      if (r.type !== 'table' || !(r.name in TABLES)) continue;
+      if (info.has(r.name)) throw new SqliteUnsupported(`table ${r.name} twice in sqlite_schema`);
+      if (r.sql === null || !/^CREATE TABLE /i.test(r.sql) || /\bWITHOUT\s+ROWID\b|\bDESC\b/i.test(r.sql) || r.rootpage < 1) throw new SqliteUnsupported(`table ${r.name}: schema not handled`);
+      try {
+        scratch.run(r.sql);
+      } catch (e) {
+        throw new SqliteUnsupported(`table ${r.name}: ${(e as Error).message}`);
+      }
+      const rows = scratch.exec(`PRAGMA table_xinfo("${r.name}")`)[0]?.values ?? [];
+      const names: string[] = [];
+      let pks = 0;
+      let alias = -1;
+      for (const [cid, name, type, , dflt, pk, hidden] of rows as [number, string, string, unknown, unknown, number, number][]) {
+        if (cid !== names.length || hidden !== 0 || dflt !== null) throw new SqliteUnsupported(`table ${r.name}: column ${name} is generated, hidden or has a default`);
+        if (/^(rowid|oid|_rowid_)$/i.test(name)) throw new SqliteUnsupported(`table ${r.name}: a column named ${name}`);
+        const t = String(type);
+        if (REAL_AFFINITY.test(t) && !NOT_REAL_AFFINITY.test(t)) throw new SqliteUnsupported(`table ${r.name}: column ${name} has REAL affinity`);
+        if (pk) { pks++; if (t.toUpperCase() === 'INTEGER') alias = names.length; }
+        names.push(String(name));
+      }
+      info.set(r.name, { root: r.rootpage, names, alias: pks === 1 ? alias : -1 });
+    }
+  } finally {
+    scratch.close();
+  }
+  return {
+    present,
+    columns: (t) => info.get(t)?.names ?? [],
+    scan(t, cols, row) {
+      const ti = info.get(t)!;
+      const at = cols.map((c) => ti.names.indexOf(c));
+      const vals: SqlValue[] = new Array(cols.length).fill(null);
+      const n = cols.length;
+      f.scan(ti.root, (rowid) => {
+        if (f.ncols > ti.names.length) throw new SqliteUnsupported(`table ${t} row ${rowid}: more values than columns`);
+        for (let k = 0; k < n; k++) {
+          const i = at[k]!;
+          // A rowid alias column is stored as NULL: its value is the rowid.
+          vals[k] = i === ti.alias ? (f.value(i) ?? rowid) : f.value(i);
+        }
+        row(rowid, vals);
+      });
+    },
+  };
+}
+
+function readDb(src: RowSource, file: string, hostOpt: string | undefined): ImportResult {
   const warnings: string[] = [];
-  const present = new Set((db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values ?? []).map((r) => String(r[0])));
+  const present = src.present;
   const columns = new Map<TableName, string[]>();
   for (const t of Object.keys(TABLES) as TableName[]) {
     if (!present.has(t)) {
       warnings.push(`${file}: table ${t} is absent (${t === 'signal_event' ? 'signals not recorded: observed signals are null' : 'this rasdaemon was built without it or never recorded one'})`);
       continue;
     }
-    const info = db.exec(`PRAGMA table_info("${t}")`)[0]?.values ?? [];
-    const have = new Set(info.map((r) => String(r[1])));
+    const have = new Set(src.columns(t));
     const spec = TABLES[t];
     const missing = spec.need.filter((c) => !have.has(c));
     if (missing.length) {
@@ -147,74 +296,103 @@ function readDb(db: SqlDatabase, file: string, hostOpt: string | undefined): Imp
     columns.set(t, [...spec.need, ...spec.use].filter((c) => have.has(c)));
   }
 
-  const seq = { n: 0 };
-  const rows = function* (t: TableName): Generator<{ where: string; get: (c: string) => unknown }> {
-    const cols = columns.get(t);
-    if (!cols) return;
-    const stmt = db.prepare(`SELECT rowid, ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}" ORDER BY rowid`);
-    try {
-      while (stmt.step()) {
-        const v = stmt.get(null, { useBigInt: true });
-        const idx = new Map<string, unknown>(cols.map((c, i) => [c, v[i + 1]]));
-        const id = idx.get('id') ?? v[0];
-        yield { where: `${file}: table ${t} row ${String(id)}`, get: (c) => idx.get(c) ?? null };
-      }
-    } finally {
-      stmt.free();
-    }
+  let seq = 0;
+  // Per table: its columns read, and for a column name its index in `vals` (-1: not read, value null).
+  let cols: readonly string[] = [];
+  const at = (c: string): number => cols.indexOf(c);
+  let where = '';
+  let vals: SqlValue[] = [];
+  const val = (k: number): SqlValue => (k < 0 ? null : vals[k] ?? null);
+  const scan = (t: TableName, fn: () => void): void => {
+    const c = columns.get(t);
+    if (!c) return;
+    cols = c;
+    const idAt = at('id');
+    src.scan(t, c, (rowid, v) => {
+      vals = v;
+      where = `${file}: table ${t} row ${String((idAt < 0 ? null : v[idAt]) ?? rowid)}`;
+      fn();
+    });
   };
-  const time = (r: { where: string; get: (c: string) => unknown }): bigint | null => {
-    const t = parseTimestamp(r.get('timestamp'));
+  let tsAt = -1;
+  const time = (): bigint => {
+    const t = parseTimestamp(val(tsAt));
     if (t === null) {
-      throw new InputError(`${r.where}: column timestamp: value ${JSON.stringify(String(r.get('timestamp')))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, r.where, 'timestamp');
+      throw new InputError(`${where}: column timestamp: value ${JSON.stringify(String(val(tsAt)))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, where, 'timestamp');
     }
-    if (t === 0n) warnings.push(`${r.where}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
+    if (t === 0n) warnings.push(`${where}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
     return t;
+  };
+  const bad = (c: string, k: number, expected: string): never => {
+    throw new InputError(`${where}: column ${c}: value ${JSON.stringify(String(val(k)))}: expected ${expected}`, file, where, c);
   };
 
   const errors: ErrPoint[] = [];
-  for (const r of rows('mce_record')) {
-    const status = toBig(r.get('status'));
-    if (status === null) throw new InputError(`${r.where}: column status: value ${JSON.stringify(String(r.get('status')))}: expected the MCi_STATUS integer`, file, r.where, 'status');
-    const p: McePoint = {
-      kind: 'mce', tNs: time(r)!, seq: seq.n++, where: r.where, status,
-      mcgstatus: toBig(r.get('mcgstatus')) ?? 0n, addr: toBig(r.get('addr')), mcgcap: toBig(r.get('mcgcap')),
-      cs: toInt(r.get('cs')), cpu: toInt(r.get('cpu')), bank: toInt(r.get('bank')),
-      amd: AMD_VENDORS.has(toInt(r.get('cpuvendor')) ?? -1),
-    };
-    if (!columns.get('mce_record')!.includes('mcgstatus')) warnings.push(`${r.where}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
-    errors.push(p);
+  {
+    const c = columns.get('mce_record');
+    const noMcgstatus = c !== undefined && !c.includes('mcgstatus');
+    let kStatus = -1; let kMcgstatus = -1; let kAddr = -1; let kMcgcap = -1; let kCs = -1; let kCpu = -1; let kBank = -1; let kVendor = -1;
+    if (c) {
+      cols = c;
+      tsAt = at('timestamp'); kStatus = at('status'); kMcgstatus = at('mcgstatus'); kAddr = at('addr'); kMcgcap = at('mcgcap');
+      kCs = at('cs'); kCpu = at('cpu'); kBank = at('bank'); kVendor = at('cpuvendor');
+    }
+    scan('mce_record', () => {
+      const status = toBig(val(kStatus));
+      if (status === null) bad('status', kStatus, 'the MCi_STATUS integer');
+      const p: McePoint = {
+        kind: 'mce', tNs: time(), seq: seq++, where, status: status!,
+        mcgstatus: toBig(val(kMcgstatus)) ?? 0n, addr: toBig(val(kAddr)), mcgcap: toBig(val(kMcgcap)),
+        cs: toInt(val(kCs)), cpu: toInt(val(kCpu)), bank: toInt(val(kBank)),
+        amd: AMD_VENDORS.has(toInt(val(kVendor)) ?? -1),
+      };
+      if (noMcgstatus) warnings.push(`${where}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
+      errors.push(p);
+    });
   }
-  for (const r of rows('arm_event')) {
-    const p: ArmPoint = {
-      kind: 'arm', tNs: time(r)!, seq: seq.n++, where: r.where, pa: toAddr(r.get('phy_fault_addr')),
-      errorType: typeof r.get('error_type') === 'string' ? (r.get('error_type') as string) : null,
-    };
-    errors.push(p);
+  {
+    let kPa = -1; let kType = -1;
+    const c = columns.get('arm_event');
+    if (c) { cols = c; tsAt = at('timestamp'); kPa = at('phy_fault_addr'); kType = at('error_type'); }
+    scan('arm_event', () => {
+      const et = val(kType);
+      errors.push({ kind: 'arm', tNs: time(), seq: seq++, where, pa: toAddr(val(kPa)), errorType: typeof et === 'string' ? et : null } satisfies ArmPoint);
+    });
   }
-  for (const r of rows('mc_event')) {
-    const p: McPoint = {
-      kind: 'mc', tNs: time(r)!, seq: seq.n++, where: r.where, errType: String(r.get('err_type') ?? ''),
-      pa: toAddr(r.get('address')), label: typeof r.get('label') === 'string' ? (r.get('label') as string) : null,
-    };
-    errors.push(p);
+  {
+    let kType = -1; let kAddr = -1; let kLabel = -1;
+    const c = columns.get('mc_event');
+    if (c) { cols = c; tsAt = at('timestamp'); kType = at('err_type'); kAddr = at('address'); kLabel = at('label'); }
+    scan('mc_event', () => {
+      const label = val(kLabel);
+      errors.push({ kind: 'mc', tNs: time(), seq: seq++, where, errType: String(val(kType) ?? ''), pa: toAddr(val(kAddr)), label: typeof label === 'string' ? label : null } satisfies McPoint);
+    });
   }
-  for (const r of rows('extlog_event')) {
-    const sev = toInt(r.get('severity'));
-    if (sev === null) throw new InputError(`${r.where}: column severity: value ${JSON.stringify(String(r.get('severity')))}: expected the CPER severity 0-3`, file, r.where, 'severity');
-    const p: ExtlogPoint = { kind: 'extlog', tNs: time(r)!, seq: seq.n++, where: r.where, sev, pa: toAddr(r.get('address')) };
-    errors.push(p);
+  {
+    let kSev = -1; let kAddr = -1;
+    const c = columns.get('extlog_event');
+    if (c) { cols = c; tsAt = at('timestamp'); kSev = at('severity'); kAddr = at('address'); }
+    scan('extlog_event', () => {
+      const sev = toInt(val(kSev));
+      if (sev === null) bad('severity', kSev, 'the CPER severity 0-3');
+      errors.push({ kind: 'extlog', tNs: time(), seq: seq++, where, sev: sev!, pa: toAddr(val(kAddr)) } satisfies ExtlogPoint);
+    });
   }
   const mfs: MfPoint[] = [];
   let staleTable = false;
-  for (const r of rows('memory_failure_event')) {
-    const pfn = toBig(r.get('pfn'));
-    const type = String(r.get('page_type') ?? '');
-    const result = String(r.get('action_result') ?? '');
-    if (pfn === null) throw new InputError(`${r.where}: column pfn: value ${JSON.stringify(String(r.get('pfn')))}: expected a page frame number ("0x%llx")`, file, r.where, 'pfn');
-    if (!isMfResult(result)) throw new InputError(`${r.where}: column action_result: value ${JSON.stringify(result)}: expected Ignored, Failed, Delayed or Recovered`, file, r.where, 'action_result');
-    staleTable = true;
-    mfs.push({ tNs: time(r)!, seq: seq.n++, where: r.where, pfn, type, result });
+  {
+    let kPfn = -1; let kType = -1; let kResult = -1;
+    const c = columns.get('memory_failure_event');
+    if (c) { cols = c; tsAt = at('timestamp'); kPfn = at('pfn'); kType = at('page_type'); kResult = at('action_result'); }
+    scan('memory_failure_event', () => {
+      const pfn = toBig(val(kPfn));
+      const type = String(val(kType) ?? '');
+      const result = String(val(kResult) ?? '');
+      if (pfn === null) bad('pfn', kPfn, 'a page frame number ("0x%llx")');
+      if (!isMfResult(result)) throw new InputError(`${where}: column action_result: value ${JSON.stringify(result)}: expected Ignored, Failed, Delayed or Recovered`, file, where, 'action_result');
+      staleTable = true;
+      mfs.push({ tNs: time(), seq: seq++, where, pfn: pfn!, type, result });
+    });
   }
   if (staleTable) {
     warnings.push(`${file}: memory_failure_event.page_type is rasdaemon's own translation of the tracepoint's number, with a table of the v5.x kernels (it still has "kernel slab page" and "different compound page after locking"); on kernels whose enum mf_action_page_type differs (v6.11+ adds "get hwpoison page" and "already poisoned page") the stored string can name the wrong page type`);
@@ -228,15 +406,19 @@ function readDb(db: SqlDatabase, file: string, hostOpt: string | undefined): Imp
     warnings.push(`${file}: uncorrected error records but no memory_failure_event row: on a v6.19–v7.2 kernel the tracepoint is memory_failure:memory_failure_event (no longer ras:), which this rasdaemon may not record; memory_failure() results are then unknown (mfType null), not absent`);
   }
   const sigs: SigPoint[] = [];
-  for (const r of rows('signal_event')) {
-    const sig = toInt(r.get('sig'));
-    const code = toInt(r.get('code'));
-    const pid = toInt(r.get('pid'));
-    if (sig === null || code === null || pid === null) {
-      const c = sig === null ? 'sig' : code === null ? 'code' : 'pid';
-      throw new InputError(`${r.where}: column ${c}: value ${JSON.stringify(String(r.get(c)))}: expected an integer`, file, r.where, c);
-    }
-    sigs.push({ tNs: time(r)!, seq: seq.n++, where: r.where, sig, code, pid, comm: String(r.get('comm') ?? ''), res: toInt(r.get('res')) });
+  {
+    let kSig = -1; let kCode = -1; let kPid = -1; let kComm = -1; let kRes = -1;
+    const c = columns.get('signal_event');
+    if (c) { cols = c; tsAt = at('timestamp'); kSig = at('sig'); kCode = at('code'); kPid = at('pid'); kComm = at('comm'); kRes = at('res'); }
+    scan('signal_event', () => {
+      const sig = toInt(val(kSig));
+      const code = toInt(val(kCode));
+      const pid = toInt(val(kPid));
+      if (sig === null) bad('sig', kSig, 'an integer');
+      if (code === null) bad('code', kCode, 'an integer');
+      if (pid === null) bad('pid', kPid, 'an integer');
+      sigs.push({ tNs: time(), seq: seq++, where, sig: sig!, code: code!, pid: pid!, comm: String(val(kComm) ?? ''), res: toInt(val(kRes)) });
+    });
   }
 
   // The host's architecture: from the records when there are any; else from which tables this
@@ -248,5 +430,6 @@ function readDb(db: SqlDatabase, file: string, hostOpt: string | undefined): Imp
     file, host: defaultHost(file, hostOpt), hostObserved: hostOpt !== undefined && hostOpt !== '', errors, mfs, sigs,
     signalsTraced: columns.has('signal_event'), arch, archObserved,
   };
+  // correlate() empties the point arrays as it goes (the points are not needed once grouped).
   return finalize(correlate(ps, warnings), file, 'rasdaemon', warnings);
 }

@@ -129,77 +129,103 @@ export function parseMappers(v: string, bad: Bad): number[] {
  * Build one event from a row of raw strings (missing or empty = absent), applying docs/trace-format.md §1's
  * defaults and required-column rules. `badAt(column, value, expected)` raises the located error.
  */
+// eventFromRow's helpers at module level (no closure per row): the row being built, the per-column
+// error callbacks (made once per column name) and the parsers of the optional columns.
+let rowGet: (column: string) => string | undefined = () => undefined;
+let rowBadAt: (column: string, value: string, expected: string) => never = () => { throw new Error('eventFromRow: no row'); };
+const badOfColumn = new Map<string, Bad>();
+function badOf(c: string): Bad {
+  let f = badOfColumn.get(c);
+  if (!f) {
+    f = (expected: string) => rowBadAt(c, rowGet(c) ?? '', expected);
+    badOfColumn.set(c, f);
+  }
+  return f;
+}
+function rowVal(c: string): string | undefined {
+  const v = rowGet(c);
+  return v === undefined || v === '' ? undefined : v;
+}
+function rowReq(c: string, what: string): string {
+  const v = rowVal(c);
+  if (v === undefined) rowBadAt(c, '', what);
+  return v!;
+}
+function rowOpt<T>(c: string, dflt: T, parse: (v: string, bad: Bad) => T): T {
+  const v = rowVal(c);
+  return v === undefined ? dflt : parse(v, badOf(c));
+}
+const pKind = (v: string, bad: Bad): number => parseEnum(KIND, v, bad);
+const pNotify = (v: string, bad: Bad): number => parseEnum(NOTIFY, v, bad);
+const pSeverity = (v: string, bad: Bad): number => parseEnum(SEVERITY, v, bad);
+const pContext = (v: string, bad: Bad): number => parseEnum(CONTEXT, v, bad);
+const pMem = (v: string, bad: Bad): number => parseEnum(MEM, v, bad);
+const pPage = (v: string, bad: Bad): number => parseEnum(PAGE, v, bad);
+const pVendor = (v: string, bad: Bad): number => parseEnum(VENDOR, v, bad);
+const pKdump = (v: string, bad: Bad): number => (parseBool(v, bad) ? 1 : 0);
+const NO_MAPPERS: number[] = [];
+const W_ARCH = `one of ${ARCH.join(', ')}`;
+const W_NOTIFY = `one of ${NOTIFY.join(', ')} (required for an error event)`;
+const W_SEVERITY = `one of ${SEVERITY.join(', ')} (required for an error event)`;
+const W_CONTEXT = `one of ${CONTEXT.join(', ')} (required for a synchronous error)`;
+const PAGE_UNKNOWN = PAGE.indexOf('unknown');
+/** The record validateEvent checks, reused (fillRecord sets every field). */
+const checkRec = new EventRecord();
+
 export function eventFromRow(
   get: (column: string) => string | undefined,
   where: string,
   badAt: (column: string, value: string, expected: string) => never,
 ): TraceEvent {
-  const val = (c: string): string | undefined => {
-    const v = get(c);
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const req = (c: string, what: string): string => {
-    const v = val(c);
-    if (v === undefined) badAt(c, '', what);
-    return v!;
-  };
-  const b = (c: string): Bad => (expected: string) => badAt(c, get(c) ?? '', expected);
-  const opt = <T>(c: string, dflt: T, parse: (v: string, bad: Bad) => T): T => {
-    const v = val(c);
-    return v === undefined ? dflt : parse(v, b(c));
-  };
-
-  const arch = parseEnum(ARCH, req('arch', `one of ${ARCH.join(', ')}`), b('arch'));
-  const kind = opt('kind', Kind.error, (v, bad) => parseEnum(KIND, v, bad));
+  rowGet = get;
+  rowBadAt = badAt;
+  const arch = parseEnum(ARCH, rowReq('arch', W_ARCH), badOf('arch'));
+  const kind = rowOpt('kind', Kind.error, pKind);
   const isError = kind === Kind.error;
-  const notify = isError
-    ? parseEnum(NOTIFY, req('notify', `one of ${NOTIFY.join(', ')} (required for an error event)`), b('notify'))
-    : opt('notify', Notify.none, (v, bad) => parseEnum(NOTIFY, v, bad));
-  const severity = isError
-    ? parseEnum(SEVERITY, req('severity', `one of ${SEVERITY.join(', ')} (required for an error event)`), b('severity'))
-    : opt('severity', 0, (v, bad) => parseEnum(SEVERITY, v, bad));
-  const sync = isError ? parseBool(req('sync', 'true or false (required for an error event)'), b('sync')) : opt('sync', false, parseBool);
+  const notify = isError ? parseEnum(NOTIFY, rowReq('notify', W_NOTIFY), badOf('notify')) : rowOpt('notify', Notify.none, pNotify);
+  const severity = isError ? parseEnum(SEVERITY, rowReq('severity', W_SEVERITY), badOf('severity')) : rowOpt('severity', 0, pSeverity);
+  const sync = isError ? parseBool(rowReq('sync', 'true or false (required for an error event)'), badOf('sync')) : rowOpt('sync', false, parseBool);
   const context = sync
-    ? parseEnum(CONTEXT, req('context', `one of ${CONTEXT.join(', ')} (required for a synchronous error)`), b('context'))
-    : opt('context', kind === Kind.access ? Context.user : Context.none, (v, bad) => parseEnum(CONTEXT, v, bad));
-  const pid = opt('pid', 0, parseU32);
+    ? parseEnum(CONTEXT, rowReq('context', W_CONTEXT), badOf('context'))
+    : rowOpt('context', kind === Kind.access ? Context.user : Context.none, pContext);
+  const pid = rowOpt('pid', 0, parseU32);
   const e: TraceEvent = {
-    eventId: parseU64(req('event_id', 'an unsigned 64-bit integer (required)'), b('event_id')),
-    host: req('host', 'a host name (required)'),
-    tNs: parseI64(req('t_ns', 'a signed 64-bit integer (required)'), b('t_ns')),
+    eventId: parseU64(rowReq('event_id', 'an unsigned 64-bit integer (required)'), badOf('event_id')),
+    host: rowReq('host', 'a host name (required)'),
+    tNs: parseI64(rowReq('t_ns', 'a signed 64-bit integer (required)'), badOf('t_ns')),
     arch,
     kind,
     notify,
-    firmwareFirst: opt('firmware_first', arch === Arch.arm64, parseBool),
+    firmwareFirst: rowOpt('firmware_first', arch === Arch.arm64, parseBool),
     severity,
     sync,
-    ripv: opt('ripv', true, parseBool),
-    pa: opt('pa', NO_ADDR, parseAddr),
-    mem: opt('mem', 0, (v, bad) => parseEnum(MEM, v, bad)),
-    page: opt('page', PAGE.indexOf('unknown'), (v, bad) => parseEnum(PAGE, v, bad)),
-    pageShift: opt('page_shift', 12, parseU32),
-    pinned: opt('pinned', false, parseBool),
-    poisonedBefore: opt('poisoned_before', false, parseBool),
+    ripv: rowOpt('ripv', true, parseBool),
+    pa: rowOpt('pa', NO_ADDR, parseAddr),
+    mem: rowOpt('mem', 0, pMem),
+    page: rowOpt('page', PAGE_UNKNOWN, pPage),
+    pageShift: rowOpt('page_shift', 12, parseU32),
+    pinned: rowOpt('pinned', false, parseBool),
+    poisonedBefore: rowOpt('poisoned_before', false, parseBool),
     context,
     pid,
-    tid: opt('tid', pid, parseU32),
-    comm: val('comm') ?? '',
-    vaddr: opt('vaddr', NO_ADDR, parseAddr),
-    mappers: opt('mappers', [] as number[], parseMappers),
-    guestRas: opt('guest_ras', true, parseBool),
-    earlyKill: opt('early_kill', PROFILE_DEFAULT, parse01),
-    recovery: opt('recovery', PROFILE_DEFAULT, parse01),
-    panicOnOops: opt('panic_on_oops', PROFILE_DEFAULT, parse01),
-    kdump: opt('kdump', PROFILE_DEFAULT, (v, bad) => (parseBool(v, bad) ? 1 : 0)),
-    panicOnUnrecoverable: opt('panic_on_unrecoverable', PROFILE_DEFAULT, parse01),
-    extraRefs: opt('extra_refs', false, parseBool),
-    vendor: opt('vendor', 0, (v, bad) => parseEnum(VENDOR, v, bad)),
+    tid: rowOpt('tid', pid, parseU32),
+    comm: rowVal('comm') ?? '',
+    vaddr: rowOpt('vaddr', NO_ADDR, parseAddr),
+    mappers: rowOpt('mappers', NO_MAPPERS, parseMappers),
+    guestRas: rowOpt('guest_ras', true, parseBool),
+    earlyKill: rowOpt('early_kill', PROFILE_DEFAULT, parse01),
+    recovery: rowOpt('recovery', PROFILE_DEFAULT, parse01),
+    panicOnOops: rowOpt('panic_on_oops', PROFILE_DEFAULT, parse01),
+    kdump: rowOpt('kdump', PROFILE_DEFAULT, pKdump),
+    panicOnUnrecoverable: rowOpt('panic_on_unrecoverable', PROFILE_DEFAULT, parse01),
+    extraRefs: rowOpt('extra_refs', false, parseBool),
+    vendor: rowOpt('vendor', 0, pVendor),
     where,
-    note: val('note') ?? '',
+    note: rowVal('note') ?? '',
   };
-  const rec = new EventRecord();
-  fillRecord(rec, e, 0);
-  const bad = validateEvent(rec);
+  if (e.mappers === NO_MAPPERS) e.mappers = []; // each event its own array
+  fillRecord(checkRec, e, 0);
+  const bad = validateEvent(checkRec);
   if (bad) badAt(bad.column, get(bad.column) ?? '', bad.expected);
   return e;
 }

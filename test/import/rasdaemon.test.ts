@@ -166,6 +166,19 @@ describe('rasdaemon importer', () => {
     expect((await inputError(importSource(g))).message).toMatch(/table signal_event row 1: column timestamp: value "yesterday": expected rasdaemon's "YYYY-MM-DD HH:MM:SS \+ZZZZ"/);
   });
 
+  it('timestamps: a negative zone offset, no zone (taken as UTC), and the same stamp twice', async () => {
+    // strftime "%z" is [+-]hhmm east of UTC: local 00:00 at -0130 is 01:30 UTC.
+    const f = makeDb(SCHEMA_CURRENT, {
+      memory_failure_event: [
+        { timestamp: '2024-05-01 00:00:00 -0130', pfn: '0x10', page_type: 'free buddy page', action_result: 'Recovered' },
+        { timestamp: '2024-05-01 00:00:00 -0130', pfn: '0x20', page_type: 'free buddy page', action_result: 'Recovered' },
+        { timestamp: '2024-05-02 03:04:05', pfn: '0x30', page_type: 'free buddy page', action_result: 'Recovered' },
+      ],
+    });
+    const r = await importSource(f, { host: 'h' });
+    expect(r.events.map((e) => e.tNs)).toEqual([utcNs(2024, 5, 1, 1, 30, 0), utcNs(2024, 5, 1, 1, 30, 0), utcNs(2024, 5, 2, 3, 4, 5)]);
+  });
+
   it('a damaged database is an InputError, not a crash', async () => {
     const f = makeDb(SCHEMA_CURRENT, { mce_record: Array.from({ length: 200 }, () => ({ timestamp: '2024-01-01 00:00:00 +0000', status: 0x9c00004000010090n, mcgstatus: 0 })) });
     const bytes = readFileSync(f);
