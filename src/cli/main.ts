@@ -600,6 +600,18 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(code);
     });
   }
+  // A child of `nightly` (`run`, `gen`) stops once the nightly is gone (SIGKILLed: no handler ran),
+  // so a rerun of the night never shares its folder with an orphan still writing there. The
+  // variable is not passed on (a grandchild has another parent).
+  const parent = Number(process.env.RAS_REPLAY_PARENT_PID ?? '');
+  delete process.env.RAS_REPLAY_PARENT_PID;
+  if (Number.isInteger(parent) && parent > 0) {
+    setInterval(() => {
+      if (process.ppid === parent) return;
+      process.stderr.write(`ras-replay: stopped: the nightly that started this command (process ${parent}) is gone: files not yet at their final names are incomplete and the next command removes them\n`);
+      process.exit(143);
+    }, 200).unref();
+  }
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
