@@ -216,11 +216,19 @@ describe('SIGKILL of nightly at random points', () => {
     const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const killIn = (dir: string, args: string[], ms: number) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+  const killIn = (dir: string, args: string[], ms: number) => new Promise<{ pid: number; code: number | null; signal: NodeJS.Signals | null }>((res) => {
     const c = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: 'ignore' });
     const t = setTimeout(() => c.kill('SIGKILL'), ms);
-    c.on('exit', (code, signal) => { clearTimeout(t); res({ code, signal }); });
+    c.on('exit', (code, signal) => { clearTimeout(t); res({ pid: c.pid!, code, signal }); });
   });
+  /** Processes started by the nightly `pid` (its `run` and `gen` children carry RAS_REPLAY_PARENT_PID). */
+  const childrenOf = (pid: number): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try {
+      return readFileSync(`/proc/${d}/environ`, 'latin1').split('\0').includes(`RAS_REPLAY_PARENT_PID=${pid}`);
+    } catch {
+      return false; // gone meanwhile, or not ours
+    }
+  }).map(Number);
   /** Every night-keyed table of the store; the columns that differ between equal runs (times, durations) left out. */
   const TABLES: Record<string, string> = {
     nights: 'night, tool_version, config, regressed, folder',
@@ -285,13 +293,23 @@ describe('SIGKILL of nightly at random points', () => {
         db.close();
       }
     };
-    const tally = { killed: 0, finished: 0, restarts: 0 };
+    const tally = { killed: 0, finished: 0, restarts: 0, orphansStopped: 0 };
     for (let k = 0; k < KILLS; k++) {
       // Once the night has completed, the next kills hit `--restart` (which replaces it).
       const again = existsSync(join(nights, night)) ? ['--restart'] : [];
       if (again.length) tally.restarts++;
-      const r = await killIn(p.dir, nightly(p.dir, night, again), 300 + rng.int(Math.max(1, ref.ms)));
+      // Up to twice an uninterrupted night (a resumed one restarts the tool first): some kills come too
+      // late and the night completes, so the next ones hit `--restart` and retention.
+      const r = await killIn(p.dir, nightly(p.dir, night, again), 300 + rng.int(Math.max(1, 2 * ref.ms)));
       if (r.signal === 'SIGKILL') tally.killed++; else tally.finished++;
+      // A child the nightly had started (a run, say) stops within a moment instead of writing on.
+      let orphans = childrenOf(r.pid);
+      if (orphans.length) tally.orphansStopped++;
+      for (let w = 0; w < 50 && orphans.length; w++) {
+        await new Promise((res) => setTimeout(res, 100));
+        orphans = childrenOf(r.pid);
+      }
+      expect(orphans, `children of the killed nightly still running 5 s after kill ${k}`).toEqual([]);
       await checkWhole(`after kill ${k} (${again.join(' ')} ${r.signal ?? `exit ${r.code}`})`);
     }
     console.log(`nightly kills: ${JSON.stringify(tally)} (uninterrupted night ${ref.ms} ms)`);
