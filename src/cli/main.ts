@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 // Only light modules are imported up front (commander, the input error, the profile table and the
 // lists that option choices need), so `--help`, `--version` and `profiles` start at once; each
 // command loads its heavy modules (DuckDB, Arrow, sql.js, vega, the engine) when it runs.
-import { InputError } from '../io/errors.js';
+import { diskFullError, InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
 import { KERNEL_OPTION_HELP, kernelProfileName } from './kernel-option.js';
@@ -617,6 +617,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    } else if (diskFullError(e)) {
+      // A full disk is the environment's, not a defect: exit 2 with the file, like bad input.
+      process.stderr.write(`ras-replay: ${diskFullError(e)!.message}\n`);
+      process.exitCode = EXIT_USAGE;
     } else if (e instanceof InputError) {
       process.stderr.write(`ras-replay: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exitCode = EXIT_USAGE;
