@@ -73,7 +73,7 @@ function child(args: string[], what: string): string {
   const env = { ...process.env, RAS_REPLAY_PARENT_PID: String(process.pid) };
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
   if (r.status !== 0) {
-    const msg = `${what} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    const msg = `${what} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).map((l) => l.replace(/^ras-replay: /, '')).join(' | ')}`;
     if (r.status === 2) throw new InputError(msg);
     throw new Error(msg);
   }
