@@ -298,10 +298,16 @@ describe('SIGKILL of nightly at random points', () => {
       // Once the night has completed, the next kills hit `--restart` (which replaces it).
       const again = existsSync(join(nights, night)) ? ['--restart'] : [];
       if (again.length) tally.restarts++;
-      // Up to twice an uninterrupted night (a resumed one restarts the tool first): some kills come too
-      // late and the night completes, so the next ones hit `--restart` and retention.
-      const r = await killIn(p.dir, nightly(p.dir, night, again), 300 + rng.int(Math.max(1, 2 * ref.ms)));
-      if (r.signal === 'SIGKILL') tally.killed++; else tally.finished++;
+      // Within an uninterrupted night's time (even kills), or up to twice it (odd ones: a resumed
+      // night restarts the tool first, so some come too late and the night completes; the next
+      // kills hit `--restart` and retention).
+      const span = (k % 2 === 0 ? 1 : 2) * ref.ms;
+      const r = await killIn(p.dir, nightly(p.dir, night, again), 300 + rng.int(Math.max(1, span)));
+      if (r.signal === 'SIGKILL') tally.killed++;
+      else {
+        expect(r.code, `a night not killed (kill ${k}) ends well`).toBe(0);
+        tally.finished++;
+      }
       // A child the nightly had started (a run, say) stops within a moment instead of writing on.
       let orphans = childrenOf(r.pid);
       if (orphans.length) tally.orphansStopped++;
@@ -313,6 +319,7 @@ describe('SIGKILL of nightly at random points', () => {
       await checkWhole(`after kill ${k} (${again.join(' ')} ${r.signal ?? `exit ${r.code}`})`);
     }
     console.log(`nightly kills: ${JSON.stringify(tally)} (uninterrupted night ${ref.ms} ms)`);
+    expect(tally.killed, 'kills that landed while the night ran').toBeGreaterThan(0);
     const r = runIn(p.dir, nightly(p.dir, night));
     expect(r.code, r.stderr).toBe(0);
     await checkWhole('after the rerun');
