@@ -135,11 +135,15 @@ function header(record: string[], file: string): Map<string, number> {
   return index;
 }
 
-/** csv-parse's errors (CsvError: code CSV_…, `lines`) as input errors; ours pass through; else null. */
+/**
+ * csv-parse's errors (CsvError, with `lines`; codes CSV_… and INVALID_OPENING_QUOTE) as input errors;
+ * ours pass through; else null. By name, not instanceof: the ESM and CommonJS builds of csv-parse
+ * each have their own class.
+ */
 function csvError(e: unknown, file: string): InputError | null {
   if (e instanceof InputError) return e;
   const err = e as Error & { code?: string; lines?: number };
-  if (typeof err?.code === 'string' && err.code.startsWith('CSV_')) {
+  if (err?.constructor?.name === 'CsvError' || (typeof err?.code === 'string' && /^(CSV_|INVALID_)/.test(err.code))) {
     return new InputError(`${file}: line ${err.lines ?? '?'}: malformed CSV: ${err.message}`, file, `line ${err.lines ?? '?'}`, undefined, { cause: e });
   }
   return null;

@@ -75,6 +75,7 @@ describe('streamTraceCsv', () => {
       ['missing column', 'event_id,host,t_ns\n1,a,10', /bad\.csv: line 1 \(header\): column arch is missing/],
       ['unknown column', 'event_id,host,t_ns,arch,colour\n', /bad\.csv: line 1 \(header\): column colour: value "colour": expected a trace column/],
       ['empty file', '', /bad\.csv: empty file: expected a header row/],
+      ['quote opening inside a field', [HEADER, row(1, 'a', 10), row(2, 'a', 20).replace(',x86_64,', ',x"86,')].join('\n'), /bad\.csv: line 3: malformed CSV: Invalid Opening Quote/],
       ['wrong cell count', [HEADER, row(1, 'a', 10), '2,a,20'].join('\n'), /bad\.csv: line 3: malformed CSV: /],
     ];
     for (const [what, text, want] of cases) {
