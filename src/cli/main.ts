@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 // Only light modules are imported up front (commander, the input error, the profile table and the
 // lists that option choices need), so `--help`, `--version` and `profiles` start at once; each
 // command loads its heavy modules (DuckDB, Arrow, sql.js, vega, the engine) when it runs.
-import { InputError } from '../io/errors.js';
+import { diskFullError, InputError } from '../io/errors.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
 import { KERNEL_OPTION_HELP, kernelProfileName } from './kernel-option.js';
@@ -600,11 +600,27 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(code);
     });
   }
+  // A child of `nightly` (`run`, `gen`) stops once the nightly is gone (SIGKILLed: no handler ran),
+  // so a rerun of the night never shares its folder with an orphan still writing there. The
+  // variable is not passed on (a grandchild has another parent).
+  const parent = Number(process.env.RAS_REPLAY_PARENT_PID ?? '');
+  delete process.env.RAS_REPLAY_PARENT_PID;
+  if (Number.isInteger(parent) && parent > 0) {
+    setInterval(() => {
+      if (process.ppid === parent) return;
+      process.stderr.write(`ras-replay: stopped: the nightly that started this command (process ${parent}) is gone: files not yet at their final names are incomplete and the next command removes them\n`);
+      process.exit(143);
+    }, 200).unref();
+  }
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    } else if (diskFullError(e)) {
+      // A full disk is the environment's, not a defect: exit 2 with the file, like bad input.
+      process.stderr.write(`ras-replay: ${diskFullError(e)!.message}\n`);
+      process.exitCode = EXIT_USAGE;
     } else if (e instanceof InputError) {
       process.stderr.write(`ras-replay: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exitCode = EXIT_USAGE;

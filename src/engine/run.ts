@@ -204,6 +204,9 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     }
     await emit(wpool!.slotCols[slot]!, wpool!.slotOuts[slot]!, sigSlots![slot]!);
   };
+  // A database this run creates goes again if the run fails (a full disk, bad input on the way):
+  // it would hold no run. One that was there keeps its earlier runs (this one rolls back).
+  const dbIsNew = opts.db !== null && opts.db !== undefined && !existsSync(opts.db);
   try {
     if (dbPath) {
       mkdirSync(dirname(resolve(dbPath)), { recursive: true });
@@ -315,6 +318,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       /* keep the original error */
     }
     if (scratchDb) removeDb(scratchDb);
+    if (dbIsNew) removeDb(opts.db!);
     rmSync(spill, { recursive: true, force: true });
     throw e;
   }

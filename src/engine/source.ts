@@ -5,7 +5,8 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
 import { checkedIpcChunks, checkIpcFile, fileChunks } from '../io/arrow-util.js';
-import { readTraceCsv } from '../io/csv-trace.js';
+import { readTraceCsv, streamTraceCsv } from '../io/csv-trace.js';
+import type { TraceEvent } from '../io/trace.js';
 import { InputError } from '../io/errors.js';
 import { appendEvent, TraceDecoder, TraceDicts } from '../io/arrow-trace.js';
 import { EventColumns } from '../columns/events.js';
@@ -62,17 +63,20 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
   if (fmt === 'csv') {
     return {
       async *batches() {
-        const events = readTraceCsv(path, { sort });
         void sha256();
-        const own = new EventColumns(Math.min(batchRows, Math.max(1, events.length)));
+        // Streamed in batches (memory bounded by the batch, not the file); --sort needs the whole
+        // trace, so it reads it in memory (bounded by MAX_STRICT_CSV_BYTES).
+        const chunks = sort ? sortedInBatches(readTraceCsv(path, { sort }), batchRows) : streamTraceCsv(path, { batchRows, onBytes: (n) => (consumed += n) });
+        let own: EventColumns | null = null;
         let b = 0;
-        for (let s = 0; s < events.length; s += batchRows) {
-          consumed = Math.floor((size * s) / Math.max(1, events.length));
-          const cols = into ? into(b) : own;
+        for await (const events of chunks) {
+          // The first batch is the largest (every one but the last is full).
+          const cols = into ? into(b) : (own ??= new EventColumns(events.length));
           cols.n = 0;
-          for (let i = s; i < Math.min(events.length, s + batchRows); i++) appendEvent(cols, events[i]!, dicts);
+          for (const e of events) appendEvent(cols, e, dicts);
           yield { batchNo: b++, cols };
         }
+        consumed = size;
       },
       undecoded: null,
       sha256,
@@ -140,6 +144,11 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
     sha256,
     progress: () => Math.min(1, consumed / size),
   };
+}
+
+/** A sorted in-memory trace in batches of `rows` (the --sort path). */
+async function* sortedInBatches(events: TraceEvent[], rows: number): AsyncGenerator<TraceEvent[]> {
+  for (let s = 0; s < events.length; s += rows) yield events.slice(s, s + rows);
 }
 
 function* counted(chunks: Generator<Uint8Array>, add: (n: number) => void): Generator<Uint8Array> {

@@ -276,8 +276,7 @@ export class ArrowStreamFile {
       this.pending += bytes.byteLength;
       this.writeAt(bytes, 0, this.bytes);
     } else {
-      let done = 0;
-      while (done < bytes.byteLength) done += writeSync(this.fd, bytes, done, bytes.byteLength - done);
+      this.writeAll(bytes);
     }
     this.bytes += bytes.byteLength;
   }
@@ -299,6 +298,8 @@ export class ArrowStreamFile {
       this.writer.finish();
       this.drain();
       fsyncSync(this.fd);
+    } catch (e) {
+      throw named(e, this.path);
     } finally {
       closeSync(this.fd);
     }
@@ -312,15 +313,27 @@ export class ArrowStreamFile {
       this.drain();
       await this.drained(0);
       fsyncSync(this.fd);
+    } catch (e) {
+      throw named(e, this.path);
     } finally {
       closeSync(this.fd);
+    }
+  }
+
+  /** writeSync of all of `buf`; a failure (a full disk, say) names the file (fd writes do not). */
+  private writeAll(buf: Uint8Array): void {
+    try {
+      let done = 0;
+      while (done < buf.byteLength) done += writeSync(this.fd, buf, done, buf.byteLength - done);
+    } catch (e) {
+      throw named(e, this.path);
     }
   }
 
   /** fs.write at an explicit offset, continuing after a short write. */
   private writeAt(buf: Uint8Array, from: number, pos: number): void {
     write(this.fd, buf, from, buf.byteLength - from, pos, (e, n) => {
-      if (e) this.error ??= e;
+      if (e) this.error ??= named(e, this.path);
       else if (from + n < buf.byteLength) return this.writeAt(buf, from + n, pos + n);
       this.pending -= buf.byteLength;
       const w = this.wake;
@@ -341,13 +354,19 @@ export class ArrowStreamFile {
         this.pending += own.byteLength;
         this.writeAt(own, 0, this.bytes);
       } else {
-        let done = 0;
-        while (done < v.byteLength) done += writeSync(this.fd, v, done, v.byteLength - done);
+        this.writeAll(v);
       }
       this.bytes += v.byteLength;
     }
     values.length = 0;
   }
+}
+
+/** An fs error of a write by descriptor, given the path it lacks (for the message naming the file). */
+function named<E>(e: E, path: string): E {
+  const x = e as NodeJS.ErrnoException;
+  if (x && typeof x === 'object' && x.code && x.path === undefined) x.path = path;
+  return e;
 }
 
 /** Synchronous chunk source for RecordBatchReader.from (the fastest stream read measured here). */

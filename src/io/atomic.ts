@@ -25,6 +25,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    // A write by descriptor (a full disk, say) does not name the file: name the final one.
+    const x = e as NodeJS.ErrnoException;
+    if (x.code && x.path === undefined) x.path = path;
     throw e;
   }
 }

@@ -4,9 +4,12 @@
 // when complete, so a crash never leaves a half night where a whole one is expected. Every step
 // writes its result atomically and is skipped when its result exists: a rerun after a crash resumes
 // where the crash happened (`--restart` starts the night afresh). The store (history) is updated in
-// one transaction per night, idempotently, before the rename.
+// one transaction per night, idempotently, before the rename. Folders leave their final names by a
+// rename first (`.<night>.old` when `--restart` replaces a night, `.<night>.removing` for
+// retention), so a kill never leaves half a night at a final name; the next command removes them.
+// Children (`run`, `gen`) stop when the nightly that started them is gone (RAS_REPLAY_PARENT_PID).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -67,9 +70,10 @@ function faultAfter(): number | null {
 
 /** Run ras-replay in a child process (isolation: a native crash fails the step, not the night); its stdout. */
 function child(args: string[], what: string): string {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env, maxBuffer: 64 << 20 });
+  const env = { ...process.env, RAS_REPLAY_PARENT_PID: String(process.pid) };
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20 });
   if (r.status !== 0) {
-    const msg = `${what} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`;
+    const msg = `${what} failed (exit ${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).map((l) => l.replace(/^ras-replay: /, '')).join(' | ')}`;
     if (r.status === 2) throw new InputError(msg);
     throw new Error(msg);
   }
@@ -108,20 +112,28 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
   const nights = join(cfg.output, 'nights');
   const final = join(nights, night);
   const partial = join(nights, `.${night}.partial`);
+  const old = join(nights, `.${night}.old`);
   mkdirSync(nights, { recursive: true });
+  removeRemoving(nights);
+  const lock = join(nights, `.${night}.lock`);
+  const holder = lockHolder(lock);
   if (existsSync(final) && !o.restart) {
-    // A complete night is not run twice: report it as recorded.
+    // A complete night is not run twice: report it as recorded. What a killed `--restart` of it left
+    // (its partial night, lock, the folder it was replacing) goes, unless that process still runs;
+    // and the night is published if the kill came between its rename and its publication.
+    if (holder === null) {
+      for (const d of [partial, old, lock]) rmSync(d, { recursive: true, force: true });
+      publish(cfg.output, night, true);
+      applyRetention(nights, cfg.retention, log);
+    }
     const rec = JSON.parse(readFileSync(join(final, 'summary.json'), 'utf8'), revive) as NightRecord;
     log(`night ${night} is already complete (--restart runs it again)`);
     return { night, folder: final, report: join(final, 'report.html'), regressed: rec.regressed, resumedSteps: 0, lines: summaryLines(rec), alreadyComplete: true, record: rec };
   }
-  const lock = join(nights, `.${night}.lock`);
-  if (existsSync(lock)) {
-    const pid = Number(readFileSync(lock, 'utf8'));
-    if (pid && pid !== process.pid && isAlive(pid)) throw new InputError(`${lock}: night ${night} is being run by process ${pid}`, lock);
-  }
-  writeFileSync(lock, String(process.pid));
+  if (holder !== null) throw new InputError(`${lock}: night ${night} is being run by process ${holder}`, lock);
+  writeFileAtomic(lock, String(process.pid));
   try {
+    rmSync(old, { recursive: true, force: true });
     if (o.restart) rmSync(partial, { recursive: true, force: true });
     const resumed = existsSync(partial);
     mkdirSync(partial, { recursive: true });
@@ -206,11 +218,12 @@ export async function runNightly(o: NightlyOptions): Promise<NightlySummary> {
     } finally {
       store.close();
     }
-    if (existsSync(final)) rmSync(final, { recursive: true, force: true }); // --restart of a complete night
+    // --restart of a complete night: the old one leaves its final name by a rename (whole), then goes.
+    if (existsSync(final)) renameSync(final, old);
     renameSync(partial, final);
-    writeFileAtomic(join(cfg.output, 'latest'), `${night}\n`);
+    rmSync(old, { recursive: true, force: true });
+    publish(cfg.output, night, false);
     const report = join(final, 'report.html');
-    writeFileAtomic(join(cfg.output, 'report.html'), readFileSync(report));
     applyRetention(nights, cfg.retention, log);
     return { night, folder: final, report, regressed: record.regressed, resumedSteps, lines: summaryLines(record), record };
   } finally {
@@ -291,11 +304,52 @@ function summaryLines(r: NightRecord): string[] {
   return lines;
 }
 
-/** Keep the newest `keep` complete nights; remove older folders (the store keeps their history). */
+/**
+ * `<output>/latest` names the night and `<output>/report.html` is its report. `repair`: only when
+ * `latest` is missing or names an earlier night (a rerun of a night that was killed after its
+ * rename and before this; a complete night run again leaves a later `latest` alone).
+ */
+function publish(output: string, night: string, repair: boolean): void {
+  const latestFile = join(output, 'latest');
+  if (repair) {
+    let latest = '';
+    try {
+      latest = readFileSync(latestFile, 'utf8').trim();
+    } catch {
+      // missing: publish
+    }
+    if (latest >= night && existsSync(join(output, 'nights', latest))) return;
+  }
+  writeFileAtomic(latestFile, `${night}\n`);
+  writeFileAtomic(join(output, 'report.html'), readFileSync(join(output, 'nights', night, 'report.html')));
+}
+
+/** The pid in a night's lock file if that process runs (and is not this one), else null. */
+function lockHolder(lock: string): number | null {
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(lock, 'utf8'));
+  } catch {
+    return null;
+  }
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid) ? pid : null;
+}
+
+/** Folders that retention had renamed away and not finished removing (the process was killed). */
+function removeRemoving(nights: string): void {
+  for (const d of readdirSync(nights)) if (/^\.\d{4}-\d{2}-\d{2}\.removing$/.test(d)) rmSync(join(nights, d), { recursive: true, force: true });
+}
+
+/**
+ * Keep the newest `keep` complete nights; remove older folders (the store keeps their history). A
+ * folder leaves its final name by a rename before it is removed, so a kill never leaves half a night.
+ */
 function applyRetention(nights: string, keep: number, log: (l: string) => void): void {
   const done = readdirSync(nights).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)).sort();
   for (const d of done.slice(0, Math.max(0, done.length - keep))) {
-    rmSync(join(nights, d), { recursive: true, force: true });
+    const gone = join(nights, `.${d}.removing`);
+    renameSync(join(nights, d), gone);
+    rmSync(gone, { recursive: true, force: true });
     log(`retention: removed ${join(nights, d)}`);
   }
 }

@@ -131,11 +131,12 @@ const n = (v: number | null) => (v === null || Number.isNaN(v) ? 'NULL' : String
 
 /** Record one night (idempotent: the night's earlier rows are replaced), in one transaction. */
 export async function ingestNight(db: Duck, r: NightRecord): Promise<void> {
-  await createStore(db);
   // Run databases are attached outside the transaction (DuckDB cannot detach inside one).
   for (let i = 0; i < r.runs.length; i++) await db.run(`ATTACH ${lit(r.runs[i]!.readDb ?? r.runs[i]!.db)} AS runsrc${i} (READ_ONLY)`);
   await db.run('BEGIN TRANSACTION');
   try {
+    // The schema too: a kill while a new store is made leaves all of its tables or none.
+    await createStore(db);
     for (const t of ['nights', 'night_runs', 'path_counts', 'diff_totals', 'diff_results', 'compare_changes', 'examples', 'policy_results', 'bisect_runs', 'bisect_results']) {
       await db.run(`DELETE FROM ${t} WHERE night = ${lit(r.night)}`);
     }
