@@ -52,54 +52,67 @@ const NOISE = [
 ];
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** The fleet log: LINES lines over DAYS days of HOSTS hosts; about 1 line in 400 belongs to a RAS incident. */
-function writeFleetLog(file: string): { lines: number; incidents: number; bytes: number } {
-  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as { lines: number; incidents: number; bytes: number };
+/**
+ * A generated text file, made once: `fill` pushes its text in order and returns its figures, which
+ * are kept beside it (FILE.meta, written last, so a generation cut short is made again).
+ */
+function generated<M extends object>(file: string, fill: (push: (s: string) => void) => M): M & { bytes: number } {
+  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as M & { bytes: number };
   const fd = openSync(file, 'w');
-  const start = Date.UTC(2024, 2, 1);
-  const stepMs = (DAYS * 86_400_000) / LINES;
   let buf: string[] = [];
-  let n = 0;
   let bytes = 0;
-  let incidents = 0;
   const flush = (): void => {
     const s = buf.join('');
     bytes += Buffer.byteLength(s);
     writeSync(fd, s);
     buf = [];
   };
-  while (n < LINES) {
-    const ms = start + n * stepMs;
-    const d = new Date(ms);
-    const stamp = `${MON[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
-    const host = `node-${String(Math.floor(rnd() * HOSTS)).padStart(4, '0')}`;
-    if (rnd() < 1 / 400) {
-      incidents++;
-      const pfn = (0x100000 + Math.floor(rnd() * 0x3000000)).toString(16);
-      if (rnd() < 0.8) {
-        // A corrected memory error: the machine check record and the EDAC line of it.
-        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] mce: [Hardware Error]: Machine check events logged\n`);
-        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x${pfn} offset:0x0 grain:32 syndrome:0x0 - area:DRAM err_code:0001:0090 socket:0 ha:0 channel_mask:1 rank:0)\n`);
-        n += 2;
-      } else {
-        // A consumed uncorrected error: kill_me_maybe, the kill and the result.
-        const pid = 1000 + Math.floor(rnd() * 60000);
-        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] mce: Uncorrected hardware memory error in user-access at ${pfn}400\n`);
-        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] Memory failure: 0x${pfn}: Sending SIGBUS to java:${pid} due to hardware memory corruption\n`);
-        buf.push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] Memory failure: 0x${pfn}: recovery action for dirty LRU page: Recovered\n`);
-        n += 3;
-      }
-    } else {
-      buf.push(`${stamp} ${host} ${pick(NOISE)}\n`);
-      n++;
-    }
+  const m = fill((s) => {
+    buf.push(s);
     if (buf.length >= 8192) flush();
-  }
+  });
   flush();
   closeSync(fd);
-  const meta = { lines: n, incidents, bytes };
+  const meta = { ...m, bytes };
   writeFileSync(`${file}.meta`, JSON.stringify(meta));
   return meta;
+}
+
+/** The fleet log: LINES lines over DAYS days of HOSTS hosts; about 1 line in 400 belongs to a RAS incident. */
+function writeFleetLog(file: string): { lines: number; incidents: number; bytes: number } {
+  return generated(file, (push) => {
+    const start = Date.UTC(2024, 2, 1);
+    const stepMs = (DAYS * 86_400_000) / LINES;
+    let n = 0;
+    let incidents = 0;
+    while (n < LINES) {
+      const ms = start + n * stepMs;
+      const d = new Date(ms);
+      const stamp = `${MON[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+      const host = `node-${String(Math.floor(rnd() * HOSTS)).padStart(4, '0')}`;
+      if (rnd() < 1 / 400) {
+        incidents++;
+        const pfn = (0x100000 + Math.floor(rnd() * 0x3000000)).toString(16);
+        if (rnd() < 0.8) {
+          // A corrected memory error: the machine check record and the EDAC line of it.
+          push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] mce: [Hardware Error]: Machine check events logged\n`);
+          push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#0_DIMM#0 (channel:0 slot:0 page:0x${pfn} offset:0x0 grain:32 syndrome:0x0 - area:DRAM err_code:0001:0090 socket:0 ha:0 channel_mask:1 rank:0)\n`);
+          n += 2;
+        } else {
+          // A consumed uncorrected error: kill_me_maybe, the kill and the result.
+          const pid = 1000 + Math.floor(rnd() * 60000);
+          push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] mce: Uncorrected hardware memory error in user-access at ${pfn}400\n`);
+          push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] Memory failure: 0x${pfn}: Sending SIGBUS to java:${pid} due to hardware memory corruption\n`);
+          push(`${stamp} ${host} kernel: [${(n / 10).toFixed(6)}] Memory failure: 0x${pfn}: recovery action for dirty LRU page: Recovered\n`);
+          n += 3;
+        }
+      } else {
+        push(`${stamp} ${host} ${pick(NOISE)}\n`);
+        n++;
+      }
+    }
+    return { lines: n, incidents };
+  });
 }
 
 /** A rasdaemon database with ROWS rows: mostly corrected mce_records, and UEs with their memory_failure_event and signal_event rows. */
@@ -145,84 +158,59 @@ async function writeRasdaemonDb(file: string): Promise<{ rows: number }> {
 
 /** ftrace / trace-cmd text of LINES lines: scheduler noise, corrected mce_record lines, and consumed UEs (record, signal, memory_failure_event). */
 function writeFtrace(file: string): { lines: number; bytes: number } {
-  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as { lines: number; bytes: number };
-  const fd = openSync(file, 'w');
-  let buf: string[] = ['cpus=64\n'];
-  let n = 1;
-  let bytes = 0;
-  const flush = (): void => {
-    const s = buf.join('');
-    bytes += Buffer.byteLength(s);
-    writeSync(fd, s);
-    buf = [];
-  };
-  while (n < LINES) {
-    const cpu = String(Math.floor(rnd() * 64)).padStart(3, '0');
-    const t = (5000 + n / 1000).toFixed(6);
-    const r = rnd();
-    if (r < 1 / 200) {
-      const pid = 1000 + Math.floor(rnd() * 60000);
-      const pa = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096 + 0x400).toString(16).padStart(16, '0');
-      buf.push(`       java-${pid}  [${cpu}] d.... ${t}: mce_record: CPU: ${Number(cpu)}, MCGc/s: 1000c14/7, MC1: bd80000000100134, IPID: 0000000000000000, ADDR: ${pa}, MISC: 0000000000000086, SYND: 0000000000000000, RIP: 33:<00007f3a1b2c3d4e>, TSC: 2f8e3b4c5d6, PPIN: 0, vendor: 0, CPUID: 50654, time: 1700000000, socket: 0, APIC: 6, microcode: 2006906\n`);
-      buf.push(`       java-${pid}  [${cpu}] d.... ${t}: signal_generate: sig=7 errno=0 code=4 comm=java pid=${pid} grp=0 res=0\n`);
-      buf.push(`       java-${pid}  [${cpu}] ..... ${t}: memory_failure_event: pfn 0x${pa.slice(0, 13).replace(/^0+/, '')}: recovery action for dirty LRU page: Recovered\n`);
-      n += 3;
-    } else if (r < 1 / 20) {
-      const pa = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096).toString(16).padStart(16, '0');
-      buf.push(`     <idle>-0     [${cpu}] d.h.. ${t}: mce_record: CPU: ${Number(cpu)}, MCGc/s: 1000c14/0, MC8: 9c00004000010090, IPID: 0000000000000000, ADDR: ${pa}, MISC: 0000000140000086, SYND: 0000000000000000, RIP: 00:<0000000000000000>, TSC: 2f8e3b4c5d6, PPIN: 0, vendor: 0, CPUID: 50654, time: 1700000000, socket: 0, APIC: 6, microcode: 2006906\n`);
-      n++;
-    } else {
-      const pid = 100 + Math.floor(rnd() * 30000);
-      buf.push(`     <idle>-0     [${cpu}] d.... ${t}: sched_switch: prev_comm=swapper/${Number(cpu)} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=kworker/${Number(cpu)}:1 next_pid=${pid} next_prio=120\n`);
-      n++;
+  return generated(file, (push) => {
+    push('cpus=64\n');
+    let n = 1;
+    while (n < LINES) {
+      const cpu = String(Math.floor(rnd() * 64)).padStart(3, '0');
+      const t = (5000 + n / 1000).toFixed(6);
+      const r = rnd();
+      if (r < 1 / 200) {
+        const pid = 1000 + Math.floor(rnd() * 60000);
+        const pa = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096 + 0x400).toString(16).padStart(16, '0');
+        push(`       java-${pid}  [${cpu}] d.... ${t}: mce_record: CPU: ${Number(cpu)}, MCGc/s: 1000c14/7, MC1: bd80000000100134, IPID: 0000000000000000, ADDR: ${pa}, MISC: 0000000000000086, SYND: 0000000000000000, RIP: 33:<00007f3a1b2c3d4e>, TSC: 2f8e3b4c5d6, PPIN: 0, vendor: 0, CPUID: 50654, time: 1700000000, socket: 0, APIC: 6, microcode: 2006906\n`);
+        push(`       java-${pid}  [${cpu}] d.... ${t}: signal_generate: sig=7 errno=0 code=4 comm=java pid=${pid} grp=0 res=0\n`);
+        push(`       java-${pid}  [${cpu}] ..... ${t}: memory_failure_event: pfn 0x${pa.slice(0, 13).replace(/^0+/, '')}: recovery action for dirty LRU page: Recovered\n`);
+        n += 3;
+      } else if (r < 1 / 20) {
+        const pa = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096).toString(16).padStart(16, '0');
+        push(`     <idle>-0     [${cpu}] d.h.. ${t}: mce_record: CPU: ${Number(cpu)}, MCGc/s: 1000c14/0, MC8: 9c00004000010090, IPID: 0000000000000000, ADDR: ${pa}, MISC: 0000000140000086, SYND: 0000000000000000, RIP: 00:<0000000000000000>, TSC: 2f8e3b4c5d6, PPIN: 0, vendor: 0, CPUID: 50654, time: 1700000000, socket: 0, APIC: 6, microcode: 2006906\n`);
+        n++;
+      } else {
+        const pid = 100 + Math.floor(rnd() * 30000);
+        push(`     <idle>-0     [${cpu}] d.... ${t}: sched_switch: prev_comm=swapper/${Number(cpu)} prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=kworker/${Number(cpu)}:1 next_pid=${pid} next_prio=120\n`);
+        n++;
+      }
     }
-    if (buf.length >= 8192) flush();
-  }
-  flush();
-  closeSync(fd);
-  const meta = { lines: n, bytes };
-  writeFileSync(`${file}.meta`, JSON.stringify(meta));
-  return meta;
+    return { lines: n };
+  });
 }
 
 /** mcelog ASCII of about LINES / 4 lines: corrected memory-controller records, and now and then an SRAO one. */
 function writeMcelog(file: string): { lines: number; bytes: number } {
-  if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as { lines: number; bytes: number };
-  const fd = openSync(file, 'w');
-  let buf: string[] = [];
-  let n = 0;
-  let bytes = 0;
-  let k = 0;
-  const flush = (): void => {
-    const s = buf.join('');
-    bytes += Buffer.byteLength(s);
-    writeSync(fd, s);
-    buf = [];
-  };
-  const target = Math.max(16, Math.floor(LINES / 4));
-  while (n < target) {
-    const time = 1700000000 + k * 7;
-    const addr = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096).toString(16);
-    const cpu = Math.floor(rnd() * 64);
-    const lines = rnd() < 0.02
-      ? ['Hardware event. This is not a software error.', `MCE ${k}`, `CPU ${cpu} BANK 7 TSC 1c57b2e4f1a`, `MISC 8c ADDR ${addr}`,
-        `TIME ${time} ${new Date(time * 1000).toUTCString()}`, 'MCG status:RIPV MCIP', 'MCi status:', 'Uncorrected error', 'Error enabled',
-        'MCi_MISC register valid', 'MCi_ADDR register valid', 'SRAO', 'MCA: MEMORY CONTROLLER MS_CHANNEL0_ERR', 'Transaction: Memory scrubbing error',
-        'STATUS bd000000000000c0 MCGSTATUS 5', `MCGCAP 1000c14 APICID ${cpu} SOCKETID 0`, 'CPUID Vendor Intel Family 6 Model 85']
-      : ['Hardware event. This is not a software error.', `MCE ${k}`, `CPU ${cpu} BANK 8 TSC 1c57b2f0000`, `MISC 140000086 ADDR ${addr}`,
-        `TIME ${time} ${new Date(time * 1000).toUTCString()}`, 'MCG status:', 'MCi status:', 'Corrected error', 'MCi_MISC register valid',
-        'MCi_ADDR register valid', 'MCA: MEMORY CONTROLLER RD_CHANNEL0_ERR', 'STATUS 9c00004000010090 MCGSTATUS 0',
-        `MCGCAP 1000c14 APICID ${cpu} SOCKETID 0`, 'CPUID Vendor Intel Family 6 Model 85'];
-    buf.push(`${lines.join('\n')}\n`);
-    n += lines.length;
-    k++;
-    if (buf.length >= 2048) flush();
-  }
-  flush();
-  closeSync(fd);
-  const meta = { lines: n, bytes };
-  writeFileSync(`${file}.meta`, JSON.stringify(meta));
-  return meta;
+  return generated(file, (push) => {
+    let n = 0;
+    let k = 0;
+    const target = Math.max(16, Math.floor(LINES / 4));
+    while (n < target) {
+      const time = 1700000000 + k * 7;
+      const addr = (0x100000000 + Math.floor(rnd() * 0xfffff) * 4096).toString(16);
+      const cpu = Math.floor(rnd() * 64);
+      const lines = rnd() < 0.02
+        ? ['Hardware event. This is not a software error.', `MCE ${k}`, `CPU ${cpu} BANK 7 TSC 1c57b2e4f1a`, `MISC 8c ADDR ${addr}`,
+          `TIME ${time} ${new Date(time * 1000).toUTCString()}`, 'MCG status:RIPV MCIP', 'MCi status:', 'Uncorrected error', 'Error enabled',
+          'MCi_MISC register valid', 'MCi_ADDR register valid', 'SRAO', 'MCA: MEMORY CONTROLLER MS_CHANNEL0_ERR', 'Transaction: Memory scrubbing error',
+          'STATUS bd000000000000c0 MCGSTATUS 5', `MCGCAP 1000c14 APICID ${cpu} SOCKETID 0`, 'CPUID Vendor Intel Family 6 Model 85']
+        : ['Hardware event. This is not a software error.', `MCE ${k}`, `CPU ${cpu} BANK 8 TSC 1c57b2f0000`, `MISC 140000086 ADDR ${addr}`,
+          `TIME ${time} ${new Date(time * 1000).toUTCString()}`, 'MCG status:', 'MCi status:', 'Corrected error', 'MCi_MISC register valid',
+          'MCi_ADDR register valid', 'MCA: MEMORY CONTROLLER RD_CHANNEL0_ERR', 'STATUS 9c00004000010090 MCGSTATUS 0',
+          `MCGCAP 1000c14 APICID ${cpu} SOCKETID 0`, 'CPUID Vendor Intel Family 6 Model 85'];
+      push(`${lines.join('\n')}\n`);
+      n += lines.length;
+      k++;
+    }
+    return { lines: n };
+  });
 }
 
 /** Import in a child process: the importer alone (no output files), its wall time and peak RSS. */
