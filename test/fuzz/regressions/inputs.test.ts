@@ -330,3 +330,34 @@ describe('Interner.idBytes on a damaged dictionary (found by the trace-arrow-str
     expect(i.idBytes(bytes, 0, 6, () => 'never')).toBe(0);
   });
 });
+
+describe('merge: damaged shard manifests (found by the merge-shards target, long runs of 2026-12-03)', () => {
+  // Two shards of x86 with Parquet, as `run --shard i/2 --parquet` writes them.
+  let shards: string;
+  beforeAll(async () => {
+    const { runTrace } = await import('../../../src/engine/run.js');
+    shards = tmp();
+    for (const index of [0, 1]) {
+      await runTrace({ trace: join(ROOT, 'traces/x86.csv'), profiles: [loadProfile('post')], outDir: shards, db: null, parquet: true, shard: { index, count: 2 }, workers: 1, sort: false });
+    }
+  }, 120_000);
+  const merge = async (damage: (m: Buffer) => Buffer) => {
+    const { cpSync } = await import('node:fs');
+    const { mergeShards } = await import('../../../src/io/merge.js');
+    const d = tmp();
+    cpSync(shards, join(d, 'set'), { recursive: true });
+    const m = join(d, 'set', '_shards', '0-of-2.json');
+    writeFileSync(m, damage(readFileSync(m)));
+    return inputError(() => mergeShards(join(d, 'set'), join(d, 'merged.duckdb')));
+  };
+
+  it('invalid UTF-8 inside a string of a manifest (JSON.parse took it, DuckDB read_json threw)', async () => {
+    const e = await merge((b) => { const at = b.indexOf('"trace_sha256": "') + 17; return Buffer.concat([b.subarray(0, at), Buffer.from([0xc3]), b.subarray(at)]); });
+    expect(e.message).toMatch(/_shards\/0-of-2\.json: unreadable shard manifest: .*: expected the JSON \(UTF-8\)/);
+  });
+
+  it('a damaged first manifest: the disagreement names both files (it named only the intact one)', async () => {
+    const e = await merge((b) => Buffer.from(b.toString('utf8').replace(/("trace_sha256": ")/, '$1x')));
+    expect(e.message).toMatch(/_shards\/1-of-2\.json: trace_sha256 [0-9a-f]{64}: expected x[0-9a-f]{64}, as in .*_shards\/0-of-2\.json/);
+  });
+});
