@@ -49,6 +49,8 @@ export interface Target {
   gen(rng: Rng, dir: string): Input;
   /** Feed it to the library; throwing InputError is an accepted outcome, anything else fails. */
   run(input: Input, dir: string): Promise<void>;
+  /** Close what the target keeps open between inputs (called at the end of each slice). */
+  finish?(): void;
 }
 
 const ENUM_WORDS = [...ARCH, ...KIND, ...NOTIFY, ...SEVERITY, ...MEM, ...PAGE, ...CONTEXT];
@@ -490,12 +492,17 @@ const mergeTarget: Target = {
     return { bytes: m.bytes, how: [rel, ...m.how], file: rel };
   },
   async run(input, dir) {
+    // One copy of the shard set for the session; each input replaces one file and puts the seed's
+    // bytes back after (merge only reads the set), instead of copying the whole tree per input.
     const work = join(dir, 'shards-work');
-    rmSync(work, { recursive: true, force: true });
-    copyTree(SEEDS.shardDir!, work);
-    writeFileSync(join(work, input.file), input.bytes);
-    const db = join(dir, 'merged.duckdb');
-    await mergeShards(work, db);
+    if (!existsSync(work)) copyTree(SEEDS.shardDir!, work);
+    const p = join(work, input.file);
+    writeFileSync(p, input.bytes);
+    try {
+      await mergeShards(work, join(dir, 'merged.duckdb'));
+    } finally {
+      copyFileSync(join(SEEDS.shardDir!, input.file), p);
+    }
   },
 };
 
@@ -516,10 +523,17 @@ const SQL_STATEMENTS = [
   'SELECT', ')', '', ';', "SELECT 'x' || repeat('y', 1000000)", 'SELECT 1/0', 'SELECT 9223372036854775807 + 1', "USE night0",
 ];
 
+const SQL_SESSION_INPUTS = 256;
+let sqlSession: { s: Awaited<ReturnType<typeof openSqlSession>>; dir: string; uses: number } | null = null;
+
 const sqlTarget: Target = {
   name: 'sql',
   cost: 8,
   async setup() {},
+  finish() {
+    sqlSession?.s.db.close();
+    sqlSession = null;
+  },
   gen(rng) {
     let q = rng.pick(SQL_STATEMENTS);
     if (rng.chance(0.3)) q = mutate(Buffer.from(q), rng, ['SELECT', 'COPY', 'ATTACH', 'TO', 'FROM', 'INSTALL', 'LOAD', ';']).bytes.toString('utf8');
@@ -527,11 +541,21 @@ const sqlTarget: Target = {
   },
   async run(input, dir) {
     const q = input.bytes.toString('utf8').replaceAll('__DIR__', dir);
-    const s = await openSqlSession(join(dir, 'no-store-here.duckdb'));
+    // One session for SQL_SESSION_INPUTS statements (the store is read-only and a refused or failed
+    // statement changes nothing), then a new one, so opening and closing stay covered.
+    if (!sqlSession || sqlSession.dir !== dir || sqlSession.uses >= SQL_SESSION_INPUTS) {
+      sqlSession?.s.db.close();
+      sqlSession = { s: await openSqlSession(join(dir, 'no-store-here.duckdb')), dir, uses: 0 };
+    }
+    const s = sqlSession.s;
+    sqlSession.uses++;
     try {
       await runSql(s, q, 'csv');
+    } catch (e) {
+      // Anything but a refusal: the session is not trusted for the next input.
+      if (!(e instanceof InputError)) { s.db.close(); sqlSession = null; }
+      throw e;
     } finally {
-      s.db.close();
       // Checked whether the statement ran or was refused: a refused one must not have written either.
       for (const f of ['written.csv', 'written.parquet', 'attached.duckdb', 'exported']) {
         if (!existsSync(join(dir, f))) continue;
