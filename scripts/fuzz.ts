@@ -9,8 +9,8 @@
 // and its in-flight input counted as a hang, a child that dies (out of memory, a native crash) as
 // a crash; both inputs are written again from their in-flight note (`--extract`) and the job
 // goes on from its next slice.
-import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ChildProcess, fork } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,16 +36,21 @@ type ChildMessage =
   | { type: 'slice'; slice: number; stats: TargetStats }
   | { type: 'done' };
 
+/** Set by SIGINT/SIGTERM (or the parent's `stop`): finish the input in flight, report, exit. */
+let stopping = false;
+
 const send = (m: ChildMessage): Promise<void> => new Promise((res) => process.send!(m, () => res()));
 
 async function child(o: FuzzOptions, plan: ChildPlan): Promise<void> {
   const targets = o.targets.map((n) => TARGETS.find((t) => t.name === n)!);
   const minCost = Math.min(...targets.map((t) => t.cost));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { stopping = true; });
+  process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') stopping = true; });
   const s = await session(targets);
   try {
     let slice = plan.startSlice;
     let n = 0;
-    const more = () => (plan.until === null || Date.now() < plan.until) && (plan.maxInputs === null || n < plan.maxInputs);
+    const more = () => !stopping && (plan.until === null || Date.now() < plan.until) && (plan.maxInputs === null || n < plan.maxInputs);
     // Slice k of the job runs target k mod T (so a restart at slice k resumes the same rotation).
     while (more()) {
       const t = targets[slice % targets.length]!;
@@ -54,7 +59,7 @@ async function child(o: FuzzOptions, plan: ChildPlan): Promise<void> {
       const sliceEnd = Date.now() + sliceMs(t.cost, o.shares, o.slice, minCost);
       const st = await drive(t, s.dir, {
         seed, maxInputs: plan.maxInputs === null ? Infinity : plan.maxInputs - n, until: plan.until === null ? sliceEnd : Math.min(plan.until, sliceEnd),
-        slowMs: 30_000, saveDir: o.save, job: plan.job,
+        slowMs: 30_000, saveDir: o.save, job: plan.job, stop: () => stopping,
       });
       n += st.inputs;
       await send({ type: 'slice', slice, stats: st });
@@ -64,6 +69,7 @@ async function child(o: FuzzOptions, plan: ChildPlan): Promise<void> {
     s.dispose();
   }
   await send({ type: 'done' });
+  process.disconnect();
 }
 
 /** `--extract "target seed index"`: the input of an in-flight note, written to --save. */
@@ -90,6 +96,9 @@ interface JobResult {
   restarts: number;
 }
 
+/** The running children (told to stop on SIGINT/SIGTERM of the parent). */
+const live = new Set<ChildProcess>();
+
 /** One job: a child process, restarted after a hang or a crash at its next slice. */
 function runJob(o: FuzzOptions, job: number, root: string, end: number | null, onSlice: (n: number) => void): Promise<JobResult> {
   const res: JobResult = { parts: [], cleanTmps: [], restarts: 0 };
@@ -100,7 +109,9 @@ function runJob(o: FuzzOptions, job: number, root: string, end: number | null, o
       const tmp = join(root, `job${job}-${res.restarts}`);
       mkdirSync(tmp, { recursive: true });
       const plan: ChildPlan = { job, startSlice, until: end, maxInputs: left };
+      if (stopping) { resolve(res); return; }
       const c = fork(SCRIPT, process.argv.slice(2), { env: { ...process.env, TMPDIR: tmp, RAS_FUZZ_CHILD: JSON.stringify(plan) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      live.add(c);
       let current: { slice: number; target: string; seed: number } | null = null;
       let last = Date.now();
       let done = false;
@@ -125,6 +136,7 @@ function runJob(o: FuzzOptions, job: number, root: string, end: number | null, o
       c.on('error', reject);
       c.on('exit', (code, signal) => {
         clearInterval(watch);
+        live.delete(c);
         if (done && code === 0) { res.cleanTmps.push(tmp); resolve(res); return; }
         // A hang or a crash: the input in flight fails; the job goes on from its next slice.
         const target = current?.target ?? 'harness';
@@ -137,7 +149,7 @@ function runJob(o: FuzzOptions, job: number, root: string, end: number | null, o
         res.parts.push(st);
         res.restarts++;
         if (current) startSlice = current.slice + 1;
-        const more = (end === null || Date.now() < end) && (left === null || left > 0) && res.restarts <= 20;
+        const more = !stopping && (end === null || Date.now() < end) && (left === null || left > 0) && res.restarts <= 20;
         if (more) start(); else resolve(res);
       });
     };
@@ -151,11 +163,21 @@ async function main(): Promise<void> {
   if (childPlan) return child(o, JSON.parse(childPlan) as ChildPlan);
   if (o.extract) { process.stdout.write(`${await extract(o, o.extract)}\n`); return; }
 
-  // A private $TMPDIR per job, so the leftover count sees only this run's files (the machine is shared).
-  const root = mkdtempSync(join(tmpdir(), 'ras-replay-fuzz-tmp-'));
+  // A private $TMPDIR per job, so the leftover count sees only this run's files (the machine is
+  // shared); in memory where there is a tmpfs: rewriting an input file per input on a disk (ext4
+  // with discard) cost more CPU than parsing it.
+  const root = mkdtempSync(join(memTmp() ?? tmpdir(), 'ras-replay-fuzz-tmp-'));
   const t0 = Date.now();
   const end = o.minutes === null ? null : t0 + o.minutes * 60_000;
   const loadStart = loadavg();
+  // SIGINT/SIGTERM: the jobs finish their input in flight and report; the table covers what ran.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (!stopping) process.stderr.write(`fuzz: ${sig}: stopping after the inputs in flight\n`);
+      stopping = true;
+      for (const c of live) if (c.connected) c.send({ type: 'stop' });
+    });
+  }
   let n = 0;
   let lastPrint = t0;
   const jobs = await Promise.all([...Array(o.jobs).keys()].map((k) => runJob(o, k, root, end, (x) => {
@@ -183,12 +205,21 @@ async function main(): Promise<void> {
   const leftovers = [...new Set([...stats.flatMap((s) => s.leftovers), ...after])];
   process.stdout.write(formatRows(rs));
   const load = `load average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${loadEnd.map((x) => x.toFixed(2)).join(' ')} at the end`;
-  process.stdout.write(`total: ${total} inputs in ${minutes.toFixed(1)} min (${Math.round(total / (minutes * 60))}/s) with ${o.jobs} job${o.jobs > 1 ? 's' : ''}, ${failed} failed, ${leftovers.length} leftovers${leftovers.length ? ` (${leftovers.slice(0, 5).join(', ')})` : ''}; ${load}\n`);
+  process.stdout.write(`total: ${total} inputs in ${minutes.toFixed(1)} min (${Math.round(total / (minutes * 60))}/s) with ${o.jobs} job${o.jobs > 1 ? 's' : ''}${stopping ? ' (stopped by a signal)' : ''}, ${failed} failed, ${leftovers.length} leftovers${leftovers.length ? ` (${leftovers.slice(0, 5).join(', ')})` : ''}; ${load}\n`);
   for (const x of stats) for (const f of x.failures.slice(0, 3)) process.stdout.write(`  ${f.target} [${f.how.join('+')}]${f.saved ? ` ${f.saved}` : ''}: ${f.error.split('\n').slice(0, 3).join(' | ')}\n`);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(dirname(o.json), { recursive: true });
-  writeFileSync(o.json, `${JSON.stringify({ minutes, jobs: o.jobs, shares: o.shares, seed: o.seed, total, failed, leftovers, load_start: loadStart, load_end: loadEnd, targets: rs, failures: stats.flatMap((x) => x.failures) }, null, 2)}\n`);
+  writeFileSync(o.json, `${JSON.stringify({ minutes, stopped: stopping, jobs: o.jobs, shares: o.shares, seed: o.seed, total, failed, leftovers, load_start: loadStart, load_end: loadEnd, targets: rs, failures: stats.flatMap((x) => x.failures) }, null, 2)}\n`);
   process.exitCode = failed || leftovers.length ? 1 : 0;
+}
+
+function memTmp(): string | null {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return statSync('/dev/shm').isDirectory() ? '/dev/shm' : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `--extract` in a child of its own (the seeds of one target only). */

@@ -56,6 +56,14 @@ export interface Target {
 const ENUM_WORDS = [...ARCH, ...KIND, ...NOTIFY, ...SEVERITY, ...MEM, ...PAGE, ...CONTEXT];
 const read = (p: string) => readFileSync(resolve(ROOT, p));
 
+/** Seed files read once per process (not once per input). */
+const seedCache = new Map<string, Buffer[]>();
+const cachedSeeds = (key: string, load: () => Buffer[]): Buffer[] => {
+  let s = seedCache.get(key);
+  if (!s) seedCache.set(key, (s = load()));
+  return s;
+};
+
 function fromSeeds(seeds: Buffer[], rng: Rng, file: string, extra: readonly string[] = ENUM_WORDS, longBytes = 1 << 20): Input {
   const s = rng.pick(seeds);
   if (rng.chance(0.03)) return { bytes: s, how: ['seed'], file };
@@ -253,7 +261,7 @@ const textImporter = (name: string, format: SourceFormat, files: string[], file:
   cost: 1,
   async setup() {},
   gen(rng) {
-    const seeds = files.map((f) => read(join(FIX, f)));
+    const seeds = cachedSeeds(name, () => files.map((f) => read(join(FIX, f))));
     return fromSeeds(seeds, rng, file, ['Recovered', 'Ignored', 'Failed', 'Delayed', 'mce_record', 'memory_failure_event', 'signal_generate', 'sig=7', 'code=4', 'status', 'pfn', 'Kernel', 'panic', '0x0', '0xbd80000000100134', '0x0000000000000000', '0x8000000000000000']);
   },
   async run(input, dir) {
@@ -450,7 +458,7 @@ const nightlyConfig: Target = {
   cost: 1,
   async setup() {},
   gen(rng) {
-    return jsonMutate([read('ras-replay.config.json')], rng, 'fuzz-config.json', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'generate', 'golden', 'ideal', 'mix', 'hosts', 'days', 'seed', 'fleet', 'matrix', '{profile}']);
+    return jsonMutate(cachedSeeds('nightly-config', () => [read('ras-replay.config.json')]), rng, 'fuzz-config.json', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'generate', 'golden', 'ideal', 'mix', 'hosts', 'days', 'seed', 'fleet', 'matrix', '{profile}']);
   },
   async run(input, dir) {
     loadConfig(writeInput(dir, input));
@@ -462,7 +470,7 @@ const fleetMix: Target = {
   cost: 1,
   async setup() {},
   gen(rng) {
-    return jsonMutate([read('mixes/fleet.json'), Buffer.from('{}'), Buffer.from('{"hosts":{"arch":{"x86_64":1}}}')], rng, 'fuzz-mix.json', ['weights', 'arch', 'x86_64', 'arm64', 'rate', 'share']);
+    return jsonMutate(cachedSeeds('fleet-mix', () => [read('mixes/fleet.json'), Buffer.from('{}'), Buffer.from('{"hosts":{"arch":{"x86_64":1}}}')]), rng, 'fuzz-mix.json', ['weights', 'arch', 'x86_64', 'arm64', 'rate', 'share']);
   },
   async run(input, dir) {
     loadMix(writeInput(dir, input));
