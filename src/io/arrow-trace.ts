@@ -716,6 +716,8 @@ export class TraceDecoder {
       return;
     }
     const isBool = DataType.isBool(d.type);
+    // A column of another type (a string, a struct: no numeric values) is refused by name.
+    if (!isBool && !DataType.isInt(d.type)) bad(0, name, String(d.type), 'a boolean or integer column (0 or 1)');
     const v = d.values as unknown;
     if (v instanceof Uint8Array && !isBool) {
       const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;

@@ -361,3 +361,15 @@ describe('merge: damaged shard manifests (found by the merge-shards target, long
     expect(e.message).toMatch(/_shards\/1-of-2\.json: trace_sha256 [0-9a-f]{64}: expected x[0-9a-f]{64}, as in .*_shards\/0-of-2\.json/);
   });
 });
+
+describe('Arrow 0/1 columns of another type (found by the trace-arrow-stream target, long run of 2026-12-03)', () => {
+  // The x86 suite as a stream, mutated (seed 20327, input 800): its Schema gives the column
+  // `recovery` the Null type, which has no values buffer. The 0/1 reader (early_kill, recovery,
+  // panic_on_oops, panic_on_unrecoverable; docs/trace-format.md: 0 or 1) read it as numbers: a
+  // TypeError ("reading 'BYTES_PER_ELEMENT'"), which the source wrapped as "not a readable Arrow
+  // IPC stream" with the TypeError's text. Like the other integer columns, the type is checked.
+  it('is refused naming the column and its type', async () => {
+    const e = await sourceError('opt01-type.arrows');
+    expect(e.message).toMatch(/opt01-type\.arrows: batch 0 row 0: column recovery: value "Null": expected a boolean or integer column \(0 or 1\)$/);
+  });
+});
