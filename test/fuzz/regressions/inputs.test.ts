@@ -373,3 +373,23 @@ describe('Arrow 0/1 columns of another type (found by the trace-arrow-stream tar
     expect(e.message).toMatch(/opt01-type\.arrows: batch 0 row 0: column recovery: value "Null": expected a boolean or integer column \(0 or 1\)$/);
   });
 });
+
+describe('kernel log: a long run of spaces in a result line (found by the import-kernel-log target, long run of 2026-12-03)', () => {
+  // The fuzz input: "Memory failure: 0x1234: recovery action for d" + 859,000 spaces + "irty LRU
+  // page: Recovered" (a longline mutation). The wrapped-line pattern `recovery action for [^:]+\s*$`
+  // has two overlapping runs ([^:] and \s) before the colon: each of the n start positions of \s*
+  // rescanned the spaces, O(n²), minutes on one line. 200,000 spaces are 2·10^10 steps that way.
+  it('is read in linear time', async () => {
+    const d = tmp();
+    const f = join(d, 'spaces.log');
+    writeFileSync(f, `[  100.000100] Memory failure: 0x1234: recovery action for d${' '.repeat(200_000)}irty LRU page: Recovered\n`);
+    const t0 = Date.now();
+    try {
+      await importSource(f, { format: 'kernel-log' });
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toContain('spaces.log');
+    }
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
