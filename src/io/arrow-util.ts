@@ -380,7 +380,7 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
   let pos = 0; // stream offset of the next byte to parse
   let skip = 0; // body bytes still to pass
   let need = 8; // bytes wanted for the current piece
-  let piece: 'prefix' | 'meta' | 'done' = 'prefix';
+  let piece: 'prefix' | 'meta' = 'prefix';
   let msgAt = 0;
   let acc = new Uint8Array(0);
   const bad = (what: string): never => {
@@ -388,7 +388,7 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
   };
   for (const chunk of chunks) {
     let off = 0;
-    while (piece !== 'done' && off < chunk.byteLength) {
+    while (off < chunk.byteLength) {
       if (skip > 0) {
         const n = Math.min(skip, chunk.byteLength - off);
         skip -= n; off += n; pos += n;
@@ -404,7 +404,13 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
         msgAt = pos - acc.byteLength;
         const first = dv.getUint32(0, true);
         const len = first === 0xffffffff ? dv.getInt32(4, true) : (first | 0);
-        if (len === 0) { piece = 'done'; break; }
+        if (len === 0) {
+          // End of stream. apache-arrow's reader goes on with a stream that follows it (streams
+          // may be concatenated), so the check goes on too; a pre-0.15 end marker is 4 bytes.
+          acc = first === 0xffffffff ? new Uint8Array(0) : acc.slice(4);
+          need = 8;
+          continue;
+        }
         if (len < 0 || len > MAX_IPC_METADATA) bad(`metadata length ${len}: expected 1..${MAX_IPC_METADATA}`);
         if (first !== 0xffffffff) {
           // Pre-0.15 framing (no continuation token): the 4 bytes after the length are metadata.

@@ -16,6 +16,7 @@ import { EventColumns } from '../../../src/columns/events.js';
 import { readTraceCsv } from '../../../src/io/csv-trace.js';
 import { gzipSync } from 'node:zlib';
 import { duckInputError } from '../../../src/oracle/commands.js';
+import { checkedIpcChunks } from '../../../src/io/arrow-util.js';
 
 const ROOT = resolve(__dirname, '../../..');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ras-fuzz-reg-'));
@@ -391,5 +392,27 @@ describe('kernel log: a long run of spaces in a result line (found by the import
       expect((e as Error).message).toContain('spaces.log');
     }
     expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
+
+describe('Arrow IPC: a stream after the end-of-stream marker (found by the trace-arrow-stream target, long run of 2026-12-03)', () => {
+  // The x86 suite as a stream, mutated (seed 20583, input 49): Schema, one DictionaryBatch, the
+  // end-of-stream marker at byte 3208, then 14 KB more (a repeat mutation). apache-arrow's reader
+  // goes on after the marker (concatenated streams); the framing check stopped there, so the
+  // DictionaryBatch at byte 3436, whose RecordBatch.nodes claims 16,777,216 entries in 184 bytes
+  // of metadata, reached decodeFieldNodes: 14-31 s and 1.4 GB. The message layout was read with
+  // apache-arrow's MessageReader (types 1, 2, EOS, 2, 2).
+  it('the messages after the marker are checked too', async () => {
+    const e = await sourceError('after-eos.arrows');
+    expect(e.message).toMatch(/after-eos\.arrows: byte 3436: damaged Arrow IPC message: RecordBatch\.nodes: 16777216 entries of 16 bytes do not fit in the 184-byte metadata$/);
+    expect(e.ms).toBeLessThan(5_000);
+  });
+
+  it('and through the decoder on the whole buffer (the target\'s path)', () => {
+    const bytes = readFileSync(join(__dirname, 'fixtures', 'after-eos.arrows'));
+    let err: unknown;
+    try { for (const _ of checkedIpcChunks([bytes], 'after-eos.arrows')) void _; } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain('byte 3436: damaged Arrow IPC message: RecordBatch.nodes');
   });
 });
