@@ -603,7 +603,12 @@ export function checkIpcFile(path: string): void {
   try {
     const size = fstatSync(fd).size;
     const tail = Buffer.alloc(10);
-    if (size < 18 || readSync(fd, tail, 0, 10, size - 10) !== 10 || tail.toString('latin1', 4) !== 'ARROW1') return; // apache-arrow reports it
+    const head = Buffer.alloc(6);
+    // Without its magic at both ends apache-arrow's file reader could wait forever (a 7-byte file:
+    // its promise never settled, so `run` hung and a script exited silently).
+    if (size < 18 || readSync(fd, head, 0, 6, 0) !== 6 || head.toString('latin1') !== 'ARROW1' || readSync(fd, tail, 0, 10, size - 10) !== 10 || tail.toString('latin1', 4) !== 'ARROW1') {
+      throw new InputError(`${path}: byte 0: not an Arrow IPC file (${size} bytes): expected "ARROW1" at its start and its end (an Arrow IPC stream is named .arrows)`, path, 'byte 0');
+    }
     const footerLen = tail.readInt32LE(0);
     end = size - 10 - footerLen;
     const bad = (what: string): never => {

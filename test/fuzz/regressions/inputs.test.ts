@@ -416,3 +416,29 @@ describe('Arrow IPC: a stream after the end-of-stream marker (found by the trace
     expect((err as Error).message).toContain('byte 3436: damaged Arrow IPC message: RecordBatch.nodes');
   });
 });
+
+describe('Arrow values buffers shorter than the batch, and .arrow files without magic (long run of 2026-12-03)', () => {
+  // Mutated x86 streams (seeds 20710 input 1137, 20903 input 241): a batch of 126 rows whose
+  // event_id values buffer holds none, and one whose panic_on_unrecoverable buffer ends before
+  // row 117. The decoder built typed arrays past the buffer (RangeError "Invalid typed array length").
+  it('a short event_id buffer is refused naming the column', async () => {
+    const e = await sourceError('short-event-id.arrows');
+    expect(e.message).toMatch(/short-event-id\.arrows: batch 0 row 0: column event_id: value "0 values": expected 126 \(one per row\)$/);
+  });
+
+  it('a short 0/1 column is refused naming the column and the row', async () => {
+    const e = await sourceError('short-opt01.arrows');
+    expect(e.message).toMatch(/short-opt01\.arrows: batch 0 row 117: column panic_on_unrecoverable: value "NaN": expected 0 or 1$/);
+  });
+
+  // Seed 20745 input 13: the 5 bytes f8 88 80 80 80 as fuzz.arrow. apache-arrow's file reader's
+  // promise never settled: the fuzz slice hung, `run` hung until killed. Format/File.fbs: an IPC
+  // file starts and ends with "ARROW1".
+  it('a 5-byte .arrow file is refused at once', async () => {
+    const { openTraceSource } = await import('../../../src/engine/source.js');
+    const d = tmp();
+    writeFileSync(join(d, 'five.arrow'), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]));
+    const e = await inputError(async () => { for await (const b of openTraceSource(join(d, 'five.arrow'), newTraceDicts(), 64).batches()) void b; });
+    expect(e.message).toMatch(/five\.arrow: byte 0: not an Arrow IPC file \(5 bytes\): expected "ARROW1" at its start and its end/);
+  }, 10_000);
+});
