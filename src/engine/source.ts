@@ -1,7 +1,8 @@
 // Trace sources: batches of decoded EventColumns from Arrow IPC (stream or file) or CSV, read batch
 // by batch; the file's SHA-256 (the run's trace content hash) is computed on a worker thread.
 import { Worker } from 'node:worker_threads';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
 import { checkedIpcChunks, checkIpcFile, fileChunks } from '../io/arrow-util.js';
@@ -29,8 +30,16 @@ export interface TraceSource {
   progress(): number;
 }
 
-/** The file's SHA-256, computed on a worker thread in parallel with the replay. */
+/** Files below this size are hashed on the calling thread: a worker's start costs more than they do. */
+const HASH_IN_THREAD_BYTES = 1 << 20;
+
+/** The file's SHA-256, computed on a worker thread in parallel with the replay (small files: here). */
 export function sha256InWorker(path: string): Promise<string> {
+  try {
+    if (statSync(path).size < HASH_IN_THREAD_BYTES) return Promise.resolve(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  } catch (e) {
+    return Promise.reject(e);
+  }
   return new Promise((resolve, reject) => {
     const w = new Worker(new URL('./hash-worker.mjs', import.meta.url), { workerData: { path } });
     w.once('message', (h: string) => resolve(h));

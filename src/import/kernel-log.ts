@@ -143,7 +143,9 @@ const PF_KILL = /^MCE: Killing (.+):(\d+) due to hardware memory corruption faul
  * injection line without its address (mm/madvise.c "Injecting memory failure for pfn %#lx at
  * process virtual address %#lx"), "still referenced by %d" without "users".
  */
-const WRAPPED = /^(?:Memory failure: 0x[0-9a-fA-F]+: recovery action for [^:]+|Injecting memory failure for (?:pfn |page )?(?:0x)?[0-9a-fA-F]+ at(?: process(?: virtual)?)?|Memory failure: 0x[0-9a-fA-F]+: .* still referenced by \d+)\s*$/;
+// (`[^:]+$`, not `[^:]+\s*$`: the same lines, but the two overlapping runs backtracked
+// quadratically over a long run of spaces followed by a colon.)
+const WRAPPED = /^(?:Memory failure: 0x[0-9a-fA-F]+: recovery action for [^:]+$|(?:Injecting memory failure for (?:pfn |page )?(?:0x)?[0-9a-fA-F]+ at(?: process(?: virtual)?)?|Memory failure: 0x[0-9a-fA-F]+: .* still referenced by \d+)\s*$)/;
 /** madvise_inject_error: "Injecting memory failure for pfn %#lx at process virtual address %#lx" (v4.x+), v3.x "… for page %#lx at %#lx". */
 const INJECT = /^Injecting memory failure for (?:pfn |page )?(?:0x)?([0-9a-fA-F]+) at (?:process virtual address )?(?:0x)?([0-9a-fA-F]+)\s*$/;
 /** dump_stack_print_info: "CPU: %d UID: %u PID: %d Comm: %.20s …" (UID since v6.12). */

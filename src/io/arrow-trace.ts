@@ -269,6 +269,8 @@ function bitAt(d: Data, i: number): boolean {
 function numAt(d: Data, i: number): number {
   const v = d.values as ArrayLike<number | bigint> & { BYTES_PER_ELEMENT: number; buffer: ArrayBufferLike; byteOffset: number };
   const j = i; // value buffers are already sliced to the Data's offset (apache-arrow _sliceBuffers)
+  // Past a (damaged) short values buffer: NaN, which every caller's range check refuses by name.
+  if (j >= v.length) return NaN;
   if (v.BYTES_PER_ELEMENT === 8 && !(v instanceof Float64Array)) {
     const w = new Uint32Array(v.buffer, v.byteOffset + j * 8, 2);
     const hi = v instanceof BigInt64Array ? (w[1]! | 0) : w[1]!;
@@ -479,6 +481,8 @@ export class TraceDecoder {
 
   private int64(d: Data, name: string, n: number, out: BigUint64Array | BigInt64Array, signed: boolean, bad: Bad): void {
     const v = d.values as unknown;
+    // A values buffer shorter than the batch (damaged lengths) is refused, not read past.
+    if ((v instanceof BigUint64Array || v instanceof BigInt64Array) && v.length < n) bad(0, name, `${v.length} values`, `${n} (one per row)`);
     if ((v instanceof BigUint64Array || v instanceof BigInt64Array) && d.nullCount === 0) {
       const src = new Uint8Array(v.buffer, v.byteOffset, n * 8);
       new Uint8Array(out.buffer, out.byteOffset, n * 8).set(src);
@@ -739,6 +743,8 @@ export class TraceDecoder {
       return;
     }
     const isBool = DataType.isBool(d.type);
+    // A column of another type (a string, a struct: no numeric values) is refused by name.
+    if (!isBool && !DataType.isInt(d.type)) bad(0, name, String(d.type), 'a boolean or integer column (0 or 1)');
     const v = d.values as unknown;
     if (v instanceof Uint8Array && !isBool) {
       const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;

@@ -399,7 +399,7 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
   let pos = 0; // stream offset of the next byte to parse
   let skip = 0; // body bytes still to pass
   let need = 8; // bytes wanted for the current piece
-  let piece: 'prefix' | 'meta' | 'done' = 'prefix';
+  let piece: 'prefix' | 'meta' = 'prefix';
   let msgAt = 0;
   let acc = new Uint8Array(0);
   const bad = (what: string): never => {
@@ -407,7 +407,7 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
   };
   for (const chunk of chunks) {
     let off = 0;
-    while (piece !== 'done' && off < chunk.byteLength) {
+    while (off < chunk.byteLength) {
       if (skip > 0) {
         const n = Math.min(skip, chunk.byteLength - off);
         skip -= n; off += n; pos += n;
@@ -423,7 +423,13 @@ export function* checkedIpcChunks(chunks: Iterable<Uint8Array>, file: string): G
         msgAt = pos - acc.byteLength;
         const first = dv.getUint32(0, true);
         const len = first === 0xffffffff ? dv.getInt32(4, true) : (first | 0);
-        if (len === 0) { piece = 'done'; break; }
+        if (len === 0) {
+          // End of stream. apache-arrow's reader goes on with a stream that follows it (streams
+          // may be concatenated), so the check goes on too; a pre-0.15 end marker is 4 bytes.
+          acc = first === 0xffffffff ? new Uint8Array(0) : acc.slice(4);
+          need = 8;
+          continue;
+        }
         if (len < 0 || len > MAX_IPC_METADATA) bad(`metadata length ${len}: expected 1..${MAX_IPC_METADATA}`);
         if (first !== 0xffffffff) {
           // Pre-0.15 framing (no continuation token): the 4 bytes after the length are metadata.
@@ -616,7 +622,12 @@ export function checkIpcFile(path: string): void {
   try {
     const size = fstatSync(fd).size;
     const tail = Buffer.alloc(10);
-    if (size < 18 || readSync(fd, tail, 0, 10, size - 10) !== 10 || tail.toString('latin1', 4) !== 'ARROW1') return; // apache-arrow reports it
+    const head = Buffer.alloc(6);
+    // Without its magic at both ends apache-arrow's file reader could wait forever (a 7-byte file:
+    // its promise never settled, so `run` hung and a script exited silently).
+    if (size < 18 || readSync(fd, head, 0, 6, 0) !== 6 || head.toString('latin1') !== 'ARROW1' || readSync(fd, tail, 0, 10, size - 10) !== 10 || tail.toString('latin1', 4) !== 'ARROW1') {
+      throw new InputError(`${path}: byte 0: not an Arrow IPC file (${size} bytes): expected "ARROW1" at its start and its end (an Arrow IPC stream is named .arrows)`, path, 'byte 0');
+    }
     const footerLen = tail.readInt32LE(0);
     end = size - 10 - footerLen;
     const bad = (what: string): never => {

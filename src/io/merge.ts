@@ -69,12 +69,14 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
   const root = resolve(dir);
   const mdir = join(root, '_shards');
   if (!existsSync(mdir)) throw new InputError(`${dir}: no _shards/ folder: expected the output folder of \`run --shard i/N --parquet\` jobs`, dir);
-  const manifests: Manifest[] = readdirSync(mdir).filter((f) => /^\d+-of-\d+\.json$/.test(f)).map((f) => {
+  const names = readdirSync(mdir).filter((f) => /^\d+-of-\d+\.json$/.test(f)).sort();
+  const manifests: Manifest[] = names.map((f) => {
     let m: Manifest;
     try {
-      m = JSON.parse(readFileSync(join(mdir, f), 'utf8')) as Manifest;
+      // Strict UTF-8: the manifests are read again by DuckDB's read_json, which refuses invalid bytes.
+      m = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(join(mdir, f)))) as Manifest;
     } catch (e) {
-      throw new InputError(`${join(mdir, f)}: unreadable shard manifest: ${(e as Error).message}`, join(mdir, f));
+      throw new InputError(`${join(mdir, f)}: unreadable shard manifest: ${(e as Error).message}: expected the JSON (UTF-8) \`run --shard i/N\` wrote`, join(mdir, f));
     }
     checkManifest(m, join(mdir, f));
     return m;
@@ -82,13 +84,15 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
   if (!manifests.length) throw new InputError(`${mdir}: no shard manifests`, mdir);
   const count = manifests[0]!.count;
   const first = manifests[0]!;
-  for (const m of manifests) {
-    const where = join(mdir, `${m.shard}-of-${m.count}.json`);
-    if (m.count !== count) throw new InputError(`${where}: shard count ${m.count}: expected ${count}, as in the other manifests`, where);
-    if (m.trace_sha256 !== first.trace_sha256) throw new InputError(`${where}: trace_sha256 ${m.trace_sha256}: expected ${first.trace_sha256} (all shards must replay the same trace)`, where);
-    if (m.profiles.join(',') !== first.profiles.join(',')) throw new InputError(`${where}: profiles ${m.profiles.join(',')}: expected ${first.profiles.join(',')}`, where);
+  // A disagreement names both manifests: either of them may be the damaged one.
+  const firstWhere = join(mdir, names[0]!);
+  manifests.forEach((m, i) => {
+    const where = join(mdir, names[i]!);
+    if (m.count !== count) throw new InputError(`${where}: shard count ${m.count}: expected ${count}, as in ${firstWhere}`, where);
+    if (m.trace_sha256 !== first.trace_sha256) throw new InputError(`${where}: trace_sha256 ${m.trace_sha256}: expected ${first.trace_sha256}, as in ${firstWhere} (all shards must replay the same trace)`, where);
+    if (m.profiles.join(',') !== first.profiles.join(',')) throw new InputError(`${where}: profiles ${m.profiles.join(',')}: expected ${first.profiles.join(',')}, as in ${firstWhere}`, where);
     if (!m.parquet) throw new InputError(`${where}: the shard was run without --parquet: expected Parquet outputs to merge`, where);
-  }
+  });
   const have = new Set(manifests.map((m) => m.shard));
   const missing = [...Array(count).keys()].filter((i) => !have.has(i));
   if (missing.length) throw new InputError(`${mdir}: shards ${missing.join(', ')} of ${count} are missing: expected every shard 0..${count - 1}`, mdir);
@@ -106,7 +110,11 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
         throw await damagedShard(con, parquetTree(root, t), dir, e);
       }
     }
-    await con.run(`CREATE TABLE shards AS SELECT * FROM read_json(${q(join(mdir, '*.json'))})`);
+    try {
+      await con.run(`CREATE TABLE shards AS SELECT * FROM read_json(${q(join(mdir, '*.json'))})`);
+    } catch (e) {
+      throw new InputError(`${mdir}: the shard manifests do not read as one table (${String((e as Error).message).split('\n')[0]}): expected the manifests \`run --shard i/N\` wrote`, mdir, undefined, undefined, { cause: e });
+    }
     const n = (await con.runAndReadAll('SELECT (SELECT count(*) FROM outcomes)::BIGINT, (SELECT count(*) FROM signals)::BIGINT')).getRows()[0]!;
     const events = manifests.reduce((a, m) => a + m.events, 0);
     const outcomes = Number(n[0]);

@@ -49,10 +49,20 @@ export interface Target {
   gen(rng: Rng, dir: string): Input;
   /** Feed it to the library; throwing InputError is an accepted outcome, anything else fails. */
   run(input: Input, dir: string): Promise<void>;
+  /** Close what the target keeps open between inputs (called at the end of each slice). */
+  finish?(): void;
 }
 
 const ENUM_WORDS = [...ARCH, ...KIND, ...NOTIFY, ...SEVERITY, ...MEM, ...PAGE, ...CONTEXT];
 const read = (p: string) => readFileSync(resolve(ROOT, p));
+
+/** Seed files read once per process (not once per input). */
+const seedCache = new Map<string, Buffer[]>();
+const cachedSeeds = (key: string, load: () => Buffer[]): Buffer[] => {
+  let s = seedCache.get(key);
+  if (!s) seedCache.set(key, (s = load()));
+  return s;
+};
 
 function fromSeeds(seeds: Buffer[], rng: Rng, file: string, extra: readonly string[] = ENUM_WORDS, longBytes = 1 << 20): Input {
   const s = rng.pick(seeds);
@@ -251,7 +261,7 @@ const textImporter = (name: string, format: SourceFormat, files: string[], file:
   cost: 1,
   async setup() {},
   gen(rng) {
-    const seeds = files.map((f) => read(join(FIX, f)));
+    const seeds = cachedSeeds(name, () => files.map((f) => read(join(FIX, f))));
     return fromSeeds(seeds, rng, file, ['Recovered', 'Ignored', 'Failed', 'Delayed', 'mce_record', 'memory_failure_event', 'signal_generate', 'sig=7', 'code=4', 'status', 'pfn', 'Kernel', 'panic', '0x0', '0xbd80000000100134', '0x0000000000000000', '0x8000000000000000']);
   },
   async run(input, dir) {
@@ -448,7 +458,7 @@ const nightlyConfig: Target = {
   cost: 1,
   async setup() {},
   gen(rng) {
-    return jsonMutate([read('ras-replay.config.json')], rng, 'fuzz-config.json', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'generate', 'golden', 'ideal', 'mix', 'hosts', 'days', 'seed', 'fleet', 'matrix', '{profile}']);
+    return jsonMutate(cachedSeeds('nightly-config', () => [read('ras-replay.config.json')]), rng, 'fuzz-config.json', ['output', 'retention', 'profiles', 'traces', 'compare', 'workers', 'generate', 'golden', 'ideal', 'mix', 'hosts', 'days', 'seed', 'fleet', 'matrix', '{profile}']);
   },
   async run(input, dir) {
     loadConfig(writeInput(dir, input));
@@ -460,7 +470,7 @@ const fleetMix: Target = {
   cost: 1,
   async setup() {},
   gen(rng) {
-    return jsonMutate([read('mixes/fleet.json'), Buffer.from('{}'), Buffer.from('{"hosts":{"arch":{"x86_64":1}}}')], rng, 'fuzz-mix.json', ['weights', 'arch', 'x86_64', 'arm64', 'rate', 'share']);
+    return jsonMutate(cachedSeeds('fleet-mix', () => [read('mixes/fleet.json'), Buffer.from('{}'), Buffer.from('{"hosts":{"arch":{"x86_64":1}}}')]), rng, 'fuzz-mix.json', ['weights', 'arch', 'x86_64', 'arm64', 'rate', 'share']);
   },
   async run(input, dir) {
     loadMix(writeInput(dir, input));
@@ -490,12 +500,17 @@ const mergeTarget: Target = {
     return { bytes: m.bytes, how: [rel, ...m.how], file: rel };
   },
   async run(input, dir) {
+    // One copy of the shard set for the session; each input replaces one file and puts the seed's
+    // bytes back after (merge only reads the set), instead of copying the whole tree per input.
     const work = join(dir, 'shards-work');
-    rmSync(work, { recursive: true, force: true });
-    copyTree(SEEDS.shardDir!, work);
-    writeFileSync(join(work, input.file), input.bytes);
-    const db = join(dir, 'merged.duckdb');
-    await mergeShards(work, db);
+    if (!existsSync(work)) copyTree(SEEDS.shardDir!, work);
+    const p = join(work, input.file);
+    writeFileSync(p, input.bytes);
+    try {
+      await mergeShards(work, join(dir, 'merged.duckdb'));
+    } finally {
+      copyFileSync(join(SEEDS.shardDir!, input.file), p);
+    }
   },
 };
 
@@ -516,10 +531,17 @@ const SQL_STATEMENTS = [
   'SELECT', ')', '', ';', "SELECT 'x' || repeat('y', 1000000)", 'SELECT 1/0', 'SELECT 9223372036854775807 + 1', "USE night0",
 ];
 
+const SQL_SESSION_INPUTS = 256;
+let sqlSession: { s: Awaited<ReturnType<typeof openSqlSession>>; dir: string; uses: number } | null = null;
+
 const sqlTarget: Target = {
   name: 'sql',
   cost: 8,
   async setup() {},
+  finish() {
+    sqlSession?.s.db.close();
+    sqlSession = null;
+  },
   gen(rng) {
     let q = rng.pick(SQL_STATEMENTS);
     if (rng.chance(0.3)) q = mutate(Buffer.from(q), rng, ['SELECT', 'COPY', 'ATTACH', 'TO', 'FROM', 'INSTALL', 'LOAD', ';']).bytes.toString('utf8');
@@ -527,11 +549,21 @@ const sqlTarget: Target = {
   },
   async run(input, dir) {
     const q = input.bytes.toString('utf8').replaceAll('__DIR__', dir);
-    const s = await openSqlSession(join(dir, 'no-store-here.duckdb'));
+    // One session for SQL_SESSION_INPUTS statements (the store is read-only and a refused or failed
+    // statement changes nothing), then a new one, so opening and closing stay covered.
+    if (!sqlSession || sqlSession.dir !== dir || sqlSession.uses >= SQL_SESSION_INPUTS) {
+      sqlSession?.s.db.close();
+      sqlSession = { s: await openSqlSession(join(dir, 'no-store-here.duckdb')), dir, uses: 0 };
+    }
+    const s = sqlSession.s;
+    sqlSession.uses++;
     try {
       await runSql(s, q, 'csv');
+    } catch (e) {
+      // Anything but a refusal: the session is not trusted for the next input.
+      if (!(e instanceof InputError)) { s.db.close(); sqlSession = null; }
+      throw e;
     } finally {
-      s.db.close();
       // Checked whether the statement ran or was refused: a refused one must not have written either.
       for (const f of ['written.csv', 'written.parquet', 'attached.duckdb', 'exported']) {
         if (!existsSync(join(dir, f))) continue;

@@ -16,6 +16,7 @@ import { EventColumns } from '../../../src/columns/events.js';
 import { readTraceCsv } from '../../../src/io/csv-trace.js';
 import { gzipSync } from 'node:zlib';
 import { duckInputError } from '../../../src/oracle/commands.js';
+import { checkedIpcChunks } from '../../../src/io/arrow-util.js';
 
 const ROOT = resolve(__dirname, '../../..');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ras-fuzz-reg-'));
@@ -329,4 +330,115 @@ describe('Interner.idBytes on a damaged dictionary (found by the trace-arrow-str
     expect(i.idBytes(bytes, -3, 6, () => 'host-a')).toBe(0);
     expect(i.idBytes(bytes, 0, 6, () => 'never')).toBe(0);
   });
+});
+
+describe('merge: damaged shard manifests (found by the merge-shards target, long runs of 2026-12-03)', () => {
+  // Two shards of x86 with Parquet, as `run --shard i/2 --parquet` writes them.
+  let shards: string;
+  beforeAll(async () => {
+    const { runTrace } = await import('../../../src/engine/run.js');
+    shards = tmp();
+    for (const index of [0, 1]) {
+      await runTrace({ trace: join(ROOT, 'traces/x86.csv'), profiles: [loadProfile('post')], outDir: shards, db: null, parquet: true, shard: { index, count: 2 }, workers: 1, sort: false });
+    }
+  }, 120_000);
+  const merge = async (damage: (m: Buffer) => Buffer) => {
+    const { cpSync } = await import('node:fs');
+    const { mergeShards } = await import('../../../src/io/merge.js');
+    const d = tmp();
+    cpSync(shards, join(d, 'set'), { recursive: true });
+    const m = join(d, 'set', '_shards', '0-of-2.json');
+    writeFileSync(m, damage(readFileSync(m)));
+    return inputError(() => mergeShards(join(d, 'set'), join(d, 'merged.duckdb')));
+  };
+
+  it('invalid UTF-8 inside a string of a manifest (JSON.parse took it, DuckDB read_json threw)', async () => {
+    const e = await merge((b) => { const at = b.indexOf('"trace_sha256": "') + 17; return Buffer.concat([b.subarray(0, at), Buffer.from([0xc3]), b.subarray(at)]); });
+    expect(e.message).toMatch(/_shards\/0-of-2\.json: unreadable shard manifest: .*: expected the JSON \(UTF-8\)/);
+  });
+
+  it('a damaged first manifest: the disagreement names both files (it named only the intact one)', async () => {
+    const e = await merge((b) => Buffer.from(b.toString('utf8').replace(/("trace_sha256": ")/, '$1x')));
+    expect(e.message).toMatch(/_shards\/1-of-2\.json: trace_sha256 [0-9a-f]{64}: expected x[0-9a-f]{64}, as in .*_shards\/0-of-2\.json/);
+  });
+});
+
+describe('Arrow 0/1 columns of another type (found by the trace-arrow-stream target, long run of 2026-12-03)', () => {
+  // The x86 suite as a stream, mutated (seed 20327, input 800): its Schema gives the column
+  // `recovery` the Null type, which has no values buffer. The 0/1 reader (early_kill, recovery,
+  // panic_on_oops, panic_on_unrecoverable; docs/trace-format.md: 0 or 1) read it as numbers: a
+  // TypeError ("reading 'BYTES_PER_ELEMENT'"), which the source wrapped as "not a readable Arrow
+  // IPC stream" with the TypeError's text. Like the other integer columns, the type is checked.
+  it('is refused naming the column and its type', async () => {
+    const e = await sourceError('opt01-type.arrows');
+    expect(e.message).toMatch(/opt01-type\.arrows: batch 0 row 0: column recovery: value "Null": expected a boolean or integer column \(0 or 1\)$/);
+  });
+});
+
+describe('kernel log: a long run of spaces in a result line (found by the import-kernel-log target, long run of 2026-12-03)', () => {
+  // The fuzz input: "Memory failure: 0x1234: recovery action for d" + 859,000 spaces + "irty LRU
+  // page: Recovered" (a longline mutation). The wrapped-line pattern `recovery action for [^:]+\s*$`
+  // has two overlapping runs ([^:] and \s) before the colon: each of the n start positions of \s*
+  // rescanned the spaces, O(n²), minutes on one line. 200,000 spaces are 2·10^10 steps that way.
+  it('is read in linear time', async () => {
+    const d = tmp();
+    const f = join(d, 'spaces.log');
+    writeFileSync(f, `[  100.000100] Memory failure: 0x1234: recovery action for d${' '.repeat(200_000)}irty LRU page: Recovered\n`);
+    const t0 = Date.now();
+    try {
+      await importSource(f, { format: 'kernel-log' });
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toContain('spaces.log');
+    }
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
+
+describe('Arrow IPC: a stream after the end-of-stream marker (found by the trace-arrow-stream target, long run of 2026-12-03)', () => {
+  // The x86 suite as a stream, mutated (seed 20583, input 49): Schema, one DictionaryBatch, the
+  // end-of-stream marker at byte 3208, then 14 KB more (a repeat mutation). apache-arrow's reader
+  // goes on after the marker (concatenated streams); the framing check stopped there, so the
+  // DictionaryBatch at byte 3436, whose RecordBatch.nodes claims 16,777,216 entries in 184 bytes
+  // of metadata, reached decodeFieldNodes: 14-31 s and 1.4 GB. The message layout was read with
+  // apache-arrow's MessageReader (types 1, 2, EOS, 2, 2).
+  it('the messages after the marker are checked too', async () => {
+    const e = await sourceError('after-eos.arrows');
+    expect(e.message).toMatch(/after-eos\.arrows: byte 3436: damaged Arrow IPC message: RecordBatch\.nodes: 16777216 entries of 16 bytes do not fit in the 184-byte metadata$/);
+    expect(e.ms).toBeLessThan(5_000);
+  });
+
+  it('and through the decoder on the whole buffer (the target\'s path)', () => {
+    const bytes = readFileSync(join(__dirname, 'fixtures', 'after-eos.arrows'));
+    let err: unknown;
+    try { for (const _ of checkedIpcChunks([bytes], 'after-eos.arrows')) void _; } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain('byte 3436: damaged Arrow IPC message: RecordBatch.nodes');
+  });
+});
+
+describe('Arrow values buffers shorter than the batch, and .arrow files without magic (long run of 2026-12-03)', () => {
+  // Mutated x86 streams (seeds 20710 input 1137, 20903 input 241): a batch of 126 rows whose
+  // event_id values buffer holds none, and one whose panic_on_unrecoverable buffer ends before
+  // row 117. The decoder built typed arrays past the buffer (RangeError "Invalid typed array length").
+  it('a short event_id buffer is refused naming the column', async () => {
+    const e = await sourceError('short-event-id.arrows');
+    expect(e.message).toMatch(/short-event-id\.arrows: batch 0 row 0: column event_id: value "0 values": expected 126 \(one per row\)$/);
+  });
+
+  it('a short 0/1 column is refused naming the column and the row', async () => {
+    const e = await sourceError('short-opt01.arrows');
+    expect(e.message).toMatch(/short-opt01\.arrows: batch 0 row 117: column panic_on_unrecoverable: value "NaN": expected 0 or 1$/);
+  });
+
+  // Seed 20745 input 13: the 5 bytes f8 88 80 80 80 as fuzz.arrow. apache-arrow's file reader's
+  // promise never settled: the fuzz slice hung, `run` hung until killed. Format/File.fbs: an IPC
+  // file starts and ends with "ARROW1".
+  it('a 5-byte .arrow file is refused at once', async () => {
+    const { openTraceSource } = await import('../../../src/engine/source.js');
+    const d = tmp();
+    writeFileSync(join(d, 'five.arrow'), Buffer.from([0xf8, 0x88, 0x80, 0x80, 0x80]));
+    const e = await inputError(async () => { for await (const b of openTraceSource(join(d, 'five.arrow'), newTraceDicts(), 64).batches()) void b; });
+    expect(e.message).toMatch(/five\.arrow: byte 0: not an Arrow IPC file \(5 bytes\): expected "ARROW1" at its start and its end/);
+  }, 10_000);
 });
