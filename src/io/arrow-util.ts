@@ -636,7 +636,11 @@ export function checkIpcFile(path: string): void {
     if (footerLen <= 0 || footerLen > MAX_IPC_METADATA || end < 8) bad(`footer length ${footerLen} in a ${size}-byte file`);
     const footer = Buffer.alloc(footerLen);
     if (readSync(fd, footer, 0, footerLen, end) !== footerLen) bad('footer cut short');
-    checkFooter(new FbView(footer, bad), end);
+    const blocks = checkFooter(new FbView(footer, bad), end);
+    // apache-arrow reads each block's message from its offset by the message's own framing and
+    // body length, not the block's: a block pointing into a body reads whatever is there, and a
+    // body length past the file makes its reader wait forever. Each block's message is checked here.
+    for (const b of blocks) checkBlockMessage(path, fd, b, end);
   } finally {
     closeSync(fd);
   }
@@ -653,11 +657,46 @@ export function checkIpcFile(path: string): void {
   for (const _ of checkedIpcChunks(cut(), path)) void _;
 }
 
-/** Footer (format/File.fbs): schema, dictionaries and recordBatches (Block structs), custom_metadata. */
-function checkFooter(fb: FbView, end: number): void {
+interface FileBlock {
+  what: string;
+  offset: number;
+  /** The message header type the block must hold (format/Message.fbs: 2 DictionaryBatch, 3 RecordBatch). */
+  header: 2 | 3;
+}
+
+/** The message at a footer block's offset: framed, its metadata checked, it and its body before the footer. */
+const MESSAGE_HEADERS = ['NONE', 'Schema', 'DictionaryBatch', 'RecordBatch', 'Tensor', 'SparseTensor'];
+
+function checkBlockMessage(path: string, fd: number, b: FileBlock, end: number): void {
+  const bad = (what: string): never => {
+    throw new InputError(`${path}: byte ${b.offset}: damaged Arrow IPC file: ${b.what} names a message that ${what}`, path, `byte ${b.offset}`);
+  };
+  const prefix = Buffer.alloc(8);
+  if (readSync(fd, prefix, 0, 8, b.offset) !== 8) bad('is cut short');
+  const first = prefix.readUInt32LE(0);
+  const framing = first === 0xffffffff ? 8 : 4;
+  const len = first === 0xffffffff ? prefix.readInt32LE(4) : first | 0;
+  if (len <= 0 || len > MAX_IPC_METADATA || b.offset + framing + len > end) bad(`has metadata length ${len} (expected 1..${MAX_IPC_METADATA}, before the footer at byte ${end})`);
+  const meta = Buffer.alloc(len);
+  if (readSync(fd, meta, 0, len, b.offset + framing) !== len) bad('is cut short');
+  const body = messageBodyLength(meta, (what) => bad(`is damaged: ${what}`));
+  // A block whose message is of another kind: apache-arrow's file reader reads it again and again.
+  const fb = new FbView(meta, (what) => bad(`is damaged: ${what}`));
+  const msg = fb.table(fb.u32(0, 'root'), 'Message');
+  const header = msg(1) ? fb.u8(msg(1)) : 0;
+  if (header !== b.header) bad(`is a ${MESSAGE_HEADERS[header] ?? `type ${header}`} message: expected a ${MESSAGE_HEADERS[b.header]}`);
+  if (b.offset + framing + len + body > end) bad(`has a ${body}-byte body that runs past the footer at byte ${end}`);
+}
+
+/**
+ * Footer (format/File.fbs): schema, dictionaries and recordBatches (Block structs), custom_metadata.
+ * Returns the blocks (their messages are checked by the caller).
+ */
+function checkFooter(fb: FbView, end: number): FileBlock[] {
+  const blocks: FileBlock[] = [];
   const f = fb.table(fb.u32(0, 'root'), 'Footer');
   if (f(1)) checkSchema(fb, fb.deref(f(1), 'Footer.schema'), 'Footer.schema');
-  for (const [slot, what] of [[2, 'Footer.dictionaries'], [3, 'Footer.recordBatches']] as const) {
+  for (const [slot, what, header] of [[2, 'Footer.dictionaries', 2], [3, 'Footer.recordBatches', 3]] as const) {
     // struct Block { offset: long; metaDataLength: int; (4 bytes padding) bodyLength: long; }
     const { v, n } = fb.vector(f(slot), 24, what);
     for (let i = 0; i < n; i++) {
@@ -667,7 +706,9 @@ function checkFooter(fb: FbView, end: number): void {
       if (off < 8n || meta <= 0n || meta > BigInt(MAX_IPC_METADATA) || body < 0n || off + meta + body > BigInt(end)) {
         fb.bad(`${what}[${i}]: block at ${off} (metadata ${meta}, body ${body} bytes) outside the messages [8, ${end})`);
       }
+      blocks.push({ what: `${what}[${i}]`, offset: Number(off), header });
     }
   }
   fb.keyValues(f(4), 'Footer.custom_metadata');
+  return blocks;
 }

@@ -442,3 +442,23 @@ describe('Arrow values buffers shorter than the batch, and .arrow files without 
     expect(e.message).toMatch(/five\.arrow: byte 0: not an Arrow IPC file \(5 bytes\): expected "ARROW1" at its start and its end/);
   }, 10_000);
 });
+
+describe('Arrow IPC file: a footer block naming a message of another kind (found by the trace-arrow-source target, long run of 2026-12-03)', () => {
+  // Mutated x86 IPC files (seeds 20051 input 511, 20056 input 149), "ARROW1" at both ends and every
+  // block inside the file: Footer.recordBatches[0] points at byte 4696, a message (continuation
+  // token, 1528 bytes of metadata) whose Message.header_type byte (vtable field 1, at byte 4739 of
+  // the file, read by hand with a flatbuffer walk) is 0 (NONE) in one file and 169 in the other.
+  // apache-arrow's file reader only moves to the next block after a RecordBatch, so it read the same
+  // message again and again (an async loop: `run` hung until killed).
+  it('a NONE message at a record-batch block is refused', async () => {
+    const e = await sourceError('block-none.arrow');
+    expect(e.message).toMatch(/block-none\.arrow: byte 4696: damaged Arrow IPC file: Footer\.recordBatches\[0\] names a message that is a NONE message: expected a RecordBatch$/);
+    expect(e.ms).toBeLessThan(5000);
+  }, 20_000);
+
+  it('an unknown message type at a record-batch block is refused', async () => {
+    const e = await sourceError('block-type169.arrow');
+    expect(e.message).toMatch(/block-type169\.arrow: byte 4696: damaged Arrow IPC file: Footer\.recordBatches\[0\] names a message that is a type 169 message: expected a RecordBatch$/);
+    expect(e.ms).toBeLessThan(5000);
+  }, 20_000);
+});
