@@ -181,7 +181,10 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
     mf_type::VARCHAR AS mf_type, mf_result::VARCHAR AS mf_result FROM read_parquet(${lit(file)})`);
   if (split) {
     const sig = join(dirname(file), meta.signals!);
-    if (meta.signals!.includes('/') || !existsSync(sig)) {
+    // A plain file name beside the golden file: an empty name (or '.', '..') is its own folder,
+    // whose "schema" DuckDB reads without error and whose columns then do not exist.
+    const name = meta.signals!;
+    if (name === '' || name === '.' || name === '..' || name.includes('/') || !existsSync(sig) || !statSync(sig).isFile()) {
       throw new InputError(`${file}: its signals file ${JSON.stringify(meta.signals)} (key-value metadata "signals") is not beside it: expected ${sig}`, file);
     }
     const sigCols = (await db.rows(`SELECT name FROM parquet_schema(${lit(sig)})`)).map((r) => String(r.name));

@@ -462,3 +462,22 @@ describe('Arrow IPC file: a footer block naming a message of another kind (found
     expect(e.ms).toBeLessThan(5000);
   }, 20_000);
 });
+
+describe('golden Parquet: an empty signals file name (found by the golden-parquet target, long run of 2026-12-03 14:14)', () => {
+  // Seed 30308 input 25: a golden events file whose key-value metadata "signals" is "" (read back
+  // with parquet_kv_metadata). join(folder, "") is the folder itself, which exists, and DuckDB read
+  // a "schema" from it without error; the view over it then failed to bind (Binder Error: Column
+  // "pid" referenced ... before it is defined), an internal error.
+  it('is refused as a signals file that is not beside the golden file', async () => {
+    const { Duck } = await import('../../../src/oracle/duck.js');
+    const { openGolden } = await import('../../../src/oracle/sources.js');
+    const file = join(__dirname, 'fixtures', 'signals-empty.golden.parquet');
+    const db = await Duck.open(':memory:');
+    try {
+      const e = await inputError(() => openGolden(db, file));
+      expect(e.message).toBe(`${file}: its signals file "" (key-value metadata "signals") is not beside it: expected ${join(__dirname, 'fixtures')}`);
+    } finally {
+      db.close();
+    }
+  });
+});
