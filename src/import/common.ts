@@ -2,7 +2,6 @@
 // its conversion to a canonical TraceEvent (through eventFromRow, so absent columns take exactly
 // the defaults of docs/trace-format.md §1), the MCA status decoding, the page state implied by an observed
 // memory_failure() result, and the time/pfn rules that group log lines into one error.
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MF_RESULT, PAGE } from '../model/enums.js';
 import { InputError } from '../io/errors.js';
@@ -812,31 +811,4 @@ function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warn
     }
   }
   return d;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Text sources.
-// ---------------------------------------------------------------------------------------------
-
-export function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fileError(file, e);
-  }
-}
-
-/** Call `fn(line, lineNumber)` for every line (1-based), without building an array of lines. */
-export function eachLine(text: string, fn: (line: string, n: number) => void): void {
-  let start = 0;
-  let n = 0;
-  const len = text.length;
-  while (start < len) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = len;
-    n++;
-    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    fn(text.slice(start, stop), n);
-    start = end + 1;
-  }
 }
