@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 // lists that option choices need), so `--help`, `--version` and `profiles` start at once; each
 // command loads its heavy modules (DuckDB, Arrow, sql.js, vega, the engine) when it runs.
 import { diskFullError, InputError } from '../io/errors.js';
+import { sweepScratch } from '../io/atomic.js';
 import { loadProfile } from '../io/profile-file.js';
 import { BUILTIN_NAMES, BUILTIN_PROFILES } from '../model/profiles.js';
 import { KERNEL_OPTION_HELP, kernelProfileName } from './kernel-option.js';
@@ -612,6 +613,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(143);
     }, 200).unref();
   }
+  // The scratch folders of killed commands (SIGKILL runs no exit handler) go now, whatever this
+  // command needs: "nothing left in $TMPDIR once the next command has run".
+  sweepScratch();
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {

@@ -49,15 +49,49 @@ export function removeStaleTempsOf(path: string): void {
  * same prefix left by processes that no longer run (killed before their cleanup) are removed, so
  * no spill folder outlives the next command.
  */
+/** Scratch folders this process made: removed when it exits, however it exits short of SIGKILL. */
+const madeHere = new Set<string>();
+let exitHook = false;
+
 export function scratchDir(prefix: string): string {
+  sweepScratch(prefix);
+  const made = mkdtempSync(join(tmpdir(), `${prefix}${process.pid}-`));
+  madeHere.add(made);
+  if (!exitHook) {
+    exitHook = true;
+    // process.exit() (SIGINT/SIGTERM, a nightly child whose parent is gone) runs no finally block.
+    process.on('exit', () => {
+      for (const d of madeHere) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return made;
+}
+
+/**
+ * Remove the scratch folders of dead processes in $TMPDIR (`<prefix><pid>-…`; every `ras-replay-…-`
+ * prefix when none is given). Every command calls it at its start, so a command killed by SIGKILL
+ * leaves nothing once the next one has run, whether or not that one needs a scratch folder.
+ */
+export function sweepScratch(prefix?: string): void {
   const dir = tmpdir();
   for (const name of safeList(dir)) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1] ?? NaN);
+    let rest: string;
+    if (prefix !== undefined) {
+      if (!name.startsWith(prefix)) continue;
+      rest = name.slice(prefix.length);
+    } else {
+      const m = /^ras-replay-[a-z]+(?:-[a-z]+)*-(?=\d+-)/.exec(name);
+      if (!m) continue;
+      rest = name.slice(m[0].length);
+    }
+    const pid = Number(/^(\d+)-/.exec(rest)?.[1] ?? NaN);
     if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+    } catch {
+      // Another user's folder, or one being removed by another command: not ours to report.
+    }
   }
-  return mkdtempSync(join(dir, `${prefix}${process.pid}-`));
 }
 
 function safeList(dir: string): string[] {

@@ -134,5 +134,24 @@ describe('engine robustness', () => {
       process.off('unhandledRejection', on);
     }
   });
+
+  it('the scratch folders of dead processes in $TMPDIR are removed by the next command, whichever it is', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { sweepScratch } = await import('../../src/io/atomic.js');
+    const dead = spawnSync('true').pid!; // a process that has exited
+    const dir = tmp();
+    const names = [`ras-replay-duck-${dead}-aB3dEf`, `ras-replay-gold-${dead}-x1y2z3`, `ras-replay-duck-${process.pid}-mine00`, 'ras-replay-fuzz-tmp-q1w2e3', `other-${dead}-keep`];
+    for (const n of names) mkdirSync(join(dir, n));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      sweepScratch();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    // Dead processes' folders go; this process's own, one without a pid and foreign ones stay.
+    for (const n of names) expect(existsSync(join(dir, n)), n).toBe(!n.includes(`-${dead}-`) || n.startsWith('other-'));
+  });
 });
 
