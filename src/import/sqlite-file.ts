@@ -163,14 +163,8 @@ export class SqliteFile {
     const end = base + this.usable;
     if (cell < base + 8 || cell >= end) unsupported(`page ${pg}: cell outside the page`);
     // Payload size and rowid varints.
-    let p = cell;
-    let size = 0;
-    for (let i = 0; ; i++) {
-      if (p >= end || i >= 4) unsupported(`page ${pg}: payload size varint`);
-      const x = b[p++]!;
-      size = size * 128 + (x & 0x7f);
-      if (x < 0x80) break;
-    }
+    const size = this.varint(b, cell, end, 4, pg, 'payload size varint');
+    let p = this.vp;
     let rowid = 0;
     let i = 0;
     for (; ; i++) {
@@ -216,28 +210,36 @@ export class SqliteFile {
     return rowid;
   }
 
-  /** Parse a record header: serial types and offsets of its columns. */
-  private record(b: Uint8Array, start: number, end: number, pg: number): void {
-    let p = start;
-    let hsize = 0;
+  /** Where the last `varint` ended. */
+  private vp = 0;
+
+  /**
+   * A varint of at most `max` bytes (each 7 bits, high bit: more follow) at b[p], before `end`;
+   * its end goes to `vp`. A longer one, or one past `end`, is left to SQLite.
+   */
+  private varint(b: Uint8Array, p: number, end: number, max: number, pg: number, what: string): number {
+    let v = 0;
     for (let i = 0; ; i++) {
-      if (p >= end || i >= 4) unsupported(`page ${pg}: record header size`);
+      if (p >= end || i >= max) unsupported(`page ${pg}: ${what}`);
       const x = b[p++]!;
-      hsize = hsize * 128 + (x & 0x7f);
+      v = v * 128 + (x & 0x7f);
       if (x < 0x80) break;
     }
+    this.vp = p;
+    return v;
+  }
+
+  /** Parse a record header: serial types and offsets of its columns. */
+  private record(b: Uint8Array, start: number, end: number, pg: number): void {
+    const hsize = this.varint(b, start, end, 4, pg, 'record header size');
+    let p = this.vp;
     const hend = start + hsize;
     if (hend > end || hsize < 1) unsupported(`page ${pg}: record header past the payload`);
     let off = hend;
     let n = 0;
     while (p < hend) {
-      let t = 0;
-      for (let i = 0; ; i++) {
-        if (p >= hend || i >= 5) unsupported(`page ${pg}: serial type varint`);
-        const x = b[p++]!;
-        t = t * 128 + (x & 0x7f);
-        if (x < 0x80) break;
-      }
+      const t = this.varint(b, p, hend, 5, pg, 'serial type varint');
+      p = this.vp;
       if (n === this.types.length) {
         const nt = new Float64Array(n * 2);
         nt.set(this.types);
