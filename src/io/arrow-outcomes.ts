@@ -66,36 +66,15 @@ export class HostDictBuilder {
   }
 }
 
-/** Validity bits of the rows whose code is ≥ 0 (one typed pass, no per-row callback). */
-function validNonNegative(a: Int8Array | Int32Array, n: number): { bits: Uint8Array; nulls: number } {
+/**
+ * Validity bits of the rows whose value is above `floor` (one typed pass, no per-row callback):
+ * codes and addresses ≥ 0 with floor -1 (the null code and NO_ADDR are -1), 0/1 flags with floor 0.
+ */
+function validAbove(a: Int8Array | Int32Array | Uint8Array | Float64Array, n: number, floor: number): { bits: Uint8Array; nulls: number } {
   const bits = new Uint8Array((n + 7) >> 3);
   let valid = 0;
   for (let i = 0; i < n; i++) {
-    const v = a[i]! >= 0 ? 1 : 0;
-    bits[i >> 3]! |= v << (i & 7);
-    valid += v;
-  }
-  return { bits, nulls: n - valid };
-}
-
-/** Validity bits of the rows whose flag is 1. */
-function validWhere1(a: Uint8Array, n: number): { bits: Uint8Array; nulls: number } {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let valid = 0;
-  for (let i = 0; i < n; i++) {
-    const v = a[i] === 1 ? 1 : 0;
-    bits[i >> 3]! |= v << (i & 7);
-    valid += v;
-  }
-  return { bits, nulls: n - valid };
-}
-
-/** Validity bits of the addresses that are not NO_ADDR. */
-function validAddr(a: Float64Array, n: number): { bits: Uint8Array; nulls: number } {
-  const bits = new Uint8Array((n + 7) >> 3);
-  let valid = 0;
-  for (let i = 0; i < n; i++) {
-    const v = a[i] !== NO_ADDR ? 1 : 0;
+    const v = a[i]! > floor ? 1 : 0;
     bits[i >> 3]! |= v << (i & 7);
     valid += v;
   }
@@ -114,7 +93,7 @@ export function outcomeBatch(
   // panic_msg: the fixed strings, plus the strings that carry the pfn formatted per panic.
   const msgCodes = new Int32Array(n);
   let extra: string[] | null = null;
-  const pm = validNonNegative(out.panicMsg, n);
+  const pm = validAbove(out.panicMsg, n, -1);
   for (let i = 0; i < n; i++) {
     const m = out.panicMsg[i]!;
     if (m >= 0 && panicHasPfn(m)) {
@@ -126,9 +105,9 @@ export function outcomeBatch(
     }
   }
   const panicDict = extra ? vectorFromArray([...PANIC_MSGS, ...extra], new Utf8()) : labelVector(PANIC_MSGS);
-  const mt = validNonNegative(out.mfType, n);
-  const mr = validNonNegative(out.mfResult, n);
-  const ret = validWhere1(out.mfRan, n);
+  const mt = validAbove(out.mfType, n, -1);
+  const mr = validAbove(out.mfResult, n, -1);
+  const ret = validAbove(out.mfRan, n, 0);
   return recordBatch(OUTCOME_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: cols.eventId.subarray(0, n) }),
     makeData({ type: T.host, length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
@@ -173,8 +152,8 @@ export function signalBatch(
     }
     lsb[j] = sig.lsb[j]! < 0 ? 0 : sig.lsb[j]!;
   }
-  const av = validAddr(sig.addr, n);
-  const lv = validNonNegative(sig.lsb, n);
+  const av = validAbove(sig.addr, n, NO_ADDR);
+  const lv = validAbove(sig.lsb, n, -1);
   return recordBatch(SIGNAL_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: new BigUint64Array(ids.buffer) }),
     makeData({ type: dictType(0), length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
