@@ -88,8 +88,10 @@ export function errorTypes(): ErrorType[] {
             rec.sync = sync;
             rec.pa = 0x100000000;
             rec.pageShift = 12;
-            rec.context = sync ? Context.user : Context.none;
-            rec.pid = sync ? 1000 : 0;
+            // A madvise injection is made by a task (context user) and consumes nothing (sync false).
+            const task = sync || notify === Notify.madvise;
+            rec.context = task ? Context.user : Context.none;
+            rec.pid = task ? 1000 : 0;
             if (!validateEvent(rec)) out.push({ arch, notify, firmwareFirst: ff, severity, sync });
           }
         }
@@ -125,7 +127,8 @@ export function matrixCombos(): Combo[] {
     err, context, page, mem: Mem.ram, policy: Policy.default, earlyKill: -1, pinned: false, poisonedBefore: false,
     guestRas: true, ripv: true, hasPa: true, recovery: -1, panicOnOops: -1, kdump: -1,
   });
-  const contextsOf = (err: ErrorType): number[] => (err.sync ? SYNC_CONTEXTS : ASYNC_CONTEXTS).map((c) => Context[c]);
+  const contextsOf = (err: ErrorType): number[] =>
+    err.notify === Notify.madvise ? [Context.user] : (err.sync ? SYNC_CONTEXTS : ASYNC_CONTEXTS).map((c) => Context[c]);
   const out: Combo[] = [];
   const each = (f: (err: ErrorType, ctx: number) => void): void => {
     for (const err of types) for (const ctx of contextsOf(err)) f(err, ctx);
@@ -234,7 +237,8 @@ export function generateMatrix(outPath: string, opts: MatrixOptions = {}): { eve
         tid = e.sync ? VMM + 1 : VMM;
         cm = comm.qemu;
         if (e.sync) vaddr = GUEST_HVA + (pa % 2 ** 36);
-      } else if (e.sync) {
+      } else if (e.sync || e.notify === Notify.madvise) {
+        // The consumer, or the task that injects by madvise(MADV_HWPOISON) on its own page.
         if (m.context === Context.kthread_copy_mc) {
           pid = tid = KTHREAD;
           cm = comm.kthread;

@@ -57,6 +57,8 @@ interface KEv {
   order?: number;
   /** Pids a v2.6.32 "Killing %s:%d early" line names: collect_procs took them as early-kill mappers. */
   earlyKilled?: number[];
+  /** madvise_inject_error's "Injecting memory failure for pfn … at process virtual address …": a software injection (notify madvise). */
+  injected?: boolean;
   lastLine: number;
   t: bigint;
   tObs: boolean;
@@ -503,6 +505,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       // A software injection names the page and the task's virtual address; memory_failure() follows.
       const ev = mfEvent(BigInt(`0x${r[1]}`), t, host, hostObs, n, true);
       ev.vaddr = BigInt(`0x${r[2]}`);
+      ev.injected = true;
       ev.notes.push('injected by madvise(MADV_HWPOISON)');
       return true;
     }
@@ -1121,6 +1124,13 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       }
       sync = false;
       syncObs = true;
+    } else if (ev.injected && ev.source === 'mf') {
+      // madvise(MADV_HWPOISON): memory_failure() runs in the injecting task; no hardware record.
+      setCol(d, 'notify', 'madvise', true);
+      setCol(d, 'severity', 'recoverable', false);
+      setCol(d, 'firmware_first', 'false', false);
+      sync = false;
+      syncObs = true;
     } else {
       // A memory_failure() line or a ras-tools run without a captured report.
       setCol(d, 'severity', 'recoverable', false);
@@ -1191,7 +1201,20 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const k = toolComm === null ? undefined : firstSignal(ev.signals, toolComm);
       if (k) { ev.pid = k.pid; ev.comm = k.comm; ev.pidObs = true; } else if (run?.pid) { ev.pid = run.pid; ev.pidObs = true; ev.comm = toolComm; }
     }
-    if (sync) {
+    if (ev.injected && ev.source === 'mf') {
+      // The injector is current of memory_failure(): its pid is the caller id's task (above), else
+      // the first task the kill lines name (since v6.11 the injector itself, BUS_MCEERR_AR), else synthetic.
+      setCol(d, 'context', 'user', true);
+      if (ev.pid === null) {
+        const k = firstSignal(ev.signals, null);
+        if (k) { ev.pid = k.pid; ev.comm = k.comm; ev.pidObs = false; }
+      }
+      if (ev.pid === null) {
+        ev.pid = SYNTHETIC_PID_BASE + index;
+        ev.pidObs = false;
+        d.notes.push(`injecting task not in the log; synthetic pid ${ev.pid}`);
+      }
+    } else if (sync) {
       let ctx = ev.context;
       let ctxObs = ctx !== null;
       if (ctx === null && run && TEST_CONTEXT[run.test]) { ctx = TEST_CONTEXT[run.test]!; ctxObs = false; }

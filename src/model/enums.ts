@@ -6,6 +6,8 @@ export const ARCH = ['x86_64', 'arm64'] as const;
 export const KIND = ['error', 'access'] as const;
 export const NOTIFY = [
   'mce', 'cmci', 'poll', 'nmi', 'sea', 'sei', 'sdei', 'gsiv', 'gpio', 'sci', 'polled', 'none',
+  // Appended (the codes above are unchanged): software injection by madvise(MADV_HWPOISON).
+  'madvise',
 ] as const;
 export const SEVERITY = ['corrected', 'deferred', 'recoverable', 'fatal', 'unknown'] as const;
 export const MEM = ['ram', 'device', 'device_unregistered', 'none'] as const;

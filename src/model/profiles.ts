@@ -80,6 +80,13 @@ export interface Switches {
    * -EOPNOTSUPP. Before, there is no such sysctl: soft offline always runs.
    */
   enable_soft_offline_sysctl: boolean;
+  /**
+   * 66802526298e "mm/madvise: add MF_ACTION_REQUIRED to madvise(MADV_HWPOISON)" (Jane Chu, v6.11): madvise_inject_error
+   * calls memory_failure(pfn, MF_ACTION_REQUIRED | MF_COUNT_INCREASED | MF_SW_SIMULATED), so the
+   * injecting task is collected as an early-kill task and gets BUS_MCEERR_AR. Before, no
+   * MF_ACTION_REQUIRED: the injector follows its kill policy (BUS_MCEERR_AO if early, else nothing).
+   */
+  madvise_action_required: boolean;
 }
 
 export interface HostDefaults {

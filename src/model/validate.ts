@@ -1,6 +1,6 @@
 // Cross-column rules of a trace event: combinations no machine produces are rejected up front,
 // so the model never guesses. Returns the offending column and what was expected, or null.
-import { Arch, Context, Kind, Notify, Page, Severity, Vendor } from './enums.js';
+import { Arch, Context, Kind, Mem, Notify, Page, Severity, Vendor } from './enums.js';
 import type { EventRecord } from './record.js';
 
 export interface Violation {
@@ -30,6 +30,7 @@ export function validateEvent(ev: EventRecord): Violation | null {
   const x86 = ev.arch === Arch.x86_64;
   if (!x86 && ev.vendor !== Vendor.intel) return { column: 'vendor', expected: 'empty (or intel) on arm64: the vendor selects the x86 severity table' };
   if (ev.notify === Notify.none) return { column: 'notify', expected: 'a notification type for an error event' };
+  if (ev.notify === Notify.madvise) return validateMadvise(ev);
   if (x86) {
     if (X86_NATIVE.includes(ev.notify)) {
       if (ev.firmwareFirst) return { column: 'firmware_first', expected: 'false: mce, cmci and poll are native x86 MCA' };
@@ -73,5 +74,20 @@ export function validateEvent(ev: EventRecord): Violation | null {
   } else if (ev.context === Context.guest && ev.pid === 0) {
     return { column: 'pid', expected: 'the VMM process owning the guest RAM' };
   }
+  return null;
+}
+
+/**
+ * madvise(MADV_HWPOISON), either arch: the injecting task (pid, context user) names a page it maps;
+ * memory_failure() handles it as an uncorrected error. firmware_first is not read (no firmware
+ * record; its arm64 default stays accepted).
+ */
+function validateMadvise(ev: EventRecord): Violation | null {
+  if (ev.severity !== Severity.recoverable) return { column: 'severity', expected: 'recoverable for notify madvise: memory_failure() handles the injected page as an uncorrected error' };
+  if (ev.sync) return { column: 'sync', expected: 'false for notify madvise: nothing consumed the data (whether the injector gets BUS_MCEERR_AR is the kernel\'s choice: profile switch madvise_action_required)' };
+  if (ev.context !== Context.user) return { column: 'context', expected: 'user for notify madvise: the injecting task, in its madvise() call' };
+  if (ev.pid === 0) return { column: 'pid', expected: 'the injecting process (non-zero) for notify madvise' };
+  if (ev.pa < 0) return { column: 'pa', expected: 'the physical address of the injected page for notify madvise' };
+  if (ev.mem === Mem.none) return { column: 'mem', expected: 'ram, device or device_unregistered for notify madvise: the injector maps the page' };
   return null;
 }

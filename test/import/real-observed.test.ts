@@ -55,16 +55,14 @@ const DISAGREEMENTS: Record<string, string> = {
   '09 line 12 memory_failure': 'kernel-differs: a 2015 (v4.x) kernel: memory_failure() gave a free buddy page MF_DELAYED; since v5.10 take_page_off_buddy() makes it MF_RECOVERED, which every profile replays',
   ...Object.fromEntries([2, 4, 6, 8, 10, 12, 14, 16, 18, 20].map((l) => [`14 line ${l} signals`,
     'kernel-differs: the thread\'s device-dax bug (dax_set_mapping() sets a misaligned pgoff), so collect_procs() finds no vma: memory_failure_dev_pagemap() reports "dax page: Recovered" with no kill, kill_me_maybe returns on 0 and the task re-executes into the next machine check; the model replays a correct rmap, so kill_procs sends the consumer BUS_MCEERR_AR'])),
-  '15 line 3 signals': 'not-expressible: madvise(MADV_HWPOISON) runs memory_failure() in the injecting task (current maps the page), and memory_failure_dev_pagemap() forces MF_ACTION_REQUIRED|MF_MUST_KILL, so dax-pmd is collected (force_early) and killed; the trace has no software-injection source, so the import replays memory_failure(pfn, 0) from a kworker with no mapper (also a 5.8 kernel, older than every profile)',
   '17 line 1 signals': 'kernel-differs: a 2014 (v3.16) kernel: "dirty mlocked LRU page: Recovered" was reported while memory_failure() failed ("still referenced by 1 users"), so the machine check code printed "Memory error not recovered" and sent SIGBUS; the patch in the thread fixes that status, and every profile reports the result it returns',
-  '34 line 1 signals': 'not-expressible: madvise(MADV_HWPOISON) calls memory_failure(pfn, MF_ACTION_REQUIRED | MF_COUNT_INCREASED | MF_SW_SIMULATED) in the injecting task, so the failed THP split kills current (repro:668, v6.11+ thp_split_fail_kill); the trace has no software-injection source and the import replays it without MF_ACTION_REQUIRED from a kworker',
   '37 line 11 signals': 'kernel-differs: a 2019 (v5.3-era) instrumented kernel with the bug the thread fixes: a device-dax page mapped twice got tk->size_shift 0 for one mapping, so kill_procs() sent SIGKILL ("forcibly killing") before the SIGBUS; later kernels (every profile) send one SIGBUS',
 };
 
 /** The agreement figures (agree, checked) per fact under the nearest profiles, and under post. */
 const FIGURES = {
-  nearest: { panic: [44, 44], memory_failure: [39, 40], signals: [40, 54] },
-  post: { panic: [43, 44], memory_failure: [30, 40], signals: [39, 54] },
+  nearest: { panic: [44, 44], memory_failure: [39, 40], signals: [42, 54] },
+  post: { panic: [43, 44], memory_failure: [30, 40], signals: [40, 54] },
 };
 
 function formatOf(t: { importer?: string; format: string }): SourceFormat | null {

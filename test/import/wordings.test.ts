@@ -158,6 +158,21 @@ describe('wordings', () => {
     expect(r.unrecognized).toBe(0);
   });
 
+  it('a madvise injection is notify madvise, made by the task the kill line names (corpus log 34)', async () => {
+    // 34-x86-syzkaller-unsplit-thp-sigbus-then-gpf.log lines 1-3 (v6.16): madvise_inject_error() runs
+    // memory_failure() in the injecting task, so "Sending SIGBUS to repro:668" is the injector itself.
+    const r = await imp([
+      '[   48.166741] Injecting memory failure for pfn 0x28c00 at process virtual address 0x20ffc000',
+      '[   48.167878] Memory failure: 0x28c00: Sending SIGBUS to repro:668 due to hardware memory corruption',
+      '[   48.169079] Memory failure: 0x28c00: recovery action for unsplit thp: Failed',
+    ]);
+    const e = r.events[0]!;
+    expect([NOTIFY[e.notify], SEVERITY[e.severity], e.sync, CONTEXT[e.context], e.pid, e.comm, e.vaddr]).toEqual(['madvise', 'recoverable', false, 'user', 668, 'repro', 0x20ffc000]);
+    // With no kill line (before v6.11, late kill) the injector is not named: a synthetic pid, never 0.
+    const bare = await imp(['[ 1.0] Injecting memory failure for pfn 0x28c00 at process virtual address 0x20ffc000', '[ 1.1] Memory failure: 0x28c00: recovery action for dirty LRU page: Recovered']);
+    expect([NOTIFY[bare.events[0]!.notify], bare.events[0]!.pid >= 4_194_304]).toEqual(['madvise', true]);
+  });
+
   it('a boot-logged record is graded without the exception-only rules (machine_check_poll)', async () => {
     // The corpus's 13-x86-syslog-boot-mce-not-enabled.log: a600000000020408 is VAL, UC, ADDRV, PCC with
     // EN clear and MCG_STATUS 0. severities[] "Not enabled" is EXCP-only; polled, it grades PANIC

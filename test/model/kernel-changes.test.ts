@@ -36,8 +36,9 @@ describe('the table', () => {
   it('reproduces the switch sets of the v6.1, v6.6, v6.12 and v6.19 profiles as docs/profiles.md documented them before the table', () => {
     // The built-in table of docs/profiles.md (commit d3980e7): the switches on in each release. Switches
     // added to the table after that document (merge 65d5c1a: enable_soft_offline_sysctl v6.11,
-    // pfnmap_walk_fix v6.17, lbs_split_kill v6.19, mf_kernel_page_unrecoverable v7.3) were not in it.
-    const later = new Set<string>(['enable_soft_offline_sysctl', 'pfnmap_walk_fix', 'lbs_split_kill', 'mf_kernel_page_unrecoverable']);
+    // pfnmap_walk_fix v6.17, lbs_split_kill v6.19, mf_kernel_page_unrecoverable v7.3; later
+    // madvise_action_required v6.11) were not in it.
+    const later = new Set<string>(['enable_soft_offline_sysctl', 'pfnmap_walk_fix', 'lbs_split_kill', 'mf_kernel_page_unrecoverable', 'madvise_action_required']);
     const on = (v: string) => KERNEL_CHANGES.filter((c) => !later.has(c.switch) && kernelSwitches(ver(v)).switches[c.switch]).map((c) => c.switch).sort();
     expect(on('6.1')).toEqual(['kill_accessing_mm_check']);
     expect(on('6.6')).toEqual(['kill_accessing_mm_check', 'ksm_memory_failure']);
