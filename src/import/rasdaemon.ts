@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
 import {
-  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finalize, ImportResult, isMfResult,
+  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, ImportResult, isMfResult,
   MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
 } from './common.js';
 import { SqliteFile, SqliteUnsupported, type SqlValue } from './sqlite-file.js';
@@ -431,5 +431,5 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     signalsTraced: columns.has('signal_event'), arch, archObserved,
   };
   // correlate() empties the point arrays as it goes (the points are not needed once grouped).
-  return finalize(correlate(ps, warnings), file, 'rasdaemon', warnings);
+  return finishEvents(correlate(ps, warnings), file, 'rasdaemon', warnings);
 }
