@@ -45,7 +45,6 @@ SPELL[C.mappers] = 'mappers';
 /** Columns held as doubles (addresses, and pids as the source gave them: range-checked in finish). */
 const WIDE = new Set<number>([C.pa, C.vaddr, C.pid, C.tid]);
 
-const PAGE_UNKNOWN = PAGE.indexOf('unknown');
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MAX_U64 = (1n << 64n) - 1n;
 const W_ARCH = `one of ${ARCH.join(', ')}`;
@@ -53,6 +52,27 @@ const W_NOTIFY = `one of ${NOTIFY.join(', ')} (required for an error event)`;
 const W_SEVERITY = `one of ${SEVERITY.join(', ')} (required for an error event)`;
 const W_CONTEXT = `one of ${CONTEXT.join(', ')} (required for a synchronous error)`;
 const W_U32 = 'an unsigned 32-bit integer';
+const MIN_I64 = -(1n << 63n);
+const MAX_I64 = (1n << 63n) - 1n;
+const ARCH_ARM64 = ARCH.indexOf('arm64');
+const bit = (k: number): number => 1 << k;
+const B_ARCH = bit(C.arch);
+const B_KIND = bit(C.kind);
+const B_NOTIFY = bit(C.notify);
+const B_SEVERITY = bit(C.severity);
+const B_SYNC = bit(C.sync);
+const B_CONTEXT = bit(C.context);
+const B_PA = bit(C.pa);
+const B_FIRMWARE_FIRST = bit(C.firmwareFirst);
+const B_COMM = bit(C.comm);
+/** Constant defaults of the optional columns, by column (eventFromRow's); firmware_first and comm are set apart. */
+const DEFAULTS: (number | undefined)[] = TRACE_COLUMNS.map(() => undefined);
+for (const [k, d] of [
+  [C.ripv, 1], [C.pa, NO_ADDR], [C.mem, 0], [C.page, PAGE.indexOf('unknown')], [C.pageShift, 12], [C.pinned, 0], [C.poisonedBefore, 0],
+  [C.vaddr, NO_ADDR], [C.mappers, -1], [C.guestRas, 1], [C.earlyKill, PROFILE_DEFAULT], [C.recovery, PROFILE_DEFAULT],
+  [C.panicOnOops, PROFILE_DEFAULT], [C.kdump, PROFILE_DEFAULT], [C.panicOnUnrecoverable, PROFILE_DEFAULT], [C.extraRefs, 0], [C.vendor, 0],
+] as const) DEFAULTS[k] = d;
+const DEFAULTED = DEFAULTS.reduce<number>((m, d, k) => (d === undefined ? m : m | bit(k)), 0) | B_FIRMWARE_FIRST | B_COMM;
 
 /** A string pool: id per distinct string (the host, comm, page-type and panic-message columns). */
 class Strings {
@@ -92,7 +112,9 @@ export class EventBuilder {
   /** Bit 1: host observed; bit 2: time observed. */
   private bits = new Uint8Array(0);
   private wheres: string[] = [];
-  private notes: (string | null)[] = [];
+  /** The note of each event as an id in `texts` (-1: none); the current event's note is `curNote` until it is closed. */
+  private noteId = new Int32Array(0);
+  private curNote: string | null = null;
   // Observed outcome.
   private panic = new Int8Array(0);
   private panicMsg = new Int32Array(0);
@@ -134,6 +156,7 @@ export class EventBuilder {
     this.setMask = re(this.setMask, (n) => new Uint32Array(n));
     this.obsMask = re(this.obsMask, (n) => new Uint32Array(n));
     this.bits = re(this.bits, (n) => new Uint8Array(n));
+    this.noteId = re(this.noteId, (n) => new Int32Array(n));
     this.panic = re(this.panic, (n) => new Int8Array(n));
     this.panicMsg = re(this.panicMsg, (n) => new Int32Array(n));
     this.mfType = re(this.mfType, (n) => new Int32Array(n));
@@ -154,6 +177,7 @@ export class EventBuilder {
 
   /** Start event n (returned); every column unset, outcome unknown (null). */
   begin(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string): number {
+    this.closeNote();
     if (this.n === this.cap) this.grow(this.cap * 2);
     const i = this.n++;
     this.hostId[i] = this.hosts.id(host);
@@ -163,7 +187,7 @@ export class EventBuilder {
     this.obsMask[i] = 0;
     this.bits[i] = (hostObserved ? 1 : 0) | (timeObserved ? 2 : 0);
     this.wheres[i] = where;
-    this.notes[i] = null;
+    this.noteId[i] = -1;
     this.panic[i] = -1;
     this.panicMsg[i] = -1;
     this.mfType[i] = -1;
@@ -176,6 +200,14 @@ export class EventBuilder {
   /** The event being built drops out (its signals stay unreferenced in the child table). */
   drop(): void {
     this.n--;
+    this.curNote = null;
+  }
+
+  /** The current event's note into the string pool (most notes repeat: one copy of each). */
+  private closeNote(): void {
+    if (this.curNote === null) return;
+    this.noteId[this.n - 1] = this.texts.id(this.curNote);
+    this.curNote = null;
   }
 
   /** Set column k (C.*) of the current event: a code, 0/1, a number; `observed` false = a documented default (inferred). */
@@ -216,9 +248,7 @@ export class EventBuilder {
   }
 
   note(s: string): void {
-    const i = this.n - 1;
-    const p = this.notes[i];
-    this.notes[i] = p === null ? s : `${p}; ${s}`;
+    this.curNote = this.curNote === null ? s : `${this.curNote}; ${s}`;
   }
 
   setPanic(panic: boolean | null, msg: string | null): void {
@@ -273,7 +303,7 @@ export class EventBuilder {
     // Every column holds its final value: all "set" (finish applies no default), observed as given.
     this.setMask[i] = ((1 << TRACE_COLUMNS.length) - 1) & ~(e.mappers.length ? 0 : 1 << C.mappers);
     this.obsMask[i] = observedMask;
-    if (e.note) this.notes[i] = e.note;
+    if (e.note) this.curNote = e.note;
     this.setPanic(o.panic, o.panicMsg);
     this.setMf(o.mfType, o.mfResult);
     if (o.signals) {
@@ -287,6 +317,7 @@ export class EventBuilder {
    * would raise, in the same order of columns), and hand the columns over as the import's result.
    */
   finish(file: string, format: SourceFormat, warnings: string[]): ImportedEvents {
+    this.closeNote();
     const n = this.n;
     const perm = new Uint32Array(n);
     for (let i = 0; i < n; i++) perm[i] = i;
@@ -336,70 +367,63 @@ export class EventBuilder {
     }
   }
 
-  private check(i: number, r: number, file: string, format: SourceFormat): void {
+  /** The located error of column k of event i (sorted position r). */
+  private fail(i: number, r: number, k: number, expected: string, file: string, format: SourceFormat): never {
     const where = this.wheres[i]!;
-    const id = r + 1;
-    const bad = (k: number, expected: string): never => {
-      const column = TRACE_COLUMNS[k]!;
-      const value = this.spelling(i, k, id);
-      throw new InputError(`${where}: imported ${format} record gives column ${column} the value ${JSON.stringify(value)}: expected ${expected}`, file, where, column);
-    };
+    const column = TRACE_COLUMNS[k]!;
+    const value = this.spelling(i, k, r + 1);
+    throw new InputError(`${where}: imported ${format} record gives column ${column} the value ${JSON.stringify(value)}: expected ${expected}`, file, where, column);
+  }
+
+  /** A pid-like column: its default when unset, else it must be an unsigned 32-bit integer. */
+  private u32(i: number, r: number, k: number, dflt: number, file: string, format: SourceFormat): void {
+    const col = this.vals[k]!;
+    if ((this.setMask[i]! & (1 << k)) === 0) { col[i] = dflt; return; }
+    const x = col[i]!;
+    if (!(Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) this.fail(i, r, k, W_U32, file, format);
+  }
+
+  private check(i: number, r: number, file: string, format: SourceFormat): void {
     const set = this.setMask[i]!;
-    const has = (k: number): boolean => (set & (1 << k)) !== 0;
     const v = this.vals;
     // Required columns and defaults, in eventFromRow's order.
-    if (!has(C.arch)) bad(C.arch, W_ARCH);
-    const kind = has(C.kind) ? v[C.kind]![i]! : Kind.error;
-    if (!has(C.kind)) v[C.kind]![i] = kind;
+    if ((set & B_ARCH) === 0) this.fail(i, r, C.arch, W_ARCH, file, format);
+    const kind = (set & B_KIND) !== 0 ? v[C.kind]![i]! : Kind.error;
+    v[C.kind]![i] = kind;
     if (kind === Kind.error) {
-      if (!has(C.notify)) bad(C.notify, W_NOTIFY);
-      if (!has(C.severity)) bad(C.severity, W_SEVERITY);
-      if (!has(C.sync)) bad(C.sync, 'true or false (required for an error event)');
+      if ((set & B_NOTIFY) === 0) this.fail(i, r, C.notify, W_NOTIFY, file, format);
+      if ((set & B_SEVERITY) === 0) this.fail(i, r, C.severity, W_SEVERITY, file, format);
+      if ((set & B_SYNC) === 0) this.fail(i, r, C.sync, 'true or false (required for an error event)', file, format);
     } else {
-      if (!has(C.notify)) v[C.notify]![i] = Notify.none;
-      if (!has(C.severity)) v[C.severity]![i] = 0;
-      if (!has(C.sync)) v[C.sync]![i] = 0;
+      if ((set & B_NOTIFY) === 0) v[C.notify]![i] = Notify.none;
+      if ((set & B_SEVERITY) === 0) v[C.severity]![i] = 0;
+      if ((set & B_SYNC) === 0) v[C.sync]![i] = 0;
     }
     if (v[C.sync]![i]) {
-      if (!has(C.context)) bad(C.context, W_CONTEXT);
-    } else if (!has(C.context)) v[C.context]![i] = kind === Kind.access ? Context.user : Context.none;
-    const u32 = (k: number, dflt: number): void => {
-      if (!has(k)) { v[k]![i] = dflt; return; }
-      const x = v[k]![i]!;
-      if (!(Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) bad(k, W_U32);
-    };
-    u32(C.pid, 0);
-    if (!this.hosts.list[this.hostId[i]!]) bad(HOST, 'a host name (required)');
+      if ((set & B_CONTEXT) === 0) this.fail(i, r, C.context, W_CONTEXT, file, format);
+    } else if ((set & B_CONTEXT) === 0) v[C.context]![i] = kind === Kind.access ? Context.user : Context.none;
+    this.u32(i, r, C.pid, 0, file, format);
+    if (!this.hosts.list[this.hostId[i]!]) this.fail(i, r, HOST, 'a host name (required)', file, format);
     const t = this.tNs[i]!;
-    if (t < -(1n << 63n) || t >= 1n << 63n) bad(T_NS, 'a signed 64-bit integer (nanoseconds)');
-    if (!has(C.firmwareFirst)) v[C.firmwareFirst]![i] = v[C.arch]![i] === ARCH.indexOf('arm64') ? 1 : 0;
-    if (!has(C.ripv)) v[C.ripv]![i] = 1;
-    if (!has(C.pa)) v[C.pa]![i] = NO_ADDR;
-    else if (Number.isNaN(v[C.pa]![i])) {
-      bad(C.pa, this.bigAddr.get(i * 32 + C.pa)! > MAX_U64 ? 'an unsigned 64-bit integer (decimal or 0x hex)'
-        : 'an address below 2^53 (physical and user virtual addresses fit; kernel virtual addresses are not trace input)');
+    if (t < MIN_I64 || t > MAX_I64) this.fail(i, r, T_NS, 'a signed 64-bit integer (nanoseconds)', file, format);
+    // Defaults of the optional columns (docs/trace-format.md §1), in one pass over the unset ones.
+    const unset = ~set & DEFAULTED;
+    if (unset !== 0) {
+      for (let k = 0; k < DEFAULTS.length; k++) if ((unset & (1 << k)) !== 0) v[k]![i] = DEFAULTS[k]!;
+      if ((unset & B_FIRMWARE_FIRST) !== 0) v[C.firmwareFirst]![i] = v[C.arch]![i] === ARCH_ARM64 ? 1 : 0;
+      if ((unset & B_COMM) !== 0) v[C.comm]![i] = this.comms.id('');
     }
-    if (!has(C.mem)) v[C.mem]![i] = 0;
-    if (!has(C.page)) v[C.page]![i] = PAGE_UNKNOWN;
-    if (!has(C.pageShift)) v[C.pageShift]![i] = 12;
-    if (!has(C.pinned)) v[C.pinned]![i] = 0;
-    if (!has(C.poisonedBefore)) v[C.poisonedBefore]![i] = 0;
-    u32(C.tid, v[C.pid]![i]!);
-    if (!has(C.comm)) v[C.comm]![i] = this.comms.id('');
-    if (!has(C.vaddr)) v[C.vaddr]![i] = NO_ADDR;
-    if (!has(C.mappers)) v[C.mappers]![i] = -1;
-    if (!has(C.guestRas)) v[C.guestRas]![i] = 1;
-    for (const k of [C.earlyKill, C.recovery, C.panicOnOops, C.kdump, C.panicOnUnrecoverable]) if (!has(k)) v[k]![i] = PROFILE_DEFAULT;
-    if (!has(C.extraRefs)) v[C.extraRefs]![i] = 0;
-    if (!has(C.vendor)) v[C.vendor]![i] = 0;
+    if ((set & B_PA) !== 0 && Number.isNaN(v[C.pa]![i])) {
+      this.fail(i, r, C.pa, this.bigAddr.get(i * 32 + C.pa)! > MAX_U64 ? 'an unsigned 64-bit integer (decimal or 0x hex)'
+        : 'an address below 2^53 (physical and user virtual addresses fit; kernel virtual addresses are not trace input)', file, format);
+    }
+    this.u32(i, r, C.tid, v[C.pid]![i]!, file, format);
     // The cross-column rules (docs/trace-format.md §1) on the typed values.
-    this.fillEvent(i, id, checkEvent);
+    this.fillEvent(i, r + 1, checkEvent);
     fillRecord(checkRec, checkEvent, 0);
     const viol = validateEvent(checkRec);
-    if (viol) {
-      this.setMask[i] = set; // the value named is the one the importer set ('' when it set none)
-      bad(TRACE_COLUMNS.indexOf(viol.column as (typeof TRACE_COLUMNS)[number]), viol.expected);
-    }
+    // The value named is the one the importer set ('' when it set none).
+    if (viol) this.fail(i, r, TRACE_COLUMNS.indexOf(viol.column as (typeof TRACE_COLUMNS)[number]), viol.expected, file, format);
   }
 
   /** Event i (build order) with event_id `id`, written into `out`. */
@@ -437,7 +461,12 @@ export class EventBuilder {
     out.extraRefs = v[C.extraRefs]![i] === 1;
     out.vendor = v[C.vendor]![i]!;
     out.where = this.wheres[i]!;
-    out.note = this.notes[i] ?? '';
+    out.note = this.noteOf(i);
+  }
+
+  private noteOf(i: number): string {
+    const nt = this.noteId[i]!;
+    return nt < 0 ? '' : this.texts.list[nt]!;
   }
 
   /** Inferred column list of event i (one shared array per distinct list). */
@@ -490,7 +519,7 @@ export class EventBuilder {
       signals = l;
     }
     return JSON.stringify({
-      event_id: String(id), host: this.hosts.list[this.hostId[i]!]!, where: this.wheres[i]!, note: this.notes[i] ?? '',
+      event_id: String(id), host: this.hosts.list[this.hostId[i]!]!, where: this.wheres[i]!, note: this.noteOf(i),
       inferred: this.inferred(i), panic: o.panic, panic_msg: o.panicMsg, mf_type: o.mfType, mf_result: o.mfResult, signals,
     });
   }

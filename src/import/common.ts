@@ -243,48 +243,50 @@ function mcacodClass(status: bigint): string {
   return `MCACOD 0x${c.toString(16).padStart(4, '0')}`;
 }
 
+function mcaResult(severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string, mcip: boolean, ripv: boolean, pa: bigint | null): McaDecoded {
+  // A fatal grade with MCIP clear is a record machine_check_poll logged (poll timer, CMCI, or at
+  // boot from the banks of the previous boot): notify poll, not consumed. The poller grades it
+  // with mce_severity(m, ..., false), logs it and never panics; the trace says so (docs/trace-format.md §1).
+  return severity === 'fatal' && !mcip
+    ? { skip: null, severity, sync: false, notify: 'poll', ripv, inMce: false, pa, rule: `${rule} (a polled/boot-logged record: the kernel only logged it)` }
+    : { skip: null, severity, sync, notify, ripv, inMce: mcip, pa, rule };
+}
+
 export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null, mcgcap: bigint | null, amd: boolean): McaDecoded {
   const mcip = (mcgstatus & MCG_MCIP) !== 0n;
   const ripv = mcip ? (mcgstatus & MCG_RIPV) !== 0n : true;
   const pa = (status & MCI_ADDRV) !== 0n && addr !== null ? addr : null;
-  const out = (severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string): McaDecoded =>
-    // A fatal grade with MCIP clear is a record machine_check_poll logged (poll timer, CMCI, or at
-    // boot from the banks of the previous boot): notify poll, not consumed. The poller grades it
-    // with mce_severity(m, ..., false), logs it and never panics; the trace says so (docs/trace-format.md §1).
-    (severity === 'fatal' && !mcip
-      ? { skip: null, severity, sync: false, notify: 'poll', ripv, inMce: false, pa, rule: `${rule} (a polled/boot-logged record: the kernel only logged it)` }
-      : { skip: null, severity, sync, notify, ripv, inMce: mcip, pa, rule });
-  if ((status & MCI_VAL) === 0n) return { ...out('corrected', false, 'poll', ''), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
+  if ((status & MCI_VAL) === 0n) return { ...mcaResult('corrected', false, 'poll', '', mcip, ripv, pa), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
   const uc = (status & MCI_UC) !== 0n;
   const signalled: McaDecoded['notify'] = mcip ? 'mce' : 'poll';
   if (amd) {
     // mce_severity_amd is not modelled bit for bit (kernel-model §2): Deferred -> deferred, PCC ->
     // fatal, UC in a machine check -> consumed (action required), UC found by polling -> async.
-    if ((status & MCI_AMD_DEFERRED) !== 0n) return out('deferred', false, mcip ? 'mce' : 'cmci', 'AMD deferred error');
-    if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'AMD corrected error');
-    if ((status & MCI_PCC) !== 0n) return out('fatal', false, 'mce', 'AMD processor context corrupt');
-    return mcip ? out('recoverable', true, 'mce', 'AMD uncorrected error in a machine check (action required)')
-      : out('recoverable', false, 'poll', 'AMD uncorrected error found by polling');
+    if ((status & MCI_AMD_DEFERRED) !== 0n) return mcaResult('deferred', false, mcip ? 'mce' : 'cmci', 'AMD deferred error', mcip, ripv, pa);
+    if (!uc) return mcaResult('corrected', false, mcip ? 'mce' : 'cmci', 'AMD corrected error', mcip, ripv, pa);
+    if ((status & MCI_PCC) !== 0n) return mcaResult('fatal', false, 'mce', 'AMD processor context corrupt', mcip, ripv, pa);
+    return mcip ? mcaResult('recoverable', true, 'mce', 'AMD uncorrected error in a machine check (action required)', mcip, ripv, pa)
+      : mcaResult('recoverable', false, 'poll', 'AMD uncorrected error found by polling', mcip, ripv, pa);
   }
-  if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error');
+  if (!uc) return mcaResult('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error', mcip, ripv, pa);
   // severities[] "Not enabled" is an EXCP rule: only the exception handler (MCIP set) drops a UC
   // record with EN clear; polled and boot-logged records (MCIP clear) go on down the table
   // (machine_check_poll: "TBD do the same check for MCI_STATUS_EN here?").
-  if ((status & MCI_EN) === 0n && mcip) return { ...out('fatal', false, 'mce', ''), skip: 'MCi_STATUS.EN is clear in a machine check (severities[] "Not enabled", EXCP)' };
-  if ((status & MCI_PCC) !== 0n) return out('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt');
-  if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return out('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)');
+  if ((status & MCI_EN) === 0n && mcip) return { ...mcaResult('fatal', false, 'mce', '', mcip, ripv, pa), skip: 'MCi_STATUS.EN is clear in a machine check (severities[] "Not enabled", EXCP)' };
+  if ((status & MCI_PCC) !== 0n) return mcaResult('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt', mcip, ripv, pa);
+  if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return mcaResult('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)', mcip, ripv, pa);
   const s = (status & MCI_S) !== 0n;
   const ar = (status & MCI_AR) !== 0n;
   const over = (status & MCI_OVER) !== 0n;
   if (!s) {
-    if (ar) return out('fatal', false, 'mce', 'Illegal combination (UCNA with AR=1)');
-    return out('deferred', false, mcip ? 'mce' : 'cmci', 'Uncorrected no action required (UCNA)');
+    if (ar) return mcaResult('fatal', false, 'mce', 'Illegal combination (UCNA with AR=1)', mcip, ripv, pa);
+    return mcaResult('deferred', false, mcip ? 'mce' : 'cmci', 'Uncorrected no action required (UCNA)', mcip, ripv, pa);
   }
   if (ar) {
-    if (over) return out('fatal', true, 'mce', 'Action required with lost events');
-    return out('recoverable', true, 'mce', `Action required: ${mcacodClass(status)} (SRAR)`);
+    if (over) return mcaResult('fatal', true, 'mce', 'Action required with lost events', mcip, ripv, pa);
+    return mcaResult('recoverable', true, 'mce', `Action required: ${mcacodClass(status)} (SRAR)`, mcip, ripv, pa);
   }
-  return out('recoverable', false, signalled, `Action optional: ${mcacodClass(status)} (SRAO)${over ? ' with lost events' : ''}`);
+  return mcaResult('recoverable', false, signalled, `Action optional: ${mcacodClass(status)} (SRAO)${over ? ' with lost events' : ''}`, mcip, ripv, pa);
 }
 
 /** Context of a consumed error from the interrupted code segment's privilege level (cs & 3 == 3: user). */
@@ -519,10 +521,23 @@ function pointPa(p: ErrPoint): bigint | null {
 /** Signals a consumer gets from the kernel in its own context: AR, SI_KERNEL (force_sig), BUS_OBJERR (do_sea). */
 const CONSUMER_CODES = new Set([4, 128, 3]);
 
+/** Points sorted by (t_ns, source order): the array itself when it already is (a table read in rowid order), else a sorted copy. */
+function inTimeOrder<T extends PointBase>(a: T[]): T[] {
+  for (let i = 1; i < a.length; i++) {
+    const p = a[i - 1]!;
+    const q = a[i]!;
+    if (p.tNs > q.tNs || (p.tNs === q.tNs && p.seq > q.seq)) return [...a].sort((x, y) => (x.tNs !== y.tNs ? (x.tNs < y.tNs ? -1 : 1) : x.seq - y.seq));
+  }
+  return a;
+}
+
+/** The signals of a group that has none (shared; a group's first signal gets its own array). */
+const NO_SIGS: SigPoint[] = [];
+
 /** Group the points into events, built into columns. Consumes the point set: its arrays are empty afterwards. */
 export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
   const groups: Group[] = [];
-  const errors = [...ps.errors].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const errors = inTimeOrder(ps.errors);
   for (const p of errors) {
     const pa = pointPa(p);
     let best: Group | null = null;
@@ -542,10 +557,10 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
       best.points.push(p);
       if (best.pa === null) best.pa = pa;
     } else {
-      groups.push({ t: p.tNs, seq: p.seq, points: [p], pa, mf: null, mfOnly: false, sigs: [] });
+      groups.push({ t: p.tNs, seq: p.seq, points: [p], pa, mf: null, mfOnly: false, sigs: NO_SIGS });
     }
   }
-  const mfs = [...ps.mfs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const mfs = inTimeOrder(ps.mfs);
   if (mfs.length) {
     // Candidates of a result: the reports within [t - LINK_WINDOW_NS, t + MERGE_WINDOW_NS] whose
     // address may be in its page (4K, 16K, 64K pages), the latest one without a result. The groups
@@ -604,12 +619,12 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
         }
       }
       if (best) best.mf = m;
-      else extra.push({ t: m.tNs, seq: m.seq, points: [], pa: m.pfn << 12n, mf: m, mfOnly: true, sigs: [] });
+      else extra.push({ t: m.tNs, seq: m.seq, points: [], pa: m.pfn << 12n, mf: m, mfOnly: true, sigs: NO_SIGS });
     }
     for (const g of extra) groups.push(g);
   }
   groups.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.seq - b.seq));
-  const sigs = [...ps.sigs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const sigs = inTimeOrder(ps.sigs);
   for (const s of sigs) {
     if (!(s.sig === 7 && [3, 4, 5, 128].includes(s.code)) && !(s.sig === 9 && s.code === 128)) continue;
     // The latest report at or before the signal (plus the merge skew): binary search on time.
@@ -621,7 +636,10 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
       if (groups[mid]!.t <= limit) lo = mid + 1; else hi = mid;
     }
     const g = lo > 0 ? groups[lo - 1]! : null;
-    if (g && s.tNs - g.t <= LINK_WINDOW_NS) g.sigs.push(s);
+    if (g && s.tNs - g.t <= LINK_WINDOW_NS) {
+      if (g.sigs === NO_SIGS) g.sigs = [s];
+      else g.sigs.push(s);
+    }
     else warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
   }
 

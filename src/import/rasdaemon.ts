@@ -99,12 +99,14 @@ function parseTimestamp(v: unknown): bigint | null {
   return ns;
 }
 
+const MAX_U64 = (1n << 64n) - 1n;
+
 function toBig(v: unknown): bigint | null {
   if (typeof v === 'number') {
     if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) return BigInt(v);
     return Number.isInteger(v) ? BigInt.asUintN(64, BigInt(v)) : null;
   }
-  if (typeof v === 'bigint') return BigInt.asUintN(64, v);
+  if (typeof v === 'bigint') return v >= 0n && v <= MAX_U64 ? v : BigInt.asUintN(64, v);
   if (typeof v === 'string') {
     const s = v.trim();
     if (/^-?\d+$/.test(s)) return BigInt.asUintN(64, BigInt(s));
