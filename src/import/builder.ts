@@ -92,10 +92,11 @@ class Strings {
 type Num = Int8Array | Uint8Array | Int32Array | Float64Array;
 
 /**
- * Bytes held per event: 20 one-byte codes and flags, 4 doubles (pa, vaddr, pid, tid), 3 int32 (comm,
- * mappers, host), t_ns and seq (8 + 8), the set and observed masks (4 + 4), the outcome (panic 1,
- * mf_result 1, panic_msg 4, mf_type 4, signal start 4, count 4), flags 1, and the permutation (4):
- * 132 bytes; plus the where and note strings, and 48 bytes per observed signal.
+ * Bytes held per event (docs/import.md "Event builder"): 24 one-byte codes and flags, 4 doubles
+ * (pa, vaddr, pid, tid), comm, mappers and host ids (3 x 4), t_ns and seq (8 + 8), the set and
+ * observed masks (4 + 4), flags 1, the outcome (panic 1, mf_result 1, panic_msg, mf_type, note,
+ * signal start and count 5 x 4) and the permutation 4: 119 bytes, plus the `where` string, and
+ * 48 bytes per observed signal.
  */
 export class EventBuilder {
   n = 0;
