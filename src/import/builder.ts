@@ -92,10 +92,10 @@ class Strings {
 type Num = Int8Array | Uint8Array | Int32Array | Float64Array;
 
 /**
- * Bytes held per event (docs/import.md "Event builder"): 24 one-byte codes and flags, 4 doubles
+ * Bytes held per event (docs/import.md "Event builder"): 20 one-byte codes and flags, page_shift, 4 doubles
  * (pa, vaddr, pid, tid), comm, mappers and host ids (3 x 4), t_ns and seq (8 + 8), the set and
  * observed masks (4 + 4), flags 1, the outcome (panic 1, mf_result 1, panic_msg, mf_type, note,
- * signal start and count 5 x 4) and the permutation 4: 119 bytes, plus the `where` string, and
+ * signal start and count 5 x 4) and the permutation 4: 116 bytes, plus the `where` string, and
  * 48 bytes per observed signal.
  */
 export class EventBuilder {
@@ -147,6 +147,8 @@ export class EventBuilder {
     };
     this.vals = TRACE_COLUMNS.map((_c, k) => {
       const old = this.vals[k];
+      // event_id, host and t_ns have arrays of their own (assigned, hostId, tNs): none here.
+      if (k === EVENT_ID || k === HOST || k === T_NS) return new Int8Array(0);
       const b: Num = WIDE.has(k) ? new Float64Array(c) : k === C.comm || k === C.mappers ? new Int32Array(c) : k === C.pageShift ? new Uint8Array(c) : new Int8Array(c);
       if (old) b.set(old as never);
       return b;
