@@ -14,7 +14,7 @@ export type { DiffFilesOptions, CompareFilesOptions } from './oracle/commands.js
 export type { DiffResult } from './oracle/diff.js';
 export type { CompareResult } from './oracle/compare.js';
 export { importSource as importLog, detectFormat } from './import/index.js';
-export type { ImportResult, ObservedRow, ObservedSignal, SourceFormat } from './import/index.js';
+export type { ImportedEvents, ImportResult, ObservedRow, ObservedSignal, SourceFormat } from './import/index.js';
 export { readTraceCsv, parseTraceCsv } from './io/csv-trace.js';
 export type { TraceEvent } from './io/trace.js';
 export { loadProfile } from './io/profile-file.js';

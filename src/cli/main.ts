@@ -22,6 +22,7 @@ import { addPolicyCommand } from './policy.js';
 import { addCompletionCommand } from './completion.js';
 import { groupHelp } from './help.js';
 import type { SourceFormat } from '../import/common.js';
+import type { TraceEvent } from '../io/trace.js';
 import { registerBisect } from './bisect.js';
 
 /** A throttled progress line on stderr (only on a terminal). */
@@ -211,15 +212,22 @@ export function buildProgram(): Command {
       const { importSource } = await import('../import/index.js');
       const { readTraceCsv } = await import('../io/csv-trace.js');
       const { TraceStreamWriter } = await import('../io/arrow-trace.js');
-      const { writeObserved } = await import('../oracle/observed.js');
+      const { writeObservedTable } = await import('../oracle/observed.js');
       const res = csv ? null : await importSource(source, { format: o.format as SourceFormat | undefined, host: o.host });
-      const events = res ? res.events : readTraceCsv(source, { sort: o.sort ?? false });
+      const csvEvents = res ? null : readTraceCsv(source, { sort: o.sort ?? false });
+      const count = res ? res.table.count : csvEvents!.length;
       const observedFile = o.out.replace(/\.arrows$/, '.observed.parquet');
       const w = new TraceStreamWriter(o.out);
       try {
-        for (const e of events) w.add(e);
-        // The observed outcomes first: the trace appears (rename) only when both are written.
-        if (res) await writeObserved(observedFile, res.observed, res.events);
+        if (res) {
+          // From the import's columns, one reused event object (docs/import.md "Event builder").
+          const e = {} as TraceEvent;
+          for (let r = 0; r < count; r++) w.add(res.table.eventAt(r, e));
+          // The observed outcomes first: the trace appears (rename) only when both are written.
+          await writeObservedTable(observedFile, res.table);
+        } else {
+          for (const e of csvEvents!) w.add(e);
+        }
         w.close();
       } catch (e) {
         w.abort();
@@ -231,9 +239,9 @@ export function buildProgram(): Command {
         for (const u of res.unrecognizedLines) process.stderr.write(`ras-replay: not understood: ${source}: line ${u.line}: ${u.text}\n`);
         if (res.unrecognized > res.unrecognizedLines.length) process.stderr.write(`ras-replay: not understood: ${res.unrecognized - res.unrecognizedLines.length} more line(s) not listed\n`);
       }
-      if (events.length === 0) process.stderr.write(`ras-replay: ${source}: no RAS event found${res?.lines != null ? ` in ${res.lines} line(s)` : ''}; wrote an empty trace (every command reads it)\n`);
+      if (count === 0) process.stderr.write(`ras-replay: ${source}: no RAS event found${res?.lines != null ? ` in ${res.lines} line(s)` : ''}; wrote an empty trace (every command reads it)\n`);
       const out = new Output();
-      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: events.length, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0, ...(res?.lines != null ? { lines: res.lines, not_understood: res.unrecognized } : {}) }));
+      out.line(JSON.stringify({ source, format: res ? res.format : 'csv', events: count, trace: o.out, observed: res ? observedFile : null, warnings: res?.warnings.length ?? 0, ...(res?.lines != null ? { lines: res.lines, not_understood: res.unrecognized } : {}) }));
       out.flush();
     });
 

@@ -3,9 +3,10 @@
 // the defaults of docs/trace-format.md §1), the MCA status decoding, the page state implied by an observed
 // memory_failure() result, and the time/pfn rules that group log lines into one error.
 import { basename } from 'node:path';
-import { MF_RESULT, PAGE } from '../model/enums.js';
+import { Arch, Context, Kind, Mem, MF_RESULT, Notify, NOTIFY, PAGE, Severity } from '../model/enums.js';
 import { InputError } from '../io/errors.js';
 import { compareEvents, eventFromRow, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
+import { C, EventBuilder, ImportedEvents } from './builder.js';
 
 export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog' | 'ras-mc-ctl';
 
@@ -36,8 +37,12 @@ export interface ObservedRow {
 }
 
 export interface ImportResult {
-  events: TraceEvent[];
-  observed: ObservedRow[];
+  /** The events and their observed outcomes as columns (docs/import.md "Event builder"): what the CLI writes from. */
+  table: ImportedEvents;
+  /** The events as objects, built on first use (library callers; off the import's hot path). */
+  readonly events: TraceEvent[];
+  /** The observed rows as objects, built on first use. */
+  readonly observed: ObservedRow[];
   warnings: string[];
   format: SourceFormat;
   /** Lines read (text sources), else null. */
@@ -46,6 +51,22 @@ export interface ImportResult {
   unrecognized: number;
   /** The first of them (at most 10,000), with their line numbers, for `import --verbose`. */
   unrecognizedLines: { line: number; text: string }[];
+}
+
+/** An import's result over its columns; `events` and `observed` materialise (once) when read. */
+export function importResult(table: ImportedEvents, warnings: string[], format: SourceFormat): ImportResult {
+  let events: TraceEvent[] | null = null;
+  let observed: ObservedRow[] | null = null;
+  return {
+    table, warnings, format, lines: null, unrecognized: 0, unrecognizedLines: [],
+    get events() { return (events ??= table.toEvents()); },
+    get observed() { return (observed ??= table.toObserved()); },
+  };
+}
+
+/** Sort, number, default and check the events built by a columnar importer (EventBuilder.finish). */
+export function finishEvents(b: EventBuilder, file: string, format: SourceFormat, warnings: string[]): ImportResult {
+  return importResult(b.finish(file, format, warnings), warnings, format);
 }
 
 /**
@@ -101,8 +122,6 @@ const COLUMN_INDEX = new Map<string, number>(TRACE_COLUMNS.map((c, k) => [c, k])
 if (TRACE_COLUMNS.length > 31) throw new Error('import: more trace columns than bits in a column mask');
 const HOST_BIT = 1 << TRACE_COLUMNS.indexOf('host');
 const T_NS_BIT = 1 << TRACE_COLUMNS.indexOf('t_ns');
-/** Every trace column but event_id (assigned 1..N by the importer) can be inferred. */
-const INFERABLE = ((1 << TRACE_COLUMNS.length) - 1) & ~(1 << TRACE_COLUMNS.indexOf('event_id'));
 
 /** Set a column; `observed` false means it comes from a documented default (listed in inferred). */
 export function setCol(d: Draft, column: string, value: string, observed: boolean): void {
@@ -121,15 +140,15 @@ export function hex(n: bigint | number): string {
 }
 
 /**
- * Ids, order, defaults and validation: drafts sorted by (host, t_ns, source order) get event_ids
- * 1..N; each row goes through eventFromRow, so absent columns take docs/trace-format.md §1's defaults and the
- * cross-column rules are checked. A rule violation is the importer's fault or a record no machine
- * produces; it is reported with the source location.
+ * The adapter for importers that still build a Draft of CSV strings per event (kernel-log):
+ * drafts sorted by (host, t_ns, source order) get event_ids 1..N; each row goes through
+ * eventFromRow, so absent columns take docs/trace-format.md §1's defaults and the cross-column
+ * rules are checked (a violation is the importer's fault or a record no machine produces: reported
+ * with the source location); each event then goes into the columns of an EventBuilder.
  */
 export function finalize(drafts: Draft[], file: string, format: SourceFormat, warnings: string[]): ImportResult {
   drafts.sort((a, b) => (a.host !== b.host ? (a.host < b.host ? -1 : 1) : a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
-  const events: TraceEvent[] = new Array(drafts.length);
-  const observed: ObservedRow[] = new Array(drafts.length);
+  const b = new EventBuilder(Math.max(16, drafts.length));
   // One getter and one error callback for all rows (no per-row closures on this path).
   let d = drafts[0]!;
   let id = 0n;
@@ -143,32 +162,22 @@ export function finalize(drafts: Draft[], file: string, format: SourceFormat, wa
   const badAt = (column: string, value: string, expected: string): never => {
     throw new InputError(`${d.where}: imported ${format} record gives column ${column} the value ${JSON.stringify(value)}: expected ${expected}`, file, d.where, column);
   };
-  // Most events share one of a few inferred lists: one array per distinct list (read-only).
-  const inferredLists = new Map<number, string[]>();
+  let prev: TraceEvent | null = null;
   for (let i = 0; i < drafts.length; i++) {
     d = drafts[i]!;
-    // Each draft is dropped once its event is built (the drafts and the events are not both held whole).
+    // Each draft is dropped once its event is in the columns.
     drafts[i] = null as unknown as Draft;
     id = BigInt(i + 1);
     const e = eventFromRow(get, d.where, badAt);
     e.note = d.notes.join('; ');
-    events[i] = e;
-    // Inferred: every column not observed (host and t_ns by their own flags).
+    // eventFromRow applies no ordering; the sort above already is compareEvents' order.
+    if (prev && compareEvents(prev, e) > 0) throw new Error('import: events out of order after sort');
+    prev = e;
+    // Observed: the columns set as observed (host and t_ns by their own flags).
     const obs = (d.observedMask & ~(HOST_BIT | T_NS_BIT)) | (d.hostObserved ? HOST_BIT : 0) | (d.timeObserved ? T_NS_BIT : 0);
-    const key = INFERABLE & ~obs;
-    let inferred = inferredLists.get(key);
-    if (!inferred) {
-      inferred = TRACE_COLUMNS.filter((_c, k) => (key & (1 << k)) !== 0);
-      inferredLists.set(key, inferred);
-    }
-    observed[i] = {
-      eventId: id, host: d.host, inferred, panic: d.panic, panicMsg: d.panicMsg,
-      mfType: d.mfType, mfResult: d.mfResult, signals: d.signals,
-    };
+    b.addEvent(e, d.hostObserved, d.timeObserved, i, obs, { panic: d.panic, panicMsg: d.panicMsg, mfType: d.mfType, mfResult: d.mfResult, signals: d.signals });
   }
-  // eventFromRow applies no ordering; the sort above already is compareEvents' order.
-  for (let i = 1; i < events.length; i++) if (compareEvents(events[i - 1]!, events[i]!) > 0) throw new Error('import: events out of order after sort');
-  return { events, observed, warnings, format, lines: null, unrecognized: 0, unrecognizedLines: [] };
+  return finishEvents(b, file, format, warnings);
 }
 
 /** The host when the source does not name one: the option, else the file name without extension. */
@@ -234,48 +243,50 @@ function mcacodClass(status: bigint): string {
   return `MCACOD 0x${c.toString(16).padStart(4, '0')}`;
 }
 
+function mcaResult(severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string, mcip: boolean, ripv: boolean, pa: bigint | null): McaDecoded {
+  // A fatal grade with MCIP clear is a record machine_check_poll logged (poll timer, CMCI, or at
+  // boot from the banks of the previous boot): notify poll, not consumed. The poller grades it
+  // with mce_severity(m, ..., false), logs it and never panics; the trace says so (docs/trace-format.md §1).
+  return severity === 'fatal' && !mcip
+    ? { skip: null, severity, sync: false, notify: 'poll', ripv, inMce: false, pa, rule: `${rule} (a polled/boot-logged record: the kernel only logged it)` }
+    : { skip: null, severity, sync, notify, ripv, inMce: mcip, pa, rule };
+}
+
 export function decodeMca(status: bigint, mcgstatus: bigint, addr: bigint | null, mcgcap: bigint | null, amd: boolean): McaDecoded {
   const mcip = (mcgstatus & MCG_MCIP) !== 0n;
   const ripv = mcip ? (mcgstatus & MCG_RIPV) !== 0n : true;
   const pa = (status & MCI_ADDRV) !== 0n && addr !== null ? addr : null;
-  const out = (severity: McaDecoded['severity'], sync: boolean, notify: McaDecoded['notify'], rule: string): McaDecoded =>
-    // A fatal grade with MCIP clear is a record machine_check_poll logged (poll timer, CMCI, or at
-    // boot from the banks of the previous boot): notify poll, not consumed. The poller grades it
-    // with mce_severity(m, ..., false), logs it and never panics; the trace says so (docs/trace-format.md §1).
-    (severity === 'fatal' && !mcip
-      ? { skip: null, severity, sync: false, notify: 'poll', ripv, inMce: false, pa, rule: `${rule} (a polled/boot-logged record: the kernel only logged it)` }
-      : { skip: null, severity, sync, notify, ripv, inMce: mcip, pa, rule });
-  if ((status & MCI_VAL) === 0n) return { ...out('corrected', false, 'poll', ''), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
+  if ((status & MCI_VAL) === 0n) return { ...mcaResult('corrected', false, 'poll', '', mcip, ripv, pa), skip: 'MCi_STATUS.VAL is clear (severities[] "Invalid")' };
   const uc = (status & MCI_UC) !== 0n;
   const signalled: McaDecoded['notify'] = mcip ? 'mce' : 'poll';
   if (amd) {
     // mce_severity_amd is not modelled bit for bit (kernel-model §2): Deferred -> deferred, PCC ->
     // fatal, UC in a machine check -> consumed (action required), UC found by polling -> async.
-    if ((status & MCI_AMD_DEFERRED) !== 0n) return out('deferred', false, mcip ? 'mce' : 'cmci', 'AMD deferred error');
-    if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'AMD corrected error');
-    if ((status & MCI_PCC) !== 0n) return out('fatal', false, 'mce', 'AMD processor context corrupt');
-    return mcip ? out('recoverable', true, 'mce', 'AMD uncorrected error in a machine check (action required)')
-      : out('recoverable', false, 'poll', 'AMD uncorrected error found by polling');
+    if ((status & MCI_AMD_DEFERRED) !== 0n) return mcaResult('deferred', false, mcip ? 'mce' : 'cmci', 'AMD deferred error', mcip, ripv, pa);
+    if (!uc) return mcaResult('corrected', false, mcip ? 'mce' : 'cmci', 'AMD corrected error', mcip, ripv, pa);
+    if ((status & MCI_PCC) !== 0n) return mcaResult('fatal', false, 'mce', 'AMD processor context corrupt', mcip, ripv, pa);
+    return mcip ? mcaResult('recoverable', true, 'mce', 'AMD uncorrected error in a machine check (action required)', mcip, ripv, pa)
+      : mcaResult('recoverable', false, 'poll', 'AMD uncorrected error found by polling', mcip, ripv, pa);
   }
-  if (!uc) return out('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error');
+  if (!uc) return mcaResult('corrected', false, mcip ? 'mce' : 'cmci', 'Corrected error', mcip, ripv, pa);
   // severities[] "Not enabled" is an EXCP rule: only the exception handler (MCIP set) drops a UC
   // record with EN clear; polled and boot-logged records (MCIP clear) go on down the table
   // (machine_check_poll: "TBD do the same check for MCI_STATUS_EN here?").
-  if ((status & MCI_EN) === 0n && mcip) return { ...out('fatal', false, 'mce', ''), skip: 'MCi_STATUS.EN is clear in a machine check (severities[] "Not enabled", EXCP)' };
-  if ((status & MCI_PCC) !== 0n) return out('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt');
-  if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return out('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)');
+  if ((status & MCI_EN) === 0n && mcip) return { ...mcaResult('fatal', false, 'mce', '', mcip, ripv, pa), skip: 'MCi_STATUS.EN is clear in a machine check (severities[] "Not enabled", EXCP)' };
+  if ((status & MCI_PCC) !== 0n) return mcaResult('fatal', (status & MCI_S) !== 0n && (status & MCI_AR) !== 0n, 'mce', 'Processor context corrupt', mcip, ripv, pa);
+  if (mcgcap !== null && (mcgcap & MCG_SER_P) === 0n) return mcaResult('fatal', false, 'mce', 'Uncorrected (no MCG_CAP.SER_P: no software error recovery)', mcip, ripv, pa);
   const s = (status & MCI_S) !== 0n;
   const ar = (status & MCI_AR) !== 0n;
   const over = (status & MCI_OVER) !== 0n;
   if (!s) {
-    if (ar) return out('fatal', false, 'mce', 'Illegal combination (UCNA with AR=1)');
-    return out('deferred', false, mcip ? 'mce' : 'cmci', 'Uncorrected no action required (UCNA)');
+    if (ar) return mcaResult('fatal', false, 'mce', 'Illegal combination (UCNA with AR=1)', mcip, ripv, pa);
+    return mcaResult('deferred', false, mcip ? 'mce' : 'cmci', 'Uncorrected no action required (UCNA)', mcip, ripv, pa);
   }
   if (ar) {
-    if (over) return out('fatal', true, 'mce', 'Action required with lost events');
-    return out('recoverable', true, 'mce', `Action required: ${mcacodClass(status)} (SRAR)`);
+    if (over) return mcaResult('fatal', true, 'mce', 'Action required with lost events', mcip, ripv, pa);
+    return mcaResult('recoverable', true, 'mce', `Action required: ${mcacodClass(status)} (SRAR)`, mcip, ripv, pa);
   }
-  return out('recoverable', false, signalled, `Action optional: ${mcacodClass(status)} (SRAO)${over ? ' with lost events' : ''}`);
+  return mcaResult('recoverable', false, signalled, `Action optional: ${mcacodClass(status)} (SRAO)${over ? ' with lost events' : ''}`, mcip, ripv, pa);
 }
 
 /** Context of a consumed error from the interrupted code segment's privilege level (cs & 3 == 3: user). */
@@ -340,6 +351,16 @@ export function applyMfPage(d: Draft, mfType: string, mfResult: string): void {
     // memory_failure_pfn (seed 003): Ignored when no driver registered the range, Recovered when one did.
     setCol(d, 'mem', mfResult === 'Recovered' ? 'device' : 'device_unregistered', false);
   }
+}
+
+/** applyMfPage on the event being built. */
+export function applyMfPageTo(b: EventBuilder, mfType: string, mfResult: string): void {
+  const p = Object.hasOwn(PAGE_FROM_MF, mfType) ? PAGE_FROM_MF[mfType] : undefined;
+  if (!p) return;
+  b.set(C.page, PAGE.indexOf(p.page), false);
+  if (p.pinned) b.set(C.pinned, 1, false);
+  if (mfResult === 'Failed' && EXTRA_REF_TYPES.has(mfType)) b.set(C.extraRefs, 1, false);
+  if (p.page === 'pfnmap') b.set(C.mem, mfResult === 'Recovered' ? Mem.device : Mem.device_unregistered, false);
 }
 
 /** Page numbers an address may have: 4K, 16K and 64K base pages (arm64 can use either). */
@@ -500,10 +521,23 @@ function pointPa(p: ErrPoint): bigint | null {
 /** Signals a consumer gets from the kernel in its own context: AR, SI_KERNEL (force_sig), BUS_OBJERR (do_sea). */
 const CONSUMER_CODES = new Set([4, 128, 3]);
 
-/** Group the points into drafts of events. Consumes the point set: its arrays are empty afterwards. */
-export function correlate(ps: PointSet, warnings: string[]): Draft[] {
+/** Points sorted by (t_ns, source order): the array itself when it already is (a table read in rowid order), else a sorted copy. */
+function inTimeOrder<T extends PointBase>(a: T[]): T[] {
+  for (let i = 1; i < a.length; i++) {
+    const p = a[i - 1]!;
+    const q = a[i]!;
+    if (p.tNs > q.tNs || (p.tNs === q.tNs && p.seq > q.seq)) return [...a].sort((x, y) => (x.tNs !== y.tNs ? (x.tNs < y.tNs ? -1 : 1) : x.seq - y.seq));
+  }
+  return a;
+}
+
+/** The signals of a group that has none (shared; a group's first signal gets its own array). */
+const NO_SIGS: SigPoint[] = [];
+
+/** Group the points into events, built into columns. Consumes the point set: its arrays are empty afterwards. */
+export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
   const groups: Group[] = [];
-  const errors = [...ps.errors].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const errors = inTimeOrder(ps.errors);
   for (const p of errors) {
     const pa = pointPa(p);
     let best: Group | null = null;
@@ -523,10 +557,10 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
       best.points.push(p);
       if (best.pa === null) best.pa = pa;
     } else {
-      groups.push({ t: p.tNs, seq: p.seq, points: [p], pa, mf: null, mfOnly: false, sigs: [] });
+      groups.push({ t: p.tNs, seq: p.seq, points: [p], pa, mf: null, mfOnly: false, sigs: NO_SIGS });
     }
   }
-  const mfs = [...ps.mfs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const mfs = inTimeOrder(ps.mfs);
   if (mfs.length) {
     // Candidates of a result: the reports within [t - LINK_WINDOW_NS, t + MERGE_WINDOW_NS] whose
     // address may be in its page (4K, 16K, 64K pages), the latest one without a result. The groups
@@ -585,12 +619,12 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
         }
       }
       if (best) best.mf = m;
-      else extra.push({ t: m.tNs, seq: m.seq, points: [], pa: m.pfn << 12n, mf: m, mfOnly: true, sigs: [] });
+      else extra.push({ t: m.tNs, seq: m.seq, points: [], pa: m.pfn << 12n, mf: m, mfOnly: true, sigs: NO_SIGS });
     }
     for (const g of extra) groups.push(g);
   }
   groups.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.seq - b.seq));
-  const sigs = [...ps.sigs].sort((a, b) => (a.tNs !== b.tNs ? (a.tNs < b.tNs ? -1 : 1) : a.seq - b.seq));
+  const sigs = inTimeOrder(ps.sigs);
   for (const s of sigs) {
     if (!(s.sig === 7 && [3, 4, 5, 128].includes(s.code)) && !(s.sig === 9 && s.code === 128)) continue;
     // The latest report at or before the signal (plus the merge skew): binary search on time.
@@ -602,18 +636,21 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
       if (groups[mid]!.t <= limit) lo = mid + 1; else hi = mid;
     }
     const g = lo > 0 ? groups[lo - 1]! : null;
-    if (g && s.tNs - g.t <= LINK_WINDOW_NS) g.sigs.push(s);
+    if (g && s.tNs - g.t <= LINK_WINDOW_NS) {
+      if (g.sigs === NO_SIGS) g.sigs = [s];
+      else g.sigs.push(s);
+    }
     else warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
   }
 
-  const drafts: Draft[] = [];
+  const b = new EventBuilder(Math.max(1024, groups.length));
   const seenPfn = new Set<bigint>();
   const native = ps.errors.some((p) => p.kind === 'mce');
   // The pages seen so far matter only to a result that says "already poisoned".
   const lookBack = mfs.some((m) => m.type === 'already poisoned page' || m.type === 'already poisoned');
   // From here on the points are reached through their groups only: the point arrays (the
   // caller's too, which it does not use after this) are emptied and each group is let go once its
-  // draft is made, so that points, groups and drafts are not all held at once.
+  // event is built, so that points, groups and events are not all held at once.
   errors.length = 0;
   mfs.length = 0;
   sigs.length = 0;
@@ -623,26 +660,48 @@ export function correlate(ps: PointSet, warnings: string[]): Draft[] {
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi]!;
     groups[gi] = null as unknown as Group;
-    const d = groupDraft(g, ps, native, drafts.length, warnings);
-    if (!d) continue;
+    if (!groupEvent(b, g, ps, native, warnings)) continue;
     if (!lookBack) {
       // nothing to record
     } else if (g.mf) {
       const already = g.mf.type === 'already poisoned page' || g.mf.type === 'already poisoned';
       if (already && !seenPfn.has(g.mf.pfn)) {
-        setCol(d, 'poisoned_before', 'true', true);
-        d.notes.push('the kernel reports the page already poisoned and no earlier error on it is in the capture');
+        b.set(C.poisonedBefore, 1, true);
+        b.note('the kernel reports the page already poisoned and no earlier error on it is in the capture');
       }
       seenPfn.add(g.mf.pfn);
     } else if (g.pa !== null) {
       seenPfn.add(g.pa >> 12n);
     }
-    drafts.push(d);
   }
-  return drafts;
+  return b;
 }
 
-function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warnings: string[]): Draft | null {
+const NOTIFY_CODE = (n: string): number => {
+  const k = (NOTIFY as readonly string[]).indexOf(n);
+  if (k < 0) throw new Error(`import: notify ${n} is not a trace value`);
+  return k;
+};
+const N_MCE = Notify.mce;
+const N_CMCI = Notify.cmci;
+const N_ASYNC_ARM64 = NOTIFY_CODE(ARM64_ASYNC_NOTIFY);
+const SEV_CODE: Record<McaDecoded['severity'], number> = {
+  corrected: Severity.corrected, deferred: Severity.deferred, recoverable: Severity.recoverable, fatal: Severity.fatal,
+};
+const MC_SEVERITY: Partial<Record<string, number>> = { Corrected: Severity.corrected, Uncorrected: Severity.recoverable, Deferred: Severity.deferred, Fatal: Severity.fatal };
+const EXTLOG_SEVERITY = [Severity.recoverable, Severity.fatal, Severity.corrected];
+
+/** An address into the builder's pa column (a warning and no value above 2^53, as addrString). */
+function setPa(b: EventBuilder, v: bigint, what: string, where: string, warnings: string[]): void {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    warnings.push(`${where}: ${what} ${hex(v)} is above 2^53 and cannot be a trace address; left empty`);
+    return;
+  }
+  b.set(C.pa, Number(v), true);
+}
+
+/** Build the event of one group into `b`; false when the group is no event (nothing is left added). */
+function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, warnings: string[]): boolean {
   // The first report of each kind (one pass, no closure per group).
   let mce: McePoint | undefined;
   let arm: ArmPoint | undefined;
@@ -661,154 +720,149 @@ function groupDraft(g: Group, ps: PointSet, native: boolean, index: number, warn
     mce = undefined;
     if (g.points.length === 0 && !g.mf) {
       for (const s of g.sigs) warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} belongs to a skipped record; dropped`);
-      return null;
+      return false;
     }
   }
   const first = g.points[0] ?? g.mf!;
-  const d = newDraft(ps.host, ps.hostObserved, g.t, !first.timeInferred, first.seq, first.where);
+  b.begin(ps.host, ps.hostObserved, g.t, !first.timeInferred, first.seq, first.where);
+  // The synthetic pid of a consumer is numbered by the events kept before this one.
+  const index = b.n - 1;
   if (g.points.length > 1 || (g.mf && g.points.length)) {
     const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
-    d.notes.push(`also ${others.join(', ')}`);
+    b.note(`also ${others.join(', ')}`);
   }
-  setCol(d, 'kind', 'error', true);
+  b.set(C.kind, Kind.error, true);
   let arch: 'x86_64' | 'arm64';
   let archObs = true;
   let sync = false;
   if (mce) {
     const m = decoded!;
     arch = 'x86_64';
-    setCol(d, 'arch', arch, true);
-    setCol(d, 'firmware_first', 'false', true);
-    setCol(d, 'severity', m.severity, true);
-    setCol(d, 'sync', String(m.sync), true);
-    setCol(d, 'ripv', String(m.ripv), m.inMce);
+    b.set(C.arch, Arch.x86_64, true);
+    b.set(C.firmwareFirst, 0, true);
+    b.set(C.severity, SEV_CODE[m.severity], true);
+    b.set(C.sync, m.sync ? 1 : 0, true);
+    b.set(C.ripv, m.ripv ? 1 : 0, m.inMce);
     // MCIP says a machine check delivered it; without MCIP, CMCI and polling look the same.
-    setCol(d, 'notify', m.notify, m.notify === 'mce');
-    if (m.pa !== null) {
-      const a = addrString(m.pa, 'MCi_ADDR', mce.where, warnings);
-      if (a) setCol(d, 'pa', a, true);
-    }
+    b.set(C.notify, NOTIFY_CODE(m.notify), m.notify === 'mce');
+    if (m.pa !== null) setPa(b, m.pa, 'MCi_ADDR', mce.where, warnings);
     sync = m.sync;
-    d.notes.push(`MCi_STATUS ${hex(mce.status)} MCG_STATUS ${hex(mce.mcgstatus)}: ${m.rule}${mce.cpu !== null ? `, CPU ${mce.cpu}` : ''}${mce.bank !== null ? ` bank ${mce.bank}` : ''}`);
+    b.note(`MCi_STATUS ${hex(mce.status)} MCG_STATUS ${hex(mce.mcgstatus)}: ${m.rule}${mce.cpu !== null ? `, CPU ${mce.cpu}` : ''}${mce.bank !== null ? ` bank ${mce.bank}` : ''}`);
     if (sync) {
-      if (mce.cs !== null) setCol(d, 'context', contextFromCs(mce.cs), true);
-      else setCol(d, 'context', 'user', false);
+      if (mce.cs !== null) b.set(C.context, (mce.cs & 3) === 3 ? Context.user : Context.kernel_other, true);
+      else b.set(C.context, Context.user, false);
     }
   } else if (arm || ext || mc) {
     if (arm) { arch = 'arm64'; } else if (ext) { arch = 'x86_64'; } else { arch = ps.arch ?? 'x86_64'; archObs = ps.arch !== null && ps.archObserved; }
-    setCol(d, 'arch', arch, archObs);
-    let severity: string | null = null;
+    b.set(C.arch, Arch[arch], archObs);
+    let severity = -1;
     let sevObs = false;
     if (mc) {
-      const s = ({ Corrected: 'corrected', Uncorrected: 'recoverable', Deferred: 'deferred', Fatal: 'fatal' } as Record<string, string>)[mc.errType];
-      if (!s) {
+      const s = Object.hasOwn(MC_SEVERITY, mc.errType) ? MC_SEVERITY[mc.errType] : undefined;
+      if (s === undefined) {
         warnings.push(`${mc.where}: mc_event of type ${mc.errType} is not a memory error report; skipped`);
-        if (!arm && !ext && !g.mf) return null;
+        if (!arm && !ext && !g.mf) { b.drop(); return false; }
       } else {
         severity = s;
         sevObs = true;
       }
     }
     if (ext) {
-      const s = (['recoverable', 'fatal', 'corrected'] as const)[ext.sev];
-      if (!s) {
+      const s = EXTLOG_SEVERITY[ext.sev];
+      if (s === undefined) {
         warnings.push(`${ext.where}: extlog record of CPER severity ${ext.sev} (informational) is not handled by the kernel; skipped`);
-        if (!arm && !mc && !g.mf) return null;
+        if (!arm && !mc && !g.mf) { b.drop(); return false; }
       } else {
         severity = s;
         sevObs = true;
       }
     }
-    if (arch === 'arm64' && severity === 'deferred') severity = 'recoverable';
+    if (arch === 'arm64' && severity === Severity.deferred) severity = Severity.recoverable;
     const pa = arm?.pa ?? ext?.pa ?? mc?.pa ?? null;
     if (pa !== null) {
-      const a = addrString(pa, 'physical address', first.where, warnings);
-      if (a) setCol(d, 'pa', a, true);
+      setPa(b, pa, 'physical address', first.where, warnings);
     } else if (g.mf) {
-      setCol(d, 'pa', hex(g.mf.pfn << 12n), false);
-      d.notes.push('the report has no address; pa is the page address of the memory_failure result (pfn << 12)');
+      b.setAddr(C.pa, g.mf.pfn << 12n, false);
+      b.note('the report has no address; pa is the page address of the memory_failure result (pfn << 12)');
     }
+    const sev = severity < 0 ? Severity.recoverable : severity;
     if (arm) {
       // An ARM processor error section comes with a synchronous external abort (firmware-first
       // SEA): taken as consumed; not recorded, so inferred.
-      setCol(d, 'firmware_first', 'true', true);
-      if (severity === 'corrected') {
-        setCol(d, 'notify', ARM64_ASYNC_NOTIFY, false);
-        setCol(d, 'sync', 'false', false);
+      b.set(C.firmwareFirst, 1, true);
+      if (severity === Severity.corrected) {
+        b.set(C.notify, N_ASYNC_ARM64, false);
+        b.set(C.sync, 0, false);
       } else {
-        setCol(d, 'notify', 'sea', false);
-        setCol(d, 'sync', 'true', false);
+        b.set(C.notify, Notify.sea, false);
+        b.set(C.sync, 1, false);
         sync = true;
-        setCol(d, 'context', 'user', false);
+        b.set(C.context, Context.user, false);
       }
-      setCol(d, 'severity', severity ?? 'recoverable', sevObs);
-      if (arm.errorType) d.notes.push(`ARM processor error: ${arm.errorType}`);
+      b.set(C.severity, sev, sevObs);
+      if (arm.errorType) b.note(`ARM processor error: ${arm.errorType}`);
     } else if (ext) {
-      setCol(d, 'firmware_first', 'false', false);
-      setCol(d, 'severity', severity ?? 'recoverable', sevObs);
-      setCol(d, 'notify', severity === 'corrected' ? 'cmci' : 'mce', false);
-      setCol(d, 'sync', 'false', false);
+      b.set(C.firmwareFirst, 0, false);
+      b.set(C.severity, sev, sevObs);
+      b.set(C.notify, severity === Severity.corrected ? N_CMCI : N_MCE, false);
+      b.set(C.sync, 0, false);
     } else {
-      const sev = severity ?? 'recoverable';
-      setCol(d, 'severity', sev, sevObs);
-      setCol(d, 'sync', 'false', false);
+      b.set(C.severity, sev, sevObs);
+      b.set(C.sync, 0, false);
       if (arch === 'arm64') {
-        setCol(d, 'firmware_first', 'true', false);
-        setCol(d, 'notify', ARM64_ASYNC_NOTIFY, false);
+        b.set(C.firmwareFirst, 1, false);
+        b.set(C.notify, N_ASYNC_ARM64, false);
       } else if (native) {
         // A native-MCA host: EDAC decoded a machine check whose mce_record is not in the capture.
-        setCol(d, 'firmware_first', 'false', false);
-        setCol(d, 'notify', sev === 'corrected' ? 'cmci' : 'mce', false);
-        if (sev === 'deferred') setCol(d, 'notify', 'cmci', false);
+        b.set(C.firmwareFirst, 0, false);
+        b.set(C.notify, sev === Severity.corrected || sev === Severity.deferred ? N_CMCI : N_MCE, false);
       } else {
         // ghes_edac on x86: firmware-first GHES.
-        setCol(d, 'firmware_first', 'true', false);
-        setCol(d, 'notify', sev === 'corrected' ? 'polled' : 'nmi', false);
-        if (sev === 'deferred') setCol(d, 'severity', 'recoverable', false);
+        b.set(C.firmwareFirst, 1, false);
+        b.set(C.notify, sev === Severity.corrected ? Notify.polled : Notify.nmi, false);
+        if (sev === Severity.deferred) b.set(C.severity, Severity.recoverable, false);
       }
-      if (mc?.label) d.notes.push(`EDAC ${mc.label}`);
+      if (mc?.label) b.note(`EDAC ${mc.label}`);
     }
   } else {
     // memory_failure_event without a captured report.
     arch = ps.arch ?? 'x86_64';
     archObs = ps.arch !== null && ps.archObserved;
-    setCol(d, 'arch', arch, archObs);
-    setCol(d, 'severity', 'recoverable', false);
-    setCol(d, 'sync', 'false', false);
-    setCol(d, 'notify', arch === 'arm64' ? ARM64_ASYNC_NOTIFY : 'mce', false);
+    b.set(C.arch, Arch[arch], archObs);
+    b.set(C.severity, Severity.recoverable, false);
+    b.set(C.sync, 0, false);
+    b.set(C.notify, arch === 'arm64' ? N_ASYNC_ARM64 : N_MCE, false);
     // g.pa is null when the group's only report was a skipped machine check record without an
     // address (VAL or EN clear): the result's page is then all that is known.
-    setCol(d, 'pa', hex(g.pa ?? g.mf!.pfn << 12n), false);
-    d.notes.push('no error report captured; pa is the page address pfn << 12');
+    b.setAddr(C.pa, g.pa ?? g.mf!.pfn << 12n, false);
+    b.note('no error report captured; pa is the page address pfn << 12');
   }
-  if (!archObs) d.notes.push(`architecture not recorded; ${arch} assumed`);
+  if (!archObs) b.note(`architecture not recorded; ${arch} assumed`);
 
   // Outcome.
   if (g.mf) {
-    d.mfType = g.mf.type;
-    d.mfResult = g.mf.result;
-    applyMfPage(d, g.mf.type, g.mf.result);
+    b.setMf(g.mf.type, g.mf.result);
+    applyMfPageTo(b, g.mf.type, g.mf.result);
   }
-  const kept: ObservedSignal[] = [];
+  if (ps.signalsTraced) b.signalsKnown();
   for (const s of g.sigs) {
     if (s.res !== null && s.res !== 0 && s.res !== 4) {
-      d.notes.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} not queued (result ${s.res}: ${['delivered', 'ignored', 'already pending', 'overflow', 'lose info'][s.res] ?? 'unknown'})`);
+      b.note(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} not queued (result ${s.res}: ${['delivered', 'ignored', 'already pending', 'overflow', 'lose info'][s.res] ?? 'unknown'})`);
       continue;
     }
-    kept.push({ pid: s.pid, tid: s.pid, signo: s.sig, siCode: s.code, addr: null, lsb: null });
+    if (ps.signalsTraced) b.signal(s.pid, s.pid, s.sig, s.code, null, null);
   }
-  d.signals = ps.signalsTraced ? kept : null;
 
   // The consumer of a synchronous error: the target of a signal sent to current.
   if (sync) {
     const c = g.sigs.find((s) => s.sig === 7 && s.code === 4) ?? g.sigs.find((s) => s.sig === 7 && CONSUMER_CODES.has(s.code));
     if (c) {
-      setCol(d, 'pid', String(c.pid), true);
-      setCol(d, 'comm', c.comm, true);
+      b.set(C.pid, c.pid, true);
+      b.setComm(c.comm, true);
     } else {
-      setCol(d, 'pid', String(SYNTHETIC_PID_BASE + index), false);
-      d.notes.push(`consumer not recorded; synthetic pid ${SYNTHETIC_PID_BASE + index}`);
+      b.set(C.pid, SYNTHETIC_PID_BASE + index, false);
+      b.note(`consumer not recorded; synthetic pid ${SYNTHETIC_PID_BASE + index}`);
     }
   }
-  return d;
+  return true;
 }

@@ -11,7 +11,7 @@
 //   signal:signal_generate "sig=%d errno=%d code=%d comm=%s pid=%d grp=%d res=%d" (include/trace/events/signal.h)
 import { InputError } from '../io/errors.js';
 import {
-  correlate, defaultHost, ErrPoint, finalize, ImportResult, isMfResult, MfPoint, PointSet, secondsToNs, SigPoint,
+  correlate, defaultHost, ErrPoint, finishEvents, ImportResult, isMfResult, MfPoint, PointSet, secondsToNs, SigPoint,
 } from './common.js';
 import { eachFileLine } from './lines.js';
 
@@ -127,5 +127,5 @@ export function importFtrace(file: string, hostOpt: string | undefined): ImportR
     signalsTraced, arch, archObserved: arch !== null,
   };
   if (shellLines) warnings.push(`${file}: ${shellLines} shell line(s) around the trace (prompts, commands) skipped`);
-  return finalize(correlate(ps, warnings), file, 'ftrace', warnings);
+  return finishEvents(correlate(ps, warnings), file, 'ftrace', warnings);
 }

@@ -11,6 +11,7 @@ import { importRasdaemon, SQLITE_MAGIC } from './rasdaemon.js';
 import { importRasMcCtl, RAS_MC_CTL_LINE } from './ras-mc-ctl.js';
 
 export type { ImportResult, ObservedRow, ObservedSignal, SourceFormat } from './common.js';
+export type { ImportedEvents } from './builder.js';
 export { SYNTHETIC_PID_BASE } from './common.js';
 
 import { SOURCE_FORMATS } from './formats.js';

@@ -5,7 +5,7 @@
 // "CPUID Vendor %s Family %u Model %u"). Older versions print "HARDWARE ERROR. This is *NOT* a
 // software problem!" and AMD K8 records "CPU %d %d northbridge". Syslog prefixes are stripped.
 import { InputError } from '../io/errors.js';
-import { correlate, defaultHost, finalize, ImportResult, McePoint, PointSet } from './common.js';
+import { correlate, defaultHost, finishEvents, ImportResult, McePoint, PointSet } from './common.js';
 import { eachFileLine, newPrefix, newSyslogYear, parsePrefix } from './lines.js';
 
 const DISCLAIMER = /^(Hardware event\. This is not a software error\.|HARDWARE ERROR\. This is \*NOT\* a software problem!)\s*$/;
@@ -148,5 +148,5 @@ export function importMcelog(file: string, hostOpt: string | undefined): ImportR
     file, host: hostForced ? defaultHost(file, hostOpt) : host ?? defaultHost(file, hostOpt), hostObserved: hostForced || host !== null,
     errors: points, mfs: [], sigs: [], signalsTraced: false, arch: 'x86_64', archObserved: true,
   };
-  return finalize(correlate(ps, warnings), file, 'mcelog', warnings);
+  return finishEvents(correlate(ps, warnings), file, 'mcelog', warnings);
 }

@@ -7,7 +7,7 @@
 // and "No <kind> errors." when a table is empty. The timestamp may be cut by whoever pasted it.
 // `--summary` prints counts per DIMM/bank only: recognised, nothing to replay (a warning).
 import { InputError } from '../io/errors.js';
-import { correlate, defaultHost, ErrPoint, finalize, ImportResult, McePoint, McPoint, PointSet } from './common.js';
+import { correlate, defaultHost, ErrPoint, finishEvents, ImportResult, McePoint, McPoint, PointSet } from './common.js';
 import { eachFileLine, newPrefix, parsePrefix } from './lines.js';
 
 /** A ras-mc-ctl section title or empty-table line: how detection recognises the text. */
@@ -78,5 +78,5 @@ export function importRasMcCtl(file: string, hostOpt: string | undefined): Impor
     file, host, hostObserved: hostOpt !== undefined && hostOpt !== '', errors, mfs: [], sigs: [], signalsTraced: false,
     arch: errors.some((e) => e.kind === 'mce') ? 'x86_64' : null, archObserved: errors.some((e) => e.kind === 'mce'),
   };
-  return finalize(correlate(ps, warnings), file, 'ras-mc-ctl', warnings);
+  return finishEvents(correlate(ps, warnings), file, 'ras-mc-ctl', warnings);
 }

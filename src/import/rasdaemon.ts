@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
 import {
-  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finalize, ImportResult, isMfResult,
+  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, ImportResult, isMfResult,
   MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
 } from './common.js';
 import { SqliteFile, SqliteUnsupported, type SqlValue } from './sqlite-file.js';
@@ -99,12 +99,14 @@ function parseTimestamp(v: unknown): bigint | null {
   return ns;
 }
 
+const MAX_U64 = (1n << 64n) - 1n;
+
 function toBig(v: unknown): bigint | null {
   if (typeof v === 'number') {
     if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v)) return BigInt(v);
     return Number.isInteger(v) ? BigInt.asUintN(64, BigInt(v)) : null;
   }
-  if (typeof v === 'bigint') return BigInt.asUintN(64, v);
+  if (typeof v === 'bigint') return v >= 0n && v <= MAX_U64 ? v : BigInt.asUintN(64, v);
   if (typeof v === 'string') {
     const s = v.trim();
     if (/^-?\d+$/.test(s)) return BigInt.asUintN(64, BigInt(s));
@@ -431,5 +433,5 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     signalsTraced: columns.has('signal_event'), arch, archObserved,
   };
   // correlate() empties the point arrays as it goes (the points are not needed once grouped).
-  return finalize(correlate(ps, warnings), file, 'rasdaemon', warnings);
+  return finishEvents(correlate(ps, warnings), file, 'rasdaemon', warnings);
 }

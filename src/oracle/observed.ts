@@ -17,18 +17,30 @@ import { OutcomeSource } from './sources.js';
  * Arrow trace has no column for them, and `explain` shows them next to the replay.
  */
 export async function writeObserved(file: string, rows: readonly ObservedRow[], events?: readonly { where: string; note: string }[]): Promise<void> {
+  await writeObservedLines(file, rows.length, (i) => {
+    const r = rows[i]!;
+    return JSON.stringify({
+      event_id: r.eventId.toString(), host: r.host, where: events?.[i]?.where ?? null, note: events?.[i]?.note ?? null,
+      inferred: r.inferred, panic: r.panic, panic_msg: r.panicMsg, mf_type: r.mfType, mf_result: r.mfResult,
+      signals: r.signals === null ? null : r.signals.map((s) => ({ pid: s.pid, tid: s.tid, signo: s.signo, si_code: s.siCode, addr: s.addr, addr_lsb: s.lsb })),
+    });
+  });
+}
+
+/** The observed outcomes of an import, written from its columns (ImportedEvents: one line at a time, no row objects). */
+export async function writeObservedTable(file: string, table: { count: number; observedJson(r: number): string }): Promise<void> {
+  await writeObservedLines(file, table.count, (r) => table.observedJson(r));
+}
+
+/** Row i's NDJSON line (writeObserved's object layout) for i in [0, count), through DuckDB to Parquet. */
+async function writeObservedLines(file: string, count: number, line: (i: number) => string): Promise<void> {
   const dir = scratchDir('ras-replay-obs-');
   const nd = join(dir, 'obs.ndjson');
   const fd = openSync(nd, 'w');
   try {
     const buf: string[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i]!;
-      buf.push(`${JSON.stringify({
-        event_id: r.eventId.toString(), host: r.host, where: events?.[i]?.where ?? null, note: events?.[i]?.note ?? null,
-        inferred: r.inferred, panic: r.panic, panic_msg: r.panicMsg, mf_type: r.mfType, mf_result: r.mfResult,
-        signals: r.signals === null ? null : r.signals.map((s) => ({ pid: s.pid, tid: s.tid, signo: s.signo, si_code: s.siCode, addr: s.addr, addr_lsb: s.lsb })),
-      })}\n`);
+    for (let i = 0; i < count; i++) {
+      buf.push(`${line(i)}\n`);
       if (buf.length >= 4096) writeSync(fd, buf.splice(0).join(''));
     }
     if (buf.length) writeSync(fd, buf.join(''));
