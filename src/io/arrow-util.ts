@@ -91,11 +91,14 @@ export class DenseDictionary {
     const offsets = new Int32Array(count + 1);
     const data = new Uint8Array(size);
     let at = 0;
+    const arena = this.arena;
     for (let k = 0; k < count; k++) {
       const g = this.order[k]!;
       const a = this.at[g]!;
       const l = this.len[g]!;
-      data.set(this.arena.subarray(a, a + l), at);
+      // Host names are short: a byte loop, not a subarray view per name.
+      if (l <= 64) for (let j = 0; j < l; j++) data[at + j] = arena[a + j]!;
+      else data.set(arena.subarray(a, a + l), at);
       at += l;
       offsets[k + 1] = at;
     }
