@@ -54,6 +54,8 @@ export class MapperPool {
   }
 }
 
+const utf8 = new TextDecoder('utf-8');
+
 export class Interner {
   private readonly ids = new Map<string, number>();
   readonly names: string[] = [];
@@ -65,6 +67,8 @@ export class Interner {
   private start = new Int32Array(0);
   private len = new Int32Array(0);
   private inTable = 0;
+  /** The id tried first by idBytes: the one after the id it last returned. */
+  private next = 0;
 
   id(name: string): number {
     let i = this.ids.get(name);
@@ -79,23 +83,38 @@ export class Interner {
   /**
    * The id of the name whose UTF-8 bytes are `bytes[from, to)`, without making a string when the
    * bytes were seen before (a fleet trace's batch dictionaries repeat the same hosts). New bytes are
-   * decoded with `decode` and interned through `id`, so both ways give the same id for a name.
+   * decoded (`decode`, else a non-fatal UTF-8 TextDecoder, as apache-arrow decodes a Utf8 value) and
+   * interned through `id`, so both ways give the same id for a name. The id after the one last
+   * returned is tried before the hash (consecutive dictionary entries are usually names interned
+   * one after the other: a time-ordered trace's batches list the same hosts in the same order).
    */
-  idBytes(bytes: Uint8Array, from: number, to: number, decode: () => string): number {
+  idBytes(bytes: Uint8Array, from: number, to: number, decode?: () => string): number {
     // Offsets outside the buffer (a damaged dictionary): no fast path; decoding reports or copes.
-    if (!(from >= 0 && from <= to && to <= bytes.length)) return this.id(decode());
+    if (!(from >= 0 && from <= to && to <= bytes.length)) return this.id(decode ? decode() : utf8.decode(bytes.subarray(from, to)));
+    const n = to - from;
+    const next = this.next;
+    if (next < this.len.length && this.len[next] === n) {
+      const s = this.start[next]! - from;
+      const arena = this.arena;
+      let k = from;
+      while (k < to && arena[s + k] === bytes[k]) k++;
+      if (k === to) {
+        this.next = next + 1;
+        return next;
+      }
+    }
     if (this.inTable * 2 >= this.table.length) this.rehash();
     const mask = this.table.length - 1;
     let h = 0x811c9dc5;
     for (let k = from; k < to; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
-    const n = to - from;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const v = this.table[slot]!;
       if (v === 0) {
-        const id = this.id(decode());
+        const id = this.id(decode ? decode() : utf8.decode(bytes.subarray(from, to)));
         this.remember(id, bytes, from, to);
         this.table[slot] = id + 1;
         this.inTable++;
+        this.next = id + 1;
         return id;
       }
       const id = v - 1;
@@ -103,7 +122,10 @@ export class Interner {
         const s = this.start[id]!;
         let k = 0;
         while (k < n && this.arena[s + k] === bytes[from + k]) k++;
-        if (k === n) return id;
+        if (k === n) {
+          this.next = id + 1;
+          return id;
+        }
       }
     }
   }

@@ -389,48 +389,62 @@ export class TraceDecoder {
     const [ff, sy, rp, pn, pb, gr, er] = bools as [Int8Array, Int8Array, Int8Array, Int8Array, Int8Array, Int8Array, Int8Array];
     const badBool = (k: number, i: number): never => bad(i, FLAG_COLUMNS[k]!, String(numAt(child(FLAG_COLUMNS[k]!)!, i)), 'true or false (0 or 1)');
     const rec = this.rec;
+    const memo = this.validMemo;
+    // The columns as locals: one load each per batch, not per row.
+    const archA = cols.arch, kindA = cols.kind, notifyA = cols.notify, sevA = cols.severity, ctxA = cols.context;
+    const flagsA = cols.flags, tidA = cols.tid, pidA = cols.pid, paA = cols.pa, pageA = cols.page, psA = cols.pageShift;
+    const ownTid = tidD !== null;
     for (let i = 0; i < n; i++) {
-      const arm = cols.arch[i] === Arch.arm64;
-      const isError = cols.kind[i] === Kind.error;
-      if (cols.notify[i] === 255) {
+      const arch = archA[i]!;
+      const kind = kindA[i]!;
+      const arm = arch === Arch.arm64;
+      const isError = kind === Kind.error;
+      let notify = notifyA[i]!;
+      if (notify === 255) {
         if (isError) bad(i, 'notify', '', `one of ${NOTIFY.join(', ')} (required for an error event)`);
-        cols.notify[i] = Notify.none;
+        notifyA[i] = notify = Notify.none;
       }
-      if (cols.severity[i] === 255) {
+      let severity = sevA[i]!;
+      if (severity === 255) {
         if (isError) bad(i, 'severity', '', `one of ${SEVERITY.join(', ')} (required for an error event)`);
-        cols.severity[i] = 0;
+        sevA[i] = severity = 0;
       }
       const syncBit = sy[i]!;
       if (syncBit === BOOL_BAD) badBool(1, i);
       if (isError && syncBit < 0) bad(i, 'sync', '', 'true or false (required for an error event)');
       const sync = syncBit === 1;
-      if (cols.context[i] === 255) {
+      let context = ctxA[i]!;
+      if (context === 255) {
         if (sync) bad(i, 'context', '', `one of ${CONTEXT.join(', ')} (required for a synchronous error)`);
-        cols.context[i] = isError ? Context.none : Context.user;
+        ctxA[i] = context = isError ? Context.none : Context.user;
       }
       const f = ff[i]!, r = rp[i]!, p = pn[i]!, q = pb[i]!, g = gr[i]!, x = er[i]!;
       if (f === BOOL_BAD || r === BOOL_BAD || p === BOOL_BAD || q === BOOL_BAD || g === BOOL_BAD || x === BOOL_BAD) {
         // The first bad cell in the order the columns were read before (firmware_first, ripv, …).
         for (const k of [0, 2, 3, 4, 5, 6]) if (bools[k]![i] === BOOL_BAD) badBool(k, i);
       }
-      cols.flags[i] = ((f < 0 ? arm : f === 1) ? F_FIRMWARE_FIRST : 0) | (sync ? F_SYNC : 0) | (r !== 0 ? F_RIPV : 0) |
+      const fw = (f < 0 ? arm : f === 1) ? F_FIRMWARE_FIRST : 0;
+      const amd = vd[i] === Vendor.amd ? F_VENDOR_AMD : 0;
+      flagsA[i] = fw | (sync ? F_SYNC : 0) | (r !== 0 ? F_RIPV : 0) |
         (p === 1 ? F_PINNED : 0) | (q === 1 ? F_POISONED_BEFORE : 0) | (g !== 0 ? F_GUEST_RAS : 0) |
-        (x === 1 ? F_EXTRA_REFS : 0) | panicUnrecovFlags(pu[i]!) | (vd[i] === Vendor.amd ? F_VENDOR_AMD : 0);
-      if (!tidD || cols.tid[i] === 0xffffffff) cols.tid[i] = cols.pid[i]!;
+        (x === 1 ? F_EXTRA_REFS : 0) | panicUnrecovFlags(pu[i]!) | amd;
+      const pid = pidA[i]!;
+      if (!ownTid || tidA[i] === 0xffffffff) tidA[i] = pid;
       // Cross-column rules of the model: a pure function of the fields packed into `key`, so the
       // verdict is memoized (exact: every field validateEvent reads is in the key).
-      const ps = cols.pageShift[i]!;
-      const key = (((((((cols.arch[i]! * 2 + cols.kind[i]!) * 16 + cols.notify[i]!) * 2 + (cols.flags[i]! & F_FIRMWARE_FIRST)) * 8 +
-        cols.severity[i]!) * 2 + (sync ? 1 : 0)) * 16 + cols.context[i]!) * 2 + (cols.pid[i] === 0 ? 1 : 0)) * 8 +
-        (cols.pa[i] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3) +
-        (cols.page[i] === Page.file_lbs ? 1 << 19 : 0) + ((cols.flags[i]! & F_VENDOR_AMD) !== 0 ? 1 << 20 : 0);
+      const ps = psA[i]!;
+      const fileLbs = pageA[i] === Page.file_lbs;
+      const key = (((((((arch * 2 + kind) * 16 + notify) * 2 + fw) * 8 +
+        severity) * 2 + (sync ? 1 : 0)) * 16 + context) * 2 + (pid === 0 ? 1 : 0)) * 8 +
+        (paA[i] === NO_ADDR ? 4 : 0) + (ps === 12 ? 0 : ps === 21 ? 1 : ps === 30 ? 2 : 3) +
+        (fileLbs ? 1 << 19 : 0) + (amd !== 0 ? 1 << 20 : 0);
       // file_lbs accepts page_shift 13-21, which the key does not tell apart: not memoized.
-      const exact = cols.page[i] === Page.file_lbs && ps !== 12 && ps !== 21 && ps !== 30;
-      if (exact || this.validMemo[key] !== 1) {
+      const exact = fileLbs && ps !== 12 && ps !== 21 && ps !== 30;
+      if (exact || memo[key] !== 1) {
         fillValidateFields(rec, cols, i);
         const v = validateEvent(rec);
         if (v) bad(i, v.column, this.cellText(batch, v.column, i), v.expected);
-        if (!exact) this.validMemo[key] = 1;
+        if (!exact) memo[key] = 1;
       }
     }
   }
@@ -516,20 +530,24 @@ export class TraceDecoder {
         for (let k = 0; k < dict.length; k++) t[k] = labels.indexOf(strAt(dict, k));
         return t;
       });
-      const idx = dictIndices(d, dict.length, name, n, bad);
       // Indices (values) are sliced already; the validity bitmap is read through validAt.
       if (d.nullCount === 0) {
-        let badRow = -1;
+        // One pass: index in range and a known label; on a miss the checks again in their order.
+        const idx = d.values as ArrayLike<number>;
+        const size = dict.length;
+        let ok = true;
         for (let i = 0; i < n; i++) {
-          const c = table[idx[i]!]!;
-          if (c < 0) badRow = i;
+          const k = idx[i]!;
+          const c = k >= 0 && k < size ? table[k]! : -1;
+          if (c < 0) ok = false;
           out[i] = c;
         }
-        if (badRow >= 0) {
-          for (let i = 0; i < n; i++) if (table[idx[i]!]! < 0) bad(i, name, strAt(dict, idx[i]!), `one of ${labels.join(', ')}`);
-        }
+        if (ok) return;
+        dictIndices(d, size, name, n, bad);
+        for (let i = 0; i < n; i++) if (table[idx[i]!]! < 0) bad(i, name, strAt(dict, idx[i]!), `one of ${labels.join(', ')}`);
         return;
       }
+      const idx = dictIndices(d, dict.length, name, n, bad);
       for (let i = 0; i < n; i++) {
         if (!validAt(d, i)) {
           if (dflt === -1) bad(i, name, 'null', `one of ${labels.join(', ')}`);
@@ -571,7 +589,9 @@ export class TraceDecoder {
           for (let k = 0; k < dict.length; k++) {
             const a = off[k]!;
             const b = off[k + 1]!;
-            t[k] = !nullable && a === b ? -1 : names.idBytes(bytes, a, b, () => strAt(dict, k));
+            if (!nullable && a === b) t[k] = -1;
+            // Offsets outside the buffer (a damaged dictionary): through apache-arrow's reader.
+            else t[k] = a >= 0 && a <= b && b <= bytes.length ? names.idBytes(bytes, a, b) : names.id(strAt(dict, k));
           }
           return t;
         }
@@ -582,9 +602,20 @@ export class TraceDecoder {
         return t;
       });
       if (tableOnly) return; // translate: the names are interned with the table
-      const idx = dictIndices(d, dict.length, name, n, bad);
       // Indices (values) are sliced already.
       if (d.nullCount === 0) {
+        // One pass: index in range and a non-empty name; on a miss the checks again in their order.
+        const idx = d.values as ArrayLike<number>;
+        const size = dict.length;
+        let ok = true;
+        for (let i = 0; i < n; i++) {
+          const k = idx[i]!;
+          const t = k >= 0 && k < size ? table[k]! : -1;
+          if (t < 0) ok = false;
+          out[i] = t;
+        }
+        if (ok) return;
+        dictIndices(d, size, name, n, bad);
         for (let i = 0; i < n; i++) {
           const t = table[idx[i]!]!;
           if (t < 0) bad(i, name, '', 'a non-empty value');
@@ -592,6 +623,7 @@ export class TraceDecoder {
         }
         return;
       }
+      const idx = dictIndices(d, dict.length, name, n, bad);
       for (let i = 0; i < n; i++) {
         if (!validAt(d, i)) {
           if (!nullable) bad(i, name, 'null', 'a value (required)');
@@ -715,7 +747,28 @@ export class TraceDecoder {
       const w = new Uint32Array(v.buffer, v.byteOffset, n * 2);
       const bm = d.nullCount > 0 ? d.nullBitmap : null;
       const off = d.offset;
-      for (let i = 0; i < n; i++) {
+      let i = 0;
+      // Eight rows of nulls (one validity byte of zeros: vaddr of the events without one) at once.
+      if (bm && (off & 7) === 0) {
+        const base = off >> 3;
+        for (; i + 8 <= n; i += 8) {
+          const b = bm[base + (i >> 3)]!;
+          if (b === 0) {
+            for (let k = i; k < i + 8; k++) out[k] = NO_ADDR;
+            continue;
+          }
+          for (let k = i; k < i + 8; k++) {
+            if (((b >> (k - i)) & 1) === 0) {
+              out[k] = NO_ADDR;
+              continue;
+            }
+            const hi = w[2 * k + 1]!;
+            if (hi >= 0x200000) bad(k, name, String(v[k]), 'an address below 2^53');
+            out[k] = hi * 4294967296 + w[2 * k]!;
+          }
+        }
+      }
+      for (; i < n; i++) {
         if (bm && ((bm[(off + i) >> 3]! >> ((off + i) & 7)) & 1) === 0) {
           out[i] = NO_ADDR;
           continue;
@@ -749,7 +802,29 @@ export class TraceDecoder {
     if (v instanceof Uint8Array && !isBool) {
       const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
       const off = d.offset;
-      for (let i = 0; i < n; i++) {
+      let i = 0;
+      if (bm && (off & 7) === 0) {
+        // Eight rows per validity byte: a byte of nulls (a column the trace leaves to the profile) is
+        // eight defaults; others row by row, in row order.
+        const base = off >> 3;
+        for (; i + 8 <= n; i += 8) {
+          const b = bm[base + (i >> 3)]!;
+          if (b === 0) {
+            for (let k = i; k < i + 8; k++) out[k] = PROFILE_DEFAULT;
+            continue;
+          }
+          for (let k = 0; k < 8; k++) {
+            if (((b >> k) & 1) === 0) {
+              out[i + k] = PROFILE_DEFAULT;
+              continue;
+            }
+            const x = v[i + k]!;
+            if (x > 1) bad(i + k, name, String(x), '0 or 1');
+            out[i + k] = x;
+          }
+        }
+      }
+      for (; i < n; i++) {
         const j = off + i;
         if (bm && ((bm[j >> 3]! >> (j & 7)) & 1) === 0) {
           out[i] = PROFILE_DEFAULT;

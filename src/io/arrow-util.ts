@@ -91,13 +91,22 @@ export class DenseDictionary {
     const offsets = new Int32Array(count + 1);
     const data = new Uint8Array(size);
     let at = 0;
-    for (let k = 0; k < count; k++) {
-      const g = this.order[k]!;
-      const a = this.at[g]!;
-      const l = this.len[g]!;
-      data.set(this.arena.subarray(a, a + l), at);
-      at += l;
-      offsets[k + 1] = at;
+    const arena = this.arena;
+    const order = this.order, from = this.at, len = this.len;
+    for (let k = 0; k < count; ) {
+      // A run of names encoded one after the other (consecutive ids, as a time-ordered batch lists
+      // its hosts) is one copy from the arena.
+      const a = from[order[k]!]!;
+      let e = a;
+      let m = k;
+      do {
+        e += len[order[m]!]!;
+        offsets[++m] = at + (e - a);
+      } while (m < count && from[order[m]!] === e);
+      if (e - a <= 64) for (let j = 0; j < e - a; j++) data[at + j] = arena[a + j]!;
+      else data.set(arena.subarray(a, e), at);
+      at += e - a;
+      k = m;
     }
     const dict = makeVector(makeData({ type: new Utf8(), length: count, nullCount: 0, valueOffsets: offsets, data }));
     return { idx, dict };

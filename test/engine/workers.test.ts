@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { makeData, makeVector, Utf8, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { runTrace } from '../../src/engine/run.js';
 import { BUILTIN_PROFILES } from '../../src/model/profiles.js';
@@ -147,5 +148,27 @@ describe('Interner.idBytes', () => {
     expect(b.idBytes(bad2, 0, 1, () => dec.decode(bad2))).toBe(i1);
     expect(b.names[i1]).toBe('\ufffd');
     expect(b.names.length).toBe(a.names.length + 1);
+  });
+
+  it('without a decoder: the names apache-arrow reads from the same bytes, tried in id order first', () => {
+    const a = new Interner();
+    const b = new Interner();
+    // Equal lengths, so the "next id" guess compares bytes that differ only in the last digit; a
+    // BOM-led and an invalid name are decoded as apache-arrow's Utf8 reader decodes them.
+    const names = ['host-0', 'host-1', 'host-2', 'host-3', '\ufeffhost-4', 'h\u00e9', 'host-5'];
+    const vec = vectorFromArray(names, new Utf8());
+    const cell = vec.data[0]!;
+    const off = cell.valueOffsets as Int32Array;
+    const bytes = Uint8Array.from(cell.values as Uint8Array);
+    const bad = Uint8Array.of(0x68, 0xff); // 'h', then a byte that is never UTF-8
+    const badName = makeVector(makeData({ type: new Utf8(), length: 1, nullCount: 0, valueOffsets: Int32Array.of(0, 2), data: bad })).get(0)!;
+    const expectId = (k: number): void => expect(b.idBytes(bytes, off[k]!, off[k + 1]!)).toBe(a.id(vec.get(k)!));
+    for (const order of [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3, 4, 5, 6], [3, 0, 2, 1, 6, 5, 4], [1, 3, 2, 0, 4, 5, 6]]) {
+      for (const k of order) expectId(k);
+      expect(b.idBytes(bad, 0, 2)).toBe(a.id(badName));
+    }
+    expect(b.names).toEqual(a.names);
+    expect(b.names[4]).toBe(vec.get(4)); // the reader's string, whatever it makes of the BOM
+    expect(a.names.length).toBe(8);
   });
 });
