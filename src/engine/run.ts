@@ -18,7 +18,7 @@ import { InputError } from '../io/errors.js';
 import { parquetTree } from '../io/layout.js';
 import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
-import { openTraceSource, SourceBatch, TraceSource, traceFormat } from './source.js';
+import { FedBatch, openTraceSource, SourceBatch, TraceSource, traceFormat } from './source.js';
 import { OrderCheck } from './order.js';
 import { Shard, shardOfHost } from './shard.js';
 import { EncodeReply, WorkerPool } from './workers.js';
@@ -218,7 +218,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       }
     }
     if (traceMode) {
-      await replayInWorkers(wpool!, source, order, per.length, async (cols, outs, sigs, enc) => {
+      await replayInWorkers(wpool!, source, order, per.length, dicts.mappers, async (cols, outs, sigs, enc) => {
         for (let k = 0; k < per.length; k++) {
           const p = per[k]!;
           const o = enc.outcomes[k];
@@ -338,7 +338,7 @@ async function* noBatches(): AsyncGenerator<SourceBatch> {
  * order error before its replay error, and an earlier batch's before a later one's.
  */
 async function replayInWorkers(
-  pool: WorkerPool, source: TraceSource, order: OrderCheck, nProfiles: number,
+  pool: WorkerPool, source: TraceSource, order: OrderCheck, nProfiles: number, mappers: MapperPool,
   emit: (cols: EventColumns, outs: OutcomeColumns[], sigs: SignalColumns[], enc: EncodeReply) => Promise<void>,
 ): Promise<void> {
   const S = pool.slots;
@@ -366,11 +366,14 @@ async function replayInWorkers(
     p.catch(() => undefined); // observed in order by emitOldest
     return p;
   };
-  const undecoded = source.undecoded!();
+  // The fed path where the stream is a plain one (this thread reads it once; see feed.ts), else
+  // every worker reads the trace itself.
+  const fed = source.fed?.() ?? null;
+  const batches: AsyncGenerator<{ batchNo: number; rows: number } | FedBatch> = fed ?? source.undecoded!();
   for (;;) {
-    let next: IteratorResult<{ batchNo: number; rows: number }>;
+    let next: IteratorResult<{ batchNo: number; rows: number } | FedBatch>;
     try {
-      next = await undecoded.next();
+      next = await batches.next();
     } catch (e) {
       // An earlier batch's error comes first.
       while (queue.length) await emitOldest();
@@ -382,7 +385,13 @@ async function replayInWorkers(
     const slot = batchNo % S;
     const cols = pool.slotCols[slot]!;
     pool.grow(slot, rows);
-    const decoded = quiet(pool.decode(batchNo % N, batchNo, slot));
+    const item = next.value;
+    const decoded = quiet(!fed ? pool.decode(batchNo % N, batchNo, slot)
+      : (item as FedBatch).tables ? pool.decodeFed(batchNo % N, item as FedBatch, slot)
+      : (async () => {
+        (item as FedBatch).decodeHere(cols);
+        pool.hostNames(batchNo % N, cols, order.hostNames);
+      })());
     const prevStarted = replayStarted;
     let started!: () => void;
     let failed!: (e: unknown) => void;
@@ -399,7 +408,7 @@ async function replayInWorkers(
         failed(e);
         throw e;
       }
-      const p = pool.replay(batchNo, null, sigSlots[slot]!, slot);
+      const p = pool.replay(batchNo, fed ? mappers : null, sigSlots[slot]!, slot);
       started();
       return p;
     })());
