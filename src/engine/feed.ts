@@ -98,6 +98,7 @@ export function scanIpcStream(path: string): StreamPlan | null {
 export class SharedFileReader {
   private readonly fd: number;
   private pos = 0;
+  private nextEnd = 0;
   /** The chunks not yet passed by `release`, with their file offsets. */
   private held: { at: number; bytes: Uint8Array }[] = [];
   /** The hash thread, or (a small file: a worker's start costs more than hashing it) a hash here. */
@@ -110,7 +111,12 @@ export class SharedFileReader {
   private wake: (() => void) | null = null;
   private closed = false;
 
-  constructor(readonly path: string, readonly size: number, hashWorker: URL, inThreadBelow: number, private readonly chunk = 8 << 20) {
+  /**
+   * `ends`: ascending offsets where a chunk may end (each record batch message's end, so no message
+   * lies across two chunks and none is copied); a chunk takes as many whole batches as fit in `chunk`
+   * bytes (at least one).
+   */
+  constructor(readonly path: string, readonly size: number, hashWorker: URL, inThreadBelow: number, private readonly ends: readonly number[] = [], private readonly chunk = 8 << 20) {
     this.fd = openSync(path, 'r');
     if (size < inThreadBelow) {
       this.hasher = null;
@@ -137,7 +143,12 @@ export class SharedFileReader {
   /** The next chunk (null at the end of the file). */
   next(): Uint8Array | null {
     if (this.pos >= this.size) return null;
-    const want = Math.min(this.chunk, this.size - this.pos);
+    while (this.nextEnd < this.ends.length && this.ends[this.nextEnd]! <= this.pos) this.nextEnd++;
+    let end = this.nextEnd < this.ends.length ? this.ends[this.nextEnd]! : this.size;
+    while (this.nextEnd + 1 < this.ends.length && this.ends[this.nextEnd + 1]! - this.pos <= this.chunk) end = this.ends[++this.nextEnd]!;
+    // The end-of-stream marker goes with the last batch.
+    if (this.nextEnd === this.ends.length - 1 && end !== this.size && this.size - end <= 8) end = this.size;
+    const want = Math.min(end, this.size) - this.pos;
     const bytes = new Uint8Array(new SharedArrayBuffer(want));
     let got = 0;
     while (got < want) {
