@@ -144,10 +144,13 @@ export class SharedFileReader {
   next(): Uint8Array | null {
     if (this.pos >= this.size) return null;
     while (this.nextEnd < this.ends.length && this.ends[this.nextEnd]! <= this.pos) this.nextEnd++;
-    let end = this.nextEnd < this.ends.length ? this.ends[this.nextEnd]! : this.size;
-    while (this.nextEnd + 1 < this.ends.length && this.ends[this.nextEnd + 1]! - this.pos <= this.chunk) end = this.ends[++this.nextEnd]!;
-    // The end-of-stream marker goes with the last batch.
-    if (this.nextEnd === this.ends.length - 1 && end !== this.size && this.size - end <= 8) end = this.size;
+    let end = Math.min(this.size, this.pos + this.chunk);
+    if (this.nextEnd < this.ends.length) {
+      end = this.ends[this.nextEnd]!;
+      while (this.nextEnd + 1 < this.ends.length && this.ends[this.nextEnd + 1]! - this.pos <= this.chunk) end = this.ends[++this.nextEnd]!;
+      // The end-of-stream marker goes with the last batch.
+      if (this.nextEnd === this.ends.length - 1 && this.size - end <= 8) end = this.size;
+    }
     const want = Math.min(end, this.size) - this.pos;
     const bytes = new Uint8Array(new SharedArrayBuffer(want));
     let got = 0;
