@@ -370,73 +370,78 @@ async function replayInWorkers(
   // every worker reads the trace itself.
   const fed = source.fed?.() ?? null;
   const batches: AsyncGenerator<{ batchNo: number; rows: number } | FedBatch> = fed ?? source.undecoded!();
-  for (;;) {
-    let next: IteratorResult<{ batchNo: number; rows: number } | FedBatch>;
-    try {
-      next = await batches.next();
-    } catch (e) {
-      // An earlier batch's error comes first.
-      while (queue.length) await emitOldest();
-      throw e;
-    }
-    if (next.done) break;
-    const { batchNo, rows } = next.value;
-    if (queue.length >= S) await emitOldest();
-    const slot = batchNo % S;
-    const cols = pool.slotCols[slot]!;
-    pool.grow(slot, rows);
-    const item = next.value;
-    const decoded = quiet(!fed ? pool.decode(batchNo % N, batchNo, slot)
-      : (item as FedBatch).tables ? pool.decodeFed(batchNo % N, item as FedBatch, slot)
-      : (async () => {
-        (item as FedBatch).decodeHere(cols);
-        pool.hostNames(batchNo % N, cols, order.hostNames);
-      })());
-    const prevStarted = replayStarted;
-    let started!: () => void;
-    let failed!: (e: unknown) => void;
-    replayStarted = quiet(new Promise<void>((res, rej) => {
-      started = res;
-      failed = rej;
-    }));
-    const replayed = quiet((async () => {
+  try {
+    for (;;) {
+      let next: IteratorResult<{ batchNo: number; rows: number } | FedBatch>;
       try {
-        await decoded;
-        await prevStarted;
-        order.check(cols, batchNo);
+        next = await batches.next();
       } catch (e) {
-        failed(e);
+        // An earlier batch's error comes first.
+        while (queue.length) await emitOldest();
         throw e;
       }
-      const p = pool.replay(batchNo, fed ? mappers : null, sigSlots[slot]!, slot);
-      started();
-      return p;
-    })());
-    const prevLabels = labels;
-    labels = quiet((async () => {
-      const formatted = await replayed;
-      const prev = await prevLabels;
-      const sigs = sigSlots[slot]!;
-      return {
-        out: prev.out.map((l, k) => (cols.n ? outcomeLabelIds(formatted[k]!) : l)),
-        sig: prev.sig.map((l, k) => (sigs[k]!.n ? SIGNAL_LABEL_IDS : l)),
-      };
-    })());
-    const done = quiet((async () => {
-      const formatted = await replayed;
-      const prev = await prevLabels;
-      const sigs = sigSlots[slot]!;
-      return pool.encode(batchNo % N, {
-        batchNo, slot, n: cols.n, formattedPanic: formatted, prevOut: prev.out, prevSig: prev.sig,
-        signals: sigs.map((s) => ({
-          n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),
-          signo: s.signo.slice(0, s.n), siCode: s.siCode.slice(0, s.n), addr: s.addr.slice(0, s.n), lsb: s.lsb.slice(0, s.n),
-        })),
-      });
-    })());
-    queue.push({ slot, done });
+      if (next.done) break;
+      const { batchNo, rows } = next.value;
+      if (queue.length >= S) await emitOldest();
+      const slot = batchNo % S;
+      const cols = pool.slotCols[slot]!;
+      pool.grow(slot, rows);
+      const item = next.value;
+      const decoded = quiet(!fed ? pool.decode(batchNo % N, batchNo, slot)
+        : (item as FedBatch).tables ? pool.decodeFed(batchNo % N, item as FedBatch, slot)
+        : (async () => {
+          (item as FedBatch).decodeHere(cols);
+          pool.hostNames(batchNo % N, cols, order.hostNames);
+        })());
+      const prevStarted = replayStarted;
+      let started!: () => void;
+      let failed!: (e: unknown) => void;
+      replayStarted = quiet(new Promise<void>((res, rej) => {
+        started = res;
+        failed = rej;
+      }));
+      const replayed = quiet((async () => {
+        try {
+          await decoded;
+          await prevStarted;
+          order.check(cols, batchNo);
+        } catch (e) {
+          failed(e);
+          throw e;
+        }
+        const p = pool.replay(batchNo, fed ? mappers : null, sigSlots[slot]!, slot);
+        started();
+        return p;
+      })());
+      const prevLabels = labels;
+      labels = quiet((async () => {
+        const formatted = await replayed;
+        const prev = await prevLabels;
+        const sigs = sigSlots[slot]!;
+        return {
+          out: prev.out.map((l, k) => (cols.n ? outcomeLabelIds(formatted[k]!) : l)),
+          sig: prev.sig.map((l, k) => (sigs[k]!.n ? SIGNAL_LABEL_IDS : l)),
+        };
+      })());
+      const done = quiet((async () => {
+        const formatted = await replayed;
+        const prev = await prevLabels;
+        const sigs = sigSlots[slot]!;
+        return pool.encode(batchNo % N, {
+          batchNo, slot, n: cols.n, formattedPanic: formatted, prevOut: prev.out, prevSig: prev.sig,
+          signals: sigs.map((s) => ({
+            n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),
+            signo: s.signo.slice(0, s.n), siCode: s.siCode.slice(0, s.n), addr: s.addr.slice(0, s.n), lsb: s.lsb.slice(0, s.n),
+          })),
+        });
+      })());
+      queue.push({ slot, done });
+    }
+    while (queue.length) await emitOldest();
+  } finally {
+    // A run stopped by an error closes the read (the trace file; on the fed path, its hash).
+    await batches.return(undefined);
   }
-  while (queue.length) await emitOldest();
 }
 
 /** Rows of the shard's hosts, gathered into `dst`. */
