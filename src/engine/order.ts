@@ -10,7 +10,7 @@ export class OrderCheck {
   private seen = new Uint8Array(1024);
   private lastHost = -1;
 
-  constructor(private readonly file: string, private readonly hostNames: readonly string[]) {}
+  constructor(private readonly file: string, readonly hostNames: readonly string[]) {}
 
   check(c: EventColumns, batchNo: number): void {
     const n = c.n;

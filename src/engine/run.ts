@@ -18,7 +18,7 @@ import { InputError } from '../io/errors.js';
 import { parquetTree } from '../io/layout.js';
 import { COLUMN_KEYS, EventColumns, F_FIRMWARE_FIRST, fillFromColumns, MapperPool } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
-import { openTraceSource, SourceBatch, TraceSource, traceFormat } from './source.js';
+import { FedBatch, openTraceSource, SourceBatch, TraceSource, traceFormat } from './source.js';
 import { OrderCheck } from './order.js';
 import { Shard, shardOfHost } from './shard.js';
 import { EncodeReply, WorkerPool } from './workers.js';
@@ -218,7 +218,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
       }
     }
     if (traceMode) {
-      await replayInWorkers(wpool!, source, order, per.length, async (cols, outs, sigs, enc) => {
+      await replayInWorkers(wpool!, source, order, per.length, dicts.mappers, async (cols, outs, sigs, enc) => {
         for (let k = 0; k < per.length; k++) {
           const p = per[k]!;
           const o = enc.outcomes[k];
@@ -338,7 +338,7 @@ async function* noBatches(): AsyncGenerator<SourceBatch> {
  * order error before its replay error, and an earlier batch's before a later one's.
  */
 async function replayInWorkers(
-  pool: WorkerPool, source: TraceSource, order: OrderCheck, nProfiles: number,
+  pool: WorkerPool, source: TraceSource, order: OrderCheck, nProfiles: number, mappers: MapperPool,
   emit: (cols: EventColumns, outs: OutcomeColumns[], sigs: SignalColumns[], enc: EncodeReply) => Promise<void>,
 ): Promise<void> {
   const S = pool.slots;
@@ -366,68 +366,82 @@ async function replayInWorkers(
     p.catch(() => undefined); // observed in order by emitOldest
     return p;
   };
-  const undecoded = source.undecoded!();
-  for (;;) {
-    let next: IteratorResult<{ batchNo: number; rows: number }>;
-    try {
-      next = await undecoded.next();
-    } catch (e) {
-      // An earlier batch's error comes first.
-      while (queue.length) await emitOldest();
-      throw e;
-    }
-    if (next.done) break;
-    const { batchNo, rows } = next.value;
-    if (queue.length >= S) await emitOldest();
-    const slot = batchNo % S;
-    const cols = pool.slotCols[slot]!;
-    pool.grow(slot, rows);
-    const decoded = quiet(pool.decode(batchNo % N, batchNo, slot));
-    const prevStarted = replayStarted;
-    let started!: () => void;
-    let failed!: (e: unknown) => void;
-    replayStarted = quiet(new Promise<void>((res, rej) => {
-      started = res;
-      failed = rej;
-    }));
-    const replayed = quiet((async () => {
+  // The fed path where the stream is a plain one (this thread reads it once; see feed.ts), else
+  // every worker reads the trace itself.
+  const fed = source.fed?.() ?? null;
+  const batches: AsyncGenerator<{ batchNo: number; rows: number } | FedBatch> = fed ?? source.undecoded!();
+  try {
+    for (;;) {
+      let next: IteratorResult<{ batchNo: number; rows: number } | FedBatch>;
       try {
-        await decoded;
-        await prevStarted;
-        order.check(cols, batchNo);
+        next = await batches.next();
       } catch (e) {
-        failed(e);
+        // An earlier batch's error comes first.
+        while (queue.length) await emitOldest();
         throw e;
       }
-      const p = pool.replay(batchNo, null, sigSlots[slot]!, slot);
-      started();
-      return p;
-    })());
-    const prevLabels = labels;
-    labels = quiet((async () => {
-      const formatted = await replayed;
-      const prev = await prevLabels;
-      const sigs = sigSlots[slot]!;
-      return {
-        out: prev.out.map((l, k) => (cols.n ? outcomeLabelIds(formatted[k]!) : l)),
-        sig: prev.sig.map((l, k) => (sigs[k]!.n ? SIGNAL_LABEL_IDS : l)),
-      };
-    })());
-    const done = quiet((async () => {
-      const formatted = await replayed;
-      const prev = await prevLabels;
-      const sigs = sigSlots[slot]!;
-      return pool.encode(batchNo % N, {
-        batchNo, slot, n: cols.n, formattedPanic: formatted, prevOut: prev.out, prevSig: prev.sig,
-        signals: sigs.map((s) => ({
-          n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),
-          signo: s.signo.slice(0, s.n), siCode: s.siCode.slice(0, s.n), addr: s.addr.slice(0, s.n), lsb: s.lsb.slice(0, s.n),
-        })),
-      });
-    })());
-    queue.push({ slot, done });
+      if (next.done) break;
+      const { batchNo, rows } = next.value;
+      if (queue.length >= S) await emitOldest();
+      const slot = batchNo % S;
+      const cols = pool.slotCols[slot]!;
+      pool.grow(slot, rows);
+      const item = next.value;
+      const decoded = quiet(!fed ? pool.decode(batchNo % N, batchNo, slot)
+        : (item as FedBatch).tables ? pool.decodeFed(batchNo % N, item as FedBatch, slot)
+        : (async () => {
+          (item as FedBatch).decodeHere(cols);
+          pool.hostNames(batchNo % N, cols, order.hostNames);
+        })());
+      const prevStarted = replayStarted;
+      let started!: () => void;
+      let failed!: (e: unknown) => void;
+      replayStarted = quiet(new Promise<void>((res, rej) => {
+        started = res;
+        failed = rej;
+      }));
+      const replayed = quiet((async () => {
+        try {
+          await decoded;
+          await prevStarted;
+          order.check(cols, batchNo);
+        } catch (e) {
+          failed(e);
+          throw e;
+        }
+        const p = pool.replay(batchNo, fed ? mappers : null, sigSlots[slot]!, slot);
+        started();
+        return p;
+      })());
+      const prevLabels = labels;
+      labels = quiet((async () => {
+        const formatted = await replayed;
+        const prev = await prevLabels;
+        const sigs = sigSlots[slot]!;
+        return {
+          out: prev.out.map((l, k) => (cols.n ? outcomeLabelIds(formatted[k]!) : l)),
+          sig: prev.sig.map((l, k) => (sigs[k]!.n ? SIGNAL_LABEL_IDS : l)),
+        };
+      })());
+      const done = quiet((async () => {
+        const formatted = await replayed;
+        const prev = await prevLabels;
+        const sigs = sigSlots[slot]!;
+        return pool.encode(batchNo % N, {
+          batchNo, slot, n: cols.n, formattedPanic: formatted, prevOut: prev.out, prevSig: prev.sig,
+          signals: sigs.map((s) => ({
+            n: s.n, row: s.row.slice(0, s.n), seq: s.seq.slice(0, s.n), pid: s.pid.slice(0, s.n), tid: s.tid.slice(0, s.n),
+            signo: s.signo.slice(0, s.n), siCode: s.siCode.slice(0, s.n), addr: s.addr.slice(0, s.n), lsb: s.lsb.slice(0, s.n),
+          })),
+        });
+      })());
+      queue.push({ slot, done });
+    }
+    while (queue.length) await emitOldest();
+  } finally {
+    // A run stopped by an error closes the read (the trace file; on the fed path, its hash).
+    await batches.return(undefined);
   }
-  while (queue.length) await emitOldest();
 }
 
 /** Rows of the shard's hosts, gathered into `dst`. */

@@ -4,13 +4,14 @@ import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { RecordBatchReader } from 'apache-arrow';
+import { RecordBatch, RecordBatchReader } from 'apache-arrow';
 import { checkedIpcChunks, checkIpcFile, fileChunks } from '../io/arrow-util.js';
 import { readTraceCsv, streamTraceCsv } from '../io/csv-trace.js';
 import type { TraceEvent } from '../io/trace.js';
 import { InputError } from '../io/errors.js';
-import { appendEvent, TraceDecoder, TraceDicts } from '../io/arrow-trace.js';
+import { appendEvent, DictTables, TraceDecoder, TraceDicts } from '../io/arrow-trace.js';
 import { EventColumns } from '../columns/events.js';
+import { IpcMessage, scanIpcStream, SharedFileReader } from './feed.js';
 
 export interface SourceBatch {
   batchNo: number;
@@ -24,10 +25,33 @@ export interface TraceSource {
    * mapper lists interned, as `TraceDecoder.translate` does), for threads that decode them.
    */
   undecoded: (() => AsyncGenerator<{ batchNo: number; rows: number }>) | null;
+  /**
+   * Arrow IPC streams only: the batches read once by this thread for workers that decode them from
+   * their bytes (see feed.ts), or null where the stream is not a plain one (then `undecoded`).
+   * Started before `sha256` (the hash is fed from this read).
+   */
+  fed: (() => AsyncGenerator<FedBatch> | null) | null;
   /** SHA-256 of the file content. */
   sha256(): Promise<string>;
   /** Fraction of the input consumed so far (0..1). */
   progress(): number;
+}
+
+/** The fed path hashes on the reading thread below this size (every size: see `fed`). */
+const FED_HASH_IN_THREAD_BYTES = Infinity;
+
+/** A batch read by this thread, for a worker to decode from its bytes. */
+export interface FedBatch {
+  batchNo: number;
+  rows: number;
+  /** The record batch message (a view of the shared read buffer where it lies in one chunk). */
+  msg: Uint8Array;
+  schema: Uint8Array;
+  /** Per dictionary id: the dictionary message in effect for this batch and its bytes. */
+  dicts: Map<number, { m: IpcMessage; bytes: Uint8Array }>;
+  /** The batch's host, comm and mapper translation tables; null: decode it here (`decodeHere`). */
+  tables: DictTables | null;
+  decodeHere(cols: EventColumns): void;
 }
 
 /** Files below this size are hashed on the calling thread: a worker's start costs more than they do. */
@@ -88,6 +112,7 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
         consumed = size;
       },
       undecoded: null,
+      fed: null,
       sha256,
       progress: () => consumed / size,
     };
@@ -149,6 +174,56 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
         if (e instanceof InputError) throw e;
         throw new InputError(`${path}: batch ${b}: not a readable Arrow IPC stream (truncated or corrupt?): ${(e as Error).message}`, path, `batch ${b}`, undefined, { cause: e });
       }
+    },
+    fed: fmt !== 'arrow-stream' ? null : () => {
+      const plan = digest ? null : scanIpcStream(path);
+      if (!plan) return null;
+      // Hashed on this thread as it reads (it waits on the workers most of the time): a hash thread
+      // fed the shared chunks kept them all alive (a thread that allocates nothing never collects
+      // them; 850 MiB RSS on a 668 MB trace) and cost as much CPU.
+      const reader = new SharedFileReader(path, plan.size, new URL('./hash-worker.mjs', import.meta.url), FED_HASH_IN_THREAD_BYTES, plan.batches.map((p) => p.msg.at + p.msg.len));
+      digest = reader.digest;
+      return (async function* (): AsyncGenerator<FedBatch> {
+        let b = 0;
+        let schema: Uint8Array | null = null;
+        let dicts = new Map<number, { m: IpcMessage; bytes: Uint8Array }>();
+        let ok = false;
+        try {
+          const batches = RecordBatchReader.from(checkedIpcChunks(counted(reader.chunks(), (n) => (consumed += n)), path));
+          for (const batch of batches as Iterable<RecordBatch>) {
+            const p = plan.batches[b];
+            if (!p) throw new Error(`batch ${b}: the stream has more record batches than its scan found`);
+            schema ??= reader.bytes(plan.schema);
+            const translated = decoder.translate(batch, b);
+            const next = new Map<number, { m: IpcMessage; bytes: Uint8Array }>();
+            for (const [id, m] of p.dicts) {
+              const had = dicts.get(id);
+              next.set(id, had && had.m === m ? had : { m, bytes: reader.bytes(m) });
+            }
+            dicts = next;
+            const batchNo = b;
+            yield {
+              batchNo, rows: batch.numRows, msg: reader.bytes(p.msg), schema, dicts,
+              tables: translated ? decoder.dictTables(batch) : null,
+              decodeHere: (cols) => decoder.decode(batch, batchNo, cols),
+            };
+            reader.release(p.msg.at + p.msg.len);
+            await reader.throttle();
+            b++;
+          }
+          if (b !== plan.batches.length) throw new Error(`the stream has ${b} record batches, its scan found ${plan.batches.length}`);
+          if (!endsWithEos(path)) {
+            throw new InputError(`${path}: after batch ${b - 1}: the Arrow IPC stream ends without its end-of-stream marker: expected a complete stream (the file is truncated)`, path, `batch ${b}`);
+          }
+          reader.finish();
+          ok = true;
+        } catch (e) {
+          if (e instanceof InputError) throw e;
+          throw new InputError(`${path}: batch ${b}: not a readable Arrow IPC stream (truncated or corrupt?): ${(e as Error).message}`, path, `batch ${b}`, undefined, { cause: e });
+        } finally {
+          if (!ok) reader.abort();
+        }
+      })();
     },
     sha256,
     progress: () => Math.min(1, consumed / size),

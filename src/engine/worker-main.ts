@@ -4,14 +4,17 @@
 // it interns every batch's hosts, comms and mapper lists in stream order (so its ids are the same
 // as every other thread's), decodes and validates the batches the main thread gives it into a
 // shared slot, replays its hosts' rows of every batch, and encodes the outcome and signal IPC
-// messages of the batches given to it. Without `trace` (CSV input, or a shard filtered on the
+// messages of the batches given to it. On the fed path (feed.ts; a plain Arrow IPC stream), it reads
+// nothing: the main thread sends the bytes of each batch it decodes (with the dictionary messages in
+// effect and the batch's host, comm and mapper translation tables, so its ids are the main thread's),
+// and the mapper lists with each replay. Without `trace` (CSV input, or a shard filtered on the
 // main thread), the main thread decodes and encodes and sends the mapper lists with each batch.
 import { parentPort, workerData } from 'node:worker_threads';
 import { RecordBatch, RecordBatchReader } from 'apache-arrow';
 import type { Profile } from '../model/profiles.js';
 import { InputError } from '../io/errors.js';
 import { fileChunks, IpcBatchEncoder } from '../io/arrow-util.js';
-import { newTraceDicts, TraceDecoder } from '../io/arrow-trace.js';
+import { DictTables, newTraceDicts, TraceDecoder } from '../io/arrow-trace.js';
 import { HostDictBuilder, OUTCOME_SCHEMA, outcomeBatch, outcomeLabelIds, SIGNAL_SCHEMA, signalBatch } from '../io/arrow-outcomes.js';
 import { EventColumns } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
@@ -47,32 +50,76 @@ const sigs = init.profiles.map(() => new SignalColumns());
 const profileNames = init.profiles.map((p) => p.name);
 
 // The worker's own reading of the trace (trace mode): batches in stream order, `read` of them so far.
-const decoder = init.trace ? new TraceDecoder(init.trace, dicts) : null;
-const reader = init.trace ? RecordBatchReader.from(fileChunks(init.trace))[Symbol.iterator]() : null;
+const decoder = new TraceDecoder(init.trace ?? '', dicts);
+let reader: Iterator<RecordBatch> | null = null;
 let read = 0;
 /** Read up to and including batch `b`; returns it (the others only have their names interned). */
 function advance(b: number): RecordBatch {
   let batch: RecordBatch | null = null;
+  reader ??= RecordBatchReader.from(fileChunks(init.trace!))[Symbol.iterator]();
   while (read <= b) {
-    const r = reader!.next();
+    const r = reader.next();
     if (r.done) throw new Error(`worker ${init.part}: the trace ended before batch ${b}`);
     batch = r.value;
-    if (read < b) decoder!.translate(batch, read);
+    if (read < b) decoder.translate(batch, read);
     read++;
   }
   if (!batch) throw new Error(`worker ${init.part}: batch ${b} was read already`);
   return batch;
 }
 function catchUp(b: number): void {
+  if (fed) return;
+  reader ??= RecordBatchReader.from(fileChunks(init.trace!))[Symbol.iterator]();
   while (read <= b) {
-    const r = reader!.next();
+    const r = reader.next();
     if (r.done) throw new Error(`worker ${init.part}: the trace ended before batch ${b}`);
-    decoder!.translate(r.value, read);
+    decoder.translate(r.value, read);
     read++;
   }
 }
 
-const hosts = new HostDictBuilder(dicts.hosts.names);
+// The fed path: the schema and dictionary messages as the main thread sent them, and the names of
+// the hosts of the batches decoded here (by id; '' not known yet), for the output dictionaries.
+let fed = false;
+let fedSchema: Uint8Array | null = null;
+const fedDicts = new Map<number, Uint8Array>();
+const fedNames: string[] = [];
+const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+interface DecodeFed {
+  id: number;
+  batchNo: number;
+  slot: number;
+  msg: Uint8Array;
+  schema?: Uint8Array;
+  dicts: { id: number; bytes: Uint8Array }[];
+  tables: DictTables;
+}
+
+function decodeFed(m: DecodeFed): EventColumns {
+  fed = true;
+  if (m.schema) fedSchema = m.schema;
+  for (const d of m.dicts) fedDicts.set(d.id, d.bytes);
+  let batch: RecordBatch | null = null;
+  for (const b of RecordBatchReader.from([fedSchema!, ...fedDicts.values(), m.msg, EOS]) as Iterable<RecordBatch>) batch ??= b;
+  if (!batch) throw new Error(`worker ${init.part}: batch ${m.batchNo}: no record batch in its bytes`);
+  decoder.presetTables(batch, m.tables);
+  const cols = slotCols[m.slot]!;
+  decoder.decode(batch, m.batchNo, cols);
+  // The batch's host names, for encoding its outcomes and signals.
+  const dict = batch.getChild('host')!.data[0]!.dictionary!;
+  const t = m.tables.host;
+  for (let k = 0; k < t.length; k++) {
+    const id = t[k]!;
+    if (id < 0) continue;
+    while (fedNames.length <= id) fedNames.push('');
+    if (fedNames[id] === '') fedNames[id] = String(dict.get(k));
+  }
+  return cols;
+}
+
+let hostsDict: HostDictBuilder | null = null;
+const hostsOf = (): HostDictBuilder => (hostsDict ??= new HostDictBuilder(fed ? fedNames : dicts.hosts.names));
 const outEnc = init.profiles.map(() => new IpcBatchEncoder(OUTCOME_SCHEMA));
 const sigEnc = init.profiles.map(() => new IpcBatchEncoder(SIGNAL_SCHEMA));
 
@@ -84,18 +131,18 @@ function encode(m: EncodeRequest): EncodeReply {
   for (let k = 0; k < init.profiles.length; k++) {
     const o = slotOuts[m.slot]![k]!;
     o.n = m.n;
-    const e = m.n ? outEnc[k]!.encode(outcomeBatch(cols, o, k, profileNames, hosts), m.prevOut[k]!) : null;
+    const e = m.n ? outEnc[k]!.encode(outcomeBatch(cols, o, k, profileNames, hostsOf()), m.prevOut[k]!) : null;
     if (e && e.labels.join() !== outcomeLabelIds(m.formattedPanic[k]!).join()) {
       throw new Error(`batch ${m.batchNo}: outcome dictionaries ${e.labels.join()} are label lists, expected ${outcomeLabelIds(m.formattedPanic[k]!).join()}`);
     }
     out.outcomes.push(e);
     const s = m.signals[k]!;
-    out.signals.push(s.n ? sigEnc[k]!.encode(signalBatch(cols, s as unknown as SignalColumns, k, profileNames, hosts), m.prevSig[k]!) : null);
+    out.signals.push(s.n ? sigEnc[k]!.encode(signalBatch(cols, s as unknown as SignalColumns, k, profileNames, hostsOf()), m.prevSig[k]!) : null);
   }
   return out;
 }
 
-type Msg = { resize?: Resize; op?: 'decode' | 'encode'; id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool?: { offsets: number[]; pids: number[]; policies: number[] } };
+type Msg = { resize?: Resize; op?: 'decode' | 'decodeFed' | 'names' | 'encode'; id: number; batchNo: number; slot: number; n: number; hostOrdered: boolean; pool?: { offsets: number[]; pids: number[]; policies: number[] } };
 
 parentPort!.on('message', (m: Msg) => {
   if (m.resize) {
@@ -104,11 +151,27 @@ parentPort!.on('message', (m: Msg) => {
     slotOuts[r.slot] = r.outs.map((b) => OutcomeColumns.fromBuffers(r.capacity, b));
     return;
   }
+  if (m.op === 'names') {
+    // Fed path: the names of a batch's hosts that the main thread decoded itself.
+    fed = true;
+    const n = m as unknown as { ids: number[]; names: string[] };
+    for (let k = 0; k < n.ids.length; k++) {
+      const id = n.ids[k]!;
+      while (fedNames.length <= id) fedNames.push('');
+      fedNames[id] = n.names[k]!;
+    }
+    return;
+  }
   try {
+    if (m.op === 'decodeFed') {
+      const cols = decodeFed(m as unknown as DecodeFed);
+      parentPort!.postMessage({ id: m.id, n: cols.n, hostOrdered: cols.hostOrdered });
+      return;
+    }
     if (m.op === 'decode') {
       const batch = advance(m.batchNo);
       const cols = slotCols[m.slot]!;
-      decoder!.decode(batch, m.batchNo, cols);
+      decoder.decode(batch, m.batchNo, cols);
       parentPort!.postMessage({ id: m.id, n: cols.n, hostOrdered: cols.hostOrdered });
       return;
     }

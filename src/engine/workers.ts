@@ -12,6 +12,8 @@ import { Worker } from 'node:worker_threads';
 import type { Profile } from '../model/profiles.js';
 import { EventColumns, MapperPool } from '../columns/events.js';
 import { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
+import type { IpcMessage } from './feed.js';
+import type { FedBatch } from './source.js';
 
 const sab = (b: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(8, b));
 
@@ -85,6 +87,8 @@ export class WorkerPool {
   readonly slotOuts: OutcomeColumns[][] = [];
   /** Capacity of each slot as the workers know it (a larger batch makes the main thread grow it). */
   private readonly sentCap: number[] = [];
+  /** Fed path: per worker, the dictionary message it has per dictionary id (null: no schema yet). */
+  private readonly sentDicts: (Map<number, IpcMessage> | null)[] = [];
 
   /** `trace`: an Arrow IPC stream the workers read themselves (decode and encode in the workers). */
   constructor(readonly n: number, profiles: readonly Profile[], capacity: number, where: string, readonly slots = 2, readonly trace: string | null = null) {
@@ -149,6 +153,38 @@ export class WorkerPool {
       w.postMessage({ resize: { slot, capacity: cols.capacity, cols: cols.buffers(), outs: this.slotOuts[slot]!.map((o) => o.buffers()) } });
     }
     this.sentCap[slot] = cols.capacity;
+  }
+
+  /**
+   * Fed path: worker `k` decodes and validates batch `b` into slot `slot` from its bytes, with the
+   * dictionary messages it does not have yet (the schema first) and the batch's translation tables.
+   */
+  async decodeFed(k: number, b: FedBatch, slot: number): Promise<void> {
+    let had = this.sentDicts[k];
+    const first = !had;
+    had ??= this.sentDicts[k] = new Map();
+    const dicts: { id: number; bytes: Uint8Array }[] = [];
+    for (const [id, d] of b.dicts) {
+      if (had.get(id) === d.m) continue;
+      had.set(id, d.m);
+      dicts.push({ id, bytes: d.bytes });
+    }
+    const t = b.tables!;
+    const transfer = [t.host.buffer, ...(t.comm ? [t.comm.buffer] : []), ...(t.mappers ? [t.mappers.buffer] : [])] as ArrayBuffer[];
+    // A copied message (one across two read chunks) is this call's own; views of shared chunks are shared.
+    if (b.msg.buffer instanceof ArrayBuffer) transfer.push(b.msg.buffer);
+    const r = await this.call(k, { op: 'decodeFed', batchNo: b.batchNo, slot, msg: b.msg, dicts, tables: t, ...(first ? { schema: b.schema } : {}) }, transfer);
+    const cols = this.slotCols[slot]!;
+    cols.n = r.n!;
+    cols.hostOrdered = r.hostOrdered!;
+  }
+
+  /** Fed path, a batch decoded by this thread: worker `k` (which encodes it) learns its hosts' names. */
+  hostNames(k: number, cols: EventColumns, names: readonly string[]): void {
+    const seen = new Set<number>();
+    for (let i = 0; i < cols.n; i++) seen.add(cols.host[i]!);
+    const ids = [...seen];
+    this.workers[k]!.postMessage({ op: 'names', ids, names: ids.map((id) => names[id]!) });
   }
 
   /** Trace mode: worker `k` decodes and validates batch `batchNo` into slot `slot`. */

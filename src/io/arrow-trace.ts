@@ -295,6 +295,29 @@ class DictCache<T> {
     }
     return t;
   }
+
+  peek(dict: Vector): T | undefined {
+    return this.cache.get(dict);
+  }
+
+  set(dict: Vector, t: T): void {
+    this.cache.set(dict, t);
+  }
+}
+
+/** A batch's translation tables of its host, comm and mapper dictionaries (see TraceDecoder.dictTables). */
+export interface DictTables {
+  host: Int32Array;
+  comm: Int32Array | null;
+  mappers: Int32Array | null;
+}
+
+/** The dictionary of a column, or null (absent, or not dictionary-encoded). */
+function columnDictionary(batch: RecordBatch, name: string): Vector | null {
+  const v = batch.getChild(name);
+  if (!v || v.data.length !== 1) return null;
+  const d = v.data[0]!;
+  return DataType.isDictionary(d.type) ? d.dictionary ?? null : null;
 }
 
 /**
@@ -484,6 +507,38 @@ export class TraceDecoder {
       if (e instanceof InputError) return false;
       throw e;
     }
+  }
+
+  /**
+   * After `translate` (or `decode`) of `batch`: copies of its host, comm and mapper translation
+   * tables, so a thread that has not read the batches before it can decode it with the same ids
+   * (`presetTables`). Null where the batch would intern by row (a host, comm or mappers column
+   * present but not dictionary-encoded, or not one chunk): such a batch is decoded by this thread.
+   */
+  dictTables(batch: RecordBatch): DictTables | null {
+    const table = (name: string, cache: DictCache<Int32Array>, required: boolean): Int32Array | null | undefined => {
+      const v = batch.getChild(name);
+      if (!v) return required ? undefined : null;
+      const dict = columnDictionary(batch, name);
+      const t = dict ? cache.peek(dict) : undefined;
+      return t ? t.slice() : undefined;
+    };
+    const host = table('host', this.hostCache, true);
+    const comm = table('comm', this.commCache, false);
+    const mappers = table('mappers', this.mapperCache, false);
+    if (!host || comm === undefined || mappers === undefined) return null;
+    return { host, comm, mappers };
+  }
+
+  /** Use another thread's translation tables (`dictTables`) for this batch's dictionaries. */
+  presetTables(batch: RecordBatch, t: DictTables): void {
+    const set = (name: string, cache: DictCache<Int32Array>, table: Int32Array | null): void => {
+      const dict = columnDictionary(batch, name);
+      if (dict && table) cache.set(dict, table);
+    };
+    set('host', this.hostCache, t.host);
+    set('comm', this.commCache, t.comm);
+    set('mappers', this.mapperCache, t.mappers);
   }
 
   private cellText(batch: RecordBatch, column: string, i: number): string {
