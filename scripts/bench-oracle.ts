@@ -7,6 +7,9 @@
 // ratio to a plain DuckDB scan of the same files (its own process, measured in the same run), with
 // the targets (diff ≥ 20M rows/s, golden create ≤ 1 GiB). Figures go to bench-results.json under
 // "oracle", merged with what is there.
+// Beside each: CPU time, load average, and the fixed cost (the same command on 100k rows). A child
+// that dies (signal, unexpected exit code) stops the bench with its stderr tail; so does a diff that
+// does not find exactly the planted differences.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
