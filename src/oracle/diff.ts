@@ -182,7 +182,7 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   const n = opts.examples ?? 3;
   // Each joined row's event categories as one bit mask (every flag evaluated once per row), then a
   // hash aggregate by (group keys, mask): nearly every row falls in mask 0, so there are few groups.
-  // The smallest and largest event id per mask bound the examples (more are looked up afterwards).
+  // The n smallest event ids per mask (other than 0) are the examples: no second pass looks them up.
   // Every category needs some compared field to differ: the mask is computed only where one does.
   const differs = 'a_id IS DISTINCT FROM g_id OR a_panic IS DISTINCT FROM g_panic OR a_rl IS DISTINCT FROM g_rl OR a_vm IS DISTINCT FROM g_vm OR a_mft IS DISTINCT FROM g_mft OR a_mfr IS DISTINCT FROM g_mfr';
   const mask = `CASE WHEN ${differs} THEN ${EVENT_CATEGORIES.map((c, k) => `(CASE WHEN ${EVENT_FLAGS[c]} THEN ${1 << k} ELSE 0 END)`).join(' | ')} ELSE 0 END`;
@@ -192,7 +192,8 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
       count(a_id) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
-      min(coalesce(a_id, g_id)) AS lo, max(coalesce(a_id, g_id)) AS hi
+      min(coalesce(a_id, g_id)) AS lo, max(coalesce(a_id, g_id)) AS hi,
+      min(coalesce(a_id, g_id), ${Math.max(n, 1)}) FILTER (WHERE cat <> 0) AS first
     FROM (SELECT *, ${mask} AS cat FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join})))
     GROUP BY ALL`;
   let joinKind: 'positional' | 'hash' = 'positional';
@@ -248,21 +249,8 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   if (n > 0) {
     for (const c of EVENT_CATEGORIES) {
       if (!total.counts[c]) continue;
-      const bounds = ev.filter((r) => r[`lo_${c}`] !== null && r[`lo_${c}`] !== undefined).map((r) => [BigInt(r[`lo_${c}`] as bigint), BigInt(r[`hi_${c}`] as bigint)] as const);
-      const lo = bounds.reduce((m, b) => (b[0] < m ? b[0] : m), bounds[0]![0]);
-      const hi = bounds.reduce((m, b) => (b[1] > m ? b[1] : m), bounds[0]![1]);
-      if (total.counts[c] <= 2 || n === 1) {
-        addEx(c, total.counts[c] === 1 || n === 1 ? [lo] : [lo, hi]);
-        continue;
-      }
-      // Both sides filtered to [lo, hi] before the join (row groups outside are skipped). Positional:
-      // rows come in event_id order, so the scan stops at the n-th; hash: the n smallest.
-      const side = (rel: string, id: string) => `(SELECT * FROM (${rel}) WHERE ${id} BETWEEN ${lo} AND ${hi})`;
-      const joined = joinKind === 'positional'
-        ? `SELECT * FROM ${side(a, 'a_id')} POSITIONAL JOIN ${side(g, 'g_id')}`
-        : `SELECT * FROM ${side(a, 'a_id')} FULL OUTER JOIN ${side(g, 'g_id')} ON a_id = g_id`;
-      addEx(c, (await db.rows(`SELECT coalesce(a_id, g_id) AS id FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${joined}))
-        WHERE ${EVENT_FLAGS[c]} ${joinKind === 'positional' ? '' : 'ORDER BY id '}LIMIT ${n}`)).map((r) => r.id));
+      // The n smallest ids of the category: among the n smallest of each mask holding it (no second join).
+      addEx(c, ev.flatMap((r) => (r[`first_${c}`] ?? []) as bigint[]).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).slice(0, n));
     }
     for (const c of SIGNAL_CATEGORIES) {
       if (!total.counts[c]) continue;
@@ -284,7 +272,8 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
 
 /**
  * Rows of (group keys, category mask, counts, lo, hi) folded into one row per group: the counts
- * summed, each category's count and its lo/hi event ids (`lo_<category>`, `hi_<category>`).
+ * summed, each category's count, its lo/hi event ids (`lo_<category>`, `hi_<category>`) and the
+ * smallest ids of its masks (`first_<category>`, up to n per mask: the examples).
  */
 function foldMasks(rows: Row[], by: readonly string[]): Row[] {
   const out = new Map<string, Row>();
@@ -302,12 +291,14 @@ function foldMasks(rows: Row[], by: readonly string[]): Row[] {
     EVENT_CATEGORIES.forEach((c, k) => {
       if (!(cat & (1 << k))) return;
       o![c] = num(o![c]) + num(r.n);
-      const lo = BigInt(r.lo as bigint);
+      const first = Array.isArray(r.first) ? (r.first as unknown[]).map((x) => BigInt(x as bigint)) : [];
+    const lo = BigInt(r.lo as bigint);
       const hi = BigInt(r.hi as bigint);
       const plo = o![`lo_${c}`] as bigint | undefined;
       const phi = o![`hi_${c}`] as bigint | undefined;
       o![`lo_${c}`] = plo === undefined || lo < plo ? lo : plo;
       o![`hi_${c}`] = phi === undefined || hi > phi ? hi : phi;
+      o![`first_${c}`] = [...((o![`first_${c}`] ?? []) as bigint[]), ...first];
     });
   }
   return [...out.values()];

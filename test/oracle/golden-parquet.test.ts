@@ -100,6 +100,17 @@ describe('a Parquet golden set', () => {
     expect(three.examples).toEqual(one.examples);
   }, 120_000);
 
+  it('gives the n smallest differing events of each category as examples, for any n', async () => {
+    // The planted panics (PANIC_ADDED, in id order) and removals: n = 1 takes the first, n = 10 all.
+    for (const [examples, added, removed] of [[1, PANIC_ADDED.slice(0, 1), PANIC_REMOVED.slice(0, 1)], [10, PANIC_ADDED, PANIC_REMOVED]] as const) {
+      for (const ranges of [1, 3]) {
+        const r = await diffFiles({ outcomes: join(dir, 'b'), golden, ranges, examples });
+        expect(r.examples.filter((e) => e.category === 'unexpected_panic').map((e) => e.eventId)).toEqual(added.map(BigInt));
+        expect(r.examples.filter((e) => e.category === 'missed_panic').map((e) => e.eventId)).toEqual(removed.map(BigInt));
+      }
+    }
+  }, 120_000);
+
   it('in the earlier one-file layout is still read, with the same counts', async () => {
     const r = await diffFiles({ outcomes: join(dir, 'b'), golden: oneFile });
     expect(r.total.counts).toEqual(expected());
