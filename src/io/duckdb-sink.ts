@@ -294,12 +294,22 @@ export class DuckSink {
     }
     await this.appendHosts(meta.hosts);
     // Parquet is exported inside the run's transaction, so a failure here rolls the run back.
-    // Rows keep the trace's order: they were appended in that order and the scan is single-threaded
-    // with insertion order preserved (no ORDER BY: a sort would hold the whole run in memory).
+    // Rows keep the trace's order: they were appended in that order, the scan is single-threaded
+    // with insertion order preserved, and the rows are the probe side of the one join (hosts, the
+    // build side). The optimizer would make the larger side the build side (hosts outnumber a
+    // shard's rows) and reorder joins, which scrambles the order (the outcomes view, joined to
+    // hosts and run_profiles, did even for a whole run), so both are off for the export. No ORDER
+    // BY: a sort would hold the whole run in memory. The columns are those of the outcomes and
+    // signals views without run_id; the profile is a constant here, so only the hosts are joined.
+    if (parquet.length) await duckdb.query(con, `SET disabled_optimizers = 'build_side_probe_side,join_order'`);
     for (const t of parquet) {
-      await duckdb.query(con, `COPY (SELECT * EXCLUDE (run_id) FROM ${t.table} WHERE run_id = ${this.runId} AND profile = ${q(t.profile)})
+      const k = meta.profiles.findIndex((p) => p.name === t.profile);
+      const rows = t.table === 'outcomes' ? 'outcome_rows' : 'signal_rows';
+      await duckdb.query(con, `COPY (SELECT r.event_id, h.host, ${q(t.profile)}::VARCHAR AS profile, r.* EXCLUDE (run_id, profile_id, event_id, host_id)
+        FROM ${rows} r JOIN hosts h USING (run_id, host_id) WHERE r.run_id = ${this.runId} AND r.profile_id = ${k})
         TO ${q(t.file)} (FORMAT parquet, COMPRESSION zstd)`);
     }
+    if (parquet.length) await duckdb.query(con, 'RESET disabled_optimizers');
     if (this.scratch) {
       await duckdb.query(con, 'ROLLBACK');
       this.committed = true;
