@@ -82,7 +82,8 @@ export class DuckSink {
   private readonly scratchWords = new Uint32Array(CHUNK * 2);
   rows = 0;
 
-  private constructor(private readonly db: duckdb.Database, private readonly con: duckdb.Connection, readonly runId: number) {
+  private constructor(private readonly db: duckdb.Database, private readonly con: duckdb.Connection, readonly runId: number,
+    private readonly scratch: boolean) {
     const e = (labels: readonly string[]) => duckdb.create_enum_type(labels as string[]);
     this.outChunk = duckdb.create_data_chunk([
       lt(T.UINTEGER), lt(T.UTINYINT), lt(T.UBIGINT), lt(T.UINTEGER), lt(T.BOOLEAN), lt(T.VARCHAR), lt(T.BOOLEAN),
@@ -98,8 +99,12 @@ export class DuckSink {
     this.runIds.fill(runId);
   }
 
-  /** Open (or create) the database, create the schema, begin the run's transaction. */
-  static async open(path: string, memoryLimit = '512MB', tempDir?: string): Promise<DuckSink> {
+  /**
+   * Open (or create) the database, create the schema, begin the run's transaction. A `scratch`
+   * database only exports Parquet and is removed after the run: it gets no trace_events rows (they
+   * are not exported) and the run is rolled back once exported (nothing is committed or checkpointed).
+   */
+  static async open(path: string, memoryLimit = '512MB', tempDir?: string, scratch = false): Promise<DuckSink> {
     // A bounded buffer pool keeps the run's memory flat whatever the trace size (DuckDB spills).
     const config = duckdb.create_config();
     duckdb.set_config(config, 'memory_limit', memoryLimit);
@@ -124,17 +129,17 @@ export class DuckSink {
     }
     await duckdb.query(con, 'BEGIN TRANSACTION');
     const next = await scalar(con, 'SELECT (coalesce(max(run_id), 0) + 1)::BIGINT FROM runs');
-    const sink = new DuckSink(db, con, Number(next));
+    const sink = new DuckSink(db, con, Number(next), scratch);
     sink.outApp = duckdb.appender_create(con, null, 'outcome_rows');
     sink.sigApp = duckdb.appender_create(con, null, 'signal_rows');
-    sink.evApp = duckdb.appender_create(con, null, 'trace_events');
+    if (!scratch) sink.evApp = duckdb.appender_create(con, null, 'trace_events');
     return sink;
   }
 
   appendOutcomes(cols: EventColumns, out: OutcomeColumns, profileId: number): void {
     const n = cols.n;
     // Every batch's outcomes are appended for profile 0 first: its trace columns go in once.
-    if (profileId === 0) this.appendEvents(cols);
+    if (profileId === 0 && !this.scratch) this.appendEvents(cols);
     this.profileIds.fill(profileId);
     const ch = this.outChunk;
     for (let s = 0; s < n; s += CHUNK) {
@@ -151,7 +156,7 @@ export class DuckSink {
       this.nullableEnum(v(8), out.mfType, s, m);
       this.nullableEnum(v(9), out.mfResult, s, m);
       copy(v(10), out.mfRet, s, m);
-      this.validity(v(10), (i) => out.mfRan[s + i] === 1, m);
+      this.validIf(v(10), out.mfRan, s, m);
       copy(v(11), out.poisoned, s, m);
       copy(v(12), out.unmapped, s, m);
       copy(v(13), out.guestAction, s, m);
@@ -209,16 +214,18 @@ export class DuckSink {
       copy(v(6), sig.tid, s, m);
       copy(v(7), sig.signo, s, m);
       copy(v(8), sig.siCode, s, m);
+      const b = this.valid;
+      b.fill(0);
       for (let j = 0; j < m; j++) {
         const a = sig.addr[s + j]!;
-        w[2 * j] = a === NO_ADDR ? 0 : a % 4294967296;
-        w[2 * j + 1] = a === NO_ADDR ? 0 : Math.floor(a / 4294967296);
+        const ok = a !== NO_ADDR;
+        w[2 * j] = ok ? a % 4294967296 : 0;
+        w[2 * j + 1] = ok ? Math.floor(a / 4294967296) : 0;
+        if (ok) b[j >> 3]! |= 1 << (j & 7);
       }
       copy(v(9), w, 0, 2 * m);
-      this.validity(v(9), (i) => sig.addr[s + i] !== NO_ADDR, m);
-      for (let j = 0; j < m; j++) this.scratchU8[j] = sig.lsb[s + j]! < 0 ? 0 : sig.lsb[s + j]!;
-      copy(v(10), this.scratchU8, 0, m);
-      this.validity(v(10), (i) => sig.lsb[s + i]! >= 0, m);
+      setValidity(v(9), b);
+      this.nullableEnum(v(10), sig.lsb, s, m);
       duckdb.data_chunk_set_size(ch, m);
       duckdb.append_data_chunk(this.sigApp, ch);
       duckdb.data_chunk_reset(ch);
@@ -226,38 +233,56 @@ export class DuckSink {
   }
 
   private panicMsg(vec: duckdb.Vector, out: OutcomeColumns, s: number, m: number): void {
-    // Every slot gets a string (a reset chunk keeps stale pointers into freed string memory), and
-    // the validity mask is copied in: NULL where the kernel printed no panic.
-    for (let i = 0; i < m; i++) {
-      const p = out.panicMsg[s + i]!;
-      duckdb.vector_assign_string_element(vec, i, p < 0 ? '' : formatPanic(p, out.panicPfn[s + i]!));
-    }
-    this.validity(vec, (i) => out.panicMsg[s + i]! >= 0, m);
-  }
-
-  private nullableEnum(vec: duckdb.Vector, codes: Int8Array, s: number, m: number): void {
-    const u = this.scratchU8;
-    for (let i = 0; i < m; i++) u[i] = codes[s + i]! < 0 ? 0 : codes[s + i]!;
-    copy(vec, u, 0, m);
-    this.validity(vec, (i) => codes[s + i]! >= 0, m);
-  }
-
-  private validity(vec: duckdb.Vector, isValid: (i: number) => boolean, m: number): void {
+    // Every slot is written (a reset chunk keeps stale pointers into freed string memory): 16 zero
+    // bytes are DuckDB's inlined empty string (length 0), so one copy fills the rows without a panic
+    // and only a panic's text goes through the binding. The validity mask is NULL where the kernel
+    // printed no panic.
+    copy(vec, ZERO_STRINGS, 0, 4 * m);
+    const msg = out.panicMsg;
     const b = this.valid;
     b.fill(0);
-    for (let i = 0; i < m; i++) if (isValid(i)) b[i >> 3]! |= 1 << (i & 7);
-    duckdb.vector_ensure_validity_writable(vec);
-    duckdb.copy_data_to_vector_validity(vec, 0, b.buffer as ArrayBuffer, b.byteOffset, CHUNK / 8);
+    for (let i = 0; i < m; i++) {
+      const p = msg[s + i]!;
+      if (p < 0) continue;
+      duckdb.vector_assign_string_element(vec, i, formatPanic(p, out.panicPfn[s + i]!));
+      b[i >> 3]! |= 1 << (i & 7);
+    }
+    setValidity(vec, b);
+  }
+
+  /** Codes below 0 (no value) as NULL; the slot's value is then 0. */
+  private nullableEnum(vec: duckdb.Vector, codes: Int8Array, s: number, m: number): void {
+    const u = this.scratchU8;
+    const b = this.valid;
+    b.fill(0);
+    for (let i = 0; i < m; i++) {
+      const c = codes[s + i]!;
+      if (c < 0) u[i] = 0;
+      else {
+        u[i] = c;
+        b[i >> 3]! |= 1 << (i & 7);
+      }
+    }
+    copy(vec, u, 0, m);
+    setValidity(vec, b);
+  }
+
+  /** Valid where flags[s + i] is 1. */
+  private validIf(vec: duckdb.Vector, flags: Uint8Array, s: number, m: number): void {
+    const b = this.valid;
+    b.fill(0);
+    for (let i = 0; i < m; i++) if (flags[s + i] === 1) b[i >> 3]! |= 1 << (i & 7);
+    setValidity(vec, b);
   }
 
   /**
-   * Flush the appenders, write the run's metadata, commit, export the run's rows per profile to
-   * Parquet (zstd) where asked, checkpoint and close.
+   * Flush the appenders, write the run's metadata, export the run's rows per profile to Parquet
+   * (zstd) where asked, commit, checkpoint and close (a scratch database: roll back and close).
    */
   async commit(meta: RunMeta, parquet: { table: 'outcomes' | 'signals'; profile: string; file: string }[] = []): Promise<void> {
     duckdb.appender_close_sync(this.outApp);
     duckdb.appender_close_sync(this.sigApp);
-    duckdb.appender_close_sync(this.evApp);
+    if (!this.scratch) duckdb.appender_close_sync(this.evApp);
     const con = this.con;
     const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
     await duckdb.query(con, `INSERT INTO runs VALUES (${this.runId}, ${q(meta.trace)}, ${q(meta.traceSha256)}, ${q(meta.toolVersion)},
@@ -269,11 +294,27 @@ export class DuckSink {
     }
     await this.appendHosts(meta.hosts);
     // Parquet is exported inside the run's transaction, so a failure here rolls the run back.
-    // Rows keep the trace's order: they were appended in that order and the scan is single-threaded
-    // with insertion order preserved (no ORDER BY: a sort would hold the whole run in memory).
+    // Rows keep the trace's order: they were appended in that order, the scan is single-threaded
+    // with insertion order preserved, and the rows are the probe side of the one join (hosts, the
+    // build side). The optimizer would make the larger side the build side (hosts outnumber a
+    // shard's rows) and reorder joins, which scrambles the order (the outcomes view, joined to
+    // hosts and run_profiles, did even for a whole run), so both are off for the export. No ORDER
+    // BY: a sort would hold the whole run in memory. The columns are those of the outcomes and
+    // signals views without run_id; the profile is a constant here, so only the hosts are joined.
+    if (parquet.length) await duckdb.query(con, `SET disabled_optimizers = 'build_side_probe_side,join_order'`);
     for (const t of parquet) {
-      await duckdb.query(con, `COPY (SELECT * EXCLUDE (run_id) FROM ${t.table} WHERE run_id = ${this.runId} AND profile = ${q(t.profile)})
+      const k = meta.profiles.findIndex((p) => p.name === t.profile);
+      const rows = t.table === 'outcomes' ? 'outcome_rows' : 'signal_rows';
+      await duckdb.query(con, `COPY (SELECT r.event_id, h.host, ${q(t.profile)}::VARCHAR AS profile, r.* EXCLUDE (run_id, profile_id, event_id, host_id)
+        FROM ${rows} r JOIN hosts h USING (run_id, host_id) WHERE r.run_id = ${this.runId} AND r.profile_id = ${k})
         TO ${q(t.file)} (FORMAT parquet, COMPRESSION zstd)`);
+    }
+    if (parquet.length) await duckdb.query(con, 'RESET disabled_optimizers');
+    if (this.scratch) {
+      await duckdb.query(con, 'ROLLBACK');
+      this.committed = true;
+      this.close();
+      return;
     }
     await duckdb.query(con, 'COMMIT');
     this.committed = true;
@@ -318,6 +359,14 @@ export class DuckSink {
     duckdb.disconnect_sync(this.con);
     duckdb.close_sync(this.db);
   }
+}
+
+/** CHUNK zeroed DuckDB string_t slots (16 bytes each: length 0, nothing inlined): empty strings. */
+const ZERO_STRINGS = new Uint32Array(CHUNK * 4);
+
+function setValidity(vec: duckdb.Vector, bits: Uint8Array): void {
+  duckdb.vector_ensure_validity_writable(vec);
+  duckdb.copy_data_to_vector_validity(vec, 0, bits.buffer as ArrayBuffer, bits.byteOffset, CHUNK / 8);
 }
 
 /** Bounce buffer: the binding accepts only a plain ArrayBuffer, and worker columns live in shared memory. */
