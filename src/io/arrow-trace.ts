@@ -590,14 +590,7 @@ export class TraceDecoder {
         // One pass: index in range and a known label; on a miss the checks again in their order.
         const idx = d.values as ArrayLike<number>;
         const size = dict.length;
-        let ok = true;
-        for (let i = 0; i < n; i++) {
-          const k = idx[i]!;
-          const c = k >= 0 && k < size ? table[k]! : -1;
-          if (c < 0) ok = false;
-          out[i] = c;
-        }
-        if (ok) return;
+        if (translateIndices(idx, table, size, out, n)) return;
         dictIndices(d, size, name, n, bad);
         for (let i = 0; i < n; i++) if (table[idx[i]!]! < 0) bad(i, name, strAt(dict, idx[i]!), `one of ${labels.join(', ')}`);
         return;
@@ -662,14 +655,7 @@ export class TraceDecoder {
         // One pass: index in range and a non-empty name; on a miss the checks again in their order.
         const idx = d.values as ArrayLike<number>;
         const size = dict.length;
-        let ok = true;
-        for (let i = 0; i < n; i++) {
-          const k = idx[i]!;
-          const t = k >= 0 && k < size ? table[k]! : -1;
-          if (t < 0) ok = false;
-          out[i] = t;
-        }
-        if (ok) return;
+        if (translateIndices(idx, table, size, out, n)) return;
         dictIndices(d, size, name, n, bad);
         for (let i = 0; i < n; i++) {
           const t = table[idx[i]!]!;
@@ -949,4 +935,20 @@ export class TraceStreamWriter {
       rmSync(this.file.path, { force: true });
     }
   }
+}
+
+/**
+ * out[i] = table[idx[i]] for the n rows, -1 for an index outside the dictionary; false when any row
+ * got a negative code (an index out of range or a label the table refuses), so the caller reruns
+ * its checks in their order for the message.
+ */
+function translateIndices(idx: ArrayLike<number>, table: ArrayLike<number>, size: number, out: { [i: number]: number }, n: number): boolean {
+  let ok = true;
+  for (let i = 0; i < n; i++) {
+    const k = idx[i]!;
+    const c = k >= 0 && k < size ? table[k]! : -1;
+    if (c < 0) ok = false;
+    out[i] = c;
+  }
+  return ok;
 }
