@@ -788,31 +788,19 @@ export class TraceDecoder {
       const w = new Uint32Array(v.buffer, v.byteOffset, n * 2);
       const bm = d.nullCount > 0 ? d.nullBitmap : null;
       const off = d.offset;
-      let i = 0;
-      // Eight rows of nulls (one validity byte of zeros: vaddr of the events without one) at once.
-      if (bm && (off & 7) === 0) {
-        const base = off >> 3;
-        for (; i + 8 <= n; i += 8) {
-          const b = bm[base + (i >> 3)]!;
-          if (b === 0) {
+      for (let i = 0; i < n; i++) {
+        if (bm) {
+          const p = off + i;
+          // Eight rows of nulls (one validity byte of zeros: vaddr of the events without one) at once.
+          if (nullByteAt(bm, p, n - i)) {
             for (let k = i; k < i + 8; k++) out[k] = NO_ADDR;
+            i += 7;
             continue;
           }
-          for (let k = i; k < i + 8; k++) {
-            if (((b >> (k - i)) & 1) === 0) {
-              out[k] = NO_ADDR;
-              continue;
-            }
-            const hi = w[2 * k + 1]!;
-            if (hi >= 0x200000) bad(k, name, String(v[k]), 'an address below 2^53');
-            out[k] = hi * 4294967296 + w[2 * k]!;
+          if (((bm[p >> 3]! >> (p & 7)) & 1) === 0) {
+            out[i] = NO_ADDR;
+            continue;
           }
-        }
-      }
-      for (; i < n; i++) {
-        if (bm && ((bm[(off + i) >> 3]! >> ((off + i) & 7)) & 1) === 0) {
-          out[i] = NO_ADDR;
-          continue;
         }
         const hi = w[2 * i + 1]!;
         if (hi >= 0x200000) bad(i, name, String(v[i]), 'an address below 2^53');
@@ -843,33 +831,19 @@ export class TraceDecoder {
     if (v instanceof Uint8Array && !isBool) {
       const bm = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length ? d.nullBitmap : null;
       const off = d.offset;
-      let i = 0;
-      if (bm && (off & 7) === 0) {
-        // Eight rows per validity byte: a byte of nulls (a column the trace leaves to the profile) is
-        // eight defaults; others row by row, in row order.
-        const base = off >> 3;
-        for (; i + 8 <= n; i += 8) {
-          const b = bm[base + (i >> 3)]!;
-          if (b === 0) {
+      for (let i = 0; i < n; i++) {
+        if (bm) {
+          const p = off + i;
+          // A byte of nulls (a column the trace leaves to the profile) is eight defaults at once.
+          if (nullByteAt(bm, p, n - i)) {
             for (let k = i; k < i + 8; k++) out[k] = PROFILE_DEFAULT;
+            i += 7;
             continue;
           }
-          for (let k = 0; k < 8; k++) {
-            if (((b >> k) & 1) === 0) {
-              out[i + k] = PROFILE_DEFAULT;
-              continue;
-            }
-            const x = v[i + k]!;
-            if (x > 1) bad(i + k, name, String(x), '0 or 1');
-            out[i + k] = x;
+          if (((bm[p >> 3]! >> (p & 7)) & 1) === 0) {
+            out[i] = PROFILE_DEFAULT;
+            continue;
           }
-        }
-      }
-      for (; i < n; i++) {
-        const j = off + i;
-        if (bm && ((bm[j >> 3]! >> (j & 7)) & 1) === 0) {
-          out[i] = PROFILE_DEFAULT;
-          continue;
         }
         const x = v[i]!;
         if (x > 1) bad(i, name, String(x), '0 or 1');
@@ -951,4 +925,9 @@ function translateIndices(idx: ArrayLike<number>, table: ArrayLike<number>, size
     out[i] = c;
   }
   return ok;
+}
+
+/** Does bit `p` of the validity bitmap start a whole byte of nulls, with at least eight rows left? */
+function nullByteAt(bm: Uint8Array, p: number, left: number): boolean {
+  return (p & 7) === 0 && left >= 8 && bm[p >> 3] === 0;
 }
