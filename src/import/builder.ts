@@ -8,6 +8,7 @@
 import { ARCH, CONTEXT, Context, Kind, KIND, MEM, MF_RESULT, Notify, NOTIFY, PAGE, SEVERITY, VENDOR } from '../model/enums.js';
 import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
 import { validateEvent } from '../model/validate.js';
+import { Interner } from '../columns/events.js';
 import { InputError } from '../io/errors.js';
 import { fillRecord, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
 import type { ObservedRow, ObservedSignal, SourceFormat } from './common.js';
@@ -74,21 +75,6 @@ for (const [k, d] of [
 ] as const) DEFAULTS[k] = d;
 const DEFAULTED = DEFAULTS.reduce<number>((m, d, k) => (d === undefined ? m : m | bit(k)), 0) | B_FIRMWARE_FIRST | B_COMM;
 
-/** A string pool: id per distinct string (the host, comm, page-type and panic-message columns). */
-class Strings {
-  private readonly ids = new Map<string, number>();
-  readonly list: string[] = [];
-  id(s: string): number {
-    let i = this.ids.get(s);
-    if (i === undefined) {
-      i = this.list.length;
-      this.list.push(s);
-      this.ids.set(s, i);
-    }
-    return i;
-  }
-}
-
 type Num = Int8Array | Uint8Array | Int32Array | Float64Array;
 
 /**
@@ -101,9 +87,10 @@ type Num = Int8Array | Uint8Array | Int32Array | Float64Array;
 export class EventBuilder {
   n = 0;
   private cap = 0;
-  readonly hosts = new Strings();
-  readonly comms = new Strings();
-  readonly texts = new Strings();
+  // String pools (id per distinct string): hosts, comms, and the page-type, panic-message and note texts.
+  readonly hosts = new Interner();
+  readonly comms = new Interner();
+  readonly texts = new Interner();
   private vals: Num[] = [];
   private hostId = new Int32Array(0);
   private tNs = new BigInt64Array(0);
@@ -325,7 +312,7 @@ export class EventBuilder {
     const perm = new Uint32Array(n);
     for (let i = 0; i < n; i++) perm[i] = i;
     // Host names in order: rank[hostId] (the sort compares numbers, not strings).
-    const names = this.hosts.list;
+    const names = this.hosts.names;
     const byName = names.map((_h, k) => k).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
     const rank = new Int32Array(names.length);
     byName.forEach((h, r) => { rank[h] = r; });
@@ -356,7 +343,7 @@ export class EventBuilder {
   /** The CSV spelling of column k of event i ('' when unset), for messages. */
   private spelling(i: number, k: number, eventId: number): string {
     if (k === EVENT_ID) return String(eventId);
-    if (k === HOST) return this.hosts.list[this.hostId[i]!]!;
+    if (k === HOST) return this.hosts.names[this.hostId[i]!]!;
     if (k === T_NS) return this.tNs[i]!.toString();
     if ((this.setMask[i]! & (1 << k)) === 0) return '';
     const v = this.vals[k]![i]!;
@@ -364,7 +351,7 @@ export class EventBuilder {
       case 'enum': return LABELS[k]![v] ?? String(v);
       case 'bool': return v ? 'true' : 'false';
       case 'addr': return Number.isNaN(v) ? `0x${this.bigAddr.get(i * 32 + k)!.toString(16)}` : `0x${v.toString(16)}`;
-      case 'comm': return this.comms.list[v]!;
+      case 'comm': return this.comms.names[v]!;
       case 'mappers': return '';
       default: return String(v);
     }
@@ -406,7 +393,7 @@ export class EventBuilder {
       if ((set & B_CONTEXT) === 0) this.fail(i, r, C.context, W_CONTEXT, file, format);
     } else if ((set & B_CONTEXT) === 0) v[C.context]![i] = kind === Kind.access ? Context.user : Context.none;
     this.u32(i, r, C.pid, 0, file, format);
-    if (!this.hosts.list[this.hostId[i]!]) this.fail(i, r, HOST, 'a host name (required)', file, format);
+    if (!this.hosts.names[this.hostId[i]!]) this.fail(i, r, HOST, 'a host name (required)', file, format);
     const t = this.tNs[i]!;
     if (t < MIN_I64 || t > MAX_I64) this.fail(i, r, T_NS, 'a signed 64-bit integer (nanoseconds)', file, format);
     // Defaults of the optional columns (docs/trace-format.md §1), in one pass over the unset ones.
@@ -433,7 +420,7 @@ export class EventBuilder {
   fillEvent(i: number, id: number, out: TraceEvent): void {
     const v = this.vals;
     out.eventId = BigInt(id);
-    out.host = this.hosts.list[this.hostId[i]!]!;
+    out.host = this.hosts.names[this.hostId[i]!]!;
     out.tNs = this.tNs[i]!;
     out.arch = v[C.arch]![i]!;
     out.kind = v[C.kind]![i]!;
@@ -451,7 +438,7 @@ export class EventBuilder {
     out.context = v[C.context]![i]!;
     out.pid = v[C.pid]![i]!;
     out.tid = v[C.tid]![i]!;
-    out.comm = this.comms.list[v[C.comm]![i]!] ?? '';
+    out.comm = this.comms.names[v[C.comm]![i]!] ?? '';
     out.vaddr = v[C.vaddr]![i]!;
     const m = v[C.mappers]![i]!;
     out.mappers = m >= 0 ? this.mapperLists[m]! : NO_MAPPERS;
@@ -469,7 +456,7 @@ export class EventBuilder {
 
   private noteOf(i: number): string {
     const nt = this.noteId[i]!;
-    return nt < 0 ? '' : this.texts.list[nt]!;
+    return nt < 0 ? '' : this.texts.names[nt]!;
   }
 
   /** Inferred column list of event i (one shared array per distinct list). */
@@ -493,7 +480,7 @@ export class EventBuilder {
     const pm = this.panicMsg[i]!;
     const t = this.mfType[i]!;
     const r = this.mfResult[i]!;
-    return { panic: p < 0 ? null : p === 1, panicMsg: pm < 0 ? null : this.texts.list[pm]!, mfType: t < 0 ? null : this.texts.list[t]!, mfResult: r < 0 ? null : MF_RESULT[r]! };
+    return { panic: p < 0 ? null : p === 1, panicMsg: pm < 0 ? null : this.texts.names[pm]!, mfType: t < 0 ? null : this.texts.names[t]!, mfResult: r < 0 ? null : MF_RESULT[r]! };
   }
 
   /** Signals of event i: null (not shown by the source) or the list. */
@@ -522,7 +509,7 @@ export class EventBuilder {
       signals = l;
     }
     return JSON.stringify({
-      event_id: String(id), host: this.hosts.list[this.hostId[i]!]!, where: this.wheres[i]!, note: this.noteOf(i),
+      event_id: String(id), host: this.hosts.names[this.hostId[i]!]!, where: this.wheres[i]!, note: this.noteOf(i),
       inferred: this.inferred(i), panic: o.panic, panic_msg: o.panicMsg, mf_type: o.mfType, mf_result: o.mfResult, signals,
     });
   }
