@@ -89,6 +89,13 @@ describe('madvise(MADV_HWPOISON): memory_failure() in the injecting task', () =>
     expect(sigs(r2!)).toEqual([]);
   });
 
+  it('a second injection after a clean page-cache page was dropped is not modelled (gup faults in a new page at another pfn)', () => {
+    // me_pagecache_clean truncates the clean page: the injector's next get_user_pages_fast() reads
+    // the file into a new page, so the trace's pa no longer names the page memory_failure() gets.
+    const clean = { ...INJ, arch: 'x86_64', page: 'file_clean' };
+    expect(() => replay([{ ...clean, t_ns: 1 }, { ...clean, t_ns: 2 }], 'linux-6.12')).toThrow(/not modelled: madvise\(MADV_HWPOISON\) on a page whose poisoned copy was dropped/);
+  });
+
   it('a VM_PFNMAP mapping: get_user_pages_fast fails, nothing is poisoned', () => {
     const [r] = replay([{ ...INJ, arch: 'x86_64', page: 'pfnmap' }], 'linux-6.12');
     expect(r!.path).toBe('sw.madvise.gup_failed');
