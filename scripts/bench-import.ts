@@ -7,7 +7,7 @@
 // targets, then lines/s for ftrace / trace-cmd text and mcelog ASCII (each against a bare read),
 // and merges the figures into bench-results.json under "import".
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadSqlJs } from '../src/import/rasdaemon.js';
@@ -24,8 +24,14 @@ const DAYS = arg('days', '30');
 const LINES = arg('lines', '4000000');
 const ROWS = arg('rows', '1000000');
 const ROOT = resolve(import.meta.dirname, '..');
+// Generated inputs are kept between runs in a shared folder (each written under a name of this
+// process and renamed into place when complete, so two benches at once never read a half-written
+// or interleaved file); the runner script is this run's own, in a folder removed at exit.
 const dir = join(tmpdir(), 'ras-replay-bench-import');
 mkdirSync(dir, { recursive: true });
+const own = mkdtempSync(join(tmpdir(), 'ras-replay-bench-import-run-'));
+process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+const partial = (file: string): string => `${file}.${process.pid}.partial`;
 const line = (name: string, v: string, extra = '') => console.log(`${name.padEnd(46)} ${v.padStart(14)}  ${extra}`);
 
 // A deterministic generator (xorshift32), so the same arguments give the same files.
@@ -58,7 +64,7 @@ const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct
  */
 function generated<M extends object>(file: string, fill: (push: (s: string) => void) => M): M & { bytes: number } {
   if (existsSync(`${file}.meta`)) return JSON.parse(readFileSync(`${file}.meta`, 'utf8')) as M & { bytes: number };
-  const fd = openSync(file, 'w');
+  const fd = openSync(partial(file), 'w');
   let buf: string[] = [];
   let bytes = 0;
   const flush = (): void => {
@@ -73,8 +79,10 @@ function generated<M extends object>(file: string, fill: (push: (s: string) => v
   });
   flush();
   closeSync(fd);
+  renameSync(partial(file), file);
   const meta = { ...m, bytes };
-  writeFileSync(`${file}.meta`, JSON.stringify(meta));
+  writeFileSync(partial(`${file}.meta`), JSON.stringify(meta));
+  renameSync(partial(`${file}.meta`), `${file}.meta`);
   return meta;
 }
 
@@ -151,7 +159,8 @@ async function writeRasdaemonDb(file: string): Promise<{ rows: number }> {
   mf.free();
   sg.free();
   db.run('COMMIT');
-  writeFileSync(file, db.export());
+  writeFileSync(partial(file), db.export());
+  renameSync(partial(file), file);
   db.close();
   return { rows };
 }
@@ -222,7 +231,7 @@ function timedImport(file: string, format: string): { seconds: number; cpuSecond
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.table.count, lines: r.lines, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));`;
-  const runner = join(dir, 'runner.mts');
+  const runner = join(own, 'runner.mts');
   writeFileSync(runner, script);
   const p = spawnSync(process.execPath, ['--import', 'tsx', runner], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (p.status !== 0) throw new Error(`import of ${file} failed: ${p.stderr}`);
