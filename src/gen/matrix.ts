@@ -71,6 +71,9 @@ const MAPPED = new Set<number>([
   Page.swapcache_clean, Page.swapcache_dirty, Page.mlocked, Page.ksm, Page.hugetlb, Page.dax, Page.pfnmap,
 ]);
 
+/** The notifications that are a task's own madvise() call (MADV_HWPOISON, MADV_SOFT_OFFLINE). */
+const byTask = (notify: number): boolean => notify === Notify.madvise || notify === Notify.madvise_soft_offline;
+
 /** Every (arch, notify, firmware_first, severity, sync) the validator accepts for an error. */
 export function errorTypes(): ErrorType[] {
   const out: ErrorType[] = [];
@@ -88,8 +91,9 @@ export function errorTypes(): ErrorType[] {
             rec.sync = sync;
             rec.pa = 0x100000000;
             rec.pageShift = 12;
-            // A madvise injection is made by a task (context user) and consumes nothing (sync false).
-            const task = sync || notify === Notify.madvise;
+            // A madvise injection or soft offline is made by a task (context user) and consumes
+            // nothing (sync false).
+            const task = sync || byTask(notify);
             rec.context = task ? Context.user : Context.none;
             rec.pid = task ? 1000 : 0;
             if (!validateEvent(rec)) out.push({ arch, notify, firmwareFirst: ff, severity, sync });
@@ -128,7 +132,7 @@ export function matrixCombos(): Combo[] {
     guestRas: true, ripv: true, hasPa: true, recovery: -1, panicOnOops: -1, kdump: -1,
   });
   const contextsOf = (err: ErrorType): number[] =>
-    err.notify === Notify.madvise ? [Context.user] : (err.sync ? SYNC_CONTEXTS : ASYNC_CONTEXTS).map((c) => Context[c]);
+    byTask(err.notify) ? [Context.user] : (err.sync ? SYNC_CONTEXTS : ASYNC_CONTEXTS).map((c) => Context[c]);
   const out: Combo[] = [];
   const each = (f: (err: ErrorType, ctx: number) => void): void => {
     for (const err of types) for (const ctx of contextsOf(err)) f(err, ctx);
@@ -237,8 +241,8 @@ export function generateMatrix(outPath: string, opts: MatrixOptions = {}): { eve
         tid = e.sync ? VMM + 1 : VMM;
         cm = comm.qemu;
         if (e.sync) vaddr = GUEST_HVA + (pa % 2 ** 36);
-      } else if (e.sync || e.notify === Notify.madvise) {
-        // The consumer, or the task that injects by madvise(MADV_HWPOISON) on its own page.
+      } else if (e.sync || byTask(e.notify)) {
+        // The consumer, or the task that calls madvise(MADV_HWPOISON / MADV_SOFT_OFFLINE) on its own page.
         if (m.context === Context.kthread_copy_mc) {
           pid = tid = KTHREAD;
           cm = comm.kthread;

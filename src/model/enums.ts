@@ -6,8 +6,9 @@ export const ARCH = ['x86_64', 'arm64'] as const;
 export const KIND = ['error', 'access'] as const;
 export const NOTIFY = [
   'mce', 'cmci', 'poll', 'nmi', 'sea', 'sei', 'sdei', 'gsiv', 'gpio', 'sci', 'polled', 'none',
-  // Appended (the codes above are unchanged): software injection by madvise(MADV_HWPOISON).
-  'madvise',
+  // Appended (the codes above are unchanged): software injection by madvise(MADV_HWPOISON), and
+  // the soft offline a task asks for by madvise(MADV_SOFT_OFFLINE).
+  'madvise', 'madvise_soft_offline',
 ] as const;
 export const SEVERITY = ['corrected', 'deferred', 'recoverable', 'fatal', 'unknown'] as const;
 export const MEM = ['ram', 'device', 'device_unregistered', 'none'] as const;

@@ -406,14 +406,23 @@ function noStructPage(c: Ctx, flags: number): number {
 }
 
 /**
- * soft_offline_page(pfn) for a CPER corrected error over its threshold (MF_SOFT_OFFLINE through
- * memory_failure_queue). In-use user pages are migrated and free pages taken off the buddy
- * allocator; the old page keeps PG_hwpoison. Kernel pages cannot be offlined.
+ * soft_offline_page(pfn) (mm/memory-failure.c), for a CPER corrected error over its threshold or a
+ * RAS_CEC count (MF_SOFT_OFFLINE through memory_failure_queue) and for madvise(MADV_SOFT_OFFLINE).
+ * In-use user pages are migrated and free pages taken off the buddy allocator; the old page keeps
+ * PG_hwpoison. Kernel pages cannot be offlined. The kernel's order: pfn_valid (-ENXIO: no struct
+ * page), pfn_to_online_page (-EIO: ZONE_DEVICE), vm.enable_soft_offline (v6.11, -EOPNOTSUPP),
+ * PageHWPoison ("page already poisoned", 0), get_hwpoison_page (-EIO "unhandlable page" for
+ * kernel pages), then soft_offline_in_use_page (a THP is split first: "thp split failed" -EBUSY;
+ * migration or isolation failure -EBUSY). Returns true when the page was offlined.
  */
 export function softOfflinePage(c: Ctx): boolean {
   const ev = c.ev;
+  if (ev.mem !== Mem.ram) {
+    c.step(ev.mem === Mem.device ? 'soft_offline_page: ZONE_DEVICE memory is not an online page (-EIO)' : 'soft_offline_page: no struct page (-ENXIO)');
+    return false;
+  }
   if (c.profile.switches.enable_soft_offline_sysctl && c.profile.host.enable_soft_offline === 0) {
-    // soft_offline_page(): -EOPNOTSUPP before anything else (v6.11).
+    // soft_offline_page(): -EOPNOTSUPP (v6.11), printed once per boot (pr_info_once).
     if (c.x) c.log('Soft offline: disabled by /proc/sys/vm/enable_soft_offline');
     return false;
   }
@@ -421,7 +430,6 @@ export function softOfflinePage(c: Ctx): boolean {
     if (c.x) c.log(`Soft offline: ${c.hex(c.pfn)}: page already poisoned`);
     return false;
   }
-  if (ev.mem !== Mem.ram) return false;
   switch (ev.page) {
     case Page.slab:
     case Page.pagetable:
@@ -429,11 +437,15 @@ export function softOfflinePage(c: Ctx): boolean {
     case Page.pfnmap:
     case Page.unknown:
     case Page.dax:
-      if (c.x) c.log(`Soft offline: ${c.hex(c.pfn)}: unknown page type`);
+      // get_any_page(): not HWPoisonHandlable -> -EIO.
+      if (c.x) c.log(`Memory failure: ${c.hex(c.pfn)}: unhandlable page.`);
       return false;
     default:
       if (ev.pinned) {
-        if (c.x) c.log(`Soft offline: ${c.hex(c.pfn)}: migration failed`);
+        if (c.x) {
+          if (ev.page === Page.anon_thp || ev.page === Page.file_thp || ev.page === Page.shmem_thp) c.log(`Soft offline: ${c.hex(c.pfn)}: thp split failed`);
+          else c.log(`Soft offline: ${c.hex(c.pfn)}: ${ev.page === Page.hugetlb ? 'hugepage' : 'page'} migration failed`);
+        }
         return false;
       }
       c.out.poisoned = true;

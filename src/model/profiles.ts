@@ -302,7 +302,9 @@ export function resolveProfile(
     if (typeof cur === 'boolean') {
       if (typeof v !== 'boolean') throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected true or false`);
     } else if (k === 'early_kill' || k === 'recovery' || k === 'panic_on_oops' || k === 'panic_on_unrecoverable' || k === 'enable_soft_offline') {
-      if (v !== 0 && v !== 1) throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected 0 or 1`);
+      if (v !== 0 && v !== 1) {
+        throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected 0 or 1${k === 'enable_soft_offline' ? ' (bit 1 of the newer bitmask, "disabled for HugeTLB pages", is not modelled)' : ''}`);
+      }
     } else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       throw new ProfileError(`${where}: host ${k} = ${shown(v)}: expected a non-negative integer`);
     }

@@ -210,7 +210,7 @@ export const PATH_NAMES: readonly string[] = Object.freeze([
   'arm64.sea.kernel_first.user', 'arm64.sea.kernel_first.kernel.die', 'arm64.sea.kernel.die',
   'arm64.sea.kernel.no_mc_fixup.die', 'arm64.serror.panic', 'arm64.serror.recoverable',
   'x86.mca.corrected.cec', 'x86.mca.corrected.cec.soft_offline', 'x86.mca.poll.uc_logged',
-  'sw.madvise.memory_failure', 'sw.madvise.gup_failed',
+  'sw.madvise.memory_failure', 'sw.madvise.gup_failed', 'sw.madvise.soft_offline', 'sw.madvise.soft_offline_refused',
 ]);
 export function definePath(name: string): number {
   const i = PATH_NAMES.indexOf(name);

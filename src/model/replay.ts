@@ -9,7 +9,7 @@ import type { Profile } from './profiles.js';
 import { definePath, EventRecord, Explain, Outcome } from './record.js';
 import { arm64Error, ghesAsync } from './sea.js';
 import { hwpoisonFault } from './fault.js';
-import { madviseInject } from './inject.js';
+import { madviseInject, madviseSoftOffline } from './inject.js';
 import { HostState, PageState } from './state.js';
 
 const P = {
@@ -35,6 +35,8 @@ export class Replayer {
       access(c);
     } else if (ev.notify === Notify.madvise) {
       madviseInject(c);
+    } else if (ev.notify === Notify.madvise_soft_offline) {
+      madviseSoftOffline(c);
     } else if (ev.arch === Arch.x86_64) {
       if (ev.notify === Notify.mce || ev.notify === Notify.cmci || ev.notify === Notify.poll) x86Error(c);
       else ghesAsync(c); // x86 firmware-first sources are all asynchronous (is_hest_sync_notify)

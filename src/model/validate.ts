@@ -30,7 +30,7 @@ export function validateEvent(ev: EventRecord): Violation | null {
   const x86 = ev.arch === Arch.x86_64;
   if (!x86 && ev.vendor !== Vendor.intel) return { column: 'vendor', expected: 'empty (or intel) on arm64: the vendor selects the x86 severity table' };
   if (ev.notify === Notify.none) return { column: 'notify', expected: 'a notification type for an error event' };
-  if (ev.notify === Notify.madvise) return validateMadvise(ev);
+  if (ev.notify === Notify.madvise || ev.notify === Notify.madvise_soft_offline) return validateMadvise(ev);
   if (x86) {
     if (X86_NATIVE.includes(ev.notify)) {
       if (ev.firmwareFirst) return { column: 'firmware_first', expected: 'false: mce, cmci and poll are native x86 MCA' };
@@ -78,16 +78,23 @@ export function validateEvent(ev: EventRecord): Violation | null {
 }
 
 /**
- * madvise(MADV_HWPOISON), either arch: the injecting task (pid, context user) names a page it maps;
- * memory_failure() handles it as an uncorrected error. firmware_first is not read (no firmware
- * record; its arm64 default stays accepted).
+ * madvise(MADV_HWPOISON) and madvise(MADV_SOFT_OFFLINE), either arch: the task (pid, context user)
+ * names a page it maps; memory_failure() handles it as an uncorrected error (notify madvise), or
+ * soft_offline_page() migrates it as a page with corrected errors would be (notify
+ * madvise_soft_offline). firmware_first is not read (no firmware record; its arm64 default stays
+ * accepted).
  */
 function validateMadvise(ev: EventRecord): Violation | null {
-  if (ev.severity !== Severity.recoverable) return { column: 'severity', expected: 'recoverable for notify madvise: memory_failure() handles the injected page as an uncorrected error' };
-  if (ev.sync) return { column: 'sync', expected: 'false for notify madvise: nothing consumed the data (whether the injector gets BUS_MCEERR_AR is the kernel\'s choice: profile switch madvise_action_required)' };
-  if (ev.context !== Context.user) return { column: 'context', expected: 'user for notify madvise: the injecting task, in its madvise() call' };
-  if (ev.pid === 0) return { column: 'pid', expected: 'the injecting process (non-zero) for notify madvise' };
-  if (ev.pa < 0) return { column: 'pa', expected: 'the physical address of the injected page for notify madvise' };
-  if (ev.mem === Mem.none) return { column: 'mem', expected: 'ram, device or device_unregistered for notify madvise: the injector maps the page' };
+  const n = ev.notify === Notify.madvise ? 'madvise' : 'madvise_soft_offline';
+  if (ev.notify === Notify.madvise) {
+    if (ev.severity !== Severity.recoverable) return { column: 'severity', expected: 'recoverable for notify madvise: memory_failure() handles the injected page as an uncorrected error' };
+  } else if (ev.severity !== Severity.corrected) {
+    return { column: 'severity', expected: 'corrected for notify madvise_soft_offline: soft offline is for a page that still works (no uncorrected error)' };
+  }
+  if (ev.sync) return { column: 'sync', expected: ev.notify === Notify.madvise ? 'false for notify madvise: nothing consumed the data (whether the injector gets BUS_MCEERR_AR is the kernel\'s choice: profile switch madvise_action_required)' : 'false for notify madvise_soft_offline: nothing consumed the data' };
+  if (ev.context !== Context.user) return { column: 'context', expected: `user for notify ${n}: the calling task, in its madvise() call` };
+  if (ev.pid === 0) return { column: 'pid', expected: `the calling process (non-zero) for notify ${n}` };
+  if (ev.pa < 0) return { column: 'pa', expected: `the physical address of the page for notify ${n}` };
+  if (ev.mem === Mem.none) return { column: 'mem', expected: `ram, device or device_unregistered for notify ${n}: the task maps the page` };
   return null;
 }
