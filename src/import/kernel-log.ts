@@ -59,6 +59,8 @@ interface KEv {
   earlyKilled?: number[];
   /** madvise_inject_error's "Injecting memory failure for pfn … at process virtual address …": a software injection (notify madvise). */
   injected?: boolean;
+  /** madvise_inject_error's "Soft offlining pfn … at process virtual address …" (notify madvise_soft_offline), and what soft_offline_page printed of it. */
+  softOffline?: { page: string | null; shift: number | null; pinned: boolean; what: string | null };
   lastLine: number;
   t: bigint;
   tObs: boolean;
@@ -142,14 +144,31 @@ const EDAC_MC = /^EDAC (?:\w+ )?MC(\d+): (?:(\d+) )?(CE|UE)\b(.*)$/;
 const PF_KILL = /^MCE: Killing (.+):(\d+) due to hardware memory corruption fault at ([0-9a-fA-F]+)\s*$/;
 /**
  * The first part of a line a mail client hard-wrapped: the result line without its result, the
- * injection line without its address (mm/madvise.c "Injecting memory failure for pfn %#lx at
- * process virtual address %#lx"), "still referenced by %d" without "users".
+ * injection or soft offline line without its address (mm/madvise.c "Injecting memory failure for
+ * pfn %#lx at process virtual address %#lx", "Soft offlining pfn …"), "still referenced by %d"
+ * without "users".
  */
 // (`[^:]+$`, not `[^:]+\s*$`: the same lines, but the two overlapping runs backtracked
 // quadratically over a long run of spaces followed by a colon.)
-const WRAPPED = /^(?:Memory failure: 0x[0-9a-fA-F]+: recovery action for [^:]+$|(?:Injecting memory failure for (?:pfn |page )?(?:0x)?[0-9a-fA-F]+ at(?: process(?: virtual)?)?|Memory failure: 0x[0-9a-fA-F]+: .* still referenced by \d+)\s*$)/;
+const WRAPPED = /^(?:Memory failure: 0x[0-9a-fA-F]+: recovery action for [^:]+$|(?:(?:Injecting memory failure for|Soft offlining) (?:pfn |page )?(?:0x)?[0-9a-fA-F]+ at(?: process(?: virtual(?: address)?)?)?|Memory failure: 0x[0-9a-fA-F]+: .* still referenced by \d+)\s*$)/;
 /** madvise_inject_error: "Injecting memory failure for pfn %#lx at process virtual address %#lx" (v4.x+), v3.x "… for page %#lx at %#lx". */
 const INJECT = /^Injecting memory failure for (?:pfn |page )?(?:0x)?([0-9a-fA-F]+) at (?:process virtual address )?(?:0x)?([0-9a-fA-F]+)\s*$/;
+/** madvise_inject_error with MADV_SOFT_OFFLINE: "Soft offlining pfn %#lx at process virtual address %#lx" (v4.x+), v3.x "Soft offlining page %#lx at %#lx". */
+const SOFT = /^Soft offlining (?:pfn |page )?(?:0x)?([0-9a-fA-F]+) at (?:process virtual address )?(?:0x)?([0-9a-fA-F]+)\s*$/;
+/**
+ * soft_offline_page / soft_offline_in_use_page: pr_fmt "Soft offline: " and "%#lx: …" since v6.11
+ * ("mm/memory-failure: refactor log format in soft offline code"); before, "soft offline: %#lx: …",
+ * "soft offline: %#lx page already poisoned", "soft_offline: %#lx: invalidated",
+ * "soft_offline_page: %#lx page already poisoned", after pr_fmt "Memory failure: " in the v6.x
+ * releases before v6.11.
+ */
+const SOFT_RESULT = /^(?:Memory failure: )?(?:Soft offline|soft offline|soft_offline|soft_offline_page): (0x[0-9a-fA-F]+):? (.*)$/;
+/** soft_offline_page with vm.enable_soft_offline = 0 (v6.11; pr_info_once: once per boot). */
+const SOFT_DISABLED = /^(?:Soft offline: )?disabled by \/proc\/sys\/vm\/enable_soft_offline\s*$/;
+/** get_any_page() of older kernels with its function name: "__get_any_page: %#lx: unknown zero refcount page type %lx", "… free buddy page". */
+const GET_ANY = /^(?:Memory failure: )?_?_?get_any_page: (0x[0-9a-fA-F]+):? (.*)$/;
+/** drivers/ras/cec.c at its action threshold: "RAS: Soft-offlining pfn: 0x%llx" (then memory_failure_queue(MF_SOFT_OFFLINE)). */
+const CEC_OFFLINE = /^RAS: Soft-offlining pfn: (0x[0-9a-fA-F]+)\s*$/;
 /** dump_stack_print_info: "CPU: %d UID: %u PID: %d Comm: %.20s …" (UID since v6.12). */
 const TASK_HEADER = /^CPU: \d+ (?:UID: \d+ )?PID: (\d+) Comm: (\S+)/;
 
@@ -165,7 +184,7 @@ const HINT_LITERALS: readonly string[] = [
   'CPER', 'xternal abort', 'xternal Abort', 'SIGBUS', 'Kernel panic', 'Linux version ', 'vaddr = ', 'signal ', 'Test passed',
   'Test failed', 'panic_on_oops', 'HARDWARE ERROR', 'Hardware event', 'Comm: ', 'page not present', 'Manually take', 'Big surprise',
   'Bank ', 'RIP ', 'TSC ', 'Message from syslogd@', '_sea+', 'Recover: sig=', 'software problem', 'Pid: ', 'Firmware Warn',
-  'memory corruption', 'Run the above', 'Run through', 'Injecting',
+  'memory corruption', 'Run the above', 'Run through', 'Injecting', 'offlin', 'get_any_page',
 ];
 const X86_LITERALS = ['mce: ', 'Machine Check Exception', 'x86_64', 'x86/', 'GenuineIntel', 'AuthenticAMD'];
 const ARM_LITERALS = ['ARM processor error', 'synchronous external abort', 'aarch64', 'arm64', 'Booting Linux on physical CPU'];
@@ -173,7 +192,7 @@ const HINT = new LineMatcher([
   ...HINT_LITERALS.map((l) => [l, 1] as const), ...X86_LITERALS.map((l) => [l, 2] as const), ...ARM_LITERALS.map((l) => [l, 4] as const),
 ]);
 /** The message of a line (prefixes stripped) that looks like RAS: counted when no handler understood it. */
-const RAS_LOOKING = /Hardware Error|Memory failure|[Mm]achine [Cc]heck|\bmce\b|\bMCE\b|EDAC|[Hh][Ww][Pp]oison|GHES|CPER|external abort|SIGBUS|memory corruption|memory_failure|HARDWARE ERROR/;
+const RAS_LOOKING = /Hardware Error|Memory failure|[Ss]oft[ _-]offlin|enable_soft_offline|[Mm]achine [Cc]heck|\bmce\b|\bMCE\b|EDAC|[Hh][Ww][Pp]oison|GHES|CPER|external abort|SIGBUS|memory corruption|memory_failure|HARDWARE ERROR/;
 /** RAS-looking lines that are known and carry no event: shell commands of a transcript, driver and firmware-table boot messages. */
 const RAS_BOILERPLATE = /^(?:[#$] ?\S|\S+@\S+[#$>]|\.\/\S+$|(?:Kernel )?[Cc]ommand line: |Triggering MCE exception on CPU|MCE exception done on CPU|Machine check events logged|EDAC MC: Removed device|\.\.\. |mce: (?:CPU ?\d*:? ?(?:supports|Thermal)|Using \d+ MCE banks|In-kernel MCE decoding|\[Hardware Error\]: Machine check events logged)|MCE: In-kernel MCE decoding enabled|EDAC (?:MC: Ver:|DEBUG:|\w+: (?:Ver:|ECC|DRAM|MC\d+: Giving out device|Mem)|sbridge: Seeking|skx: |i10nm: |MC\d+: Giving out device|amd64: |PCI0:)|GHES: APEI firmware first mode|HEST: |ERST: |BERT: |EINJ: |APEI: |ACPI: (?:HEST|ERST|BERT|EINJ)|RAS: Correctable Errors collector|EDAC \w+: (?:Ver|No ECC|ECC))/;
 
@@ -222,7 +241,7 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     return ev;
   };
   /** The latest live event within the link window whose address is in `pfn`. */
-  const byPfn = (pfn: bigint, t: bigint, host: string, needNoResult: boolean): KEv | null => {
+  const byPfn = (pfn: bigint, t: bigint, host: string, needNoResult: boolean, skipSoft = false): KEv | null => {
     const l = pfnIndex.get(Number(pfn));
     if (!l) return null;
     for (let i = l.length - 1; i >= 0; i--) {
@@ -230,9 +249,52 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       if (t - ev.t > LINK_WINDOW_NS) break;
       if (ev.discard || ev.host !== host) continue;
       if (needNoResult && ev.mfType !== null) continue;
+      if (skipSoft && ev.softOffline) continue;
       return ev;
     }
     return null;
+  };
+  /** The latest soft offline request of `pfn` on the host within the link window. */
+  const softFor = (pfn: bigint, t: bigint, host: string): KEv | null => {
+    const l = pfnIndex.get(Number(pfn));
+    if (!l) return null;
+    for (let i = l.length - 1; i >= 0; i--) {
+      const ev = l[i]!;
+      if (t - ev.t > LINK_WINDOW_NS) break;
+      if (!ev.discard && ev.host === host && ev.softOffline) return ev;
+    }
+    return null;
+  };
+  /**
+   * What soft_offline_page printed about a request, as trace facts: "%s migration failed" /
+   * "%s isolation failed" (%s "hugepage" or "page") and "thp split failed" say the page could not
+   * be moved (taken as `pinned`, the model's cause of a failed migration; hugepage: a hugetlb page,
+   * thp: an anonymous THP), "invalidated" a clean page-cache page dropped instead of migrated,
+   * "page already poisoned" PG_hwpoison set before (poisoned_before when no earlier line of the
+   * log poisoned the pfn).
+   */
+  const softResult = (ev: KEv, rest: string, n: number): void => {
+    const so = ev.softOffline!;
+    let r: RegExpExecArray | null;
+    if ((r = /^(hugepage|page) (migration|isolation) failed\b/.exec(rest))) {
+      so.what = `${r[1]} ${r[2]} failed`;
+      so.pinned = true;
+      if (r[1] === 'hugepage') { so.page = 'hugetlb'; so.shift = 21; }
+    } else if (/^thp split failed/.test(rest)) {
+      so.what = 'thp split failed';
+      so.pinned = true;
+      so.page = 'anon_thp';
+      so.shift = 21;
+    } else if (/^invalidated/.test(rest)) {
+      so.what = 'invalidated';
+      so.page = 'file_clean';
+    } else if (/^page already poisoned/.test(rest)) {
+      so.what = 'page already poisoned';
+      ev.alreadyPoisoned = true;
+      ev.apLine = n;
+    }
+    ev.notes.push(`soft offline: ${rest}`);
+    ev.lastLine = n;
   };
   const latest = (t: bigint, host: string): KEv | null => {
     for (let i = events.length - 1; i >= 0; i--) {
@@ -495,11 +557,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     if (msg.startsWith('Memory failure: ') || msg.startsWith('MCE 0x')) {
       const legacy = msg.startsWith('MCE 0x');
       const r = legacy ? /^MCE (0x[0-9a-fA-F]+): (.*)$/.exec(msg) : /^Memory failure: (0x[0-9a-fA-F]+|0): (.*)$/.exec(msg);
-      if (!r) {
-        // "Memory failure: ..." without a pfn: not a per-page line (e.g. "just unpoisoned" of old kernels).
-        return false;
-      }
-      return handleMf(BigInt(r[1]!), r[2]!, legacy, n, t, host, hostObs);
+      if (r) return handleMf(BigInt(r[1]!), r[2]!, legacy, n, t, host, hostObs);
+      // "Memory failure: ..." without a pfn: not a per-page line (e.g. "just unpoisoned" of old
+      // kernels), unless it is a soft offline line under the v6.x pr_fmt (read below).
+      if (!msg.startsWith('Memory failure: soft') && !msg.startsWith('Memory failure: get_any_page')) return false;
     }
     if ((r = INJECT.exec(msg))) {
       // A software injection names the page and the task's virtual address; memory_failure() follows.
@@ -507,6 +568,57 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       ev.vaddr = BigInt(`0x${r[2]}`);
       ev.injected = true;
       ev.notes.push('injected by madvise(MADV_HWPOISON)');
+      return true;
+    }
+    if ((r = SOFT.exec(msg))) {
+      // madvise(MADV_SOFT_OFFLINE): a request of its own (soft_offline_page() in the task, printed
+      // in the task's context: a caller id names it); what soft_offline_page prints next joins it.
+      const pfn = BigInt(`0x${r[1]}`);
+      const ev = newEv('mf', n, t, host, hostObs);
+      ev.mfPfn = pfn;
+      ev.vaddr = BigInt(`0x${r[2]}`);
+      ev.softOffline = { page: null, shift: null, pinned: false, what: null };
+      if (callerTask !== null) ev.callerPid = callerTask;
+      ev.notes.push('soft offline requested by madvise(MADV_SOFT_OFFLINE)');
+      indexPfn(ev, pfn);
+      return true;
+    }
+    if ((r = SOFT_RESULT.exec(msg))) {
+      const ev = softFor(BigInt(r[1]!), t, host);
+      if (!ev) return false;
+      softResult(ev, r[2]!.trim(), n);
+      return true;
+    }
+    if (SOFT_DISABLED.test(msg)) {
+      const ev = latest(t, host);
+      if (!ev?.softOffline) return false;
+      ev.softOffline.what = 'disabled';
+      ev.lastLine = n;
+      ev.notes.push('vm.enable_soft_offline = 0: soft_offline_page() refused (-EOPNOTSUPP)');
+      warnings.push(`${where(n)}: vm.enable_soft_offline is 0 on host ${host} (the trace has no column for it): replay with a profile whose host enable_soft_offline is 0`);
+      return true;
+    }
+    if ((r = GET_ANY.exec(msg))) {
+      // get_any_page() about the page a soft offline request (or a memory_failure() call) looks up.
+      const pfn = BigInt(r[1]!);
+      const ev = softFor(pfn, t, host) ?? byPfn(pfn, t, host, false);
+      if (!ev) return false;
+      const rest = r[2]!.trim();
+      if (ev.softOffline) {
+        if (/^(?:unhandlable page|unknown zero refcount page type)/.test(rest)) { ev.softOffline.what = 'unhandlable page'; ev.softOffline.page = 'unknown'; }
+        else if (/^free buddy page/.test(rest)) ev.softOffline.page = 'free';
+      }
+      ev.notes.push(`get_any_page: ${rest}`);
+      ev.lastLine = n;
+      return true;
+    }
+    if ((r = CEC_OFFLINE.exec(msg))) {
+      // RAS_CEC reached its threshold for the pfn: the corrected error it just counted (the latest
+      // report of the page) is the one that soft-offlines it (memory_failure_queue, MF_SOFT_OFFLINE).
+      const ev = byPfn(BigInt(r[1]!), t, host, false);
+      if (!ev) return false;
+      ev.notes.push(`RAS_CEC soft-offlines pfn ${r[1]} (its action threshold)`);
+      ev.lastLine = n;
       return true;
     }
     if ((r = /^Recover: sig=(\d+) si=(0x[0-9a-fA-F]+|\(nil\)) v=(0x[0-9a-fA-F]+|\(nil\))/.exec(msg))) {
@@ -951,7 +1063,8 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
 
   /** The event a pfn line belongs to, or a new one (the report of this error was not captured). */
   function mfEvent(pfn: bigint, t: bigint, host: string, hostObs: boolean, n: number, needNoResult: boolean): KEv {
-    let ev = byPfn(pfn, t, host, needNoResult);
+    // A memory_failure() line never belongs to a soft offline request (soft_offline_page is another call).
+    let ev = byPfn(pfn, t, host, needNoResult, true);
     if (!ev) {
       ev = newEv('mf', n, t, host, hostObs);
       ev.mfPfn = pfn;
@@ -1003,6 +1116,8 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     // Any other line about the pfn ("unhandlable page.", "page flags …", "huge page still referenced
     // by N", …) is printed by the memory_failure() call of that page: it joins that call's event.
     const ev = byPfn(pfn, t, host, false) ?? mfEvent(pfn, t, host, hostObs, n, true);
+    // get_any_page()'s "unhandlable page." in a soft offline request: a kernel page (-EIO).
+    if (ev.softOffline && /^unhandlable page/.test(rest)) { ev.softOffline.what = 'unhandlable page'; ev.softOffline.page = 'unknown'; }
     ev.notes.push(rest.trim());
     ev.lastLine = n;
     return true;
@@ -1124,6 +1239,13 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       }
       sync = false;
       syncObs = true;
+    } else if (ev.softOffline) {
+      // madvise(MADV_SOFT_OFFLINE): soft_offline_page() in the task; no error record, nothing consumed.
+      setCol(d, 'notify', 'madvise_soft_offline', true);
+      setCol(d, 'severity', 'corrected', false);
+      setCol(d, 'firmware_first', 'false', false);
+      sync = false;
+      syncObs = true;
     } else if (ev.injected && ev.source === 'mf') {
       // madvise(MADV_HWPOISON): memory_failure() runs in the injecting task; no hardware record.
       setCol(d, 'notify', 'madvise', true);
@@ -1172,6 +1294,20 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
     } else if (run && DATA_ALLOC_TESTS.has(run.test)) {
       setCol(d, 'page', 'shmem', false);
       d.notes.push(`page shmem: einj_mem_uc ${run.test} targets data_alloc()'s MAP_SHARED|MAP_ANON page`);
+    } else if (ev.softOffline) {
+      const so = ev.softOffline;
+      if (so.page !== null) setCol(d, 'page', so.page, so.page === 'hugetlb' || so.page === 'free');
+      else {
+        // get_user_pages_fast() found the page in the task's mapping: a user page, anonymous assumed
+        // (not `unknown`, which replays as a page soft_offline_page cannot handle).
+        setCol(d, 'page', 'anon', false);
+        d.notes.push('page anon assumed: the task maps it (soft_offline_page printed nothing more about it)');
+      }
+      if (so.shift !== null) setCol(d, 'page_shift', String(so.shift), false);
+      if (so.pinned) {
+        setCol(d, 'pinned', 'true', false);
+        d.notes.push(`pinned: "${so.what}" (the page could not be moved; a pinned page is the model's cause of that)`);
+      }
     }
     const pfn = ev.mfPfn ?? (ev.pa !== null ? ev.pa >> 12n : null);
     const pfnKey = pfn === null ? '' : `${ev.host}\u0000${pfn}`;
@@ -1179,7 +1315,10 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       setCol(d, 'poisoned_before', 'true', true);
       d.notes.push('the kernel reports the page already poisoned and no earlier error on it is in the log');
     }
-    if (pfn !== null && (ev.mfResult !== null || ev.alreadyPoisoned)) seenPfn.add(pfnKey);
+    // The pfn is poisoned from here on: memory_failure() ran on it, or a soft offline moved the
+    // page away (no failure line printed) and left PG_hwpoison on the old pfn.
+    const offlined = ev.softOffline !== undefined && (ev.softOffline.what === null || ev.softOffline.what === 'invalidated');
+    if (pfn !== null && (ev.mfResult !== null || ev.alreadyPoisoned || offlined)) seenPfn.add(pfnKey);
     if (ev.mem) setCol(d, 'mem', ev.mem, false);
 
     // Consumer: named by a line about current, else the killed task the test program is, else the
@@ -1201,7 +1340,15 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const k = toolComm === null ? undefined : firstSignal(ev.signals, toolComm);
       if (k) { ev.pid = k.pid; ev.comm = k.comm; ev.pidObs = true; } else if (run?.pid) { ev.pid = run.pid; ev.pidObs = true; ev.comm = toolComm; }
     }
-    if (ev.injected && ev.source === 'mf') {
+    if (ev.softOffline) {
+      // soft_offline_page() runs in the calling task: its pid is the caller id's task (above), else synthetic.
+      setCol(d, 'context', 'user', true);
+      if (ev.pid === null) {
+        ev.pid = SYNTHETIC_PID_BASE + index;
+        ev.pidObs = false;
+        d.notes.push(`calling task not in the log; synthetic pid ${ev.pid}`);
+      }
+    } else if (ev.injected && ev.source === 'mf') {
       // The injector is current of memory_failure(): its pid is the caller id's task (above), else
       // the first task the kill lines name (since v6.11 the injector itself, BUS_MCEERR_AR), else synthetic.
       setCol(d, 'context', 'user', true);
@@ -1282,9 +1429,9 @@ export function importKernelLog(file: string, hostOpt: string | undefined): Impo
       const plain: ObservedSignal[] = [];
       for (const { pid, tid, signo, siCode, addr, lsb } of sigs) plain.push({ pid, tid, signo, siCode, addr, lsb });
       d.signals = coalesce(plain, d.notes);
-    } else if (ev.mfResult !== null || ev.panic === true) {
-      // memory_failure() ran (kill_proc prints every SIGBUS it sends) or the kernel panicked: the
-      // log would show a signal, and shows none.
+    } else if (ev.mfResult !== null || ev.panic === true || ev.softOffline) {
+      // memory_failure() ran (kill_proc prints every SIGBUS it sends), the kernel panicked, or a
+      // soft offline (which never signals anyone): the log would show a signal, and shows none.
       d.signals = [];
     }
 

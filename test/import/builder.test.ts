@@ -99,7 +99,7 @@ describe('EventBuilder', () => {
       b.begin('h', true, 1n, true, 0, 'db: table mce_record row 7');
       b.set(C.arch, Arch.x86_64, true);
     })).toBe('db: table mce_record row 7: imported rasdaemon record gives column notify the value "": expected one of ' +
-      'mce, cmci, poll, nmi, sea, sei, sdei, gsiv, gpio, sci, polled, none, madvise (required for an error event)'); // NOTIFY's order (enums.ts)
+      'mce, cmci, poll, nmi, sea, sei, sdei, gsiv, gpio, sci, polled, none, madvise, madvise_soft_offline (required for an error event)'); // NOTIFY's order (enums.ts)
     // A pid beyond 32 bits, as a source may record it.
     expect(error((b) => {
       corrected(b, 'h', 1n, 0);

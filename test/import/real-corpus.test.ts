@@ -79,7 +79,7 @@ const SI_CODE: Record<string, { signo: number; code: number | null }> = {
 const TRUTH_KEYS = new Set(['source', 'license_note', 'arch', 'kernel', 'format', 'format_note', 'importer', 'events', 'not_replayable', 'expected_counts']);
 const EVENT_KEYS = new Set(['pfn', 'pa', 'vaddr', 'page_type', 'result', 'signals', 'panic', 'panic_msg', 'kind', 'ghes', 'severity', 'context',
   'pid', 'comm', 'poisoned_before', 'early_kill', 'status', 'line', 'lines', 'notes']);
-const KINDS = new Set(['mce', 'poll', 'ucna', 'sea', 'ghes', 'ce', 'access', 'inject']);
+const KINDS = new Set(['mce', 'poll', 'ucna', 'sea', 'ghes', 'ce', 'access', 'inject', 'soft_offline']);
 const MF_RESULTS = new Set(['Ignored', 'Failed', 'Delayed', 'Recovered']);
 
 function hexBig(s: string): bigint {
@@ -170,6 +170,8 @@ function checkEvent(t: Truth, te: TruthEvent, e: TraceEvent, o: ObservedRow): vo
     case 'ghes': expect(e.firmwareFirst, 'firmware first (GHES)').toBe(true); break;
     case 'ce': expect(SEVERITY[e.severity], 'severity').toBe('corrected'); break;
     case 'access': expect(KIND[e.kind], 'event kind').toBe('access'); break;
+    // "Soft offlining pfn … at process virtual address …": madvise(MADV_SOFT_OFFLINE) (mm/madvise.c).
+    case 'soft_offline': expect(NOTIFY[e.notify], 'notify').toBe('madvise_soft_offline'); break;
     default: break; // ucna, inject: how the error reached memory_failure(); no trace column states it from a log
   }
   for (const s of te.signals ?? []) {

@@ -61,8 +61,8 @@ const DISAGREEMENTS: Record<string, string> = {
 
 /** The agreement figures (agree, checked) per fact under the nearest profiles, and under post. */
 const FIGURES = {
-  nearest: { panic: [44, 44], memory_failure: [39, 40], signals: [42, 54] },
-  post: { panic: [43, 44], memory_failure: [30, 40], signals: [40, 54] },
+  nearest: { panic: [54, 54], memory_failure: [39, 40], signals: [53, 65] },
+  post: { panic: [53, 54], memory_failure: [30, 40], signals: [51, 65] },
 };
 
 function formatOf(t: { importer?: string; format: string }): SourceFormat | null {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importSource } from '../../src/import/index.js';
-import { CONTEXT, KIND, NOTIFY, SEVERITY } from '../../src/model/enums.js';
+import { CONTEXT, KIND, NOTIFY, PAGE, SEVERITY } from '../../src/model/enums.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ras-wordings-'));
 let k = 0;
@@ -171,6 +171,65 @@ describe('wordings', () => {
     // With no kill line (before v6.11, late kill) the injector is not named: a synthetic pid, never 0.
     const bare = await imp(['[ 1.0] Injecting memory failure for pfn 0x28c00 at process virtual address 0x20ffc000', '[ 1.1] Memory failure: 0x28c00: recovery action for dirty LRU page: Recovered']);
     expect([NOTIFY[bare.events[0]!.notify], bare.events[0]!.pid >= 4_194_304]).toEqual(['madvise', true]);
+  });
+
+  it('madvise(MADV_SOFT_OFFLINE) lines: a request of the calling task (caller id), and what soft_offline_page printed', async () => {
+    // The corpus's 41-soft-offline-madvise-hugepage-isolation-failed.log lines 17-18 and 22-23 (next-20200803).
+    const r = await imp([
+      '[  637.169493][ T8357] Soft offlining pfn 0x119720 at process virtual address 0x7fff9f000000',
+      '[  637.169603][ T8357] soft offline: 0x119720: hugepage isolation failed: 0, page count 2, type 7fff800001000e (referenced|uptodate|dirty|head)',
+      '[  637.172101][ T8357] Soft offlining pfn 0x201c8f00 at process virtual address 0x7fff9f000000',
+      '[  637.172241][ T8357] __get_any_page: 0x201c8f00: unknown zero refcount page type 87fff8000000000',
+    ]);
+    expect(r.events.map((e) => [NOTIFY[e.notify], SEVERITY[e.severity], e.sync, CONTEXT[e.context], e.pid, e.vaddr, e.pa])).toEqual([
+      ['madvise_soft_offline', 'corrected', false, 'user', 8357, 0x7fff9f000000, 0x119720000],
+      ['madvise_soft_offline', 'corrected', false, 'user', 8357, 0x7fff9f000000, 0x201c8f00000],
+    ]);
+    // "hugepage isolation failed": a hugetlb page that could not be moved (pinned, the model's cause);
+    // get_any_page's "unknown zero refcount page type": a page it cannot handle (-EIO).
+    expect(r.events.map((e) => [PAGE[e.page], e.pinned])).toEqual([['hugetlb', true], ['unknown', false]]);
+    // Soft offline never signals: the log would show a kill line, and shows none.
+    expect(r.observed.map((o) => o.signals)).toEqual([[], []]);
+    expect(r.unrecognized).toBe(0);
+    // v6.11+ wordings (pr_fmt "Soft offline: "), the pre-v6.11 "Memory failure: " prefix, a THP,
+    // an already poisoned page after its memory_failure(), the sysctl refusal; no caller id: synthetic pid.
+    const v = await imp([
+      '[ 1.0] Soft offlining pfn 0x1000 at process virtual address 0x7f0000000000',
+      '[ 1.1] Soft offline: 0x1000: thp split failed',
+      '[ 2.0] Memory failure: 0x2000: recovery action for dirty LRU page: Recovered',
+      '[ 2.5] Soft offlining pfn 0x2000 at process virtual address 0x7f0000200000',
+      '[ 2.6] Memory failure: soft_offline_page: 0x2000 page already poisoned',
+      '[ 3.0] Soft offlining pfn 0x3000 at process virtual address 0x7f0000400000',
+      '[ 3.1] Soft offline: disabled by /proc/sys/vm/enable_soft_offline',
+      '[ 4.0] Soft offlining pfn 0x4000 at process virtual address 0x7f0000600000',
+      '[ 4.1] Soft offline: 0x4000: page already poisoned',
+    ]);
+    // The memory_failure() line of 0x2000 is an event of its own (a memory_failure() call, not the
+    // soft offline); it poisoned the page, so the later "page already poisoned" is no poisoned_before.
+    expect(v.events.map((e) => NOTIFY[e.notify] === 'madvise_soft_offline')).toEqual([true, false, true, true, true]);
+    expect(v.observed[1]).toMatchObject({ mfType: 'dirty LRU page', mfResult: 'Recovered' });
+    const so = v.events.filter((e) => NOTIFY[e.notify] === 'madvise_soft_offline');
+    expect(so.map((e) => [PAGE[e.page], e.pageShift, e.pinned, e.poisonedBefore])).toEqual([
+      ['anon_thp', 21, true, false],
+      ['anon', 12, false, false],
+      ['anon', 12, false, false],
+      ['anon', 12, false, true],
+    ]);
+    expect(v.events[0]!.pid).toBeGreaterThanOrEqual(4_194_304);
+    expect(v.warnings.join('\n')).toMatch(/line 7: vm\.enable_soft_offline is 0 on host/);
+    expect(v.unrecognized).toBe(0);
+  });
+
+  it('a soft offline line wrapped by a mail client joins its address; a result with no request is counted, not guessed', async () => {
+    // Naoya Horiguchi's report (linux-mm, 2019-09-11, "[ 2612.596154] Soft offlining pfn 0x1d000 at process virtual address" / "0x700000000000").
+    const r = await imp([
+      '[ 2612.596154] Soft offlining pfn 0x1d000 at process virtual address',
+      '0x700000000000',
+      '[ 2637.164222] soft offline: 0x118ee0: hugepage isolation failed: 0, page count 2, type 7fff800001000e (referenced|uptodate|dirty|head)',
+    ]);
+    expect(r.events.map((e) => [NOTIFY[e.notify], e.vaddr, e.pa])).toEqual([['madvise_soft_offline', 0x700000000000, 0x1d000000]]);
+    expect(r.unrecognized).toBe(1);
+    expect(r.unrecognizedLines[0]!.line).toBe(3);
   });
 
   it('a boot-logged record is graded without the exception-only rules (machine_check_poll)', async () => {
