@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drive, emptyStats, inFlightName, regenerate, session, TargetStats } from '../test/fuzz/lib/check.js';
-import { formatRows, FuzzOptions, jobInputs, mergeJobStats, parseFuzzArgs, rows, sliceMs, sliceSeed } from '../test/fuzz/lib/plan.js';
+import { formatRows, FuzzHelp, FuzzOptions, jobInputs, mergeJobStats, parseFuzzArgs, rows, sliceMs, sliceSeed } from '../test/fuzz/lib/plan.js';
 import { TARGETS } from '../test/fuzz/lib/targets.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -235,6 +235,10 @@ function extractInChild(note: string): Promise<string> {
 
 
 main().then(() => process.exit(process.exitCode ?? 0), (e) => {
+  if (e instanceof FuzzHelp) {
+    process.stdout.write(e.message);
+    process.exit(0);
+  }
   process.stderr.write(`fuzz: ${(e as Error).message}\n`);
   if (!(e instanceof Error) || !/^--/.test(e.message)) process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(e instanceof Error && /^--/.test(e.message) ? 2 : 70);

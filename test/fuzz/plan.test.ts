@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkOne, drive, emptyStats, inFlightName, regenerate, TargetStats } from './lib/check.js';
-import { formatRows, jobInputs, mergeJobStats, parseFuzzArgs, rows, sliceMs, sliceSeed } from './lib/plan.js';
+import { formatRows, FuzzHelp, jobInputs, mergeJobStats, parseFuzzArgs, rows, sliceMs, sliceSeed } from './lib/plan.js';
 import { prepare, Target, TARGETS } from './lib/targets.js';
 
 const NAMES = ['a', 'b', 'c'];
@@ -39,6 +39,16 @@ describe('fuzz options', () => {
     [['--nosuch'], /unknown option '--nosuch'/],
   ])('%j is refused with one line naming the option', (argv, re) => {
     expect(() => parseFuzzArgs(argv, NAMES)).toThrow(re);
+  });
+
+  it('--help is the usage text (FuzzHelp: printed, exit 0), not an error', () => {
+    for (const h of ['--help', '-h']) {
+      let e: unknown;
+      try { parseFuzzArgs([h], NAMES); } catch (x) { e = x; }
+      expect(e, h).toBeInstanceOf(FuzzHelp);
+      expect((e as Error).message).toMatch(/^Usage: fuzz \[options\]/);
+      expect((e as Error).message).toContain('--budget <spec>');
+    }
   });
 });
 

@@ -31,7 +31,10 @@ const positive = (flag: string, v: string, whole = false): number => {
   return n;
 };
 
-/** `npm run fuzz -- …` arguments (without node and the script). Throws Error with one line on bad ones. */
+/** `--help`: the usage text, thrown so that the caller prints it and exits 0 (not an error). */
+export class FuzzHelp extends Error {}
+
+/** `npm run fuzz -- …` arguments (without node and the script). Throws Error with one line on bad ones, FuzzHelp for --help. */
 export function parseFuzzArgs(argv: string[], targetNames: string[]): FuzzOptions {
   const c = new Command('fuzz')
     .exitOverride()
@@ -51,6 +54,7 @@ export function parseFuzzArgs(argv: string[], targetNames: string[]): FuzzOption
   try {
     o = c.parse(argv, { from: 'user' }).opts();
   } catch (e) {
+    if (e instanceof CommanderError && e.code === 'commander.helpDisplayed') throw new FuzzHelp(c.helpInformation());
     if (e instanceof CommanderError) throw new Error(e.message.replace(/^error: /, ''));
     throw e;
   }
