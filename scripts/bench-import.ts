@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadSqlJs } from '../src/import/rasdaemon.js';
 import { SqliteFile } from '../src/import/sqlite-file.js';
+import { checkBenchArgs } from './bench-args.js';
 
+
+checkBenchArgs(import.meta.filename, 'bench:import', ['hosts', 'days', 'lines', 'rows']);
 const arg = (name: string, dflt: string): number => {
   const i = process.argv.indexOf(`--${name}`);
   const v = i > 0 ? process.argv[i + 1]! : dflt;

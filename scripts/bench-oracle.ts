@@ -15,7 +15,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duck } from '../src/oracle/duck.js';
+import { checkBenchArgs } from './bench-args.js';
 
+
+checkBenchArgs(import.meta.filename, 'bench:oracle', ['rows', 'json', 'bin']);
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;

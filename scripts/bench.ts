@@ -21,7 +21,10 @@ import { BatchReplayer } from '../src/engine/run.js';
 import { WorkerPool } from '../src/engine/workers.js';
 import { builtinProfile } from '../src/model/profiles.js';
 import { writeSimpleFleet } from '../src/gen/simple-fleet.js';
+import { checkBenchArgs } from './bench-args.js';
 
+
+checkBenchArgs(import.meta.filename, 'bench', ['events', 'small-events', 'workers', 'json', 'against', 'model-events']);
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
