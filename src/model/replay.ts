@@ -58,10 +58,13 @@ export class Replayer {
  * puts through the estatus cache (NMI-like sources) or counts toward the CPER threshold. Returns a
  * small key for memoizing their outcome, or -1. Kept next to the rules it summarises: mce.ts
  * (corrected: KEEP, no action), ghes.ts (ghesEntry cache for sea/sdei/nmi; countCorrected when
- * fw_ce_threshold > 0), mce.ts (RAS_CEC when cec_threshold > 0), sea.ts (SError corrected: continue).
+ * fw_ce_threshold > 0), mce.ts (RAS_CEC when cec_threshold > 0), sea.ts (SError corrected: continue);
+ * a soft offline request (notify madvise_soft_offline, severity corrected) is never state-free.
  */
 export function statelessKey(arch: number, kind: number, notify: number, firmwareFirst: boolean, severity: number, hasPa: boolean, profile: Profile): number {
   if (kind !== Kind.error || severity !== Severity.corrected) return -1;
+  // madvise(MADV_SOFT_OFFLINE) reads and writes the page's state (inject.ts madviseSoftOffline).
+  if (notify === Notify.madvise_soft_offline) return -1;
   // x86 RAS_CEC counts native corrected errors with an address (mce.ts rasCec).
   if (!firmwareFirst && arch === Arch.x86_64 && hasPa && profile.host.cec_threshold > 0) return -1;
   if (firmwareFirst) {

@@ -83,6 +83,33 @@ describe('engine = model path', () => {
       expect(readOutputs(join(d, 'sh'), names, ['0', '1', '2'])).toEqual(expected);
     }, 120_000);
   }
+
+  it('software requests (madvise, madvise_soft_offline) read and write page state: never memoized as state-free', async () => {
+    // A soft offline request has severity corrected, as the state-free corrected errors do, but it
+    // reads and writes the page's state: after a MADV_HWPOISON of the page its get_user_pages_fast
+    // fails (a hwpoison pte), on a fresh page it poisons the old pfn.
+    const d = tmp();
+    const ok: Record<string, string | number | boolean>[] = [];
+    const req = (t: number, host: string, page: number, soft: boolean, arch: string) => ok.push({
+      host, t_ns: t, arch, kind: 'error', notify: soft ? 'madvise_soft_offline' : 'madvise', severity: soft ? 'corrected' : 'recoverable',
+      sync: false, context: 'user', pid: 500, vaddr: '0x7f0000001000', pa: `0x${(0x100000 + page * 0x1000).toString(16)}`, page: 'anon' });
+    for (let k = 0; k < 20; k++) {
+      const host = `h${k % 2}`;
+      const arch = k % 4 < 2 ? 'x86_64' : 'arm64';
+      if (k < 10) req(2 * k + 1, host, k, false, arch);
+      req(2 * k + 2, host, k, true, arch);
+    }
+    writeFileSync(join(d, 't.csv'), csv(ok));
+    toArrows(join(d, 't.csv'), join(d, 't.arrows'));
+    const profiles = BUILTIN_PROFILES.filter((p) => ['linux-6.6', 'linux-6.12', 'post'].includes(p.name));
+    const expected = replayEvents(readTraceCsv(join(d, 't.csv')), profiles).map(outcomeJson);
+    expect(expected.some((l) => l.includes('"path":"sw.madvise.soft_offline"'))).toBe(true);
+    expect(expected.some((l) => l.includes('"path":"sw.madvise.gup_failed"'))).toBe(true);
+    for (const w of [1, 2]) {
+      await runTrace({ trace: join(d, 't.arrows'), profiles, outDir: join(d, `w${w}`), db: null, parquet: false, shard: null, workers: w, batchRows: 50 });
+      expect(readOutputs(join(d, `w${w}`), profiles.map((p) => p.name))).toEqual(expected);
+    }
+  }, 60_000);
 });
 
 describe('ras-replay run --out', () => {
