@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
+import { RowWheres } from './builder.js';
 import {
   ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, ImportResult, isMfResult,
   MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
@@ -59,6 +60,7 @@ const TABLES = {
   signal_event: { need: ['timestamp', 'sig', 'code', 'pid'], use: ['id', 'comm', 'res', 'errorno', 'grp'] },
 } as const;
 type TableName = keyof typeof TABLES;
+const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 /** rasdaemon's cpuvendor is the kernel's X86_VENDOR_* (arch/x86/include/asm/processor.h): AMD 2, Hygon 9. */
 const AMD_VENDORS = new Set([2, 9]);
@@ -302,7 +304,10 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   // Per table: its columns read, and for a column name its index in `vals` (-1: not read, value null).
   let cols: readonly string[] = [];
   const at = (c: string): number => cols.indexOf(c);
-  let where = '';
+  // The current row's `where` ("FILE: table T row ID"), as a number until it is spelled.
+  const whereOf = new RowWheres(file, TABLE_NAMES);
+  let where = 0;
+  const whereText = (): string => whereOf.spell(where);
   let vals: SqlValue[] = [];
   const val = (k: number): SqlValue => (k < 0 ? null : vals[k] ?? null);
   const scan = (t: TableName, fn: () => void): void => {
@@ -310,9 +315,10 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     if (!c) return;
     cols = c;
     const idAt = at('id');
+    const ti = TABLE_NAMES.indexOf(t);
     src.scan(t, c, (rowid, v) => {
       vals = v;
-      where = `${file}: table ${t} row ${String((idAt < 0 ? null : v[idAt]) ?? rowid)}`;
+      where = whereOf.code(ti, (idAt < 0 ? null : v[idAt]) ?? rowid);
       fn();
     });
   };
@@ -320,13 +326,13 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   const time = (): bigint => {
     const t = parseTimestamp(val(tsAt));
     if (t === null) {
-      throw new InputError(`${where}: column timestamp: value ${JSON.stringify(String(val(tsAt)))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, where, 'timestamp');
+      throw new InputError(`${whereText()}: column timestamp: value ${JSON.stringify(String(val(tsAt)))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, whereText(), 'timestamp');
     }
-    if (t === 0n) warnings.push(`${where}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
+    if (t === 0n) warnings.push(`${whereText()}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
     return t;
   };
   const bad = (c: string, k: number, expected: string): never => {
-    throw new InputError(`${where}: column ${c}: value ${JSON.stringify(String(val(k)))}: expected ${expected}`, file, where, c);
+    throw new InputError(`${whereText()}: column ${c}: value ${JSON.stringify(String(val(k)))}: expected ${expected}`, file, whereText(), c);
   };
 
   const errors: ErrPoint[] = [];
@@ -348,7 +354,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
         cs: toInt(val(kCs)), cpu: toInt(val(kCpu)), bank: toInt(val(kBank)),
         amd: AMD_VENDORS.has(toInt(val(kVendor)) ?? -1),
       };
-      if (noMcgstatus) warnings.push(`${where}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
+      if (noMcgstatus) warnings.push(`${whereText()}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
       errors.push(p);
     });
   }
@@ -391,7 +397,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
       const type = String(val(kType) ?? '');
       const result = String(val(kResult) ?? '');
       if (pfn === null) bad('pfn', kPfn, 'a page frame number ("0x%llx")');
-      if (!isMfResult(result)) throw new InputError(`${where}: column action_result: value ${JSON.stringify(result)}: expected Ignored, Failed, Delayed or Recovered`, file, where, 'action_result');
+      if (!isMfResult(result)) throw new InputError(`${whereText()}: column action_result: value ${JSON.stringify(result)}: expected Ignored, Failed, Delayed or Recovered`, file, whereText(), 'action_result');
       staleTable = true;
       mfs.push({ tNs: time(), seq: seq++, where, pfn: pfn!, type, result });
     });
@@ -430,7 +436,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   if (errors.some((p) => p.kind === 'mce' || p.kind === 'extlog')) { arch = 'x86_64'; archObserved = true; } else if (errors.some((p) => p.kind === 'arm')) { arch = 'arm64'; archObserved = true; } else if (present.has('mce_record') !== present.has('arm_event')) arch = present.has('mce_record') ? 'x86_64' : 'arm64';
   const ps: PointSet = {
     file, host: defaultHost(file, hostOpt), hostObserved: hostOpt !== undefined && hostOpt !== '', errors, mfs, sigs,
-    signalsTraced: columns.has('signal_event'), arch, archObserved,
+    signalsTraced: columns.has('signal_event'), arch, archObserved, whereOf,
   };
   // correlate() empties the point arrays as it goes (the points are not needed once grouped).
   return finishEvents(correlate(ps, warnings), file, 'rasdaemon', warnings);
