@@ -652,6 +652,7 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
   }
 
   const b = new EventBuilder(Math.max(1024, groups.length));
+  const notes = new McaNotes();
   if (ps.whereOf) b.whereFormat = ps.whereOf;
   const seenPfn = new Set<bigint>();
   const native = ps.errors.some((p) => p.kind === 'mce');
@@ -669,7 +670,7 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi]!;
     groups[gi] = null as unknown as Group;
-    if (!groupEvent(b, g, ps, native, warnings)) continue;
+    if (!groupEvent(b, g, ps, native, notes, warnings)) continue;
     if (!lookBack) {
       // nothing to record
     } else if (g.mf) {
@@ -700,17 +701,44 @@ const SEV_CODE: Record<McaDecoded['severity'], number> = {
 const MC_SEVERITY: Partial<Record<string, number>> = { Corrected: Severity.corrected, Uncorrected: Severity.recoverable, Deferred: Severity.deferred, Fatal: Severity.fatal };
 const EXTLOG_SEVERITY = [Severity.recoverable, Severity.fatal, Severity.corrected];
 
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The machine check note of a record (most repeat: same status, rule, CPU and bank), one string
+ * object per distinct text, so that the builder's pool finds it without hashing a new string.
+ */
+class McaNotes {
+  private readonly byRule = new Map<string, Map<bigint, Map<bigint, Map<number | null, Map<number | null, string>>>>>();
+
+  get(status: bigint, mcgstatus: bigint, rule: string, cpu: number | null, bank: number | null): string {
+    let a = this.byRule.get(rule);
+    if (!a) { a = new Map(); this.byRule.set(rule, a); }
+    let b = a.get(status);
+    if (!b) { b = new Map(); a.set(status, b); }
+    let c = b.get(mcgstatus);
+    if (!c) { c = new Map(); b.set(mcgstatus, c); }
+    let d = c.get(cpu);
+    if (!d) { d = new Map(); c.set(cpu, d); }
+    let s = d.get(bank);
+    if (s === undefined) {
+      s = `MCi_STATUS ${hex(status)} MCG_STATUS ${hex(mcgstatus)}: ${rule}${cpu !== null ? `, CPU ${cpu}` : ''}${bank !== null ? ` bank ${bank}` : ''}`;
+      d.set(bank, s);
+    }
+    return s;
+  }
+}
+
 /** An address into the builder's pa column (a warning and no value above 2^53, as addrString). */
-function setPa(b: EventBuilder, v: bigint, what: string, where: string, warnings: string[]): void {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    warnings.push(`${where}: ${what} ${hex(v)} is above 2^53 and cannot be a trace address; left empty`);
+function setPa(b: EventBuilder, v: bigint, what: string, ps: PointSet, p: PointBase, warnings: string[]): void {
+  if (v > MAX_SAFE_BIG) {
+    warnings.push(`${whereText(ps, p)}: ${what} ${hex(v)} is above 2^53 and cannot be a trace address; left empty`);
     return;
   }
   b.set(C.pa, Number(v), true);
 }
 
 /** Build the event of one group into `b`; false when the group is no event (nothing is left added). */
-function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, warnings: string[]): boolean {
+function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, notes: McaNotes, warnings: string[]): boolean {
   // The first report of each kind (one pass, no closure per group).
   let mce: McePoint | undefined;
   let arm: ArmPoint | undefined;
@@ -754,9 +782,9 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
     b.set(C.ripv, m.ripv ? 1 : 0, m.inMce);
     // MCIP says a machine check delivered it; without MCIP, CMCI and polling look the same.
     b.set(C.notify, NOTIFY_CODE(m.notify), m.notify === 'mce');
-    if (m.pa !== null) setPa(b, m.pa, 'MCi_ADDR', whereText(ps, mce), warnings);
+    if (m.pa !== null) setPa(b, m.pa, 'MCi_ADDR', ps, mce, warnings);
     sync = m.sync;
-    b.note(`MCi_STATUS ${hex(mce.status)} MCG_STATUS ${hex(mce.mcgstatus)}: ${m.rule}${mce.cpu !== null ? `, CPU ${mce.cpu}` : ''}${mce.bank !== null ? ` bank ${mce.bank}` : ''}`);
+    b.note(notes.get(mce.status, mce.mcgstatus, m.rule, mce.cpu, mce.bank));
     if (sync) {
       if (mce.cs !== null) b.set(C.context, (mce.cs & 3) === 3 ? Context.user : Context.kernel_other, true);
       else b.set(C.context, Context.user, false);
@@ -789,7 +817,7 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
     if (arch === 'arm64' && severity === Severity.deferred) severity = Severity.recoverable;
     const pa = arm?.pa ?? ext?.pa ?? mc?.pa ?? null;
     if (pa !== null) {
-      setPa(b, pa, 'physical address', whereText(ps, first), warnings);
+      setPa(b, pa, 'physical address', ps, first, warnings);
     } else if (g.mf) {
       b.setAddr(C.pa, g.mf.pfn << 12n, false);
       b.note('the report has no address; pa is the page address of the memory_failure result (pfn << 12)');

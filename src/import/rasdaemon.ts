@@ -70,6 +70,19 @@ const d2 = (v: string, i: number): number => (v.charCodeAt(i) - 48) * 10 + v.cha
 let lastStamp = '';
 let lastNs: bigint | null = null;
 
+/** The start of lastStamp's day in ms (its zone applied), when lastStamp is in the usual spelling. */
+let dayMs = 0;
+/** Whether `b`, in the usual spelling, has the date and zone of `v` (checked as usual: same length). */
+function sameDay(v: string, b: string): boolean {
+  const n = v.length;
+  if (b.length !== n || !lastUsual) return false;
+  for (let i = 0; i < 10; i++) if (v.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  for (let i = 19; i < n; i++) if (v.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
+}
+/** lastStamp was in the usual spelling (dayMs is its day). */
+let lastUsual = false;
+
 /** rasdaemon's timestamp: "%Y-%m-%d %H:%M:%S %z" in local time. */
 function parseTimestamp(v: unknown): bigint | null {
   if (typeof v !== 'string') return null;
@@ -83,10 +96,15 @@ function parseTimestamp(v: unknown): bigint | null {
     isDigit(v.charCodeAt(14)) && isDigit(v.charCodeAt(15)) && v.charCodeAt(16) === 58 && isDigit(v.charCodeAt(17)) && isDigit(v.charCodeAt(18)) &&
     (n === 19 || (v.charCodeAt(19) === 32 && (v.charCodeAt(20) === 43 || v.charCodeAt(20) === 45) && isDigit(v.charCodeAt(21)) &&
       isDigit(v.charCodeAt(22)) && isDigit(v.charCodeAt(23)) && isDigit(v.charCodeAt(24))))) {
-    let ms = Date.UTC(d2(v, 0) * 100 + d2(v, 2), d2(v, 5) - 1, d2(v, 8), d2(v, 11), d2(v, 14), d2(v, 17));
-    if (n === 25) ms -= (v.charCodeAt(20) === 45 ? -1 : 1) * (d2(v, 21) * 60 + d2(v, 23)) * 60_000;
-    ns = BigInt(ms) * 1_000_000n;
+    // Date.UTC is linear in the time of day: the day's start (and zone) is computed once per day.
+    if (!sameDay(v, lastStamp)) {
+      dayMs = Date.UTC(d2(v, 0) * 100 + d2(v, 2), d2(v, 5) - 1, d2(v, 8));
+      if (n === 25) dayMs -= (v.charCodeAt(20) === 45 ? -1 : 1) * (d2(v, 21) * 60 + d2(v, 23)) * 60_000;
+    }
+    ns = BigInt(dayMs + d2(v, 11) * 3_600_000 + d2(v, 14) * 60_000 + d2(v, 17) * 1000) * 1_000_000n;
+    lastUsual = true;
   } else {
+    lastUsual = false;
     const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?: ([+-])(\d\d)(\d\d))?$/.exec(v.trim());
     if (!m) {
       ns = null;
