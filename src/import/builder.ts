@@ -78,6 +78,27 @@ const DEFAULTED = DEFAULTS.reduce<number>((m, d, k) => (d === undefined ? m : m 
 type Num = Int8Array | Uint8Array | Int32Array | Float64Array;
 
 /**
+ * Row references of a table-shaped source, kept as numbers until they are spelled: code
+ * id * 8 + t is "PREFIX: table TABLES[t] row ID" (a whole-number id below 2^50); a negative code
+ * is the text texts[-code - 1] (any other id, spelled when it was read).
+ */
+export class RowWheres {
+  readonly texts: string[] = [];
+  constructor(readonly prefix: string, readonly tables: readonly string[]) {}
+
+  /** The code of row `id` of table `t` (an index in `tables`). */
+  code(t: number, id: unknown): number {
+    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < 2 ** 50) return id * 8 + t;
+    if (typeof id === 'bigint' && id >= 0n && id < 2n ** 50n) return Number(id) * 8 + t;
+    return -this.texts.push(`${this.prefix}: table ${this.tables[t]} row ${String(id)}`);
+  }
+
+  spell(code: number): string {
+    return code < 0 ? this.texts[-code - 1]! : `${this.prefix}: table ${this.tables[code % 8]} row ${Math.floor(code / 8)}`;
+  }
+}
+
+/**
  * Bytes held per event (docs/import.md "Event builder"): 20 one-byte codes and flags, page_shift, 4 doubles
  * (pa, vaddr, pid, tid), comm, mappers and host ids (3 x 4), t_ns and seq (8 + 8), the set and
  * observed masks (4 + 4), flags 1, the outcome (panic 1, mf_result 1, panic_msg, mf_type, note,
@@ -99,7 +120,10 @@ export class EventBuilder {
   private obsMask = new Uint32Array(0);
   /** Bit 1: host observed; bit 2: time observed. */
   private bits = new Uint8Array(0);
-  private wheres: string[] = [];
+  /** Each event's `where`: the text, or a number that `whereFormat` spells (formatted only when output). */
+  private wheres: (string | number)[] = [];
+  /** Spells a numeric `where` (an importer's row reference: table and row numbers). */
+  whereFormat: RowWheres | null = null;
   /** The note of each event as an id in `texts` (-1: none); the current event's note is `curNote` until it is closed. */
   private noteId = new Int32Array(0);
   private curNote: string | null = null;
@@ -166,7 +190,7 @@ export class EventBuilder {
   }
 
   /** Start event n (returned); every column unset, outcome unknown (null). */
-  begin(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string): number {
+  begin(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string | number): number {
     this.closeNote();
     if (this.n === this.cap) this.grow(this.cap * 2);
     const i = this.n++;
@@ -359,7 +383,7 @@ export class EventBuilder {
 
   /** The located error of column k of event i (sorted position r). */
   private fail(i: number, r: number, k: number, expected: string, file: string, format: SourceFormat): never {
-    const where = this.wheres[i]!;
+    const where = this.whereOf(i);
     const column = TRACE_COLUMNS[k]!;
     const value = this.spelling(i, k, r + 1);
     throw new InputError(`${where}: imported ${format} record gives column ${column} the value ${JSON.stringify(value)}: expected ${expected}`, file, where, column);
@@ -450,8 +474,14 @@ export class EventBuilder {
     out.panicOnUnrecoverable = v[C.panicOnUnrecoverable]![i]!;
     out.extraRefs = v[C.extraRefs]![i] === 1;
     out.vendor = v[C.vendor]![i]!;
-    out.where = this.wheres[i]!;
+    out.where = this.whereOf(i);
     out.note = this.noteOf(i);
+  }
+
+  /** The `where` of event i as text. */
+  private whereOf(i: number): string {
+    const w = this.wheres[i]!;
+    return typeof w === 'string' ? w : this.whereFormat!.spell(w);
   }
 
   private noteOf(i: number): string {
@@ -509,7 +539,7 @@ export class EventBuilder {
       signals = l;
     }
     return JSON.stringify({
-      event_id: String(id), host: this.hosts.names[this.hostId[i]!]!, where: this.wheres[i]!, note: this.noteOf(i),
+      event_id: String(id), host: this.hosts.names[this.hostId[i]!]!, where: this.whereOf(i), note: this.noteOf(i),
       inferred: this.inferred(i), panic: o.panic, panic_msg: o.panicMsg, mf_type: o.mfType, mf_result: o.mfResult, signals,
     });
   }

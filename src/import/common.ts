@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { Arch, Context, Kind, Mem, MF_RESULT, Notify, NOTIFY, PAGE, Severity } from '../model/enums.js';
 import { InputError } from '../io/errors.js';
 import { compareEvents, eventFromRow, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
-import { C, EventBuilder, ImportedEvents } from './builder.js';
+import { C, EventBuilder, ImportedEvents, type RowWheres } from './builder.js';
 
 export type SourceFormat = 'rasdaemon' | 'kernel-log' | 'ftrace' | 'mcelog' | 'ras-mc-ctl';
 
@@ -430,7 +430,8 @@ export function fileError(file: string, e: unknown): InputError {
 interface PointBase {
   tNs: bigint;
   seq: number;
-  where: string;
+  /** The record's place in the source as text, or a number PointSet.whereOf spells (formatted only when needed). */
+  where: string | number;
   /** The source gave no time for this record; tNs keeps source order only. */
   timeInferred?: boolean;
 }
@@ -498,6 +499,13 @@ export interface PointSet {
   /** Architecture of the host when the records say it (x86 MCA, ARM processor records), else a hint. */
   arch: 'x86_64' | 'arm64' | null;
   archObserved: boolean;
+  /** Spells a numeric point `where` (required when any point has one). */
+  whereOf?: RowWheres;
+}
+
+/** A point's `where` as text. */
+function whereText(ps: PointSet, p: { where: string | number }): string {
+  return typeof p.where === 'string' ? p.where : ps.whereOf!.spell(p.where);
 }
 
 /** Notification assumed for an asynchronous arm64 GHES record whose source type is not recorded. */
@@ -640,10 +648,12 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
       if (g.sigs === NO_SIGS) g.sigs = [s];
       else g.sigs.push(s);
     }
-    else warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
+    else warnings.push(`${whereText(ps, s)}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
   }
 
   const b = new EventBuilder(Math.max(1024, groups.length));
+  const notes = new McaNotes();
+  if (ps.whereOf) b.whereFormat = ps.whereOf;
   const seenPfn = new Set<bigint>();
   const native = ps.errors.some((p) => p.kind === 'mce');
   // The pages seen so far matter only to a result that says "already poisoned".
@@ -660,7 +670,7 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi]!;
     groups[gi] = null as unknown as Group;
-    if (!groupEvent(b, g, ps, native, warnings)) continue;
+    if (!groupEvent(b, g, ps, native, notes, warnings)) continue;
     if (!lookBack) {
       // nothing to record
     } else if (g.mf) {
@@ -691,17 +701,44 @@ const SEV_CODE: Record<McaDecoded['severity'], number> = {
 const MC_SEVERITY: Partial<Record<string, number>> = { Corrected: Severity.corrected, Uncorrected: Severity.recoverable, Deferred: Severity.deferred, Fatal: Severity.fatal };
 const EXTLOG_SEVERITY = [Severity.recoverable, Severity.fatal, Severity.corrected];
 
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The machine check note of a record (most repeat: same status, rule, CPU and bank), one string
+ * object per distinct text, so that the builder's pool finds it without hashing a new string.
+ */
+class McaNotes {
+  private readonly byRule = new Map<string, Map<bigint, Map<bigint, Map<number | null, Map<number | null, string>>>>>();
+
+  get(status: bigint, mcgstatus: bigint, rule: string, cpu: number | null, bank: number | null): string {
+    let a = this.byRule.get(rule);
+    if (!a) { a = new Map(); this.byRule.set(rule, a); }
+    let b = a.get(status);
+    if (!b) { b = new Map(); a.set(status, b); }
+    let c = b.get(mcgstatus);
+    if (!c) { c = new Map(); b.set(mcgstatus, c); }
+    let d = c.get(cpu);
+    if (!d) { d = new Map(); c.set(cpu, d); }
+    let s = d.get(bank);
+    if (s === undefined) {
+      s = `MCi_STATUS ${hex(status)} MCG_STATUS ${hex(mcgstatus)}: ${rule}${cpu !== null ? `, CPU ${cpu}` : ''}${bank !== null ? ` bank ${bank}` : ''}`;
+      d.set(bank, s);
+    }
+    return s;
+  }
+}
+
 /** An address into the builder's pa column (a warning and no value above 2^53, as addrString). */
-function setPa(b: EventBuilder, v: bigint, what: string, where: string, warnings: string[]): void {
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-    warnings.push(`${where}: ${what} ${hex(v)} is above 2^53 and cannot be a trace address; left empty`);
+function setPa(b: EventBuilder, v: bigint, what: string, ps: PointSet, p: PointBase, warnings: string[]): void {
+  if (v > MAX_SAFE_BIG) {
+    warnings.push(`${whereText(ps, p)}: ${what} ${hex(v)} is above 2^53 and cannot be a trace address; left empty`);
     return;
   }
   b.set(C.pa, Number(v), true);
 }
 
 /** Build the event of one group into `b`; false when the group is no event (nothing is left added). */
-function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, warnings: string[]): boolean {
+function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, notes: McaNotes, warnings: string[]): boolean {
   // The first report of each kind (one pass, no closure per group).
   let mce: McePoint | undefined;
   let arm: ArmPoint | undefined;
@@ -715,11 +752,11 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
   }
   const decoded = mce ? decodeMca(mce.status, mce.mcgstatus, mce.addr, mce.mcgcap, mce.amd) : null;
   if (mce && decoded?.skip) {
-    warnings.push(`${mce.where}: ${decoded.skip}; not an error event`);
+    warnings.push(`${whereText(ps, mce)}: ${decoded.skip}; not an error event`);
     g.points = g.points.filter((p) => p !== mce);
     mce = undefined;
     if (g.points.length === 0 && !g.mf) {
-      for (const s of g.sigs) warnings.push(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} belongs to a skipped record; dropped`);
+      for (const s of g.sigs) warnings.push(`${whereText(ps, s)}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} belongs to a skipped record; dropped`);
       return false;
     }
   }
@@ -728,7 +765,7 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
   // The synthetic pid of a consumer is numbered by the events kept before this one.
   const index = b.n - 1;
   if (g.points.length > 1 || (g.mf && g.points.length)) {
-    const others = [...g.points.slice(1).map((p) => p.where), ...(g.mf && g.points.length ? [g.mf.where] : [])];
+    const others = [...g.points.slice(1).map((p) => whereText(ps, p)), ...(g.mf && g.points.length ? [whereText(ps, g.mf)] : [])];
     b.note(`also ${others.join(', ')}`);
   }
   b.set(C.kind, Kind.error, true);
@@ -745,9 +782,9 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
     b.set(C.ripv, m.ripv ? 1 : 0, m.inMce);
     // MCIP says a machine check delivered it; without MCIP, CMCI and polling look the same.
     b.set(C.notify, NOTIFY_CODE(m.notify), m.notify === 'mce');
-    if (m.pa !== null) setPa(b, m.pa, 'MCi_ADDR', mce.where, warnings);
+    if (m.pa !== null) setPa(b, m.pa, 'MCi_ADDR', ps, mce, warnings);
     sync = m.sync;
-    b.note(`MCi_STATUS ${hex(mce.status)} MCG_STATUS ${hex(mce.mcgstatus)}: ${m.rule}${mce.cpu !== null ? `, CPU ${mce.cpu}` : ''}${mce.bank !== null ? ` bank ${mce.bank}` : ''}`);
+    b.note(notes.get(mce.status, mce.mcgstatus, m.rule, mce.cpu, mce.bank));
     if (sync) {
       if (mce.cs !== null) b.set(C.context, (mce.cs & 3) === 3 ? Context.user : Context.kernel_other, true);
       else b.set(C.context, Context.user, false);
@@ -760,7 +797,7 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
     if (mc) {
       const s = Object.hasOwn(MC_SEVERITY, mc.errType) ? MC_SEVERITY[mc.errType] : undefined;
       if (s === undefined) {
-        warnings.push(`${mc.where}: mc_event of type ${mc.errType} is not a memory error report; skipped`);
+        warnings.push(`${whereText(ps, mc)}: mc_event of type ${mc.errType} is not a memory error report; skipped`);
         if (!arm && !ext && !g.mf) { b.drop(); return false; }
       } else {
         severity = s;
@@ -770,7 +807,7 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
     if (ext) {
       const s = EXTLOG_SEVERITY[ext.sev];
       if (s === undefined) {
-        warnings.push(`${ext.where}: extlog record of CPER severity ${ext.sev} (informational) is not handled by the kernel; skipped`);
+        warnings.push(`${whereText(ps, ext)}: extlog record of CPER severity ${ext.sev} (informational) is not handled by the kernel; skipped`);
         if (!arm && !mc && !g.mf) { b.drop(); return false; }
       } else {
         severity = s;
@@ -780,7 +817,7 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
     if (arch === 'arm64' && severity === Severity.deferred) severity = Severity.recoverable;
     const pa = arm?.pa ?? ext?.pa ?? mc?.pa ?? null;
     if (pa !== null) {
-      setPa(b, pa, 'physical address', first.where, warnings);
+      setPa(b, pa, 'physical address', ps, first, warnings);
     } else if (g.mf) {
       b.setAddr(C.pa, g.mf.pfn << 12n, false);
       b.note('the report has no address; pa is the page address of the memory_failure result (pfn << 12)');
@@ -847,7 +884,7 @@ function groupEvent(b: EventBuilder, g: Group, ps: PointSet, native: boolean, wa
   if (ps.signalsTraced) b.signalsKnown();
   for (const s of g.sigs) {
     if (s.res !== null && s.res !== 0 && s.res !== 4) {
-      b.note(`${s.where}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} not queued (result ${s.res}: ${['delivered', 'ignored', 'already pending', 'overflow', 'lose info'][s.res] ?? 'unknown'})`);
+      b.note(`${whereText(ps, s)}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} not queued (result ${s.res}: ${['delivered', 'ignored', 'already pending', 'overflow', 'lose info'][s.res] ?? 'unknown'})`);
       continue;
     }
     if (ps.signalsTraced) b.signal(s.pid, s.pid, s.sig, s.code, null, null);

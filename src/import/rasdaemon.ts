@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
+import { RowWheres } from './builder.js';
 import {
   ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, ImportResult, isMfResult,
   MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
@@ -59,6 +60,7 @@ const TABLES = {
   signal_event: { need: ['timestamp', 'sig', 'code', 'pid'], use: ['id', 'comm', 'res', 'errorno', 'grp'] },
 } as const;
 type TableName = keyof typeof TABLES;
+const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 /** rasdaemon's cpuvendor is the kernel's X86_VENDOR_* (arch/x86/include/asm/processor.h): AMD 2, Hygon 9. */
 const AMD_VENDORS = new Set([2, 9]);
@@ -67,6 +69,19 @@ const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const d2 = (v: string, i: number): number => (v.charCodeAt(i) - 48) * 10 + v.charCodeAt(i + 1) - 48;
 let lastStamp = '';
 let lastNs: bigint | null = null;
+
+/** The start of lastStamp's day in ms (its zone applied), when lastStamp is in the usual spelling. */
+let dayMs = 0;
+/** Whether `b`, in the usual spelling, has the date and zone of `v` (checked as usual: same length). */
+function sameDay(v: string, b: string): boolean {
+  const n = v.length;
+  if (b.length !== n || !lastUsual) return false;
+  for (let i = 0; i < 10; i++) if (v.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  for (let i = 19; i < n; i++) if (v.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
+}
+/** lastStamp was in the usual spelling (dayMs is its day). */
+let lastUsual = false;
 
 /** rasdaemon's timestamp: "%Y-%m-%d %H:%M:%S %z" in local time. */
 function parseTimestamp(v: unknown): bigint | null {
@@ -81,10 +96,15 @@ function parseTimestamp(v: unknown): bigint | null {
     isDigit(v.charCodeAt(14)) && isDigit(v.charCodeAt(15)) && v.charCodeAt(16) === 58 && isDigit(v.charCodeAt(17)) && isDigit(v.charCodeAt(18)) &&
     (n === 19 || (v.charCodeAt(19) === 32 && (v.charCodeAt(20) === 43 || v.charCodeAt(20) === 45) && isDigit(v.charCodeAt(21)) &&
       isDigit(v.charCodeAt(22)) && isDigit(v.charCodeAt(23)) && isDigit(v.charCodeAt(24))))) {
-    let ms = Date.UTC(d2(v, 0) * 100 + d2(v, 2), d2(v, 5) - 1, d2(v, 8), d2(v, 11), d2(v, 14), d2(v, 17));
-    if (n === 25) ms -= (v.charCodeAt(20) === 45 ? -1 : 1) * (d2(v, 21) * 60 + d2(v, 23)) * 60_000;
-    ns = BigInt(ms) * 1_000_000n;
+    // Date.UTC is linear in the time of day: the day's start (and zone) is computed once per day.
+    if (!sameDay(v, lastStamp)) {
+      dayMs = Date.UTC(d2(v, 0) * 100 + d2(v, 2), d2(v, 5) - 1, d2(v, 8));
+      if (n === 25) dayMs -= (v.charCodeAt(20) === 45 ? -1 : 1) * (d2(v, 21) * 60 + d2(v, 23)) * 60_000;
+    }
+    ns = BigInt(dayMs + d2(v, 11) * 3_600_000 + d2(v, 14) * 60_000 + d2(v, 17) * 1000) * 1_000_000n;
+    lastUsual = true;
   } else {
+    lastUsual = false;
     const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?: ([+-])(\d\d)(\d\d))?$/.exec(v.trim());
     if (!m) {
       ns = null;
@@ -302,7 +322,10 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   // Per table: its columns read, and for a column name its index in `vals` (-1: not read, value null).
   let cols: readonly string[] = [];
   const at = (c: string): number => cols.indexOf(c);
-  let where = '';
+  // The current row's `where` ("FILE: table T row ID"), as a number until it is spelled.
+  const whereOf = new RowWheres(file, TABLE_NAMES);
+  let where = 0;
+  const whereText = (): string => whereOf.spell(where);
   let vals: SqlValue[] = [];
   const val = (k: number): SqlValue => (k < 0 ? null : vals[k] ?? null);
   const scan = (t: TableName, fn: () => void): void => {
@@ -310,9 +333,10 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     if (!c) return;
     cols = c;
     const idAt = at('id');
+    const ti = TABLE_NAMES.indexOf(t);
     src.scan(t, c, (rowid, v) => {
       vals = v;
-      where = `${file}: table ${t} row ${String((idAt < 0 ? null : v[idAt]) ?? rowid)}`;
+      where = whereOf.code(ti, (idAt < 0 ? null : v[idAt]) ?? rowid);
       fn();
     });
   };
@@ -320,13 +344,13 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   const time = (): bigint => {
     const t = parseTimestamp(val(tsAt));
     if (t === null) {
-      throw new InputError(`${where}: column timestamp: value ${JSON.stringify(String(val(tsAt)))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, where, 'timestamp');
+      throw new InputError(`${whereText()}: column timestamp: value ${JSON.stringify(String(val(tsAt)))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, whereText(), 'timestamp');
     }
-    if (t === 0n) warnings.push(`${where}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
+    if (t === 0n) warnings.push(`${whereText()}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
     return t;
   };
   const bad = (c: string, k: number, expected: string): never => {
-    throw new InputError(`${where}: column ${c}: value ${JSON.stringify(String(val(k)))}: expected ${expected}`, file, where, c);
+    throw new InputError(`${whereText()}: column ${c}: value ${JSON.stringify(String(val(k)))}: expected ${expected}`, file, whereText(), c);
   };
 
   const errors: ErrPoint[] = [];
@@ -348,7 +372,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
         cs: toInt(val(kCs)), cpu: toInt(val(kCpu)), bank: toInt(val(kBank)),
         amd: AMD_VENDORS.has(toInt(val(kVendor)) ?? -1),
       };
-      if (noMcgstatus) warnings.push(`${where}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
+      if (noMcgstatus) warnings.push(`${whereText()}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
       errors.push(p);
     });
   }
@@ -391,7 +415,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
       const type = String(val(kType) ?? '');
       const result = String(val(kResult) ?? '');
       if (pfn === null) bad('pfn', kPfn, 'a page frame number ("0x%llx")');
-      if (!isMfResult(result)) throw new InputError(`${where}: column action_result: value ${JSON.stringify(result)}: expected Ignored, Failed, Delayed or Recovered`, file, where, 'action_result');
+      if (!isMfResult(result)) throw new InputError(`${whereText()}: column action_result: value ${JSON.stringify(result)}: expected Ignored, Failed, Delayed or Recovered`, file, whereText(), 'action_result');
       staleTable = true;
       mfs.push({ tNs: time(), seq: seq++, where, pfn: pfn!, type, result });
     });
@@ -430,7 +454,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   if (errors.some((p) => p.kind === 'mce' || p.kind === 'extlog')) { arch = 'x86_64'; archObserved = true; } else if (errors.some((p) => p.kind === 'arm')) { arch = 'arm64'; archObserved = true; } else if (present.has('mce_record') !== present.has('arm_event')) arch = present.has('mce_record') ? 'x86_64' : 'arm64';
   const ps: PointSet = {
     file, host: defaultHost(file, hostOpt), hostObserved: hostOpt !== undefined && hostOpt !== '', errors, mfs, sigs,
-    signalsTraced: columns.has('signal_event'), arch, archObserved,
+    signalsTraced: columns.has('signal_event'), arch, archObserved, whereOf,
   };
   // correlate() empties the point arrays as it goes (the points are not needed once grouped).
   return finishEvents(correlate(ps, warnings), file, 'rasdaemon', warnings);

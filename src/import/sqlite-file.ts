@@ -45,6 +45,9 @@ export class SqliteFile {
   private spill = new Uint8Array(0);
   // The record being decoded: its bytes, and per column the serial type and offset.
   private rec: Uint8Array;
+  /** A view of `rec` (8-byte integers in one read), and whether `rec` is a Buffer (text sliced without a copy of the bytes). */
+  private recView: DataView;
+  private recBuffer: boolean;
   private types = new Float64Array(64);
   private offs = new Int32Array(64);
   /** Columns in the current record. */
@@ -54,6 +57,8 @@ export class SqliteFile {
     this.bytes = bytes;
     this.rec = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.recView = this.view;
+    this.recBuffer = Buffer.isBuffer(bytes);
     if (bytes.length < 512) unsupported('shorter than one page');
     const ps = this.view.getUint16(16);
     const pageSize = ps === 1 ? 65536 : ps;
@@ -254,6 +259,10 @@ export class SqliteFile {
       n++;
     }
     if (off > end) unsupported(`page ${pg}: record body past the payload`);
+    if (b !== this.rec) {
+      this.recView = b === this.bytes ? this.view : new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.recBuffer = Buffer.isBuffer(b);
+    }
     this.rec = b;
     this.ncols = n;
   }
@@ -275,7 +284,7 @@ export class SqliteFile {
         const hi = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
         const lo = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
         if (hi >= -0x200000 && hi < 0x200000) return hi * TWO32 + lo;
-        return (BigInt(hi) << 32n) | BigInt(lo);
+        return this.recView.getBigInt64(o);
       }
       case 7: {
         const v = new DataView(b.buffer, b.byteOffset + o, 8).getFloat64(0);
@@ -291,6 +300,7 @@ export class SqliteFile {
     // decoded here; other bytes are left to SQLite (and emscripten's decoder).
     const k = o + len;
     for (let j = o; j < k; j++) if (b[j]! >= 0x80) unsupported('non-ASCII text');
+    if (this.recBuffer) return (b as Buffer).toString('latin1', o, k);
     return len <= 64 ? String.fromCharCode.apply(null, b.subarray(o, k) as unknown as number[]) : ASCII.decode(b.subarray(o, k));
   }
 }
