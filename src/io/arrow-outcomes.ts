@@ -70,10 +70,22 @@ export class HostDictBuilder {
  * Validity bits of the rows whose value is above `floor` (one typed pass, no per-row callback):
  * codes and addresses ≥ 0 with floor -1 (the null code and NO_ADDR are -1), 0/1 flags with floor 0.
  */
+/** The number of bits set in each byte value. */
+const BITS_SET = Uint8Array.from({ length: 256 }, (_, v) => { let c = 0; for (let x = v; x; x >>= 1) c += x & 1; return c; });
+
 function validAbove(a: Int8Array | Int32Array | Uint8Array | Float64Array, n: number, floor: number): { bits: Uint8Array; nulls: number } {
   const bits = new Uint8Array((n + 7) >> 3);
   let valid = 0;
-  for (let i = 0; i < n; i++) {
+  // A bitmap byte at a time (eight rows, one write), the tail row by row.
+  const whole = n >> 3;
+  for (let b = 0; b < whole; b++) {
+    const i = b << 3;
+    const v = (a[i]! > floor ? 1 : 0) | (a[i + 1]! > floor ? 2 : 0) | (a[i + 2]! > floor ? 4 : 0) | (a[i + 3]! > floor ? 8 : 0)
+      | (a[i + 4]! > floor ? 16 : 0) | (a[i + 5]! > floor ? 32 : 0) | (a[i + 6]! > floor ? 64 : 0) | (a[i + 7]! > floor ? 128 : 0);
+    bits[b] = v;
+    valid += BITS_SET[v]!;
+  }
+  for (let i = whole << 3; i < n; i++) {
     const v = a[i]! > floor ? 1 : 0;
     bits[i >> 3]! |= v << (i & 7);
     valid += v;

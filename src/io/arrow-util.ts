@@ -232,7 +232,15 @@ export function enumData(type: Dictionary<Utf8, Int8>, labels: readonly string[]
 
 export function boolBits(src: Uint8Array | Uint16Array, n: number, bit = 0xffff): Uint8Array {
   const out = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) if ((src[i]! & bit) !== 0) out[i >> 3]! |= 1 << (i & 7);
+  // A byte at a time (eight rows, one write), the tail row by row.
+  const whole = n >> 3;
+  for (let b = 0; b < whole; b++) {
+    const i = b << 3;
+    out[b] = ((src[i]! & bit) !== 0 ? 1 : 0) | ((src[i + 1]! & bit) !== 0 ? 2 : 0) | ((src[i + 2]! & bit) !== 0 ? 4 : 0)
+      | ((src[i + 3]! & bit) !== 0 ? 8 : 0) | ((src[i + 4]! & bit) !== 0 ? 16 : 0) | ((src[i + 5]! & bit) !== 0 ? 32 : 0)
+      | ((src[i + 6]! & bit) !== 0 ? 64 : 0) | ((src[i + 7]! & bit) !== 0 ? 128 : 0);
+  }
+  for (let i = whole << 3; i < n; i++) if ((src[i]! & bit) !== 0) out[i >> 3]! |= 1 << (i & 7);
   return out;
 }
 
