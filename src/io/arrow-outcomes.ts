@@ -6,7 +6,7 @@ import { GUEST_ACTION, MF_RESULT, MF_TYPE, VMCORE } from '../model/enums.js';
 import { formatPanic, NO_ADDR, panicHasPfn, PANIC_MSGS, PATH_NAMES } from '../model/record.js';
 import type { EventColumns } from '../columns/events.js';
 import type { OutcomeColumns, SignalColumns } from '../columns/outcomes.js';
-import { boolBits, DenseDictionary, dictType, enumData, enumType, labelVector, recordBatch } from './arrow-util.js';
+import { boolBits, DenseDictionary, dictType, enumData, enumType, labelVector, recordBatch, separateCopy } from './arrow-util.js';
 
 const T = {
   host: dictType(0), profile: enumType(1), panicMsg: dictType(2), vmcore: enumType(3), mfType: enumType(4),
@@ -70,9 +70,6 @@ export class HostDictBuilder {
  * Validity bits of the rows whose value is above `floor` (one typed pass, no per-row callback):
  * codes and addresses ≥ 0 with floor -1 (the null code and NO_ADDR are -1), 0/1 flags with floor 0.
  */
-/** The number of bits set in each byte value. */
-const BITS_SET = Uint8Array.from({ length: 256 }, (_, v) => { let c = 0; for (let x = v; x; x >>= 1) c += x & 1; return c; });
-
 function validAbove(a: Int8Array | Int32Array | Uint8Array | Float64Array, n: number, floor: number): { bits: Uint8Array; nulls: number } {
   const bits = new Uint8Array((n + 7) >> 3);
   let valid = 0;
@@ -83,7 +80,9 @@ function validAbove(a: Int8Array | Int32Array | Uint8Array | Float64Array, n: nu
     const v = (a[i]! > floor ? 1 : 0) | (a[i + 1]! > floor ? 2 : 0) | (a[i + 2]! > floor ? 4 : 0) | (a[i + 3]! > floor ? 8 : 0)
       | (a[i + 4]! > floor ? 16 : 0) | (a[i + 5]! > floor ? 32 : 0) | (a[i + 6]! > floor ? 64 : 0) | (a[i + 7]! > floor ? 128 : 0);
     bits[b] = v;
-    valid += BITS_SET[v]!;
+    const c = v - ((v >> 1) & 0x55); // the bits set in v, by halves
+    const d = (c & 0x33) + ((c >> 2) & 0x33);
+    valid += (d + (d >> 4)) & 0x0f;
   }
   for (let i = whole << 3; i < n; i++) {
     const v = a[i]! > floor ? 1 : 0;
@@ -92,6 +91,9 @@ function validAbove(a: Int8Array | Int32Array | Uint8Array | Float64Array, n: nu
   }
   return { bits, nulls: n - valid };
 }
+
+/** The same loop for the Uint8 (mf_ret ran) and Float64 (signal addr) columns: a copy of its own. */
+const validAboveOther = separateCopy(validAbove);
 
 function boolData(src: Uint8Array, n: number): Data {
   return makeData({ type: new Bool(), length: n, nullCount: 0, data: boolBits(src, n) });
@@ -119,7 +121,7 @@ export function outcomeBatch(
   const panicDict = extra ? vectorFromArray([...PANIC_MSGS, ...extra], new Utf8()) : labelVector(PANIC_MSGS);
   const mt = validAbove(out.mfType, n, -1);
   const mr = validAbove(out.mfResult, n, -1);
-  const ret = validAbove(out.mfRan, n, 0);
+  const ret = validAboveOther(out.mfRan, n, 0);
   return recordBatch(OUTCOME_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: cols.eventId.subarray(0, n) }),
     makeData({ type: T.host, length: n, nullCount: 0, data: host.idx, dictionary: host.dict }),
@@ -164,7 +166,7 @@ export function signalBatch(
     }
     lsb[j] = sig.lsb[j]! < 0 ? 0 : sig.lsb[j]!;
   }
-  const av = validAbove(sig.addr, n, NO_ADDR);
+  const av = validAboveOther(sig.addr, n, NO_ADDR);
   const lv = validAbove(sig.lsb, n, -1);
   return recordBatch(SIGNAL_SCHEMA, n, [
     makeData({ type: new Uint64(), length: n, nullCount: 0, data: new BigUint64Array(ids.buffer) }),

@@ -230,6 +230,16 @@ export function enumData(type: Dictionary<Utf8, Int8>, labels: readonly string[]
   return makeData({ type, length: n, nullCount: nulls, data: idx, dictionary: labelVector(labels), ...(validity ? { nullBitmap: validity } : {}) });
 }
 
+/**
+ * A second compiled copy of a self-contained function (made from its source text), so V8 keeps
+ * separate type feedback: a typed-array loop called with arrays of two element kinds then runs
+ * one shape in each copy, not polymorphic element accesses in one. `f` must use no free variables
+ * but globals.
+ */
+export function separateCopy<F extends (...args: never[]) => unknown>(f: F): F {
+  return new Function(`return ${f.toString()}`)() as F;
+}
+
 export function boolBits(src: Uint8Array | Uint16Array, n: number, bit = 0xffff): Uint8Array {
   const out = new Uint8Array((n + 7) >> 3);
   // A byte at a time (eight rows, one write), the tail row by row.
