@@ -135,6 +135,19 @@ function toBig(v: unknown): bigint | null {
   return null;
 }
 
+/** toBig of a column whose value often repeats row after row (MCG_STATUS, MCG_CAP, a status): the last result is kept. */
+class LastBig {
+  private last: unknown = undefined;
+  private out: bigint | null = null;
+
+  of(v: unknown): bigint | null {
+    if (v === this.last && v !== undefined) return this.out;
+    this.out = toBig(v);
+    this.last = v;
+    return this.out;
+  }
+}
+
 function toInt(v: unknown): number | null {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v === 0 ? 0 : v; // -0 is 0 (as Number(BigInt(-0)))
   // A REAL column value (SQLite stores what it is given: 1e300, Infinity) is an integer only when finite.
@@ -363,12 +376,15 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
       tsAt = at('timestamp'); kStatus = at('status'); kMcgstatus = at('mcgstatus'); kAddr = at('addr'); kMcgcap = at('mcgcap');
       kCs = at('cs'); kCpu = at('cpu'); kBank = at('bank'); kVendor = at('cpuvendor');
     }
+    const lastStatus = new LastBig();
+    const lastMcgstatus = new LastBig();
+    const lastMcgcap = new LastBig();
     scan('mce_record', () => {
-      const status = toBig(val(kStatus));
+      const status = lastStatus.of(val(kStatus));
       if (status === null) bad('status', kStatus, 'the MCi_STATUS integer');
       const p: McePoint = {
         kind: 'mce', tNs: time(), seq: seq++, where, status: status!,
-        mcgstatus: toBig(val(kMcgstatus)) ?? 0n, addr: toBig(val(kAddr)), mcgcap: toBig(val(kMcgcap)),
+        mcgstatus: lastMcgstatus.of(val(kMcgstatus)) ?? 0n, addr: toBig(val(kAddr)), mcgcap: lastMcgcap.of(val(kMcgcap)),
         cs: toInt(val(kCs)), cpu: toInt(val(kCpu)), bank: toInt(val(kBank)),
         amd: AMD_VENDORS.has(toInt(val(kVendor)) ?? -1),
       };
