@@ -60,6 +60,8 @@ const TABLES = {
   signal_event: { need: ['timestamp', 'sig', 'code', 'pid'], use: ['id', 'comm', 'res', 'errorno', 'grp'] },
 } as const;
 type TableName = keyof typeof TABLES;
+/** Columns of `use` that only the warning about an older layout names: not decoded. */
+const NOT_READ = new Set(['ip', 'walltime', 'error_count', 'mpidr', 'virt_fault_addr', 'err_msg', 'etype', 'errorno', 'grp']);
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 /** rasdaemon's cpuvendor is the kernel's X86_VENDOR_* (arch/x86/include/asm/processor.h): AMD 2, Hygon 9. */
@@ -328,7 +330,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     }
     const lacking = spec.use.filter((c) => !have.has(c) && c !== 'id');
     if (lacking.length) warnings.push(`${file}: table ${t} has no column ${lacking.join(', ')} (older rasdaemon): read without ${lacking.length > 1 ? 'them' : 'it'}`);
-    columns.set(t, [...spec.need, ...spec.use].filter((c) => have.has(c)));
+    columns.set(t, [...spec.need, ...spec.use].filter((c) => have.has(c) && !NOT_READ.has(c)));
   }
 
   let seq = 0;
