@@ -60,6 +60,8 @@ const TABLES = {
   signal_event: { need: ['timestamp', 'sig', 'code', 'pid'], use: ['id', 'comm', 'res', 'errorno', 'grp'] },
 } as const;
 type TableName = keyof typeof TABLES;
+/** Columns of `use` that only the warning about an older layout names: not decoded. */
+const NOT_READ = new Set(['ip', 'walltime', 'error_count', 'mpidr', 'virt_fault_addr', 'err_msg', 'etype', 'errorno', 'grp']);
 const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 /** rasdaemon's cpuvendor is the kernel's X86_VENDOR_* (arch/x86/include/asm/processor.h): AMD 2, Hygon 9. */
@@ -133,6 +135,19 @@ function toBig(v: unknown): bigint | null {
     if (/^0x[0-9a-f]+$/i.test(s)) return BigInt(s);
   }
   return null;
+}
+
+/** toBig of a column whose value often repeats row after row (MCG_STATUS, MCG_CAP, a status): the last result is kept. */
+class LastBig {
+  private last: unknown = undefined;
+  private out: bigint | null = null;
+
+  of(v: unknown): bigint | null {
+    if (v === this.last && v !== undefined) return this.out;
+    this.out = toBig(v);
+    this.last = v;
+    return this.out;
+  }
 }
 
 function toInt(v: unknown): number | null {
@@ -315,7 +330,7 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     }
     const lacking = spec.use.filter((c) => !have.has(c) && c !== 'id');
     if (lacking.length) warnings.push(`${file}: table ${t} has no column ${lacking.join(', ')} (older rasdaemon): read without ${lacking.length > 1 ? 'them' : 'it'}`);
-    columns.set(t, [...spec.need, ...spec.use].filter((c) => have.has(c)));
+    columns.set(t, [...spec.need, ...spec.use].filter((c) => have.has(c) && !NOT_READ.has(c)));
   }
 
   let seq = 0;
@@ -363,12 +378,15 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
       tsAt = at('timestamp'); kStatus = at('status'); kMcgstatus = at('mcgstatus'); kAddr = at('addr'); kMcgcap = at('mcgcap');
       kCs = at('cs'); kCpu = at('cpu'); kBank = at('bank'); kVendor = at('cpuvendor');
     }
+    const lastStatus = new LastBig();
+    const lastMcgstatus = new LastBig();
+    const lastMcgcap = new LastBig();
     scan('mce_record', () => {
-      const status = toBig(val(kStatus));
+      const status = lastStatus.of(val(kStatus));
       if (status === null) bad('status', kStatus, 'the MCi_STATUS integer');
       const p: McePoint = {
         kind: 'mce', tNs: time(), seq: seq++, where, status: status!,
-        mcgstatus: toBig(val(kMcgstatus)) ?? 0n, addr: toBig(val(kAddr)), mcgcap: toBig(val(kMcgcap)),
+        mcgstatus: lastMcgstatus.of(val(kMcgstatus)) ?? 0n, addr: toBig(val(kAddr)), mcgcap: lastMcgcap.of(val(kMcgcap)),
         cs: toInt(val(kCs)), cpu: toInt(val(kCpu)), bank: toInt(val(kBank)),
         amd: AMD_VENDORS.has(toInt(val(kVendor)) ?? -1),
       };
