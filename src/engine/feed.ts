@@ -91,16 +91,33 @@ export function scanIpcStream(path: string): StreamPlan | null {
   }
 }
 
+/** A read chunk: its file offset, its bytes (a view of a ring buffer) and who still reads it. */
+interface Chunk {
+  at: number;
+  bytes: Uint8Array;
+  /** Readers besides this thread's stream reader (a worker decoding a batch in it, the hash thread). */
+  refs: number;
+  /** This thread's reader is past it and no dictionary in effect lies in it. */
+  passed: boolean;
+}
+
 /**
- * The file read once, in chunks on SharedArrayBuffers: each chunk goes to the hash thread as it is
- * read (shared, not copied), and a message that lies inside one chunk is handed out as a view of it.
+ * The file read once, in chunks on SharedArrayBuffers reused as a ring: each chunk goes to the hash
+ * thread as it is read (shared, not copied), and a message that lies inside one chunk is handed out
+ * as a view of it. A chunk's buffer is reused once this thread's reader is past it (`release`) and
+ * every other reader of it (`hold`: a worker decoding a batch in it; the hash thread) is done, so
+ * memory is bounded by the chunks in flight, not by the file.
  */
 export class SharedFileReader {
   private readonly fd: number;
   private pos = 0;
   private nextEnd = 0;
   /** The chunks not yet passed by `release`, with their file offsets. */
-  private held: { at: number; bytes: Uint8Array }[] = [];
+  private held: Chunk[] = [];
+  /** Buffers free for the next chunks. */
+  private readonly free: SharedArrayBuffer[] = [];
+  /** Chunks sent to the hash thread, oldest first (it hashes them in order). */
+  private readonly hashing: Chunk[] = [];
   /** The hash thread, or (a small file: a worker's start costs more than hashing it) a hash here. */
   private readonly hasher: Worker | null;
   private readonly local: Hash | null;
@@ -110,6 +127,8 @@ export class SharedFileReader {
   private unhashed = 0;
   private wake: (() => void) | null = null;
   private closed = false;
+  /** Buffers allocated (the ring's size; for tests and the bench). */
+  allocated = 0;
 
   /**
    * `ends`: ascending offsets where a chunk may end (each record batch message's end, so no message
@@ -129,6 +148,7 @@ export class SharedFileReader {
         w.on('message', (h: string | number) => {
           if (typeof h === 'string') return resolve(h);
           this.unhashed -= h;
+          for (let k = 0; k < h; k++) this.unref(this.hashing.shift()!);
           if (this.wake && this.unhashed <= MAX_UNHASHED / 2) {
             this.wake();
             this.wake = null;
@@ -152,7 +172,13 @@ export class SharedFileReader {
       if (this.nextEnd === this.ends.length - 1 && this.size - end <= 8) end = this.size;
     }
     const want = Math.min(end, this.size) - this.pos;
-    const bytes = new Uint8Array(new SharedArrayBuffer(want));
+    let buf: SharedArrayBuffer | undefined;
+    while ((buf = this.free.pop()) && buf.byteLength < want);
+    if (!buf) {
+      buf = new SharedArrayBuffer(Math.max(want, Math.min(this.chunk, this.size)));
+      this.allocated++;
+    }
+    const bytes = new Uint8Array(buf, 0, want);
     let got = 0;
     while (got < want) {
       const n = readSync(this.fd, bytes, got, want - got, this.pos + got);
@@ -160,9 +186,12 @@ export class SharedFileReader {
       got += n;
     }
     const view = got === want ? bytes : bytes.subarray(0, got);
-    this.held.push({ at: this.pos, bytes: view });
+    const c: Chunk = { at: this.pos, bytes: view, refs: 0, passed: false };
+    this.held.push(c);
     this.pos += got;
     if (got && this.hasher) {
+      c.refs++;
+      this.hashing.push(c);
       this.hasher.postMessage(view);
       this.unhashed++;
     }
@@ -188,10 +217,14 @@ export class SharedFileReader {
 
   /** The bytes of `m` (read already): a view when it lies in one chunk, else a copy. */
   bytes(m: IpcMessage): Uint8Array {
+    const c = this.chunkOf(m);
+    if (c) return c.bytes.subarray(m.at - c.at, m.at + m.len - c.at);
+    return this.copy(m);
+  }
+
+  /** The bytes of `m` (read already) in a buffer of their own. */
+  copy(m: IpcMessage): Uint8Array {
     const end = m.at + m.len;
-    for (const c of this.held) {
-      if (m.at >= c.at && end <= c.at + c.bytes.byteLength) return c.bytes.subarray(m.at - c.at, end - c.at);
-    }
     const out = new Uint8Array(m.len);
     for (const c of this.held) {
       const a = Math.max(m.at, c.at);
@@ -201,11 +234,56 @@ export class SharedFileReader {
     return out;
   }
 
-  /** Forget the chunks that end before `at` (no later message lies in them). */
-  release(at: number): void {
-    let k = 0;
-    while (k < this.held.length && this.held[k]!.at + this.held[k]!.bytes.byteLength <= at) k++;
-    if (k) this.held = this.held.slice(k);
+  /**
+   * Keep the chunk `m` lies in (a view of it was handed out) from reuse until the returned function
+   * is called (once or more).
+   */
+  hold(m: IpcMessage): () => void {
+    const c = this.chunkOf(m);
+    if (!c) return () => undefined;
+    c.refs++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.unref(c);
+    };
+  }
+
+  /**
+   * This thread's reader is past `at`: forget the chunks that end before it (no later message lies
+   * in them) unless one of `keep` (the dictionary messages still in effect) lies in them.
+   */
+  release(at: number, keep: Iterable<IpcMessage> = []): void {
+    const pinned = new Set<Chunk>();
+    for (const m of keep) {
+      const c = this.chunkOf(m);
+      if (c) pinned.add(c);
+    }
+    const rest: Chunk[] = [];
+    for (const c of this.held) {
+      if (c.at + c.bytes.byteLength <= at && !pinned.has(c)) {
+        c.passed = true;
+        if (c.refs === 0) this.recycle(c);
+      } else {
+        rest.push(c);
+      }
+    }
+    this.held = rest;
+  }
+
+  private chunkOf(m: IpcMessage): Chunk | null {
+    const end = m.at + m.len;
+    for (const c of this.held) if (m.at >= c.at && end <= c.at + c.bytes.byteLength) return c;
+    return null;
+  }
+
+  private unref(c: Chunk): void {
+    if (--c.refs === 0 && c.passed) this.recycle(c);
+  }
+
+  private recycle(c: Chunk): void {
+    if (!this.closed) this.free.push(c.bytes.buffer as SharedArrayBuffer);
   }
 
   /** Read the rest of the file (for the hash) and close; the digest settles after this. */
@@ -215,6 +293,7 @@ export class SharedFileReader {
     this.closed = true;
     closeSync(this.fd);
     this.held = [];
+    this.free.length = 0;
     if (this.hasher) this.hasher.postMessage(null);
     else this.settle!(this.local!.digest('hex'));
   }
@@ -225,6 +304,7 @@ export class SharedFileReader {
     this.closed = true;
     closeSync(this.fd);
     this.held = [];
+    this.free.length = 0;
     if (this.hasher) void this.hasher.terminate();
   }
 }

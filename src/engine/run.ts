@@ -393,6 +393,8 @@ async function replayInWorkers(
           (item as FedBatch).decodeHere(cols);
           pool.hostNames(batchNo % N, cols, order.hostNames);
         })());
+      // The batch's bytes are read once it is decoded (or failed): its read buffer may be reused.
+      if (fed) void decoded.then(() => (item as FedBatch).done(), () => (item as FedBatch).done());
       const prevStarted = replayStarted;
       let started!: () => void;
       let failed!: (e: unknown) => void;

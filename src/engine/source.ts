@@ -52,6 +52,8 @@ export interface FedBatch {
   /** The batch's host, comm and mapper translation tables; null: decode it here (`decodeHere`). */
   tables: DictTables | null;
   decodeHere(cols: EventColumns): void;
+  /** Call once the batch's bytes are read (decoded, or failed): `msg`'s buffer may then be reused. */
+  done(): void;
 }
 
 /** Files below this size are hashed on the calling thread: a worker's start costs more than they do. */
@@ -193,12 +195,13 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
           for (const batch of batches as Iterable<RecordBatch>) {
             const p = plan.batches[b];
             if (!p) throw new Error(`batch ${b}: the stream has more record batches than its scan found`);
-            schema ??= reader.bytes(plan.schema);
+            // The schema and dictionary messages are copies (a worker keeps them; the chunks are reused).
+            schema ??= reader.copy(plan.schema);
             const translated = decoder.translate(batch, b);
             const next = new Map<number, { m: IpcMessage; bytes: Uint8Array }>();
             for (const [id, m] of p.dicts) {
               const had = dicts.get(id);
-              next.set(id, had && had.m === m ? had : { m, bytes: reader.bytes(m) });
+              next.set(id, had && had.m === m ? had : { m, bytes: reader.copy(m) });
             }
             dicts = next;
             const batchNo = b;
@@ -206,8 +209,9 @@ export function openTraceSource(path: string, dicts: TraceDicts, batchRows = 655
               batchNo, rows: batch.numRows, msg: reader.bytes(p.msg), schema, dicts,
               tables: translated ? decoder.dictTables(batch) : null,
               decodeHere: (cols) => decoder.decode(batch, batchNo, cols),
+              done: reader.hold(p.msg),
             };
-            reader.release(p.msg.at + p.msg.len);
+            reader.release(p.msg.at + p.msg.len, p.dicts.values());
             await reader.throttle();
             b++;
           }

@@ -91,4 +91,46 @@ describe('SharedFileReader', () => {
     r.finish();
     expect(await r.digest).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
   });
+
+  it('reuses a chunk\'s buffer only once the reader is past it and every hold on it is dropped', () => {
+    const path = write('ring.arrows', table());
+    const bytes = readFileSync(path);
+    const plan = scanIpcStream(path)!;
+    const ends = plan.batches.map((b) => b.msg.at + b.msg.len);
+    const r = new SharedFileReader(path, plan.size, new URL('../../src/engine/hash-worker.mjs', import.meta.url), Infinity, ends, 16);
+    const want = (k: number): Buffer => bytes.subarray(plan.batches[k]!.msg.at, ends[k]);
+    const c0 = r.next()!;
+    const done0 = r.hold(plan.batches[0]!.msg); // a worker decodes batch 0 from a view of chunk 0
+    const v0 = r.bytes(plan.batches[0]!.msg);
+    r.release(ends[0]!);
+    const c1 = r.next()!;
+    expect(c1.buffer).not.toBe(c0.buffer); // chunk 0 is still held
+    expect(Buffer.from(v0)).toEqual(want(0));
+    done0();
+    done0(); // a second call changes nothing
+    r.release(ends[1]!, plan.batches[1]!.dicts.values()); // batch 1's dictionary lies in chunk 1: kept
+    const c2 = r.next()!;
+    expect(c2.buffer).toBe(c0.buffer);
+    expect(Buffer.from(r.bytes(plan.batches[2]!.msg))).toEqual(want(2));
+    expect(Buffer.from(c1)).toEqual(bytes.subarray(ends[0]!, ends[1]!));
+    expect(r.allocated).toBe(2);
+    r.finish();
+  });
+
+  it('reuses a buffer sent to the hash thread once it is hashed: the same digest', async () => {
+    const path = write('ring-hashed.arrows', table());
+    const plan = scanIpcStream(path)!;
+    const ends = plan.batches.map((b) => b.msg.at + b.msg.len);
+    const r = new SharedFileReader(path, plan.size, new URL('../../src/engine/hash-worker.mjs', import.meta.url), 0, ends, 16);
+    const first = r.next()!;
+    r.release(ends[0]!);
+    const second = r.next()!;
+    expect(second.buffer).not.toBe(first.buffer); // not hashed yet
+    r.release(ends[1]!);
+    // Wait until both are hashed (the thread's start takes a while on a loaded machine).
+    for (let t = 0; (r as unknown as { unhashed: number }).unhashed > 0 && t < 500; t++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(r.next()!.buffer).toBe(second.buffer);
+    r.finish();
+    expect(await r.digest).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  });
 });
