@@ -228,12 +228,13 @@ function writeMcelog(file: string): { lines: number; bytes: number } {
 /** Import in a child process: the importer alone (no output files), its wall time and peak RSS. */
 function timedImport(file: string, format: string): { seconds: number; cpuSeconds: number; events: number; lines: number | null; maxRssMb: number } {
   const script = `import { importSource } from ${JSON.stringify(join(ROOT, 'src/import/index.ts'))};
+    import { peakRssMb } from ${JSON.stringify(join(ROOT, 'src/io/peak-rss.ts'))};
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const r = await importSource(${JSON.stringify(file)}, { format: ${JSON.stringify(format)} });
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
-    process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.table.count, lines: r.lines, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));`;
+    process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.table.count, lines: r.lines, maxRssMb: peakRssMb() }));`;
   const runner = join(own, 'runner.mts');
   writeFileSync(runner, script);
   const p = spawnSync(process.execPath, ['--import', 'tsx', runner], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });

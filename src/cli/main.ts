@@ -151,7 +151,7 @@ export function buildProgram(): Command {
       out.line(JSON.stringify({
         run_id: summary.runId, events: summary.events, profiles: profiles.map((p) => p.name), signals: summary.signals,
         seconds: summary.seconds, events_per_s: Math.round(summary.events / Math.max(summary.seconds, 1e-9)),
-        trace_sha256: summary.traceSha256, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), files: summary.files,
+        trace_sha256: summary.traceSha256, max_rss_mb: (await import('../io/peak-rss.js')).peakRssMb(), files: summary.files,
       }));
       out.flush();
     });
