@@ -1,9 +1,7 @@
 // The oracle's jobs over files: diff outcomes against a golden file, compare two profiles.
 import { existsSync } from 'node:fs';
 import { InputError } from '../io/errors.js';
-import { readTraceCsv } from '../io/csv-trace.js';
 import { loadProfile } from '../io/profile-file.js';
-import { explainEvent } from '../engine/replay-events.js';
 import { TRACE_COLUMNS } from '../io/trace.js';
 import { Duck, lit } from './duck.js';
 import { diffRelations, DiffResult } from './diff.js';
@@ -74,6 +72,9 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
       by: o.by, examples: o.examples, traceRelation: tr.relation, traceColumns: tr.columns, ranges: o.ranges,
     });
     if (o.trace && /\.csv(\.gz)?$/.test(o.trace) && r.examples.length) {
+      // The CSV reader and the engine load only for examples explained from a CSV trace.
+      const { readTraceCsv } = await import('../io/csv-trace.js');
+      const { explainEvent } = await import('../engine/replay-events.js');
       const events = readTraceCsv(o.trace, { sort: true });
       let prof;
       try {

@@ -12,7 +12,6 @@ import { scratchDir } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
 import { parquetGlob, parquetTree } from '../io/layout.js';
 import { loadProfile } from '../io/profile-file.js';
-import { runTrace } from '../engine/run.js';
 import { Duck, lit, num } from './duck.js';
 import { GOLDEN_MAGIC, Golden, GoldenRow, parseGolden, Redaction, REDACTABLE } from './golden.js';
 
@@ -80,6 +79,8 @@ export class OutcomeSource {
       if (!replayProfiles.length) throw new InputError(`${spec}: a trace: name the profile(s) to replay it under (--profile)`, spec);
       const dir = scratchDir('ras-replay-diff-');
       this.cleanup.push(dir);
+      // The engine loads only when a trace is replayed on the spot.
+      const { runTrace } = await import('../engine/run.js');
       await runTrace({ trace: spec, profiles: replayProfiles.map((p) => loadProfile(p)), outDir: dir, db: join(dir, 'ras.duckdb'), parquet: false, shard: null, workers: 1 });
       return this.openDuckdb(db, join(dir, 'ras.duckdb'));
     }
