@@ -224,15 +224,15 @@ function validAt(d: Data, i: number): boolean {
 /** A bool cell that is not 0 or 1 (an integer column used as a boolean): reported by the row loop. */
 const BOOL_BAD = 2;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Four bits as four 0/1 bytes of a little-endian 32-bit word (bit k in byte k). */
+const NIBBLE_BYTES = Int32Array.from({ length: 16 }, (_, v) => (v & 1) | (((v >> 1) & 1) << 8) | (((v >> 2) & 1) << 16) | (((v >> 3) & 1) << 24));
+
 /**
  * A boolean column expanded to one byte per row in one typed pass: -1 null or absent, 0, 1, or
  * BOOL_BAD for an integer cell other than 0/1 (the caller reports it in row order). A column of
  * another type is refused here.
  */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** Four bits as four 0/1 bytes of a little-endian 32-bit word (bit k in byte k). */
-const NIBBLE_BYTES = Int32Array.from({ length: 16 }, (_, v) => (v & 1) | (((v >> 1) & 1) << 8) | (((v >> 2) & 1) << 16) | (((v >> 3) & 1) << 24));
-
 function boolBytes(d: Data | null, name: string, n: number, out: Int8Array, bad: Bad): void {
   if (!d) {
     out.fill(-1, 0, n);
