@@ -2,7 +2,8 @@
 // as one dataset in a DuckDB file, after checking that the shard set is complete and consistent.
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbApi } from './duckdb-api.js';
 import { InputError } from './errors.js';
 import { parquetGlob, parquetTree, type RunTable } from './layout.js';
 
@@ -98,7 +99,7 @@ export async function mergeShards(dir: string, dbFile: string): Promise<MergeSum
   if (missing.length) throw new InputError(`${mdir}: shards ${missing.join(', ')} of ${count} are missing: expected every shard 0..${count - 1}`, mdir);
 
   const tmp = `${dbFile}.tmp-${process.pid}-${Date.now()}`;
-  const inst = await DuckDBInstance.create(tmp);
+  const inst = await duckdbApi.DuckDBInstance.create(tmp);
   const con = await inst.connect();
   try {
     const q = (s: string) => `'${s.replace(/'/g, "''")}'`;

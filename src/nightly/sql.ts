@@ -8,12 +8,16 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tempNameFor } from '../io/atomic.js';
 import { jsonText } from '../io/json.js';
 import { InputError } from '../io/errors.js';
-import { StatementType } from '@duckdb/node-api';
+import type { StatementType as StatementTypeEnum } from '@duckdb/node-api';
+import { duckdbApi } from '../io/duckdb-api.js';
 import { parquetGlob } from '../io/layout.js';
 import { Duck, lit, Row } from '../oracle/duck.js';
 import { createStore, NAMED_QUERIES } from './store.js';
 
 import type { SqlFormat } from './sql-formats.js';
+
+const { StatementType } = duckdbApi;
+type StatementType = StatementTypeEnum;
 
 export { SQL_FORMATS, type SqlFormat } from './sql-formats.js';
 

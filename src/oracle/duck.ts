@@ -1,15 +1,13 @@
 // A small DuckDB session for the oracle (diff, compare, golden, sql): an in-memory database with a
 // bounded buffer pool (it spills to a temp folder), helpers to run SQL and read small results.
 import type { DuckDBConnection, DuckDBInstance as DuckDBInstanceType } from '@duckdb/node-api';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from '../io/atomic.js';
 import { InputError } from '../io/errors.js';
+import { duckdbApi } from '../io/duckdb-api.js';
 
-// Loaded by require: an ESM import of this CommonJS package makes node lex its sources for their
-// named exports (60 ms of a 0.3 s diff start-up).
-const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+const { DuckDBInstance } = duckdbApi;
 type DuckDBInstance = DuckDBInstanceType;
 
 /** A SQL string literal. */
