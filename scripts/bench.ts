@@ -1,17 +1,22 @@
 // ras-replay benchmark: every figure measured in the same run on the same generated traces, each as
 // a ratio to the baseline (a bare Arrow read of the host-ordered trace) measured in this run.
-//   npm run bench -- [--events 10000000] [--small-events N] [--workers N] [--json bench-results.json]
-//                    [--against previous.json] [--model-events 4000000]
+//   npm run bench -- [--events 10000000] [--small-events N] [--large-events N] [--workers N]
+//                    [--json bench-results.json] [--against previous.json] [--model-events 4000000]
+//                    [--oracle-rows 100000000] [--import-rows 1000000] [--import-lines 4000000]
+//                    [--skip large,oracle,import]
 // Figures: start-up (`--help`, `profiles`, through bin/ras-replay.js and the prebuilt bundle);
 // generation; baseline read; decode; the model alone on 1 and N workers; end to end `run` to Arrow
 // (1 and N workers), Arrow + Parquet and Arrow + DuckDB, for a host-ordered and a time-ordered trace
-// (hosts interleaved over the whole file); peak RSS at two trace sizes. The figures go under the
-// `replay` and `startup` keys of the JSON file; other top-level keys (written by other scripts, e.g.
-// `oracle`, `import`) are kept. `--against FILE` prints old, new and new/old for every figure.
+// (hosts interleaved over the whole file); peak RSS with DuckDB at three trace sizes (small, events,
+// large: default 10× the events, so 100M; its traces take about 15 GB in $TMPDIR, kept for the next
+// run); then, each in its own process, the oracle (`bench:oracle`: golden create and diff) and the
+// importers (`bench:import`). The figures go under the `replay`, `startup`, `oracle` and `import`
+// keys of the JSON file. `--against FILE` prints old, new and new/old for every figure of every key.
+// `--skip` leaves out the large runs, the oracle or the import (a comma-separated list).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { fileChunks } from '../src/io/arrow-util.js';
 import { newTraceDicts, TraceDecoder } from '../src/io/arrow-trace.js';
@@ -24,7 +29,7 @@ import { writeSimpleFleet } from '../src/gen/simple-fleet.js';
 import { checkBenchArgs } from './bench-args.js';
 
 
-checkBenchArgs(import.meta.filename, 'bench', ['events', 'small-events', 'workers', 'json', 'against', 'model-events']);
+checkBenchArgs(import.meta.filename, 'bench', ['events', 'small-events', 'large-events', 'workers', 'json', 'against', 'model-events', 'oracle-rows', 'import-rows', 'import-lines', 'skip']);
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
@@ -43,6 +48,17 @@ const WORKERS = count('workers', String(Math.max(2, availableParallelism())));
 const JSON_OUT = arg('json', 'bench-results.json');
 const AGAINST = arg('against', '');
 const MODEL_ROWS = Math.min(EVENTS, count('model-events', '4000000'));
+const LARGE = count('large-events', String(EVENTS * 10));
+const ORACLE_ROWS = count('oracle-rows', '100000000');
+const IMPORT_ROWS = count('import-rows', '1000000');
+const IMPORT_LINES = count('import-lines', '4000000');
+const SKIP = new Set(arg('skip', '').split(',').filter((x) => x !== ''));
+for (const k of SKIP) {
+  if (!['large', 'oracle', 'import'].includes(k)) {
+    console.error(`bench: --skip ${JSON.stringify(k)}: expected a comma-separated list of large, oracle, import`);
+    process.exit(2);
+  }
+}
 const dir = join(tmpdir(), 'ras-replay-bench');
 mkdirSync(dir, { recursive: true });
 const ROOT = resolve(import.meta.dirname, '..');
@@ -233,18 +249,54 @@ replay.rss_ratio_large_to_small = Number((big.rss / small.rss).toFixed(3));
 replay.rss_ratio_large_to_small_time = Number((bigT.rss / smallT.rss).toFixed(3));
 console.log(`two workers / one, end to end -> Arrow: ${(an.eps / a1.eps).toFixed(2)}; time-ordered / host-ordered: ${(tn.eps / an.eps).toFixed(2)} (1 worker ${(t1.eps / a1.eps).toFixed(2)})`);
 console.log(`peak RSS ${EVENTS} vs ${SMALL} events (DuckDB): host-ordered ${big.rss} / ${small.rss} MiB = ${(big.rss / small.rss).toFixed(2)}, time-ordered ${bigT.rss} / ${smallT.rss} MiB = ${(bigT.rss / smallT.rss).toFixed(2)}`);
+
+// 5. Peak RSS at the large size (targets: ≤ 1 GiB, within 20% of the figure at --events).
+if (!SKIP.has('large')) {
+  replay.large_events = LARGE;
+  const huge = run(`end to end -> Arrow + DuckDB file, ${w} workers, ${LARGE} events`, 'e2e_duckdb_large', trace(LARGE, false), ['-w', w]);
+  const hugeT = run(`end to end -> Arrow + DuckDB file, ${w} workers, ${LARGE} events, time-ordered`, 'e2e_duckdb_large_time', trace(LARGE, true), ['-w', w]);
+  replay.rss_ratio_huge_to_large = Number((huge.rss / big.rss).toFixed(3));
+  replay.rss_ratio_huge_to_large_time = Number((hugeT.rss / bigT.rss).toFixed(3));
+  const verdict = (mb: number, r: number) => `${mb <= 1024 ? '≤' : '>'} 1 GiB, ${r <= 1.2 ? 'within' : 'not within'} 20%`;
+  console.log(`peak RSS ${LARGE} vs ${EVENTS} events (DuckDB): host-ordered ${huge.rss} / ${big.rss} MiB = ${(huge.rss / big.rss).toFixed(2)} (${verdict(huge.rss, huge.rss / big.rss)}), time-ordered ${hugeT.rss} / ${bigT.rss} MiB = ${(hugeT.rss / bigT.rss).toFixed(2)} (${verdict(hugeT.rss, hugeT.rss / bigT.rss)})`);
+}
 replay.load_average_1m_end = loadavg()[0]!;
 console.log(`load average ${loadavg()[0]!.toFixed(2)} at the end (${availableParallelism()} cores: above that, other work shared the machine)`);
 
 const previous: Record<string, unknown> = existsSync(JSON_OUT) ? JSON.parse(readFileSync(JSON_OUT, 'utf8')) : {};
 // Figures of an older layout (flat keys at the top) are replaced; other scripts' keys are kept.
 const kept = Object.fromEntries(Object.entries(previous).filter(([, v]) => typeof v === 'object' && v !== null));
+// This run's figures replace every key it measures (an oracle or import figure left from an
+// earlier run would read as this run's).
+for (const k of ['oracle', 'import'] as const) if (!SKIP.has(k)) delete kept[k];
 writeFileSync(JSON_OUT, `${JSON.stringify({ ...kept, replay, startup }, null, 2)}\n`);
 console.log(`figures written to ${JSON_OUT}`);
 
+// 6. The oracle and the importers, each its own script in its own process (they merge their keys
+// into the JSON file; bench:import always writes the project's bench-results.json).
+const child = (name: string, script: string, args: string[]): void => {
+  console.log(`\n${name}: npm run bench:${name} -- ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts', script), ...args], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) {
+    console.error(`bench: bench:${name} ${r.signal ? `killed by ${r.signal}` : `exited with ${r.status}`}`);
+    process.exit(1);
+  }
+};
+if (!SKIP.has('oracle')) child('oracle', 'bench-oracle.ts', ['--rows', String(ORACLE_ROWS), '--json', relative(ROOT, resolve(JSON_OUT))]);
+if (!SKIP.has('import')) {
+  child('import', 'bench-import.ts', ['--rows', String(IMPORT_ROWS), '--lines', String(IMPORT_LINES)]);
+  const written = join(ROOT, 'bench-results.json');
+  if (resolve(JSON_OUT) !== written) {
+    const all = JSON.parse(readFileSync(JSON_OUT, 'utf8')) as Record<string, unknown>;
+    all.import = (JSON.parse(readFileSync(written, 'utf8')) as Record<string, unknown>).import;
+    writeFileSync(JSON_OUT, `${JSON.stringify(all, null, 2)}\n`);
+  }
+}
+
 if (AGAINST) {
   const old = JSON.parse(readFileSync(AGAINST, 'utf8')) as Record<string, unknown>;
-  const now: Record<string, unknown> = { replay, startup };
+  const final = JSON.parse(readFileSync(JSON_OUT, 'utf8')) as Record<string, unknown>;
+  const now: Record<string, unknown> = Object.fromEntries(['replay', 'startup', 'oracle', 'import'].filter((k) => k in final).map((k) => [k, final[k]]));
   const leaves = (o: unknown, prefix: string, into: Map<string, number>): Map<string, number> => {
     if (typeof o === 'number') into.set(prefix, o);
     else if (typeof o === 'object' && o !== null) for (const [k, v] of Object.entries(o)) leaves(v, prefix ? `${prefix}.${k}` : k, into);
@@ -254,11 +306,12 @@ if (AGAINST) {
   const oldGroups = 'replay' in old ? old : { ...old, replay: old };
   const a = leaves(oldGroups, '', new Map());
   const b = leaves(now, '', new Map());
-  console.log(`\ncompared with ${AGAINST} (new / old; for _s and _mb figures lower is better):`);
-  console.log(`${'figure'.padEnd(44)} ${'old'.padStart(14)} ${'new'.padStart(14)} ${'new/old'.padStart(8)}`);
+  console.log(`\ncompared with ${AGAINST} (new / old; for times and memory, _s, seconds, _mb, _mib, lower is better):`);
+  const num = (x: number): string => (Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(4))));
+  console.log(`${'figure'.padEnd(56)} ${'old'.padStart(14)} ${'new'.padStart(14)} ${'new/old'.padStart(8)}`);
   for (const [k, v] of b) {
     const o = a.get(k);
     if (o === undefined || /events$|workers$|load_average/.test(k)) continue;
-    console.log(`${k.padEnd(44)} ${String(o).padStart(14)} ${String(v).padStart(14)} ${(o === 0 ? NaN : v / o).toFixed(2).padStart(8)}`);
+    console.log(`${k.padEnd(56)} ${num(o).padStart(14)} ${num(v).padStart(14)} ${(o === 0 ? NaN : v / o).toFixed(2).padStart(8)}`);
   }
 }

@@ -26,7 +26,12 @@ import { ROOT } from '../helpers.js';
 export const SIZES: [RegExp, string][] = [
   [/--hosts 20000\b/g, '--hosts 300'],
   [/--events 20000000\b/g, '--events 20000'],
+  [/--events 10000000\b/g, '--events 20000'],
+  [/--large-events 100000000\b/g, '--large-events 40000'],
   [/--rows 100000000\b/g, '--rows 200000'],
+  [/--oracle-rows 100000000\b/g, '--oracle-rows 200000'],
+  [/--import-rows 1000000\b/g, '--import-rows 20000'],
+  [/--import-lines 4000000\b/g, '--import-lines 40000'],
 ];
 const CONFIG_SIZES: [RegExp, string][] = [[/"hosts": 20000\b/g, '"hosts": 300']];
 
