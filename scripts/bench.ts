@@ -14,7 +14,7 @@
 // keys of the JSON file. `--against FILE` prints old, new and new/old for every figure of every key.
 // `--skip` leaves out the large runs, the oracle or the import (a comma-separated list).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
@@ -59,8 +59,13 @@ for (const k of SKIP) {
     process.exit(2);
   }
 }
+// Generated traces are kept between runs in a shared folder (each written under a temp name and
+// renamed into place); the runs' outputs go to this run's own folder, removed at exit, so two
+// benches at once (or a bench beside another job's) never remove each other's outputs.
 const dir = join(tmpdir(), 'ras-replay-bench');
 mkdirSync(dir, { recursive: true });
+const own = mkdtempSync(join(tmpdir(), 'ras-replay-bench-run-'));
+process.on('exit', () => rmSync(own, { recursive: true, force: true }));
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/ras-replay.js');
 
@@ -219,7 +224,7 @@ function copyInto(src: EventColumns, dst: EventColumns): void {
 
 // 4. End to end, as a user runs it (one profile, so events/s counts trace events).
 function run(label: string, key: string, file: string, extra: string[]): { eps: number; rss: number } {
-  const out = join(dir, `out-${key}`);
+  const out = join(own, `out-${key}`);
   rmSync(out, { recursive: true, force: true });
   const t = performance.now();
   const r = spawnSync(process.execPath, [BIN, 'run', file, '-p', 'post', '--out', out, '-q', ...extra], { encoding: 'utf8' });
