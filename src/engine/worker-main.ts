@@ -106,16 +106,37 @@ function decodeFed(m: DecodeFed): EventColumns {
   decoder.presetTables(batch, m.tables);
   const cols = slotCols[m.slot]!;
   decoder.decode(batch, m.batchNo, cols);
-  // The batch's host names, for encoding its outcomes and signals.
+  // The batch's host names, for encoding its outcomes and signals: an ASCII name's bytes are kept
+  // as they are (a time-ordered batch names about as many hosts as it has rows; a string each,
+  // in every worker, was 20 MB a worker at 500k hosts), any other name as its string (decoded as
+  // apache-arrow decodes it, so a name in invalid UTF-8 is encoded back as the main thread sees it).
   const dict = batch.getChild('host')!.data[0]!.dictionary!;
   const t = m.tables.host;
+  const hosts = hostsOf();
+  const one = dict.data.length === 1 ? dict.data[0]! : null;
+  const plain = one !== null && one.offset === 0 && one.valueOffsets !== undefined && one.values !== undefined;
+  const off = plain ? (one.valueOffsets as Int32Array) : null;
+  const bytes = plain ? (one.values as Uint8Array) : null;
   for (let k = 0; k < t.length; k++) {
     const id = t[k]!;
-    if (id < 0) continue;
+    if (id < 0 || hosts.has(id) || (id < fedNames.length && fedNames[id] !== '')) continue;
+    if (off && bytes) {
+      const a = off[k]!;
+      const b = off[k + 1]!;
+      if (a >= 0 && a <= b && b <= bytes.length && ascii(bytes, a, b)) {
+        hosts.setBytes(id, bytes, a, b);
+        continue;
+      }
+    }
     while (fedNames.length <= id) fedNames.push('');
-    if (fedNames[id] === '') fedNames[id] = String(dict.get(k));
+    fedNames[id] = String(dict.get(k));
   }
   return cols;
+}
+
+function ascii(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i]! >= 0x80) return false;
+  return true;
 }
 
 let hostsDict: HostDictBuilder | null = null;

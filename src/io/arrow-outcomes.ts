@@ -64,6 +64,15 @@ export class HostDictBuilder {
   build(ids: Uint32Array, rows: ArrayLike<number> | null, n: number): { idx: Int32Array; dict: Vector<Utf8> } {
     return this.dense.build(ids, rows, n);
   }
+
+  has(id: number): boolean {
+    return this.dense.has(id);
+  }
+
+  /** Host `id`'s name as its UTF-8 bytes (valid UTF-8: see DenseDictionary.setBytes). */
+  setBytes(id: number, src: Uint8Array, from: number, to: number): void {
+    this.dense.setBytes(id, src, from, to);
+  }
 }
 
 /**

@@ -112,6 +112,30 @@ export class DenseDictionary {
     return { idx, dict };
   }
 
+  /** Whether id `g`'s UTF-8 bytes are held (given by setBytes or encoded from its name). */
+  has(g: number): boolean {
+    return g < this.len.length && this.len[g]! >= 0;
+  }
+
+  /**
+   * Hold `src[from, to)` as id `g`'s UTF-8 bytes, so its name is never needed as a string: the
+   * caller vouches that they are what encoding the name gives (valid UTF-8, e.g. ASCII).
+   */
+  setBytes(g: number, src: Uint8Array, from: number, to: number): void {
+    if (g >= this.stamp.length) this.grow(g + 1);
+    if (this.len[g]! >= 0) return;
+    const n = to - from;
+    if (this.used + n > this.arena.length) {
+      const a = new Uint8Array(Math.max(this.used + n, this.arena.length * 2));
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    this.arena.set(src.subarray(from, to), this.used);
+    this.at[g] = this.used;
+    this.len[g] = n;
+    this.used += n;
+  }
+
   private encode(g: number): void {
     const name = this.names[g]!;
     const need = name.length * 3; // the most UTF-8 bytes a UTF-16 string can take
