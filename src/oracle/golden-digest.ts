@@ -119,10 +119,22 @@ export async function writeGoldenDigest(db: Duck, eventsTmp: string, sigTmp: str
     duckdb: await duckVersion(db), events_stamp: ev, signals_stamp: sg,
   };
   const pids = `SELECT event_id >> ${BLOCK_BITS} AS b, count(*) AS pids FROM (SELECT DISTINCT event_id, pid FROM ${goldenSignals(sigTmp)}) GROUP BY b`;
-  await db.run(`COPY (SELECT d.*, coalesce(p.pids, 0)::UBIGINT AS pids FROM (${blockDigestSql(eventDigestSql(goldenEventsWithPos(eventsTmp), null), signalDigestSql(goldenSignals(sigTmp), null))}) d
-      LEFT JOIN (${pids}) p ON d.b = p.b ORDER BY d.b)
-    TO ${lit(digestTmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${Object.entries(kv).map(([k, v]) => `${k}: ${lit(v)}`).join(', ')}})`);
+  await db.run(`CREATE OR REPLACE TEMP TABLE golden_digest AS SELECT d.*, coalesce(p.pids, 0)::UBIGINT AS pids
+    FROM (${blockDigestSql(eventDigestSql(goldenEventsWithPos(eventsTmp), null), signalDigestSql(goldenSignals(sigTmp), null))}) d
+    LEFT JOIN (${pids}) p ON d.b = p.b`);
+  try {
+    // The rows' own hash, checked when read: a damaged digest is not used.
+    kv.blocks_hash = String(await db.scalar(`${DIGEST_ROWS_HASH} golden_digest`));
+    await db.run(`COPY (SELECT * FROM golden_digest ORDER BY b)
+      TO ${lit(digestTmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${Object.entries(kv).map(([k, v]) => `${k}: ${lit(v)}`).join(', ')}})`);
+  } finally {
+    await db.run('DROP TABLE IF EXISTS golden_digest');
+  }
 }
+
+/** The digest's columns and their types. */
+const DIGEST_COLUMNS = 'b UBIGINT, n UBIGINT, panics UBIGINT, h UBIGINT, sn UBIGINT, sh VARCHAR, pids UBIGINT';
+const DIGEST_ROWS_HASH = 'SELECT count(*)::VARCHAR || \' \' || coalesce(sum(hash(hash(b, n, panics, h, sn, sh, pids))), 0)::VARCHAR FROM';
 
 /**
  * The digest of a golden set as a relation (b, n, panics, h, sn, sh, pids), or null when there is
@@ -134,11 +146,14 @@ export async function readGoldenDigest(db: Duck, events: string, signals: string
   let kv: Record<string, string>;
   try {
     kv = Object.fromEntries((await db.rows(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata(${lit(file)})`)).map((r) => [String(r.k), String(r.v)]));
+    if (kv.golden_digest !== DIGEST_MAGIC || kv.events !== basename(events) || kv.block_bits !== String(BLOCK_BITS)) return null;
+    if (kv.duckdb !== (await duckVersion(db))) return null;
+    if (kv.events_stamp !== parquetStamp(events) || kv.signals_stamp !== parquetStamp(signals)) return null;
+    const cols = (await db.rows(`DESCRIBE SELECT * FROM read_parquet(${lit(file)})`)).map((r) => `${r.column_name} ${r.column_type}`).join(', ');
+    if (cols !== DIGEST_COLUMNS) return null;
+    if (String(await db.scalar(`${DIGEST_ROWS_HASH} read_parquet(${lit(file)})`)) !== kv.blocks_hash) return null;
   } catch {
-    return null; // not Parquet: no digest
+    return null; // not Parquet, or damaged: no digest
   }
-  if (kv.golden_digest !== DIGEST_MAGIC || kv.events !== basename(events) || kv.block_bits !== String(BLOCK_BITS)) return null;
-  if (kv.duckdb !== (await duckVersion(db))) return null;
-  if (kv.events_stamp !== parquetStamp(events) || kv.signals_stamp !== parquetStamp(signals)) return null;
-  return `(SELECT b::UBIGINT AS b, n::UBIGINT AS n, panics::UBIGINT AS panics, h::UBIGINT AS h, sn::UBIGINT AS sn, sh::VARCHAR AS sh, pids::UBIGINT AS pids FROM read_parquet(${lit(file)}))`;
+  return `read_parquet(${lit(file)})`;
 }

@@ -2,7 +2,8 @@
 // through it gives exactly the result of the whole diff (the same set without its digest) for
 // planted changes of every category, with and without --by, a redacted set and more than
 // MAX_RANGES blocks to read; an added or missing event, or rows in another order, fall back to the
-// whole diff (its join kind too); a rewritten golden file makes the digest stale (ignored).
+// whole diff (its join kind too); a rewritten golden file makes the digest stale, and a damaged
+// digest is not used.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +160,18 @@ describe('the golden digest', () => {
     const r = await diffFiles({ outcomes: a, golden: g });
     expect(strip(r)).toEqual(strip(await diffFiles({ outcomes: a, golden: withoutDigest(g, 's-whole') })));
     expect(r.total.counts.si_code_wrong).toBe(1);
+    // A damaged digest (a block's count changed, its metadata kept) is not used either.
+    await createFromOutcomes(a, g);
+    const db1 = await Duck.open();
+    try {
+      expect(await readGoldenDigest(db1, g, goldenSignalsFile(g))).not.toBeNull();
+      const kv = (await db1.rows(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${digest}')`)).map((r) => `${r.k}: '${r.v}'`).join(', ');
+      await db1.run(`COPY (SELECT * REPLACE (CASE WHEN b = 3 THEN n + 1 ELSE n END AS n) FROM read_parquet('${digest}')) TO '${digest}.bad' (FORMAT parquet, KV_METADATA {${kv}})`);
+      copyFileSync(`${digest}.bad`, digest);
+      expect(await readGoldenDigest(db1, g, goldenSignalsFile(g))).toBeNull();
+    } finally {
+      db1.close();
+    }
     // Only the mtime changed: stale too.
     await createFromOutcomes(a, g);
     const t = new Date(Date.now() - 3600_000);
