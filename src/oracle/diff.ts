@@ -364,10 +364,22 @@ async function digestDiff(db: Duck, d: DigestInput, by: readonly string[], event
     // The blocks not read: the outcomes' counts, no category, a true kill per signalled (event, pid).
     const clean = await db.rows(`SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} sum(n) AS events, sum(panics) AS panics FROM dg_act WHERE NOT ${inBlocks('b')} ${keys.length ? 'GROUP BY ALL' : ''}`);
     for (const r of clean) ev.push({ ...r, expected_panics: r.panics, misaligned: 0 });
-    sg.push(...(by.length
-      ? await db.rows(`SELECT ${keys.join(', ')}, count(*) AS true_kill FROM (SELECT s.event_id, ${keyOf('x', by)}
-          FROM (SELECT DISTINCT event_id, pid FROM act_sig WHERE NOT ${inIds('event_id')}) s LEFT JOIN act x USING (event_id)) GROUP BY ALL`)
-      : await db.rows(`SELECT sum(pids) AS true_kill FROM ${d.blocks} WHERE NOT ${inBlocks('b')}`)));
+    if (!by.length) {
+      sg.push(...(await db.rows(`SELECT sum(pids) AS true_kill FROM ${d.blocks} WHERE NOT ${inBlocks('b')}`)));
+      return { ev, sg };
+    }
+    // By group: each signalled (event, pid)'s group is its event's, found by a join of the pids per
+    // signalled event (one row each) with the outcomes. Split into up to 4 event id ranges (a range
+    // predicate prunes row groups on both sides), each probing a hash table of its own signals.
+    const s = (await db.rows('SELECT count(*) AS n, min(event_id) AS lo, max(event_id) AS hi FROM act_sig'))[0]!;
+    const k = Math.min(4, Math.max(1, Math.ceil(num(s.n) / 131072)));
+    const lo = s.lo === null ? 0n : BigInt(s.lo as bigint);
+    const step = s.hi === null ? 1n : (BigInt(s.hi as bigint) - lo) / BigInt(k) + 1n;
+    const part = (j: number) => [j > 0 ? `event_id >= ${lo + step * BigInt(j)}` : null, j < k - 1 ? `event_id < ${lo + step * BigInt(j + 1)}` : null].filter(Boolean).join(' AND ') || 'true';
+    const joins = Array.from({ length: k }, (_, j) => `(SELECT ${keys.join(', ')}, sum(np) AS true_kill FROM (SELECT s.np, ${keyOf('x', by)}
+      FROM (SELECT event_id, count(DISTINCT pid) AS np FROM act_sig WHERE NOT ${inIds('event_id')} AND ${part(j)} GROUP BY event_id) s
+      LEFT JOIN (SELECT event_id, ${by.map(ident).join(', ')} FROM act WHERE ${part(j)}) x USING (event_id)) GROUP BY ALL)`);
+    sg.push(...(await db.rows(joins.join(' UNION ALL '))));
     return { ev, sg };
   } finally {
     await db.run('DROP TABLE IF EXISTS dg_act');
