@@ -22,6 +22,8 @@
 // Speed: when both sides list the same events in the same order (a golden set made from these
 // outcomes, a generated trace in event_id order), the sides are read side by side with a
 // POSITIONAL JOIN (one streaming pass, no hash table: bounded memory); otherwise a hash join.
+// With a golden digest (golden-digest.ts) only the outcomes are read whole, and the golden set
+// only in the blocks whose digest differs (digestDiff).
 import { InputError } from '../io/errors.js';
 import { Duck, ident, num, Row } from './duck.js';
 import { compareSignals, GoldenSignal, Redaction, signalToken } from './golden.js';
