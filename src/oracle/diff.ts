@@ -351,6 +351,8 @@ async function digestDiff(db: Duck, d: DigestInput, by: readonly string[], event
     let ev: Row[] = [];
     let sg: Row[] = [];
     if (ranges.length) {
+      // Each range reads the Parquet footers again: cached, they are parsed once.
+      await db.run('SET parquet_metadata_cache = true');
       const as = ranged(d.outcomes, `event_id AS a_id, pos AS a_pos, panic AS a_panic, reboot_loop AS a_rl, vmcore AS a_vm, mf_type AS a_mft, mf_result AS a_mfr${groupSel}`);
       const gs = ranged(d.golden, 'event_id AS g_id, pos AS g_pos, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr');
       const rows = await db.rows(as.map((x, i) => `(${eventAgg(`SELECT * FROM (${x}) POSITIONAL JOIN (${gs[i]})`, true)})`).join(' UNION ALL '));
