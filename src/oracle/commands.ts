@@ -68,8 +68,11 @@ export async function diffFiles(o: DiffFilesOptions): Promise<DiffResult> {
     if (o.by?.some((b) => !tr.columns.includes(b)) && o.trace && !tr.relation) {
       throw new InputError(`${o.trace}: --by on trace columns needs a .csv or .parquet trace (DuckDB cannot read Arrow IPC here): convert it or group by outcome columns`, o.trace);
     }
+    // The golden digest applies when the outcomes' positions are known (one Parquet file).
+    const pos = golden.digest ? await src.positional(db, profile) : null;
+    const digest = golden.digest && pos ? { blocks: golden.digest.blocks, golden: golden.digest.events, outcomes: pos, redact: golden.redact } : null;
     const r = await diffRelations(db, { outcomes: o.outcomes, golden: o.golden, profile }, {
-      by: o.by, examples: o.examples, traceRelation: tr.relation, traceColumns: tr.columns, ranges: o.ranges,
+      by: o.by, examples: o.examples, traceRelation: tr.relation, traceColumns: tr.columns, ranges: o.ranges, digest,
     });
     if (o.trace && /\.csv(\.gz)?$/.test(o.trace) && r.examples.length) {
       // The CSV reader and the engine load only for examples explained from a CSV trace.

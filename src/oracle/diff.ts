@@ -22,9 +22,12 @@
 // Speed: when both sides list the same events in the same order (a golden set made from these
 // outcomes, a generated trace in event_id order), the sides are read side by side with a
 // POSITIONAL JOIN (one streaming pass, no hash table: bounded memory); otherwise a hash join.
+// With a golden digest (golden-digest.ts) only the outcomes are read whole, and the golden set
+// only in the blocks whose digest differs (digestDiff).
 import { InputError } from '../io/errors.js';
 import { Duck, ident, num, Row } from './duck.js';
-import { compareSignals, GoldenSignal, signalToken } from './golden.js';
+import { compareSignals, GoldenSignal, Redaction, signalToken } from './golden.js';
+import { BLOCK_BITS, blockDigestSql, eventDigestSql, signalDigestSql } from './golden-digest.js';
 
 export const EVENT_CATEGORIES = [
   'unexpected_panic', 'missed_panic', 'reboot_loop_new', 'reboot_loop_gone', 'vmcore_incomplete', 'vmcore_mismatch', 'mf_mismatch',
@@ -100,6 +103,8 @@ export interface DiffOptions {
    * parallel); 1: one query. Both sides are sorted by event_id when the positional join applies.
    */
   ranges?: number;
+  /** A fresh golden digest (golden-digest.ts): blocks whose sums match are not read. */
+  digest?: DigestInput | null;
 }
 
 const OUTCOME_GROUP_COLS = ['host', 'profile', 'panic', 'panic_msg', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result', 'mf_ret', 'poisoned', 'unmapped', 'guest_action', 'path'];
@@ -121,17 +126,17 @@ const EVENT_FLAGS: Record<(typeof EVENT_CATEGORIES)[number], string> = {
  * compared by count and a sum of per-signal hashes (order-free: no per-group sort), the wildcard
  * lsb (`*`) by leaving lsb out of the hash for that pid, and threads by an anti-join.
  */
-const SIGNAL_PAIRS = `
+const signalPairs = (act_sig = 'act_sig', exp_sig = 'exp_sig') => `
 WITH e AS (
   SELECT event_id, pid, count(*) AS n, sum(hash(signo, si_code)::HUGEINT) AS codes,
     sum(hash(signo, si_code, addr_lsb)::HUGEINT) AS lsbs, bool_or(lsb_any) AS lsb_any
-  FROM exp_sig GROUP BY event_id, pid),
+  FROM ${exp_sig} GROUP BY event_id, pid),
 a AS (
   SELECT event_id, pid, count(*) AS n, sum(hash(signo, si_code)::HUGEINT) AS codes, sum(hash(signo, si_code, addr_lsb)::HUGEINT) AS lsbs
-  FROM act_sig GROUP BY event_id, pid),
+  FROM ${act_sig} GROUP BY event_id, pid),
 t AS (
-  SELECT DISTINCT event_id, pid FROM exp_sig x WHERE tid IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM act_sig y WHERE y.event_id = x.event_id AND y.pid = x.pid AND y.tid = x.tid))
+  SELECT DISTINCT event_id, pid FROM ${exp_sig} x WHERE tid IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM ${act_sig} y WHERE y.event_id = x.event_id AND y.pid = x.pid AND y.tid = x.tid))
 SELECT event_id, pid,
   e.pid IS NULL AS over_kill, a.pid IS NULL AS under_kill, (e.pid IS NOT NULL AND a.pid IS NOT NULL) AS tp,
   (e.pid IS NOT NULL AND a.pid IS NOT NULL AND (e.n <> a.n OR e.codes <> a.codes)) AS si_code_wrong,
@@ -186,9 +191,9 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
   // Every category needs some compared field to differ: the mask is computed only where one does.
   const differs = 'a_id IS DISTINCT FROM g_id OR a_panic IS DISTINCT FROM g_panic OR a_rl IS DISTINCT FROM g_rl OR a_vm IS DISTINCT FROM g_vm OR a_mft IS DISTINCT FROM g_mft OR a_mfr IS DISTINCT FROM g_mfr';
   const mask = `CASE WHEN ${differs} THEN ${EVENT_CATEGORIES.map((c, k) => `(CASE WHEN ${EVENT_FLAGS[c]} THEN ${1 << k} ELSE 0 END)`).join(' | ')} ELSE 0 END`;
-  const eventAgg = (join: string) => `
+  const eventAgg = (join: string, withPos = false) => `
     SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} cat, count(*) AS n,
-      count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id) AS misaligned,
+      count(*) FILTER (WHERE a_id IS DISTINCT FROM g_id${withPos ? ' OR a_pos IS DISTINCT FROM g_pos' : ''}) AS misaligned,
       count(a_id) AS events,
       count(*) FILTER (WHERE on_both AND g_panic) AS expected_panics,
       count(*) FILTER (WHERE a_panic) AS panics,
@@ -197,21 +202,24 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     FROM (SELECT *, ${mask} AS cat FROM (SELECT *, (a_id IS NOT NULL AND g_id IS NOT NULL) AS on_both FROM (${join})))
     GROUP BY ALL`;
   let joinKind: 'positional' | 'hash' = 'positional';
-  let ev = foldMasks(await positionalRanges(db, a, g, eventAgg, opts.ranges ?? 2), by);
-  if (ev.some((r) => num(r.misaligned) > 0)) {
-    joinKind = 'hash';
-    ev = foldMasks(await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`)), by);
+  // The golden digest's fast path (outcome columns only: a trace column is not in the outcomes).
+  const fast = opts.digest && !traceBy.length ? await digestDiff(db, opts.digest, by, eventAgg) : null;
+  let ev: Row[];
+  let sg: Row[];
+  if (fast) {
+    ({ ev, sg } = fast);
+  } else {
+    ev = foldMasks(await positionalRanges(db, a, g, eventAgg, opts.ranges ?? 2), by);
+    if (ev.some((r) => num(r.misaligned) > 0)) {
+      joinKind = 'hash';
+      ev = foldMasks(await db.rows(eventAgg(`SELECT * FROM (${a}) FULL OUTER JOIN (${g}) ON a_id = g_id`)), by);
+    }
+    // Signals: only events on both sides take part (one-sided events are counted as coverage).
+    const oneSided = ev.some((r) => num(r.no_golden) + num(r.no_outcome) > 0);
+    await db.run(`CREATE OR REPLACE TEMP TABLE sig_pairs AS SELECT * FROM (${signalPairs()}) sp
+      ${oneSided ? 'WHERE event_id IN (SELECT event_id FROM act) AND event_id IN (SELECT event_id FROM exp)' : ''}`);
+    sg = await db.rows(signalAgg(by, by.length ? `(SELECT sp.*, ${keyOf('x', by)} FROM sig_pairs sp LEFT JOIN ${actRel} x USING (event_id))` : 'sig_pairs'));
   }
-  // Signals: only events on both sides take part (one-sided events are counted as coverage).
-  const oneSided = ev.some((r) => num(r.no_golden) + num(r.no_outcome) > 0);
-  await db.run(`CREATE OR REPLACE TEMP TABLE sig_pairs AS SELECT * FROM (${SIGNAL_PAIRS}) sp
-    ${oneSided ? 'WHERE event_id IN (SELECT event_id FROM act) AND event_id IN (SELECT event_id FROM exp)' : ''}`);
-  const sigGroupRel = by.length
-    ? `(SELECT sp.*, ${by.map((b) => `x.${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`).join(', ')} FROM sig_pairs sp LEFT JOIN ${actRel} x USING (event_id))`
-    : 'sig_pairs';
-  const sg = await db.rows(`SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} count(*) FILTER (WHERE tp) AS true_kill,
-    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}`).join(', ')}
-    FROM ${sigGroupRel} ${keys.length ? 'GROUP BY ALL' : ''}`);
 
   const total = emptyCounts();
   const groups = new Map<string, { key: Record<string, string | null>; counts: DiffCounts }>();
@@ -268,6 +276,118 @@ export async function diffRelations(db: Duck, meta: { outcomes: string; golden: 
     regression: isRegression(total),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/** The group keys of `--by` read from relation alias `x` (k_<column>, as text). */
+const keyOf = (x: string, by: readonly string[]) => by.map((b) => `${x}.${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`).join(', ');
+
+/** The signal aggregate (true kills and each signal category) of a sig_pairs relation, per group. */
+function signalAgg(by: readonly string[], rel: string): string {
+  const keys = by.map((b) => ident(`k_${b}`));
+  return `SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} count(*) FILTER (WHERE tp) AS true_kill,
+    ${SIGNAL_CATEGORIES.map((c) => `count(*) FILTER (WHERE ${c}) AS ${c}`).join(', ')}
+    FROM ${rel} ${keys.length ? 'GROUP BY ALL' : ''}`;
+}
+
+/** The digest's fast path: what it needs (golden-digest.ts). */
+export interface DigestInput {
+  /** The golden digest relation (b, n, panics, h, sn, sh, pids). */
+  blocks: string;
+  /** The golden events with `pos`, their position in the events file. */
+  golden: string;
+  /** The outcomes (act's columns) with `pos`, their position in the order act is read. */
+  outcomes: string;
+  /** The golden set's redactions, applied to the outcomes before hashing. */
+  redact: ReadonlySet<Redaction>;
+}
+
+/** At most this many event-id ranges hold the blocks read in full (nearer ones are merged). */
+const MAX_RANGES = 16;
+
+/**
+ * Runs of consecutive block numbers, merged across the smallest gaps until at most `max` are left.
+ * Each is [first block, last block]; the blocks between merged runs are read in full too.
+ */
+export function blockRanges(blocks: readonly bigint[], max = MAX_RANGES): [bigint, bigint][] {
+  const r: [bigint, bigint][] = [];
+  for (const b of blocks) {
+    const last = r[r.length - 1];
+    if (last && b === last[1] + 1n) last[1] = b;
+    else r.push([b, b]);
+  }
+  while (r.length > max) {
+    let k = 0;
+    for (let i = 1; i < r.length - 1; i++) if (r[i + 1]![0] - r[i]![1] < r[k + 1]![0] - r[k]![1]) k = i;
+    r[k]![1] = r[k + 1]![1];
+    r.splice(k + 1, 1);
+  }
+  return r;
+}
+
+/**
+ * The diff through the golden digest: the outcomes are hashed per block of event ids as the golden
+ * set was when written (the sums include each row's position), and only the blocks whose sums
+ * differ are joined with the golden set, in full, as the positional join would; every other block
+ * holds the golden rows at the golden positions, so it has no difference and its counts are the
+ * outcomes' (events, panics) and the digest's (true kills: one per signalled (event, pid)).
+ * Null when the rows read do not sit at the same positions with the same ids on both sides (an
+ * event added or missing, another order): the caller then diffs the whole sets, whose join kind
+ * that decides. Outputs are those of the whole diff: the same categories, counts and examples.
+ */
+async function digestDiff(db: Duck, d: DigestInput, by: readonly string[], eventAgg: (join: string, withPos?: boolean) => string): Promise<{ ev: Row[]; sg: Row[] } | null> {
+  const keySel = by.map((b) => `${ident(b)}::VARCHAR AS ${ident(`k_${b}`)}`);
+  const keys = by.map((b) => ident(`k_${b}`));
+  const groupSel = keySel.length ? `, ${keySel.join(', ')}` : '';
+  try {
+    await db.run(`CREATE OR REPLACE TEMP TABLE dg_act AS ${eventDigestSql(d.outcomes, d.redact, keySel)}`);
+    const dirty = (await db.rows(`SELECT coalesce(o.b, g.b) AS b FROM (${blockDigestSql('SELECT * FROM dg_act', signalDigestSql('act_sig', d.redact))}) o
+      FULL OUTER JOIN ${d.blocks} g ON o.b = g.b
+      WHERE o.b IS NULL OR g.b IS NULL OR o.n <> g.n OR o.h <> g.h OR o.sn <> g.sn OR o.sh <> g.sh ORDER BY 1`)).map((r) => BigInt(r.b as bigint));
+    const ranges = blockRanges(dirty);
+    const inBlocks = (col: string) => (ranges.length ? `(${ranges.map(([lo, hi]) => `${col} BETWEEN ${lo} AND ${hi}`).join(' OR ')})` : 'false');
+    const inIds = (col: string) => (ranges.length ? `(${ranges.map(([lo, hi]) => `(${col} >= ${lo << BigInt(BLOCK_BITS)} AND ${col} < ${(hi + 1n) << BigInt(BLOCK_BITS)})`).join(' OR ')})` : 'false');
+    // One scan per range (a range predicate prunes Parquet row groups; an OR of them does not).
+    const ranged = (rel: string, sel: string) => ranges.map(([lo, hi]) => `SELECT ${sel} FROM ${rel} WHERE event_id >= ${lo << BigInt(BLOCK_BITS)} AND event_id < ${(hi + 1n) << BigInt(BLOCK_BITS)}`);
+    let ev: Row[] = [];
+    let sg: Row[] = [];
+    if (ranges.length) {
+      // Each range reads the Parquet footers again: cached, they are parsed once.
+      await db.run('SET parquet_metadata_cache = true');
+      const as = ranged(d.outcomes, `event_id AS a_id, pos AS a_pos, panic AS a_panic, reboot_loop AS a_rl, vmcore AS a_vm, mf_type AS a_mft, mf_result AS a_mfr${groupSel}`);
+      const gs = ranged(d.golden, 'event_id AS g_id, pos AS g_pos, panic AS g_panic, reboot_loop AS g_rl, vmcore AS g_vm, mf_type AS g_mft, mf_result AS g_mfr');
+      const rows = await db.rows(as.map((x, i) => `(${eventAgg(`SELECT * FROM (${x}) POSITIONAL JOIN (${gs[i]})`, true)})`).join(' UNION ALL '));
+      if (rows.some((r) => num(r.misaligned) > 0)) return null;
+      ev = foldMasks(rows, by);
+      // Aligned: no event is on one side only, so every signal takes part.
+      await db.run(`CREATE OR REPLACE TEMP TABLE sig_pairs AS SELECT * FROM (${signalPairs(`(SELECT * FROM act_sig WHERE ${inIds('event_id')})`, `(SELECT * FROM exp_sig WHERE ${inIds('event_id')})`)}) sp`);
+      const actIn = `(${ranged(d.outcomes, '*').join(' UNION ALL ')})`;
+      sg = await db.rows(signalAgg(by, by.length ? `(SELECT sp.*, ${keyOf('x', by)} FROM sig_pairs sp LEFT JOIN ${actIn} x USING (event_id))` : 'sig_pairs'));
+    } else {
+      await db.run(`CREATE OR REPLACE TEMP TABLE sig_pairs AS SELECT * FROM (${signalPairs()}) sp WHERE false`);
+    }
+    // The blocks not read: the outcomes' counts, no category, a true kill per signalled (event, pid).
+    const clean = await db.rows(`SELECT ${keys.length ? `${keys.join(', ')}, ` : ''} sum(n) AS events, sum(panics) AS panics FROM dg_act WHERE NOT ${inBlocks('b')} ${keys.length ? 'GROUP BY ALL' : ''}`);
+    for (const r of clean) ev.push({ ...r, expected_panics: r.panics, misaligned: 0 });
+    if (!by.length) {
+      sg.push(...(await db.rows(`SELECT sum(pids) AS true_kill FROM ${d.blocks} WHERE NOT ${inBlocks('b')}`)));
+      return { ev, sg };
+    }
+    // By group: each signalled (event, pid)'s group is its event's, found by a join of the pids per
+    // signalled event (one row each) with the outcomes. Split into up to 4 event id ranges (a range
+    // predicate prunes row groups on both sides), each probing a hash table of its own signals.
+    const s = (await db.rows('SELECT count(*) AS n, min(event_id) AS lo, max(event_id) AS hi FROM act_sig'))[0]!;
+    const k = Math.min(4, Math.max(1, Math.ceil(num(s.n) / 131072)));
+    const lo = s.lo === null ? 0n : BigInt(s.lo as bigint);
+    const step = s.hi === null ? 1n : (BigInt(s.hi as bigint) - lo) / BigInt(k) + 1n;
+    const part = (j: number) => [j > 0 ? `event_id >= ${lo + step * BigInt(j)}` : null, j < k - 1 ? `event_id < ${lo + step * BigInt(j + 1)}` : null].filter(Boolean).join(' AND ') || 'true';
+    const joins = Array.from({ length: k }, (_, j) => `(SELECT ${keys.join(', ')}, sum(np) AS true_kill FROM (SELECT s.np, ${keyOf('x', by)}
+      FROM (SELECT event_id, count(DISTINCT pid) AS np FROM act_sig WHERE NOT ${inIds('event_id')} AND ${part(j)} GROUP BY event_id) s
+      LEFT JOIN (SELECT event_id, ${by.map(ident).join(', ')} FROM act WHERE ${part(j)}) x USING (event_id)) GROUP BY ALL)`);
+    sg.push(...(await db.rows(joins.join(' UNION ALL '))));
+    return { ev, sg };
+  } finally {
+    await db.run('DROP TABLE IF EXISTS dg_act');
+  }
 }
 
 /**

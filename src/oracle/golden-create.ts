@@ -13,6 +13,7 @@ import type { TraceEvent } from '../io/trace.js';
 import { eventFromColumns } from '../columns/events.js';
 import { openTraceSource } from '../engine/source.js';
 import { Duck, lit } from './duck.js';
+import { goldenDigestFile, writeGoldenDigest } from './golden-digest.js';
 import { formatGolden, GOLDEN_MAGIC, GoldenRow, Redaction } from './golden.js';
 import { IDEAL_VERSION, IdealPolicy } from './ideal.js';
 import { goldenKind, goldenSignalsFile, GoldenTableWriter, OutcomeSource } from './sources.js';
@@ -34,13 +35,15 @@ export interface CreateResult {
  * a list column of every event. Outcomes already in event_id order (a generated trace, a run of
  * one shard) are copied as they stream (no sort); otherwise DuckDB sorts them within its memory
  * limit, spilling to a folder inside the output's folder that is removed afterwards.
- * The signals file is written first and the events file last: a set without its events file is
- * not a golden set.
+ * The signals file is written first, then the block digest (golden-digest.ts) made from both, and
+ * the events file last: a set without its events file is not a golden set.
  */
 async function writeParquetGolden(db: Duck, out: string, meta: Record<string, string>): Promise<void> {
   const sigOut = goldenSignalsFile(out);
   const tmp = tempNameFor(out);
   const sigTmp = tempNameFor(sigOut);
+  const digestOut = goldenDigestFile(out);
+  const digestTmp = tempNameFor(digestOut);
   const sorted = Number(await db.scalar('SELECT count(*) FILTER (WHERE event_id < prev) FROM (SELECT event_id, lag(event_id) OVER () AS prev FROM gold)')) === 0;
   const kv = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}: ${lit(v)}`).join(', ');
   try {
@@ -49,11 +52,15 @@ async function writeParquetGolden(db: Duck, out: string, meta: Record<string, st
       TO ${lit(sigTmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${kv({ golden_signals: GOLDEN_MAGIC, events: basename(out) })}})`);
     await db.run(`COPY (SELECT event_id, panic, reboot_loop, vmcore, mf_type, mf_result FROM gold ${sorted ? '' : 'ORDER BY event_id'})
       TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd, KV_METADATA {${kv({ golden: GOLDEN_MAGIC, signals: basename(sigOut), ...meta })}})`);
+    // The digest is made from the files as written (the diff's fast path, golden-digest.ts).
+    await writeGoldenDigest(db, tmp, sigTmp, digestTmp, out);
     renameSync(sigTmp, sigOut);
+    renameSync(digestTmp, digestOut);
     renameSync(tmp, out);
   } catch (e) {
     rmSync(tmp, { force: true });
     rmSync(sigTmp, { force: true });
+    rmSync(digestTmp, { force: true });
     throw e;
   }
 }

@@ -13,6 +13,7 @@ import { InputError } from '../io/errors.js';
 import { parquetGlob, parquetTree } from '../io/layout.js';
 import { loadProfile } from '../io/profile-file.js';
 import { Duck, lit, num } from './duck.js';
+import { goldenEventsWithPos, readGoldenDigest } from './golden-digest.js';
 import { GOLDEN_MAGIC, Golden, GoldenRow, parseGolden, Redaction, REDACTABLE } from './golden.js';
 
 export const OUTCOME_COLS = ['event_id', 'host', 'profile', 'panic', 'panic_msg', 'reboot_loop', 'vmcore', 'mf_type', 'mf_result',
@@ -105,7 +106,25 @@ export class OutcomeSource {
     this.runId = num(await db.scalar(`SELECT max(run_id) FROM ${alias}.runs`)) || null;
   }
 
+  /**
+   * One profile's outcomes with each row's position (`pos`) in the order the `view` relation reads
+   * them, when that is known without a pass over the rows: a Parquet source (hive-partitioned by
+   * profile) holding the profile in exactly one file, whose file_row_number is that order. Null
+   * otherwise (the diff then reads the golden set whole).
+   */
+  async positional(db: Duck, profile: string): Promise<string | null> {
+    if (!this.parquet?.hive) return null;
+    const files = await db.rows(`SELECT DISTINCT filename FROM read_parquet(${lit(this.parquet.outcomes)}, hive_partitioning = true, filename = true)
+      WHERE profile::VARCHAR = ${lit(profile)} LIMIT 2`);
+    if (files.length !== 1) return null;
+    return `(SELECT file_row_number AS pos, ${OUTCOME_SELECT} FROM read_parquet(${lit(String(files[0]!.filename))}, hive_partitioning = true, file_row_number = true)
+      WHERE profile::VARCHAR = ${lit(profile)})`;
+  }
+
+  private parquet: { outcomes: string; hive: boolean } | null = null;
+
   private async openParquet(db: Duck, outcomes: string, signals: string, hive: boolean): Promise<void> {
+    this.parquet = { outcomes, hive };
     const opt = hive ? ', hive_partitioning = true' : '';
     try {
       await db.rows(`SELECT * FROM read_parquet(${lit(outcomes)}${opt}) LIMIT 0`);
@@ -151,6 +170,11 @@ export interface GoldenSource {
   rows: number;
   /** The parsed text golden (text only). */
   text: Golden | null;
+  /**
+   * A fresh block digest of a Parquet set (golden-digest.ts): its relation and the golden events
+   * with their positions; null without one.
+   */
+  digest: { blocks: string; events: string } | null;
 }
 
 /** Register a golden file as the relations `exp` and `exp_sig`. */
@@ -160,7 +184,7 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
   if (kind === 'text') {
     const g = parseGolden(readFileSync(file, 'utf8'), file);
     await loadGoldenRows(db, g.rows.values());
-    return { file, kind, meta: g.meta, redact: g.redact, rows: g.rows.size, text: g };
+    return { file, kind, meta: g.meta, redact: g.redact, rows: g.rows.size, text: g, digest: null };
   }
   let meta: Record<string, string> = {};
   try {
@@ -180,6 +204,7 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
   }
   await db.run(`CREATE OR REPLACE TEMP VIEW exp AS SELECT event_id::UBIGINT AS event_id, panic, reboot_loop, vmcore::VARCHAR AS vmcore,
     mf_type::VARCHAR AS mf_type, mf_result::VARCHAR AS mf_result FROM read_parquet(${lit(file)})`);
+  let digest: GoldenSource['digest'] = null;
   if (split) {
     const sig = join(dirname(file), meta.signals!);
     // A plain file name beside the golden file: an empty name (or '.', '..') is its own folder,
@@ -194,13 +219,15 @@ export async function openGolden(db: Duck, file: string): Promise<GoldenSource> 
     }
     await db.run(`CREATE OR REPLACE TEMP VIEW exp_sig AS SELECT event_id::UBIGINT AS event_id, pid::UINTEGER AS pid, tid::UINTEGER AS tid,
       signo::UTINYINT AS signo, si_code::UTINYINT AS si_code, addr_lsb::UTINYINT AS addr_lsb, lsb_any FROM read_parquet(${lit(sig)})`);
+    const blocks = await readGoldenDigest(db, file, sig);
+    if (blocks) digest = { blocks, events: goldenEventsWithPos(file) };
   } else {
     await db.run(`CREATE OR REPLACE TEMP VIEW exp_sig AS SELECT event_id, s.pid, s.tid, s.signo, s.si_code, s.addr_lsb, s.lsb_any
       FROM (SELECT event_id::UBIGINT AS event_id, unnest(signals) AS s FROM read_parquet(${lit(file)}) WHERE len(signals) > 0)`);
   }
   const redact = new Set((meta.redact ?? '').split(',').map((x) => x.trim()).filter((x) => (REDACTABLE as readonly string[]).includes(x)) as Redaction[]);
   const rows = num(await db.scalar(`SELECT num_rows FROM parquet_file_metadata(${lit(file)})`));
-  return { file, kind, meta, redact, rows, text: null };
+  return { file, kind, meta, redact, rows, text: null, digest };
 }
 
 /**
