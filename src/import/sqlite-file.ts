@@ -243,8 +243,10 @@ export class SqliteFile {
     let off = hend;
     let n = 0;
     while (p < hend) {
-      const t = this.varint(b, p, hend, 5, pg, 'serial type varint');
-      p = this.vp;
+      // A serial type below 128 (every one but text or blobs of 58 bytes or more) is one byte.
+      let t = b[p]!;
+      if (t < 0x80) p++;
+      else { t = this.varint(b, p, hend, 5, pg, 'serial type varint'); p = this.vp; }
       if (n === this.types.length) {
         const nt = new Float64Array(n * 2);
         nt.set(this.types);
@@ -255,7 +257,8 @@ export class SqliteFile {
       }
       this.types[n] = t;
       this.offs[n] = off;
-      off += serialSize(t, pg);
+      off += t < 12 ? FIXED_SIZE[t]! : Math.floor((t - 12) / 2);
+      if (t === 10 || t === 11) unsupported(`page ${pg}: reserved serial type ${t}`);
       n++;
     }
     if (off > end) unsupported(`page ${pg}: record body past the payload`);
@@ -265,6 +268,25 @@ export class SqliteFile {
     }
     this.rec = b;
     this.ncols = n;
+  }
+
+  /**
+   * Serial type of column i of the current record (0, NULL, past its last column); with `offset`
+   * and `recordBytes`, its stored bytes: for a caller that compares a value with the one before it
+   * without decoding it (a repeated status, timestamp or name), and calls value() on a change.
+   */
+  serialType(i: number): number {
+    return i < this.ncols ? this.types[i]! : 0;
+  }
+
+  /** Where column i's bytes start in `recordBytes` (of a column in the record). */
+  offset(i: number): number {
+    return this.offs[i]!;
+  }
+
+  /** The bytes of the current record (the file's, or a payload assembled from overflow pages). */
+  get recordBytes(): Uint8Array {
+    return this.rec;
   }
 
   /** Column i of the current record (NULL past its last column: a column added later without a default). */
@@ -305,10 +327,10 @@ export class SqliteFile {
   }
 }
 
-function serialSize(t: number, pg: number): number {
-  if (t < 12) {
-    if (t === 10 || t === 11) unsupported(`page ${pg}: reserved serial type ${t}`);
-    return [0, 1, 2, 3, 4, 6, 8, 8, 0, 0][t]!;
-  }
-  return Math.floor((t - 12) / 2);
+/** Bytes of a value of serial types 0-11 (10 and 11 are reserved: refused while reading the record). */
+const FIXED_SIZE = new Uint8Array([0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0]);
+
+/** Bytes of a value of serial type t (of a record read: not 10 or 11). */
+export function serialSize(t: number): number {
+  return t < 12 ? FIXED_SIZE[t]! : Math.floor((t - 12) / 2);
 }
