@@ -211,6 +211,26 @@ export class EventBuilder {
     return i;
   }
 
+  /**
+   * Start event n (returned) as a copy of event `from` (columns, note and outcome; no signals:
+   * signalsKnown() as for any event), with its own time, source order and place.
+   */
+  copyOf(from: number, host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string | number): number {
+    const i = this.begin(host, hostObserved, tNs, timeObserved, seq, where);
+    const v = this.vals;
+    // The columns set (an unset one takes its default in finish, as the copied event's does).
+    const set = this.setMask[from]!;
+    for (let k = 0; k < v.length; k++) if ((set & (1 << k)) !== 0) v[k]![i] = v[k]![from]!;
+    this.setMask[i] = set;
+    this.obsMask[i] = this.obsMask[from]!;
+    this.noteId[i] = this.noteId[from]!;
+    this.panic[i] = this.panic[from]!;
+    this.panicMsg[i] = this.panicMsg[from]!;
+    this.mfType[i] = this.mfType[from]!;
+    this.mfResult[i] = this.mfResult[from]!;
+    return i;
+  }
+
   /** The event being built drops out (its signals stay unreferenced in the child table). */
   drop(): void {
     this.n--;

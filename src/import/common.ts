@@ -692,6 +692,41 @@ export class GroupEvents {
     if (ps.whereOf) this.b.whereFormat = ps.whereOf;
   }
 
+  /** The event first built for each key (addKeyed), by key. */
+  private readonly built = new Map<number, number>();
+
+  /**
+   * add(g) for a group of one machine check record (no other report, result or signal) whose
+   * event depends on the record only through `key` (everything but its time, place and address):
+   * the first group of a key is built, the later ones copy its event and set their own address.
+   * An event that names its index (a synthetic consumer pid), or whose building warned, is not
+   * copied: each such group is built. With lookBack, every group is built (seen pages are kept).
+   */
+  addKeyed(g: Group, key: number): void {
+    const b = this.b;
+    const n = b.n;
+    const w = this.warnings.length;
+    this.add(g);
+    if (b.n === n + 1 && this.warnings.length === w && !this.lookBack && b.get(C.sync) === 0) this.built.set(key, n);
+  }
+
+  /**
+   * The event of a group of one machine check record whose key has an event already (addKeyed):
+   * a copy of it at time tNs, source order seq and place where, with address `addr` (below 2^53;
+   * used when the key's event has one), its time read from the source. False, and nothing added,
+   * when the key has none yet.
+   */
+  copyKeyed(key: number, tNs: bigint, seq: number, where: string | number, addr: number): boolean {
+    const from = this.built.get(key);
+    if (from === undefined) return false;
+    const b = this.b;
+    b.copyOf(from, this.ps.host, this.ps.hostObserved, tNs, true, seq, where);
+    if (this.ps.signalsTraced) b.signalsKnown();
+    // The address as groupEvent sets it (setPa): the key says whether there is one.
+    if (b.has(C.pa)) b.set(C.pa, addr, true);
+    return true;
+  }
+
   add(g: Group): void {
     const b = this.b;
     if (!groupEvent(b, g, this.ps, this.native, this.notes, this.warnings)) return;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
 import { RowWheres } from './builder.js';
 import {
-  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, GroupEvents, ImportResult, isAlreadyPoisoned, isMfResult,
+  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, Group, GroupEvents, ImportResult, isAlreadyPoisoned, isMfResult,
   LINK_WINDOW_NS, MCI_ADDRV, MCI_UC, McePoint, McPoint, MERGE_WINDOW_NS, MfPoint, NO_SIGS, NS_PER_S, PointSet, SigPoint,
 } from './common.js';
 import { serialSize, SqliteFile, SqliteUnsupported, type SqlValue } from './sqlite-file.js';
@@ -1149,9 +1149,28 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
         return { kind: 'extlog', tNs, seq, where, sev: eN1[e]!, pa: eA.get(e) } satisfies ExtlogPoint;
     }
   };
+  /**
+   * A machine check record's event, but for its time, place and address, is a function of its
+   * status, MCG_STATUS, MCG_CAP, vendor, CPU, bank and whether it has an address (cs matters to
+   * a synchronous error only, which GroupEvents builds each time): those as one number, or -1 when
+   * a value is beyond the bits given here or the address is above 2^53 (a warning).
+   */
+  const mceKey = (e: number): number => {
+    if (eKind[e] !== K_MCE || eA.v[e] === -1) return -1;
+    const s = eC1[e]!;
+    const mg = eC2[e]! + 1;
+    const cap = eC3[e]! + 1;
+    const cpu = Number.isNaN(eN2[e]!) ? 0 : eN2[e]! + 1;
+    const bank = Number.isNaN(eN3[e]!) ? 0 : eN3[e]! + 1;
+    if (s >= 1024 || mg >= 1024 || cap >= 1024 || !(cpu >= 0 && cpu < 4096) || !(bank >= 0 && bank < 256)) return -1;
+    return ((((((s * 1024 + mg) * 1024 + cap) * 2 + eAmd[e]!) * 4096 + cpu) * 256 + bank) * 2) + (Number.isNaN(eA.v[e]!) ? 0 : 1);
+  };
   const out = new GroupEvents(ps, nMce > 0, lookBack, Math.max(1024, ng), warnings);
   for (let r = 0; r < ng; r++) {
     const g = groups[r]!;
+    const e0 = gFirst[g]!;
+    const key = e0 >= 0 && eNext[e0]! < 0 && gMf[g]! < 0 && gSig[g]! < 0 ? mceKey(e0) : -1;
+    if (key >= 0 && out.copyKeyed(key, nsOf(eT[e0]!), e0, eWhere[e0]!, eA.v[e0]!)) continue;
     const points: ErrPoint[] = [];
     let pa: bigint | null = null;
     for (let e = gFirst[g]!; e >= 0; e = eNext[e]!) {
@@ -1171,7 +1190,8 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
       };
       if (sigs === NO_SIGS) sigs = [p]; else sigs.push(p);
     }
-    out.add({ t: nsOf(gT[g]!), seq: gSeq[g]!, points, pa, mf, mfOnly: gFirst[g]! < 0, sigs });
+    const group: Group = { t: nsOf(gT[g]!), seq: gSeq[g]!, points, pa, mf, mfOnly: gFirst[g]! < 0, sigs };
+    if (key >= 0) out.addKeyed(group, key); else out.add(group);
   }
   return finishEvents(out.b, file, 'rasdaemon', warnings);
 }
