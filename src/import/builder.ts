@@ -134,6 +134,13 @@ export class EventBuilder {
   private mfResult = new Int8Array(0);
   private sigStart = new Int32Array(0);
   private sigCount = new Int32Array(0);
+  /**
+   * Per event: the event it is a copy of (copyOf; -1: none), and whether its cross-column rules
+   * held (finish): a copy of an event that passed them passes them too (they read an address only
+   * as set or not, and a copy differs from its event only in time, place and a set address).
+   */
+  private like = new Int32Array(0);
+  private valid = new Uint8Array(0);
   // Signals: a child table, rows [sigStart, sigStart + sigCount) of event i (NaN: null).
   private ns = 0;
   private sPid = new Float64Array(0);
@@ -177,6 +184,8 @@ export class EventBuilder {
     this.mfResult = re(this.mfResult, (n) => new Int8Array(n));
     this.sigStart = re(this.sigStart, (n) => new Int32Array(n));
     this.sigCount = re(this.sigCount, (n) => new Int32Array(n));
+    this.like = re(this.like, (n) => new Int32Array(n));
+    this.valid = re(this.valid, (n) => new Uint8Array(n));
     this.cap = c;
   }
 
@@ -208,6 +217,7 @@ export class EventBuilder {
     this.mfResult[i] = -1;
     this.sigStart[i] = -1;
     this.sigCount[i] = 0;
+    this.like[i] = -1;
     return i;
   }
 
@@ -228,6 +238,7 @@ export class EventBuilder {
     this.panicMsg[i] = this.panicMsg[from]!;
     this.mfType[i] = this.mfType[from]!;
     this.mfResult[i] = this.mfResult[from]!;
+    this.like[i] = from;
     return i;
   }
 
@@ -452,12 +463,15 @@ export class EventBuilder {
         : 'an address below 2^53 (physical and user virtual addresses fit; kernel virtual addresses are not trace input)', file, format);
     }
     this.u32(i, r, C.tid, v[C.pid]![i]!, file, format);
+    const like = this.like[i]!;
+    if (like >= 0 && this.valid[like] === 1) { this.valid[i] = 1; return; }
     // The cross-column rules (docs/trace-format.md §1) on the typed values.
     this.fillEvent(i, r + 1, checkEvent, false);
     fillRecord(checkRec, checkEvent, 0);
     const viol = validateEvent(checkRec);
     // The value named is the one the importer set ('' when it set none).
     if (viol) this.fail(i, r, TRACE_COLUMNS.indexOf(viol.column as (typeof TRACE_COLUMNS)[number]), viol.expected, file, format);
+    this.valid[i] = 1;
   }
 
   /** Event i (build order) with event_id `id`, written into `out`; `texts` false: where and note left '' (the checks read neither). */

@@ -1123,7 +1123,8 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   }
 
   // Each group's objects, made for its event and let go.
-  const nsOf = (ms: number): bigint => BigInt(ms) * 1_000_000n;
+  // A time in whole seconds below 2^53 / 1953125 s (the year 2116) is exact in ns as a double.
+  const nsOf = (ms: number): bigint => (ms < 4.6e12 && ms > -4.6e12 ? BigInt(ms * 1e6) : BigInt(ms) * 1_000_000n);
   const point = (e: number): ErrPoint => {
     const tNs = nsOf(eT[e]!);
     const seq = e;
