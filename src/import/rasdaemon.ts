@@ -2,7 +2,7 @@
 // docs/import.md §rasdaemon). Columns drift between rasdaemon versions, so every table is probed
 // with PRAGMA table_info and only the columns that exist are read. The database is read with
 // sql.js (SQLite compiled to WebAssembly), entirely in memory.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
@@ -188,45 +188,64 @@ export interface RasdaemonOptions {
 export const readerUse = { file: 0, sqljs: 0 };
 
 export async function importRasdaemon(file: string, host: string | undefined, opts: RasdaemonOptions = {}): Promise<ImportResult> {
-  let bytes: Buffer;
+  // The file is read a few pages at a time by the file reader (SqliteFile), whole only for sql.js.
+  let fd: number;
+  let size: number;
+  const head = Buffer.alloc(16);
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (e) {
     throw fileError(file, e);
   }
-  if (bytes.length < 16 || bytes.subarray(0, 16).toString('latin1') !== SQLITE_MAGIC) {
-    throw new InputError(`${file}: not an SQLite database (the file does not start with "SQLite format 3\\0"): expected rasdaemon's ras-mc_event.db`, file);
-  }
-  const SQL = await loadSqlJs();
-  if (opts.reader !== 'sqljs') {
+  try {
     try {
-      const src = fileSource(SQL, bytes);
-      const r = opts.reader === 'rows' ? readDb(src, file, host) : readColumns(src, file, host);
-      readerUse.file++;
+      size = fstatSync(fd).size;
+      readSync(fd, head, 0, 16, 0);
+    } catch (e) {
+      throw fileError(file, e);
+    }
+    if (size < 16 || head.toString('latin1') !== SQLITE_MAGIC) {
+      throw new InputError(`${file}: not an SQLite database (the file does not start with "SQLite format 3\\0"): expected rasdaemon's ras-mc_event.db`, file);
+    }
+    const SQL = await loadSqlJs();
+    if (opts.reader !== 'sqljs') {
+      try {
+        const src = fileSource(SQL, { fd, size });
+        const r = opts.reader === 'rows' ? readDb(src, file, host) : readColumns(src, file, host);
+        readerUse.file++;
+        return r;
+      } catch (e) {
+        // A bad value is the answer; anything else (SqliteUnsupported, or a check this reader lacks
+        // tripping over damage) is read again with SQLite itself, which decides what the file means.
+        if (e instanceof InputError) throw e;
+      }
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw fileError(file, e);
+    }
+    let db: SqlDatabase;
+    try {
+      db = new SQL.Database(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      db.exec('SELECT name FROM sqlite_master LIMIT 1');
+    } catch (e) {
+      throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+    }
+    try {
+      const r = readDb(sqlJsSource(db), file, host);
+      readerUse.sqljs++;
       return r;
     } catch (e) {
-      // A bad value is the answer; anything else (SqliteUnsupported, or a check this reader lacks
-      // tripping over damage) is read again with SQLite itself, which decides what the file means.
-      if (e instanceof InputError) throw e;
+      if (e instanceof InputError || e instanceof TypeError || e instanceof RangeError) throw e;
+      // sql.js raises plain errors for a damaged file ("database disk image is malformed").
+      throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+    } finally {
+      db.close();
     }
-  }
-  let db: SqlDatabase;
-  try {
-    db = new SQL.Database(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-    db.exec('SELECT name FROM sqlite_master LIMIT 1');
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
-  }
-  try {
-    const r = readDb(sqlJsSource(db), file, host);
-    readerUse.sqljs++;
-    return r;
-  } catch (e) {
-    if (e instanceof InputError || e instanceof TypeError || e instanceof RangeError) throw e;
-    // sql.js raises plain errors for a damaged file ("database disk image is malformed").
-    throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
   } finally {
-    db.close();
+    closeSync(fd);
   }
 }
 
@@ -274,8 +293,8 @@ interface FileSource extends RowSource {
   table(t: string): TableInfo | undefined;
 }
 
-function fileSource(SQL: SqlJs, bytes: Uint8Array): FileSource {
-  const f = new SqliteFile(bytes);
+function fileSource(SQL: SqlJs, source: Uint8Array | { fd: number; size: number }): FileSource {
+  const f = new SqliteFile(source);
   const schema = f.schema();
   const present = new Set<string>();
   for (const r of schema) if (r.type === 'table') present.add(r.name);

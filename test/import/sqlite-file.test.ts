@@ -3,7 +3,7 @@
 // several levels, with overflow pages, every integer serial type, REAL, BLOB, NUL bytes in text,
 // and rows shorter than the table (a column added later). What the reader does not handle must
 // be refused (SqliteUnsupported), never read differently.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +25,22 @@ function sqliteRows(db: SqlDatabase, table: string): SqlValue[][] {
   return out;
 }
 
-function readerRows(bytes: Uint8Array, table: string, ncols: number): SqlValue[][] {
-  const f = new SqliteFile(bytes);
+/** The reader over the whole file in memory, or (`fromFile`) over the file on disk, read a few pages at a time. */
+function readerRows(bytes: Uint8Array, table: string, ncols: number, fromFile = false): SqlValue[][] {
+  let fd = -1;
+  if (fromFile) {
+    const p = join(mkdtempSync(join(tmpdir(), 'ras-sqlite-file-')), 'db.sqlite');
+    writeFileSync(p, bytes);
+    fd = openSync(p, 'r');
+  }
+  try {
+    return rowsOf(fd >= 0 ? new SqliteFile({ fd, size: bytes.length }) : new SqliteFile(bytes), table, ncols);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+function rowsOf(f: SqliteFile, table: string, ncols: number): SqlValue[][] {
   const root = f.schema().find((r) => r.type === 'table' && r.name === table)!.rootpage;
   const out: SqlValue[][] = [];
   f.scan(root, (rowid) => {
@@ -79,6 +93,8 @@ describe('SQLite file reader', () => {
       // The reader returns NULL for the INTEGER PRIMARY KEY alias (stored as NULL); the importer puts the rowid there.
       expect(got.map((r) => [r[0], ...r.slice(2)])).toEqual(want.map((r) => [r[0], ...r.slice(2)]));
       expect(got.every((r) => r[1] === null)).toBe(true);
+      // Read from the file (pages as reached: interior pages kept, overflow pages outside the read-ahead).
+      expect(readerRows(bytes, 't', 6, true)).toEqual(got);
     }
   });
 
@@ -114,6 +130,7 @@ describe('SQLite file reader', () => {
     // Point the right-most child back at the root.
     new DataView(b.buffer).setUint32(base + 8, root);
     expect(() => new SqliteFile(b).scan(root, () => undefined)).toThrow(SqliteUnsupported);
+    expect(() => readerRows(b, 't', 6, true)).toThrow(SqliteUnsupported);
   });
 });
 
