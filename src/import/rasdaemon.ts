@@ -708,7 +708,6 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
 
   // Timestamps: "YYYY-MM-DD HH:MM:SS[ +ZZZZ]" read from the stored bytes (parseTimestamp's rule);
   // anything else through parseTimestamp itself. NaN: not a timestamp.
-  const stamp = new Recent();
   const day = new Uint8Array(25);
   let dayLen = 0;
   let dayStart = 0;
@@ -720,7 +719,6 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   const readTime = (): number => {
     const k = tsAt;
     if (k === alias) return timeOf(val(k));
-    if (stamp.same(f, k)) return stamp.code;
     const t = f.serialType(k);
     const n = t >= 13 && t % 2 === 1 ? (t - 13) / 2 : -1;
     let ms: number;
@@ -741,7 +739,6 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
     } else {
       ms = timeOf(f.value(k));
     }
-    stamp.keep(f, k, ms);
     return ms;
   };
   /** readDb's time(): the row's time in ms, or the located InputError; rasdaemon's 1970 fallback warned. */
@@ -775,13 +772,15 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   let eN3 = new Float64Array(0);
   let eAmd = new Uint8Array(0);
   const eA = new BigColumn();
-  const addError = (kind: number, ms: number): number => {
-    if (ne === ecap) {
-      ecap = Math.max(1024, ecap * 2);
-      eKind = grown(eKind, ecap); eT = grown(eT, ecap); eWhere = grown(eWhere, ecap); eP12 = grown(eP12, ecap);
+  function ensureErrors(n: number): void {
+    if (n <= ecap) return;
+    ecap = n;
+    eKind = grown(eKind, ecap); eT = grown(eT, ecap); eWhere = grown(eWhere, ecap); eP12 = grown(eP12, ecap);
       eC1 = grown(eC1, ecap); eC2 = grown(eC2, ecap); eC3 = grown(eC3, ecap); eN1 = grown(eN1, ecap); eN2 = grown(eN2, ecap);
-      eN3 = grown(eN3, ecap); eAmd = grown(eAmd, ecap); eA.grow(ecap);
-    }
+    eN3 = grown(eN3, ecap); eAmd = grown(eAmd, ecap); eA.grow(ecap);
+  }
+  const addError = (kind: number, ms: number): number => {
+    if (ne === ecap) ensureErrors(Math.max(1024, ecap * 2));
     const e = ne++;
     eKind[e] = kind;
     eT[e] = ms;
@@ -801,6 +800,18 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   };
   let anyUncorrected = false;
   let nMce = 0;
+  // The columns sized to the tables' rows (counted from the leaves), not grown as they fill. A
+  // tree the count cannot walk is left to the scan, which meets the damage in readDb's order
+  // (after the rows before it, whose bad values come first): its columns grow as they fill.
+  const rowsOf = (...ts: TableName[]): number => ts.reduce((n, t) => {
+    if (!columns.has(t)) return n;
+    try {
+      return n + f.rows(src.table(t)!.root);
+    } catch {
+      return n;
+    }
+  }, 0);
+  ensureErrors(rowsOf('mce_record', 'arm_event', 'mc_event', 'extlog_event'));
 
   {
     let kStatus = -1; let kMcgstatus = -1; let kAddr = -1; let kMcgcap = -1; let kCs = -1; let kCpu = -1; let kBank = -1; let kVendor = -1;
@@ -902,6 +913,13 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   const mPfn = new BigColumn();
   let staleTable = false;
   let lookBack = false;
+  const ensureMfs = (n: number): void => {
+    if (n <= mcap) return;
+    mcap = n;
+    mT = grown(mT, mcap); mWhere = grown(mWhere, mcap); mPfnNum = grown(mPfnNum, mcap); mType = grown(mType, mcap); mResult = grown(mResult, mcap);
+    mPfn.grow(mcap);
+  };
+  ensureMfs(rowsOf('memory_failure_event'));
   {
     let kPfn = -1; let kType = -1; let kResult = -1;
     const rType = new Recent();
@@ -917,11 +935,7 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
       if (!results[result]) throw new InputError(`${whereText()}: column action_result: value ${JSON.stringify(strs.values[result])}: expected Ignored, Failed, Delayed or Recovered`, file, whereText(), 'action_result');
       staleTable = true;
       const t = time(ms);
-      if (nm === mcap) {
-        mcap = Math.max(256, mcap * 2);
-        mT = grown(mT, mcap); mWhere = grown(mWhere, mcap); mPfnNum = grown(mPfnNum, mcap); mType = grown(mType, mcap); mResult = grown(mResult, mcap);
-        mPfn.grow(mcap);
-      }
+      if (nm === mcap) ensureMfs(Math.max(256, mcap * 2));
       const m = nm++;
       mT[m] = t;
       mWhere[m] = where;
@@ -949,6 +963,13 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   let sPid = new Float64Array(0);
   let sRes = new Float64Array(0);
   let sComm = new Int32Array(0);
+  const ensureSigs = (n: number): void => {
+    if (n <= scap) return;
+    scap = n;
+    sT = grown(sT, scap); sWhere = grown(sWhere, scap); sSig = grown(sSig, scap); sCode = grown(sCode, scap); sPid = grown(sPid, scap);
+    sRes = grown(sRes, scap); sComm = grown(sComm, scap);
+  };
+  ensureSigs(rowsOf('signal_event'));
   {
     let kSig = -1; let kCode = -1; let kPid = -1; let kComm = -1; let kRes = -1;
     const rComm = new Recent();
@@ -963,11 +984,7 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
       if (Number.isNaN(code)) bad('code', kCode, 'an integer');
       if (Number.isNaN(pid)) bad('pid', kPid, 'an integer');
       const t = time(ms);
-      if (ns === scap) {
-        scap = Math.max(256, scap * 2);
-        sT = grown(sT, scap); sWhere = grown(sWhere, scap); sSig = grown(sSig, scap); sCode = grown(sCode, scap); sPid = grown(sPid, scap);
-        sRes = grown(sRes, scap); sComm = grown(sComm, scap);
-      }
+      if (ns === scap) ensureSigs(Math.max(256, scap * 2));
       const s = ns++;
       sT[s] = t; sWhere[s] = where; sSig[s] = sig; sCode[s] = code; sPid[s] = pid; sRes[s] = res; sComm[s] = comm;
     });
@@ -1004,7 +1021,6 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   // result's pfn), its result (-1: none), its signals (a list through sNext).
   const gcap = ne + nm;
   const gT = new Float64Array(gcap);
-  const gSeq = new Float64Array(gcap);
   const gFirst = new Int32Array(gcap);
   const gLast = new Int32Array(gcap);
   const gKinds = new Uint8Array(gcap);
@@ -1043,7 +1059,7 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
         if (Number.isNaN(gP12[best]!) && !Number.isNaN(pa)) { gP12[best] = pa; gPaFrom[best] = e; }
       } else {
         const g = ng++;
-        gT[g] = t; gSeq[g] = e; gFirst[g] = e; gLast[g] = e; gKinds[g] = 1 << kind; gP12[g] = pa; gPaFrom[g] = Number.isNaN(pa) ? -1 : e;
+        gT[g] = t; gFirst[g] = e; gLast[g] = e; gKinds[g] = 1 << kind; gP12[g] = pa; gPaFrom[g] = Number.isNaN(pa) ? -1 : e;
       }
     }
   }
@@ -1102,17 +1118,19 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
         gMf[best] = m;
       } else {
         const g = ng++;
-        gT[g] = mt; gSeq[g] = ne + m; gFirst[g] = -1; gLast[g] = -1; gKinds[g] = 0; gP12[g] = NaN; gPaFrom[g] = -2; gMf[g] = m;
+        gT[g] = mt; gFirst[g] = -1; gLast[g] = -1; gKinds[g] = 0; gP12[g] = NaN; gPaFrom[g] = -2; gMf[g] = m;
       }
     }
   }
+  // A group's seq: its first report's, or its result's.
+  const gSeq = (g: number): number => (gFirst[g]! >= 0 ? gFirst[g]! : ne + gMf[g]!);
   // The groups in (t, seq) order: the reports' groups and the results' own, each already in it, merged.
   const groups = new Uint32Array(ng);
   {
     let a = 0;
     let b = nMain;
     for (let r = 0; r < ng; r++) {
-      if (b >= ng || (a < nMain && (gT[a]! < gT[b]! || (gT[a] === gT[b] && gSeq[a]! < gSeq[b]!)))) groups[r] = a++;
+      if (b >= ng || (a < nMain && (gT[a]! < gT[b]! || (gT[a] === gT[b] && gSeq(a) < gSeq(b))))) groups[r] = a++;
       else groups[r] = b++;
     }
   }
@@ -1210,7 +1228,7 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
       };
       if (sigs === NO_SIGS) sigs = [p]; else sigs.push(p);
     }
-    const group: Group = { t: nsOf(gT[g]!), seq: gSeq[g]!, points, pa, mf, mfOnly: gFirst[g]! < 0, sigs };
+    const group: Group = { t: nsOf(gT[g]!), seq: gSeq(g), points, pa, mf, mfOnly: gFirst[g]! < 0, sigs };
     if (key >= 0) out.addKeyed(group, key); else out.add(group);
   }
   return finishEvents(out.b, file, 'rasdaemon', warnings);

@@ -173,6 +173,17 @@ export class SqliteFile {
    * with the row's record current (ncols, value(i)). One callback per scan, none per row.
    */
   scan(root: number, row: (rowid: number) => void): void {
+    this.walk(root, row, false);
+  }
+
+  /** The rows of the rowid table rooted at `root` (the cell counts of its leaves; the tree checked as scan checks it). */
+  rows(root: number): number {
+    return this.walk(root, () => undefined, true);
+  }
+
+  /** scan, or (`count`) only the rows counted; returns the rows visited. */
+  private walk(root: number, row: (rowid: number) => void, count: boolean): number {
+    let rows = 0;
     this.seen.fill(0);
     // Depth-first, left to right, with an explicit stack of (page, next cell index) and where
     // each page's bytes are (buffer, view, offset).
@@ -195,7 +206,8 @@ export class SqliteFile {
       if (type === 0x0d) {
         const ptrs = hdr + 8;
         if (ptrs + 2 * ncells > base + this.usable) unsupported(`page ${pg}: cell pointer array past the page`);
-        for (let c = 0; c < ncells; c++) {
+        rows += ncells;
+        for (let c = 0; c < ncells && !count; c++) {
           const cell = base + dv.getUint16(ptrs + 2 * c);
           if (cell < ptrs + 2 * ncells) unsupported(`page ${pg}: cell ${c} inside the page header`);
           const rowid = this.leafCell(pg, b, dv, base, cell);
@@ -231,6 +243,7 @@ export class SqliteFile {
       if (stackPage.length >= 64) unsupported('b-tree deeper than 64 levels');
       this.enter(child, stackPage, stackCell, bufs, views, bases);
     }
+    return rows;
   }
 
   private enter(pg: number, stackPage: number[], stackCell: number[], bufs: Uint8Array[], views: DataView[], bases: number[]): void {
@@ -338,35 +351,55 @@ export class SqliteFile {
     let p = this.vp;
     const hend = start + hsize;
     if (hend > end || hsize < 1) unsupported(`page ${pg}: record header past the payload`);
-    let off = hend;
-    let n = 0;
-    while (p < hend) {
-      // A serial type below 128 (every one but text or blobs of 58 bytes or more) is one byte.
-      let t = b[p]!;
-      if (t < 0x80) p++;
-      else { t = this.varint(b, p, hend, 5, pg, 'serial type varint'); p = this.vp; }
-      if (n === this.types.length) {
-        const nt = new Float64Array(n * 2);
-        nt.set(this.types);
-        this.types = nt;
-        const no = new Int32Array(n * 2);
-        no.set(this.offs);
-        this.offs = no;
+    // The rows of a table mostly store the same serial types: a header equal byte for byte to
+    // the last one parsed has its types and offsets (kept relative to the record's start).
+    let same = hsize === this.headerLen;
+    const last = this.header;
+    for (let j = 0; same && j < hsize; j++) if (b[start + j] !== last[j]) same = false;
+    if (!same) {
+      this.headerLen = 0;
+      let off = hsize;
+      let n = 0;
+      while (p < hend) {
+        // A serial type below 128 (every one but text or blobs of 58 bytes or more) is one byte.
+        let t = b[p]!;
+        if (t < 0x80) p++;
+        else { t = this.varint(b, p, hend, 5, pg, 'serial type varint'); p = this.vp; }
+        if (n === this.types.length) {
+          const nt = new Float64Array(n * 2);
+          nt.set(this.types);
+          this.types = nt;
+          const no = new Int32Array(n * 2);
+          no.set(this.offs);
+          this.offs = no;
+        }
+        this.types[n] = t;
+        this.offs[n] = off;
+        off += t < 12 ? FIXED_SIZE[t]! : Math.floor((t - 12) / 2);
+        if (t === 10 || t === 11) unsupported(`page ${pg}: reserved serial type ${t}`);
+        n++;
       }
-      this.types[n] = t;
-      this.offs[n] = off;
-      off += t < 12 ? FIXED_SIZE[t]! : Math.floor((t - 12) / 2);
-      if (t === 10 || t === 11) unsupported(`page ${pg}: reserved serial type ${t}`);
-      n++;
+      this.ncols = n;
+      this.bodyEnd = off;
+      if (hsize <= last.length) {
+        for (let j = 0; j < hsize; j++) last[j] = b[start + j]!;
+        this.headerLen = hsize;
+      }
     }
-    if (off > end) unsupported(`page ${pg}: record body past the payload`);
+    if (start + this.bodyEnd > end) unsupported(`page ${pg}: record body past the payload`);
     if (b !== this.rec) {
       this.recView = b === this.bytes ? this.view! : b === this.chunk ? this.chunkView : new DataView(b.buffer, b.byteOffset, b.byteLength);
       this.recBuffer = Buffer.isBuffer(b);
     }
     this.rec = b;
-    this.ncols = n;
+    this.recStart = start;
   }
+
+  /** The last record header parsed (its first headerLen bytes; 0: none kept), where the current record starts and its body ends (relative). */
+  private readonly header = new Uint8Array(256);
+  private headerLen = 0;
+  private recStart = 0;
+  private bodyEnd = 0;
 
   /**
    * Serial type of column i of the current record (0, NULL, past its last column); with `offset`
@@ -379,7 +412,7 @@ export class SqliteFile {
 
   /** Where column i's bytes start in `recordBytes` (of a column in the record). */
   offset(i: number): number {
-    return this.offs[i]!;
+    return this.recStart + this.offs[i]!;
   }
 
   /** The bytes of the current record (the file's, or a payload assembled from overflow pages). */
@@ -391,7 +424,7 @@ export class SqliteFile {
   value(i: number): SqlValue {
     if (i >= this.ncols) return null;
     const t = this.types[i]!;
-    const o = this.offs[i]!;
+    const o = this.recStart + this.offs[i]!;
     const b = this.rec;
     switch (t) {
       case 0: return null;
