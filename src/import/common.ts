@@ -692,39 +692,32 @@ export class GroupEvents {
     if (ps.whereOf) this.b.whereFormat = ps.whereOf;
   }
 
-  /** The event first built for each key (addKeyed), by key. */
-  private readonly built = new Map<number, number>();
-
   /**
    * add(g) for a group of one machine check record (no other report, result or signal) whose
-   * event depends on the record only through `key` (everything but its time, place and address):
-   * the first group of a key is built, the later ones copy its event and set their own address.
-   * An event that names its index (a synthetic consumer pid), or whose building warned, is not
-   * copied: each such group is built. With lookBack, every group is built (seen pages are kept).
+   * event depends on the record only through a key of the caller's (everything but its time,
+   * place and address): returns the event's index for copyEvent, or -1 when the event is not to be
+   * copied: it names its index (a synthetic consumer pid), its building warned, or there was no
+   * event; with lookBack, every group is built (the pages seen are kept).
    */
-  addKeyed(g: Group, key: number): void {
+  addCopyable(g: Group): number {
     const b = this.b;
     const n = b.n;
     const w = this.warnings.length;
     this.add(g);
-    if (b.n === n + 1 && this.warnings.length === w && !this.lookBack && b.get(C.sync) === 0) this.built.set(key, n);
+    return b.n === n + 1 && this.warnings.length === w && !this.lookBack && b.get(C.sync) === 0 ? n : -1;
   }
 
   /**
-   * The event of a group of one machine check record whose key has an event already (addKeyed):
-   * a copy of it at time tNs, source order seq and place where, with address `addr` (below 2^53;
-   * used when the key's event has one), its time read from the source. False, and nothing added,
-   * when the key has none yet.
+   * The event of a group of one machine check record whose key's event is `from` (addCopyable):
+   * a copy of it at time tNs, source order seq and place where (its time read from the source),
+   * with address `addr` (below 2^53; used when that event has one).
    */
-  copyKeyed(key: number, tNs: bigint, seq: number, where: string | number, addr: number): boolean {
-    const from = this.built.get(key);
-    if (from === undefined) return false;
+  copyEvent(from: number, tNs: bigint, seq: number, where: string | number, addr: number): void {
     const b = this.b;
     b.copyOf(from, this.ps.host, this.ps.hostObserved, tNs, true, seq, where);
     if (this.ps.signalsTraced) b.signalsKnown();
     // The address as groupEvent sets it (setPa): the key says whether there is one.
     if (b.has(C.pa)) b.set(C.pa, addr, true);
-    return true;
   }
 
   add(g: Group): void {

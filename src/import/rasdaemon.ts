@@ -1190,25 +1190,41 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
   /**
    * A machine check record's event, but for its time, place and address, is a function of its
    * status, MCG_STATUS, MCG_CAP, vendor, CPU, bank and whether it has an address (cs matters to
-   * a synchronous error only, which GroupEvents builds each time): those as one number, or -1 when
-   * a value is beyond the bits given here or the address is above 2^53 (a warning).
+   * a synchronous error only, which GroupEvents does not copy): the event first built for each
+   * such record, by (status, MCG_STATUS, MCG_CAP, vendor) and (CPU, bank, address or not), each
+   * as a small integer; keyOf -1 when a value is beyond the bits given here or the address is
+   * above 2^53 (a warning): such a record's event is built each time.
    */
-  const mceKey = (e: number): number => {
-    if (eKind[e] !== K_MCE || eA.v[e] === -1) return -1;
+  const copies = new Map<number, Map<number, number>>();
+  let key1 = 0;
+  let key2 = 0;
+  const keyOf = (e: number): boolean => {
+    if (eKind[e] !== K_MCE || eA.v[e] === -1) return false;
     const s = eC1[e]!;
     const mg = eC2[e]! + 1;
     const cap = eC3[e]! + 1;
     const cpu = Number.isNaN(eN2[e]!) ? 0 : eN2[e]! + 1;
     const bank = Number.isNaN(eN3[e]!) ? 0 : eN3[e]! + 1;
-    if (s >= 1024 || mg >= 1024 || cap >= 1024 || !(cpu >= 0 && cpu < 4096) || !(bank >= 0 && bank < 256)) return -1;
-    return ((((((s * 1024 + mg) * 1024 + cap) * 2 + eAmd[e]!) * 4096 + cpu) * 256 + bank) * 2) + (Number.isNaN(eA.v[e]!) ? 0 : 1);
+    if (s >= 512 || mg >= 512 || cap >= 512 || !(cpu >= 0 && cpu < 4096) || !(bank >= 0 && bank < 256)) return false;
+    key1 = ((s * 512 + mg) * 512 + cap) * 2 + eAmd[e]!;
+    key2 = ((cpu * 256 + bank) * 2) + (Number.isNaN(eA.v[e]!) ? 0 : 1);
+    return true;
   };
   const out = new GroupEvents(ps, nMce > 0, lookBack, Math.max(1024, ng), warnings);
   for (let r = 0; r < ng; r++) {
     const g = groups[r]!;
     const e0 = gFirst[g]!;
-    const key = e0 >= 0 && eNext[e0]! < 0 && gMf[g]! < 0 && gSig[g]! < 0 ? mceKey(e0) : -1;
-    if (key >= 0 && out.copyKeyed(key, nsOf(eT[e0]!), e0, eWhere[e0]!, eA.v[e0]!)) continue;
+    const keyed = e0 >= 0 && eNext[e0]! < 0 && gMf[g]! < 0 && gSig[g]! < 0 && keyOf(e0);
+    let byKey2: Map<number, number> | undefined;
+    if (keyed) {
+      byKey2 = copies.get(key1);
+      if (!byKey2) copies.set(key1, byKey2 = new Map());
+      const from = byKey2.get(key2);
+      if (from !== undefined) {
+        out.copyEvent(from, nsOf(eT[e0]!), e0, eWhere[e0]!, eA.v[e0]!);
+        continue;
+      }
+    }
     const points: ErrPoint[] = [];
     let pa: bigint | null = null;
     for (let e = gFirst[g]!; e >= 0; e = eNext[e]!) {
@@ -1229,7 +1245,12 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
       if (sigs === NO_SIGS) sigs = [p]; else sigs.push(p);
     }
     const group: Group = { t: nsOf(gT[g]!), seq: gSeq(g), points, pa, mf, mfOnly: gFirst[g]! < 0, sigs };
-    if (key >= 0) out.addKeyed(group, key); else out.add(group);
+    if (byKey2) {
+      const from = out.addCopyable(group);
+      if (from >= 0) byKey2.set(key2, from);
+    } else {
+      out.add(group);
+    }
   }
   return finishEvents(out.b, file, 'rasdaemon', warnings);
 }
