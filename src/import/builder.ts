@@ -102,7 +102,8 @@ export class RowWheres {
  * Bytes held per event (docs/import.md "Event builder"): 20 one-byte codes and flags, page_shift, 4 doubles
  * (pa, vaddr, pid, tid), comm, mappers and host ids (3 x 4), t_ns and seq (8 + 8), the set and
  * observed masks (4 + 4), flags 1, the outcome (panic 1, mf_result 1, panic_msg, mf_type, note,
- * signal start and count 5 x 4) and the permutation 4: 116 bytes, plus the `where` string, and
+ * signal start and count 5 x 4), the permutation 4, the copied event and its check 4 + 1: 121
+ * bytes, plus the `where` string, and
  * 48 bytes per observed signal.
  */
 export class EventBuilder {

@@ -1,7 +1,9 @@
 // rasdaemon's SQLite store (ras-mc_event.db; schema from rasdaemon's ras-record.c / db/ras-record.c,
 // docs/import.md §rasdaemon). Columns drift between rasdaemon versions, so every table is probed
-// with PRAGMA table_info and only the columns that exist are read. The database is read with
-// sql.js (SQLite compiled to WebAssembly), entirely in memory.
+// with PRAGMA table_info and only the columns that exist are read. The database is read by our
+// SQLite file reader (sqlite-file.ts, pages as they are reached) into typed columns
+// (readColumns); what that reader does not handle, by sql.js (SQLite compiled to WebAssembly),
+// row by row (readDb).
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -532,12 +534,14 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
 // object per row and groups the objects; for a database of millions of rows that is most of the
 // time (the objects outlive the young generation) and of the memory. Here each row is decoded
 // straight into typed columns, a value equal in its stored bytes to the row before's is not
-// decoded again (timestamps, statuses, page types and names repeat), and the grouping rule of
-// correlate() (common.ts) runs over the columns: times as whole milliseconds (rasdaemon's stamps
-// have whole seconds; LINK/MERGE windows in ms are exact), addresses by their 4 KiB page number
-// (pa >> 14 and pa >> 16 follow from it exactly). Only the objects of one group are made, when its
-// event is built (GroupEvents, the last step correlate() shares), and are let go at once. Rows,
-// checks, messages and warnings are readDb's, in readDb's order; tests compare the two reads.
+// decoded again (statuses, page types and names repeat; timestamps are parsed from their bytes),
+// and the grouping rule of correlate() (common.ts) runs over the columns: times as whole
+// milliseconds (rasdaemon's stamps have whole seconds; LINK/MERGE windows in ms are exact),
+// addresses by their 4 KiB page number (pa >> 14 and pa >> 16 follow from it exactly). Only the
+// objects of one group are made, when its event is built (GroupEvents, the last step correlate()
+// shares), and are let go at once; a lone machine check record like an earlier one copies that
+// one's event. Rows, checks, messages and warnings are readDb's, in readDb's order (every column
+// of a row decoded before its checks, as readDb's source does); tests compare the two reads.
 // ---------------------------------------------------------------------------------------------
 
 const MERGE_MS = Number(MERGE_WINDOW_NS / 1_000_000n);
@@ -656,7 +660,7 @@ const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 /** pfnMatches of an address by its 4 KiB page number (4K, 16K and 64K base pages). */
 const pageMatches = (p12: number, pfn: number): boolean => p12 === pfn || Math.floor(p12 / 4) === pfn || Math.floor(p12 / 16) === pfn;
 
-/** The rows of one table, decoded by `row` into columns. */
+/** readDb for the file reader: the rows into columns, grouped over them (see above); the same result. */
 function readColumns(src: FileSource, file: string, hostOpt: string | undefined): ImportResult {
   const warnings: string[] = [];
   const present = src.present;
