@@ -687,8 +687,9 @@ export class GroupEvents {
   private readonly notes = new McaNotes();
   private readonly seenPfn = new Set<bigint>();
 
-  constructor(private readonly ps: PointSet, private readonly native: boolean, private readonly lookBack: boolean, capacity: number, private readonly warnings: string[]) {
-    this.b = new EventBuilder(capacity);
+  /** `capacity`: the events expected; `rows`: the builder rows (fewer when events are copied: copyEvent). */
+  constructor(private readonly ps: PointSet, private readonly native: boolean, private readonly lookBack: boolean, capacity: number, private readonly warnings: string[], rows = capacity) {
+    this.b = new EventBuilder(capacity, rows);
     if (ps.whereOf) this.b.whereFormat = ps.whereOf;
   }
 
@@ -714,8 +715,8 @@ export class GroupEvents {
    */
   copyEvent(from: number, tNs: bigint, seq: number, where: string | number, addr: number): void {
     const b = this.b;
+    // Its columns, note, outcome and signals ([] when the source records signals) are its event's.
     b.copyOf(from, this.ps.host, this.ps.hostObserved, tNs, true, seq, where);
-    if (this.ps.signalsTraced) b.signalsKnown();
     // The address as groupEvent sets it (setPa): the key says whether there is one.
     if (b.has(C.pa)) b.set(C.pa, addr, true);
   }

@@ -1214,7 +1214,8 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
     key2 = ((cpu * 256 + bank) * 2) + (Number.isNaN(eA.v[e]!) ? 0 : 1);
     return true;
   };
-  const out = new GroupEvents(ps, nMce > 0, lookBack, Math.max(1024, ng), warnings);
+  // Builder rows grow as events are built: most lone machine check records are copies (no row).
+  const out = new GroupEvents(ps, nMce > 0, lookBack, Math.max(1024, ng), warnings, 1024);
   for (let r = 0; r < ng; r++) {
     const g = groups[r]!;
     const e0 = gFirst[g]!;

@@ -9,9 +9,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importRasdaemon, loadSqlJs, readerUse, SqlDatabase, SqlJs } from '../../src/import/rasdaemon.js';
 import { SqliteFile, SqliteUnsupported, SqlValue } from '../../src/import/sqlite-file.js';
+import type { ImportResult } from '../../src/import/index.js';
 
 let SQL: SqlJs;
 beforeAll(async () => { SQL = await loadSqlJs(); });
+
+/** What an import gives (its events, observed rows, warnings), not how its builder holds them. */
+const seen = (r: ImportResult): unknown => ({ events: r.events, observed: r.observed, warnings: r.warnings, format: r.format, lines: r.lines, count: r.table.count });
 
 /** sql.js's values with integers in [-2^53, 2^53) as numbers (the reader's convention). */
 function sqliteRows(db: SqlDatabase, table: string): SqlValue[][] {
@@ -175,8 +179,8 @@ describe('rasdaemon import: the file reader and sql.js give the same result', ()
     expect(readerUse.file).toBe(before + 1); // read by SqliteFile, not by the fallback
     const viaSqlJs = await importRasdaemon(f, 'h1', { reader: 'sqljs' });
     expect(viaFile.events.length).toBeGreaterThan(500);
-    expect(viaFile).toEqual(viaSqlJs);
-    expect(viaFile).toEqual(await importRasdaemon(f, 'h1', { reader: 'rows' }));
+    expect(seen(viaFile)).toEqual(seen(viaSqlJs));
+    expect(seen(viaFile)).toEqual(seen(await importRasdaemon(f, 'h1', { reader: 'rows' })));
   });
 
   it('what the reader leaves to SQLite (non-ASCII text, a REAL column, a WAL header) is read by sql.js, with the same result', async () => {
@@ -198,8 +202,8 @@ describe('rasdaemon import: the file reader and sql.js give the same result', ()
       const before = readerUse.sqljs;
       const auto = await importRasdaemon(f, 'h2');
       expect(readerUse.sqljs, what).toBe(before + 1);
-      expect(auto, what).toEqual(await importRasdaemon(f, 'h2', { reader: 'sqljs' }));
-      expect(auto, what).toEqual(await importRasdaemon(f, 'h2', { reader: 'rows' }));
+      expect(seen(auto), what).toEqual(seen(await importRasdaemon(f, 'h2', { reader: 'sqljs' })));
+      expect(seen(auto), what).toEqual(seen(await importRasdaemon(f, 'h2', { reader: 'rows' })));
       expect(auto.events.length, what).toBeGreaterThan(0);
     }
   });
@@ -208,11 +212,13 @@ describe('rasdaemon import: the file reader and sql.js give the same result', ()
 describe('rasdaemon import: the columnar read and the row read give the same result', () => {
   // Databases of every table with the grouping's cases: reports of one error in several tables,
   // rows out of time order, results and signals near and far, an error storm (more than 256
-  // reports in a result's window), addresses at and above 2^53, repeated and odd values.
+  // reports in a result's window), addresses at and above 2^53, repeated and odd values; with and
+  // without an "already poisoned" result (without one, lone machine check records copy events).
   const STATUS = [0xbd80000000100134n, 0x9c00004000010090n, 0xbd000000000000c0n, 0x3c00004000010090n, 0xad80000000100134n, 0xfe00000000800400n, 0x9c00000000010090n];
   const PAGES = ['dirty LRU page', 'clean LRU page', 'already poisoned page', 'free buddy page', 'huge page', 'non struct page pfn', 'weird page'];
   const ODD: unknown[] = [null, -1, 2 ** 60, 2 ** 53 + 2, 9223372036854775807n, -9223372036854775808n, '0x10', '  42 ', 'x'];
-  function generated(seed: number, rows: number, storm: boolean, odd: number): string {
+  function generated(seed: number, rows: number, storm: boolean, odd: number, poisoned: boolean): string {
+    const pages = poisoned ? PAGES : PAGES.filter((p) => !p.startsWith('already'));
     let x = seed;
     const rnd = (): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 4294967296; };
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
@@ -244,7 +250,7 @@ describe('rasdaemon import: the columnar read and the row read give the same res
       } else if (r < 0.75) {
         ins('extlog_event', { timestamp: ts, etype: 2, error_count: 1, severity: pick([0, 1, 2, 3]), address: v(pa) });
       } else if (r < 0.9) {
-        ins('memory_failure_event', { timestamp: ts, pfn: `0x${Math.floor(pa / 4096 / (rnd() < 0.1 ? 4 : 1)).toString(16)}`, page_type: v(pick(PAGES)), action_result: pick(['Recovered', 'Ignored', 'Failed', 'Delayed']) });
+        ins('memory_failure_event', { timestamp: ts, pfn: `0x${Math.floor(pa / 4096 / (rnd() < 0.1 ? 4 : 1)).toString(16)}`, page_type: v(pick(pages)), action_result: pick(['Recovered', 'Ignored', 'Failed', 'Delayed']) });
       } else {
         ins('signal_event', { timestamp: ts, sig: pick([7, 9, 11]), errorno: 0, code: pick([4, 5, 3, 128, 1]), comm: v(pick(['java', 'einj_mem_uc'])), pid: 1000 + Math.floor(rnd() * 100), grp: 0, res: v(pick([0, 0, 1, 2, 4])) });
       }
@@ -256,14 +262,15 @@ describe('rasdaemon import: the columnar read and the row read give the same res
     return f;
   }
 
-  it.each([[1, 3000, false, 0], [2, 3000, true, 0], [3, 2000, false, 0.02], [4, 1500, true, 0.02]])('seed %i: %i rows, storm %s, odd values %f', async (seed, rows, storm, odd) => {
-    const f = generated(seed, rows, storm, odd);
+  it.each([[1, 3000, false, 0, true], [2, 3000, true, 0, true], [3, 2000, false, 0.02, true], [4, 1500, true, 0.02, true],
+    [5, 3000, false, 0, false], [6, 3000, true, 0, false], [7, 2000, false, 0.02, false]])('seed %i: %i rows, storm %s, odd values %f, already poisoned %s', async (seed, rows, storm, odd, poisoned) => {
+    const f = generated(seed, rows, storm, odd, poisoned);
     const before = readerUse.file;
     const columnar = await importRasdaemon(f, 'h3');
     expect(readerUse.file).toBe(before + 1);
     const byRows = await importRasdaemon(f, 'h3', { reader: 'rows' });
     expect(columnar.events.length).toBeGreaterThan(rows / 4);
     expect(columnar.warnings).toEqual(byRows.warnings);
-    expect(columnar).toEqual(byRows);
+    expect(seen(columnar)).toEqual(seen(byRows));
   });
 });
