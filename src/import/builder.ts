@@ -101,12 +101,12 @@ export class RowWheres {
 }
 
 /**
- * Bytes held per event (docs/import.md "Event builder"): 20 one-byte codes and flags, page_shift, 4 doubles
- * (pa, vaddr, pid, tid), comm, mappers and host ids (3 x 4), t_ns and seq (8 + 8), the set and
- * observed masks (4 + 4), flags 1, the outcome (panic 1, mf_result 1, panic_msg, mf_type, note,
- * signal start and count 5 x 4), the permutation 4, the copied event and its check 4 + 1: 121
- * bytes, plus the `where` string, and
- * 48 bytes per observed signal.
+ * Bytes held (docs/import.md "Event builder"): per event, host id 4, t_ns and seq 8 + 8, flags 1,
+ * row 4, a copy's address 8 and the permutation 4 (37), plus the `where` string; per row, 20
+ * one-byte codes and flags, page_shift, 4 doubles (pa, vaddr, pid, tid), comm and mappers ids
+ * (2 x 4), the set and observed masks (4 + 4), the outcome (panic 1, mf_result 1, panic_msg,
+ * mf_type, note, signal start and count 5 x 4) and its check 1 (92); an event has a row of its
+ * own but a copy (copyOf); 48 bytes per observed signal.
  */
 export class EventBuilder {
   n = 0;
