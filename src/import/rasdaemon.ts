@@ -1196,8 +1196,8 @@ function readColumns(src: FileSource, file: string, hostOpt: string | undefined)
    * status, MCG_STATUS, MCG_CAP, vendor, CPU, bank and whether it has an address (cs matters to
    * a synchronous error only, which GroupEvents does not copy): the event first built for each
    * such record, by (status, MCG_STATUS, MCG_CAP, vendor) and (CPU, bank, address or not), each
-   * as a small integer; keyOf -1 when a value is beyond the bits given here or the address is
-   * above 2^53 (a warning): such a record's event is built each time.
+   * as a small integer (keyOf sets key1 and key2); keyOf is false when a value is beyond the bits
+   * given here or the address is above 2^53 (a warning): such a record's event is built each time.
    */
   const copies = new Map<number, Map<number, number>>();
   let key1 = 0;
