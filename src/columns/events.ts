@@ -71,14 +71,21 @@ export class Interner {
   private next = 0;
 
   id(name: string): number {
+    // Most callers ask for the name they asked for last (one host, a repeated note).
+    if (name === this.lastName) return this.lastId;
     let i = this.ids.get(name);
     if (i === undefined) {
       i = this.names.length;
       this.names.push(name);
       this.ids.set(name, i);
     }
+    this.lastName = name;
+    this.lastId = i;
     return i;
   }
+
+  private lastName: string | null = null;
+  private lastId = -1;
 
   /**
    * The id of the name whose UTF-8 bytes are `bytes[from, to)`, without making a string when the

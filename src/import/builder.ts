@@ -66,6 +66,8 @@ const B_CONTEXT = bit(C.context);
 const B_PA = bit(C.pa);
 const B_FIRMWARE_FIRST = bit(C.firmwareFirst);
 const B_COMM = bit(C.comm);
+/** EventBuilder.bits: the event is a copy (copyOf). */
+const COPY = 4;
 /** Constant defaults of the optional columns, by column (eventFromRow's); firmware_first and comm are set apart. */
 const DEFAULTS: (number | undefined)[] = TRACE_COLUMNS.map(() => undefined);
 for (const [k, d] of [
@@ -99,11 +101,12 @@ export class RowWheres {
 }
 
 /**
- * Bytes held per event (docs/import.md "Event builder"): 20 one-byte codes and flags, page_shift, 4 doubles
- * (pa, vaddr, pid, tid), comm, mappers and host ids (3 x 4), t_ns and seq (8 + 8), the set and
- * observed masks (4 + 4), flags 1, the outcome (panic 1, mf_result 1, panic_msg, mf_type, note,
- * signal start and count 5 x 4) and the permutation 4: 116 bytes, plus the `where` string, and
- * 48 bytes per observed signal.
+ * Bytes held (docs/import.md "Event builder"): per event, host id 4, t_ns and seq 8 + 8, flags 1,
+ * row 4, a copy's address 8 and the permutation 4 (37), plus the `where` string; per row, 20
+ * one-byte codes and flags, page_shift, 4 doubles (pa, vaddr, pid, tid), comm and mappers ids
+ * (2 x 4), the set and observed masks (4 + 4), the outcome (panic 1, mf_result 1, panic_msg,
+ * mf_type, note, signal start and count 5 x 4) and its check 1 (92); an event has a row of its
+ * own but a copy (copyOf); 48 bytes per observed signal.
  */
 export class EventBuilder {
   n = 0;
@@ -112,14 +115,23 @@ export class EventBuilder {
   readonly hosts = new Interner();
   readonly comms = new Interner();
   readonly texts = new Interner();
-  private vals: Num[] = [];
+  // Per event: host, time, source order, bits, where, and its row: the columns and outcome are
+  // held per row (vals, masks, note, outcome, signals), one row per event but for a copy
+  // (copyOf), which shares the row of the event it copies and holds only its own address.
   private hostId = new Int32Array(0);
   private tNs = new BigInt64Array(0);
   private seq = new Float64Array(0);
+  /** Bit 1: host observed; bit 2: time observed; bit 4: a copy (copyOf). */
+  private bits = new Uint8Array(0);
+  private row = new Int32Array(0);
+  /** A copy's address (when its row has one). */
+  private ownPa = new Float64Array(0);
+  /** Rows in use and allocated. */
+  private nr = 0;
+  private rcap = 0;
+  private vals: Num[] = [];
   private setMask = new Uint32Array(0);
   private obsMask = new Uint32Array(0);
-  /** Bit 1: host observed; bit 2: time observed. */
-  private bits = new Uint8Array(0);
   /** Each event's `where`: the text, or a number that `whereFormat` spells (formatted only when output). */
   private wheres: (string | number)[] = [];
   /** Spells a numeric `where` (an importer's row reference: table and row numbers). */
@@ -134,6 +146,12 @@ export class EventBuilder {
   private mfResult = new Int8Array(0);
   private sigStart = new Int32Array(0);
   private sigCount = new Int32Array(0);
+  /**
+   * Per row: whether its cross-column rules held (finish). A copy of an event that passed them
+   * passes them too: they read an address only as set or not, and a copy differs from its event
+   * only in time, place and a set address.
+   */
+  private valid = new Uint8Array(0);
   // Signals: a child table, rows [sigStart, sigStart + sigCount) of event i (NaN: null).
   private ns = 0;
   private sPid = new Float64Array(0);
@@ -145,11 +163,29 @@ export class EventBuilder {
   /** Mapper lists of the adapter (pid, policy pairs), by id. */
   private mapperLists: number[][] = [];
 
-  constructor(capacity = 1024) {
+  /** `capacity`: the events expected; `rows`: the rows (fewer when the importer copies events). */
+  constructor(capacity = 1024, rows = capacity) {
     this.grow(capacity);
+    this.growRows(rows);
   }
 
   private grow(capacity: number): void {
+    const c = Math.max(capacity, 16);
+    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(c);
+      (b as unknown as { set(x: T): void }).set(a);
+      return b;
+    };
+    this.hostId = re(this.hostId, (n) => new Int32Array(n));
+    this.tNs = re(this.tNs, (n) => new BigInt64Array(n));
+    this.seq = re(this.seq, (n) => new Float64Array(n));
+    this.bits = re(this.bits, (n) => new Uint8Array(n));
+    this.row = re(this.row, (n) => new Int32Array(n));
+    this.ownPa = re(this.ownPa, (n) => new Float64Array(n));
+    this.cap = c;
+  }
+
+  private growRows(capacity: number): void {
     const c = Math.max(capacity, 16);
     const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
       const b = make(c);
@@ -164,12 +200,8 @@ export class EventBuilder {
       if (old) b.set(old as never);
       return b;
     });
-    this.hostId = re(this.hostId, (n) => new Int32Array(n));
-    this.tNs = re(this.tNs, (n) => new BigInt64Array(n));
-    this.seq = re(this.seq, (n) => new Float64Array(n));
     this.setMask = re(this.setMask, (n) => new Uint32Array(n));
     this.obsMask = re(this.obsMask, (n) => new Uint32Array(n));
-    this.bits = re(this.bits, (n) => new Uint8Array(n));
     this.noteId = re(this.noteId, (n) => new Int32Array(n));
     this.panic = re(this.panic, (n) => new Int8Array(n));
     this.panicMsg = re(this.panicMsg, (n) => new Int32Array(n));
@@ -177,7 +209,8 @@ export class EventBuilder {
     this.mfResult = re(this.mfResult, (n) => new Int8Array(n));
     this.sigStart = re(this.sigStart, (n) => new Int32Array(n));
     this.sigCount = re(this.sigCount, (n) => new Int32Array(n));
-    this.cap = c;
+    this.valid = re(this.valid, (n) => new Uint8Array(n));
+    this.rcap = c;
   }
 
   private growSignals(): void {
@@ -191,46 +224,90 @@ export class EventBuilder {
 
   /** Start event n (returned); every column unset, outcome unknown (null). */
   begin(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string | number): number {
+    const i = this.next(host, hostObserved, tNs, timeObserved, seq, where);
+    if (this.nr === this.rcap) this.growRows(this.rcap * 2);
+    const q = this.nr++;
+    this.row[i] = q;
+    this.setMask[q] = 0;
+    this.obsMask[q] = 0;
+    this.noteId[q] = -1;
+    this.panic[q] = -1;
+    this.panicMsg[q] = -1;
+    this.mfType[q] = -1;
+    this.mfResult[q] = -1;
+    this.sigStart[q] = -1;
+    this.sigCount[q] = 0;
+    this.valid[q] = 0;
+    return i;
+  }
+
+  /** The per-event part of begin and copyOf. */
+  private next(host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string | number): number {
     this.closeNote();
     if (this.n === this.cap) this.grow(this.cap * 2);
     const i = this.n++;
     this.hostId[i] = this.hosts.id(host);
     this.tNs[i] = tNs;
     this.seq[i] = seq;
-    this.setMask[i] = 0;
-    this.obsMask[i] = 0;
     this.bits[i] = (hostObserved ? 1 : 0) | (timeObserved ? 2 : 0);
     this.wheres[i] = where;
-    this.noteId[i] = -1;
-    this.panic[i] = -1;
-    this.panicMsg[i] = -1;
-    this.mfType[i] = -1;
-    this.mfResult[i] = -1;
-    this.sigStart[i] = -1;
-    this.sigCount[i] = 0;
+    this.ownPa[i] = NaN;
+    return i;
+  }
+
+  /**
+   * Start event n (returned) as a copy of event `from`: its columns, note, outcome and signals
+   * (its row, shared), with its own host, time, source order and place; of the current-event
+   * calls only set(C.pa) (its own address, when `from` has one), has and get apply to it.
+   */
+  copyOf(from: number, host: string, hostObserved: boolean, tNs: bigint, timeObserved: boolean, seq: number, where: string | number): number {
+    const q = this.row[from]!;
+    const i = this.next(host, hostObserved, tNs, timeObserved, seq, where);
+    this.row[i] = q;
+    this.bits[i]! |= COPY;
     return i;
   }
 
   /** The event being built drops out (its signals stay unreferenced in the child table). */
   drop(): void {
     this.n--;
+    if ((this.bits[this.n]! & COPY) === 0) this.nr--;
     this.curNote = null;
   }
 
   /** The current event's note into the string pool (most notes repeat: one copy of each). */
   private closeNote(): void {
     if (this.curNote === null) return;
-    this.noteId[this.n - 1] = this.texts.id(this.curNote);
+    this.noteId[this.row[this.n - 1]!] = this.texts.id(this.curNote);
     this.curNote = null;
+  }
+
+  /** The current event's row, which it does not share (a copy's is its event's: not to be changed). */
+  private own(): number {
+    const i = this.n - 1;
+    if ((this.bits[i]! & COPY) !== 0) throw new Error('import: a copied event takes no value but its own address');
+    return this.row[i]!;
+  }
+
+  /** Event i's address (a copy's own, when its row has one). */
+  private paOf(i: number): number {
+    const q = this.row[i]!;
+    return (this.bits[i]! & COPY) !== 0 && (this.setMask[q]! & B_PA) !== 0 ? this.ownPa[i]! : this.vals[C.pa]![q]!;
   }
 
   /** Set column k (C.*) of the current event: a code, 0/1, a number; `observed` false = a documented default (inferred). */
   set(k: number, v: number, observed: boolean): void {
     const i = this.n - 1;
-    this.vals[k]![i] = v;
-    this.setMask[i]! |= 1 << k;
-    if (observed) this.obsMask[i]! |= 1 << k;
-    else this.obsMask[i]! &= ~(1 << k);
+    if ((this.bits[i]! & COPY) !== 0 && k === C.pa && (this.setMask[this.row[i]!]! & B_PA) !== 0) {
+      // A copy's own address (observed as its event's is).
+      this.ownPa[i] = v;
+      return;
+    }
+    const q = this.own();
+    this.vals[k]![q] = v;
+    this.setMask[q]! |= 1 << k;
+    if (observed) this.obsMask[q]! |= 1 << k;
+    else this.obsMask[q]! &= ~(1 << k);
   }
 
   /**
@@ -243,18 +320,18 @@ export class EventBuilder {
       return;
     }
     this.set(k, NaN, observed);
-    this.bigAddr.set((this.n - 1) * 32 + k, v);
+    this.bigAddr.set(this.own() * 32 + k, v);
   }
 
   private readonly bigAddr = new Map<number, bigint>();
 
   /** Whether column k of the current event was set. */
   has(k: number): boolean {
-    return (this.setMask[this.n - 1]! & (1 << k)) !== 0;
+    return (this.setMask[this.row[this.n - 1]!]! & (1 << k)) !== 0;
   }
 
   get(k: number): number {
-    return this.vals[k]![this.n - 1]!;
+    return k === C.pa ? this.paOf(this.n - 1) : this.vals[k]![this.row[this.n - 1]!]!;
   }
 
   setComm(comm: string, observed: boolean): void {
@@ -266,22 +343,22 @@ export class EventBuilder {
   }
 
   setPanic(panic: boolean | null, msg: string | null): void {
-    const i = this.n - 1;
-    this.panic[i] = panic === null ? -1 : panic ? 1 : 0;
-    this.panicMsg[i] = msg === null ? -1 : this.texts.id(msg);
+    const q = this.own();
+    this.panic[q] = panic === null ? -1 : panic ? 1 : 0;
+    this.panicMsg[q] = msg === null ? -1 : this.texts.id(msg);
   }
 
   setMf(type: string | null, result: string | null): void {
-    const i = this.n - 1;
-    this.mfType[i] = type === null ? -1 : this.texts.id(type);
-    this.mfResult[i] = result === null ? -1 : (MF_RESULT as readonly string[]).indexOf(result);
-    if (result !== null && this.mfResult[i] === -1) throw new Error(`import: memory_failure result ${result} is not one of ${MF_RESULT.join(', ')}`);
+    const q = this.own();
+    this.mfType[q] = type === null ? -1 : this.texts.id(type);
+    this.mfResult[q] = result === null ? -1 : (MF_RESULT as readonly string[]).indexOf(result);
+    if (result !== null && this.mfResult[q] === -1) throw new Error(`import: memory_failure result ${result} is not one of ${MF_RESULT.join(', ')}`);
   }
 
   /** The source shows signals for this event: [] until signal() adds some. */
   signalsKnown(): void {
-    const i = this.n - 1;
-    if (this.sigStart[i] === -1) this.sigStart[i] = this.ns;
+    const q = this.row[this.n - 1]!;
+    if (this.sigStart[q] === -1) this.sigStart[this.own()] = this.ns;
   }
 
   /** Append an observed signal to the current event (its signals are contiguous: add them together). */
@@ -295,13 +372,12 @@ export class EventBuilder {
     this.sCode[s] = siCode ?? NaN;
     this.sAddr[s] = addr ?? NaN;
     this.sLsb[s] = lsb ?? NaN;
-    this.sigCount[this.n - 1]!++;
+    this.sigCount[this.own()]!++;
   }
 
   /** The adapter's way in: one event already built and checked by eventFromRow (columns all set). */
   addEvent(e: TraceEvent, hostObserved: boolean, timeObserved: boolean, seq: number, observedMask: number, o: Omit<ObservedRow, 'eventId' | 'host' | 'inferred'>): void {
-    this.begin(e.host, hostObserved, e.tNs, timeObserved, seq, e.where);
-    const i = this.n - 1;
+    const i = this.row[this.begin(e.host, hostObserved, e.tNs, timeObserved, seq, e.where)]!;
     const v = this.vals;
     v[C.arch]![i] = e.arch; v[C.kind]![i] = e.kind; v[C.notify]![i] = e.notify; v[C.firmwareFirst]![i] = e.firmwareFirst ? 1 : 0;
     v[C.severity]![i] = e.severity; v[C.sync]![i] = e.sync ? 1 : 0; v[C.ripv]![i] = e.ripv ? 1 : 0; v[C.pa]![i] = e.pa;
@@ -369,12 +445,13 @@ export class EventBuilder {
     if (k === EVENT_ID) return String(eventId);
     if (k === HOST) return this.hosts.names[this.hostId[i]!]!;
     if (k === T_NS) return this.tNs[i]!.toString();
-    if ((this.setMask[i]! & (1 << k)) === 0) return '';
-    const v = this.vals[k]![i]!;
+    const q = this.row[i]!;
+    if ((this.setMask[q]! & (1 << k)) === 0) return '';
+    const v = k === C.pa ? this.paOf(i) : this.vals[k]![q]!;
     switch (SPELL[k]) {
       case 'enum': return LABELS[k]![v] ?? String(v);
       case 'bool': return v ? 'true' : 'false';
-      case 'addr': return Number.isNaN(v) ? `0x${this.bigAddr.get(i * 32 + k)!.toString(16)}` : `0x${v.toString(16)}`;
+      case 'addr': return Number.isNaN(v) ? `0x${this.bigAddr.get(q * 32 + k)!.toString(16)}` : `0x${v.toString(16)}`;
       case 'comm': return this.comms.names[v]!;
       case 'mappers': return '';
       default: return String(v);
@@ -392,30 +469,39 @@ export class EventBuilder {
   /** A pid-like column: its default when unset, else it must be an unsigned 32-bit integer. */
   private u32(i: number, r: number, k: number, dflt: number, file: string, format: SourceFormat): void {
     const col = this.vals[k]!;
-    if ((this.setMask[i]! & (1 << k)) === 0) { col[i] = dflt; return; }
-    const x = col[i]!;
+    const q = this.row[i]!;
+    if ((this.setMask[q]! & (1 << k)) === 0) { col[q] = dflt; return; }
+    const x = col[q]!;
     if (!(Number.isInteger(x) && x >= 0 && x <= 0xffffffff)) this.fail(i, r, k, W_U32, file, format);
   }
 
   private check(i: number, r: number, file: string, format: SourceFormat): void {
-    const set = this.setMask[i]!;
+    const q = this.row[i]!;
+    if ((this.bits[i]! & COPY) !== 0 && this.valid[q] === 1) {
+      // A copy of a checked event: the row (columns, defaults, rules) is checked; its own host and time are not.
+      if (!this.hosts.names[this.hostId[i]!]) this.fail(i, r, HOST, 'a host name (required)', file, format);
+      const t = this.tNs[i]!;
+      if (t < MIN_I64 || t > MAX_I64) this.fail(i, r, T_NS, 'a signed 64-bit integer (nanoseconds)', file, format);
+      return;
+    }
+    const set = this.setMask[q]!;
     const v = this.vals;
     // Required columns and defaults, in eventFromRow's order.
     if ((set & B_ARCH) === 0) this.fail(i, r, C.arch, W_ARCH, file, format);
-    const kind = (set & B_KIND) !== 0 ? v[C.kind]![i]! : Kind.error;
-    v[C.kind]![i] = kind;
+    const kind = (set & B_KIND) !== 0 ? v[C.kind]![q]! : Kind.error;
+    v[C.kind]![q] = kind;
     if (kind === Kind.error) {
       if ((set & B_NOTIFY) === 0) this.fail(i, r, C.notify, W_NOTIFY, file, format);
       if ((set & B_SEVERITY) === 0) this.fail(i, r, C.severity, W_SEVERITY, file, format);
       if ((set & B_SYNC) === 0) this.fail(i, r, C.sync, 'true or false (required for an error event)', file, format);
     } else {
-      if ((set & B_NOTIFY) === 0) v[C.notify]![i] = Notify.none;
-      if ((set & B_SEVERITY) === 0) v[C.severity]![i] = 0;
-      if ((set & B_SYNC) === 0) v[C.sync]![i] = 0;
+      if ((set & B_NOTIFY) === 0) v[C.notify]![q] = Notify.none;
+      if ((set & B_SEVERITY) === 0) v[C.severity]![q] = 0;
+      if ((set & B_SYNC) === 0) v[C.sync]![q] = 0;
     }
-    if (v[C.sync]![i]) {
+    if (v[C.sync]![q]) {
       if ((set & B_CONTEXT) === 0) this.fail(i, r, C.context, W_CONTEXT, file, format);
-    } else if ((set & B_CONTEXT) === 0) v[C.context]![i] = kind === Kind.access ? Context.user : Context.none;
+    } else if ((set & B_CONTEXT) === 0) v[C.context]![q] = kind === Kind.access ? Context.user : Context.none;
     this.u32(i, r, C.pid, 0, file, format);
     if (!this.hosts.names[this.hostId[i]!]) this.fail(i, r, HOST, 'a host name (required)', file, format);
     const t = this.tNs[i]!;
@@ -423,57 +509,59 @@ export class EventBuilder {
     // Defaults of the optional columns (docs/trace-format.md §1), in one pass over the unset ones.
     const unset = ~set & DEFAULTED;
     if (unset !== 0) {
-      for (let k = 0; k < DEFAULTS.length; k++) if ((unset & (1 << k)) !== 0) v[k]![i] = DEFAULTS[k]!;
-      if ((unset & B_FIRMWARE_FIRST) !== 0) v[C.firmwareFirst]![i] = v[C.arch]![i] === ARCH_ARM64 ? 1 : 0;
-      if ((unset & B_COMM) !== 0) v[C.comm]![i] = this.comms.id('');
+      for (let k = 0; k < DEFAULTS.length; k++) if ((unset & (1 << k)) !== 0) v[k]![q] = DEFAULTS[k]!;
+      if ((unset & B_FIRMWARE_FIRST) !== 0) v[C.firmwareFirst]![q] = v[C.arch]![q] === ARCH_ARM64 ? 1 : 0;
+      if ((unset & B_COMM) !== 0) v[C.comm]![q] = this.comms.id('');
     }
-    if ((set & B_PA) !== 0 && Number.isNaN(v[C.pa]![i])) {
-      this.fail(i, r, C.pa, this.bigAddr.get(i * 32 + C.pa)! > MAX_U64 ? 'an unsigned 64-bit integer (decimal or 0x hex)'
+    if ((set & B_PA) !== 0 && Number.isNaN(this.paOf(i))) {
+      this.fail(i, r, C.pa, this.bigAddr.get(q * 32 + C.pa)! > MAX_U64 ? 'an unsigned 64-bit integer (decimal or 0x hex)'
         : 'an address below 2^53 (physical and user virtual addresses fit; kernel virtual addresses are not trace input)', file, format);
     }
-    this.u32(i, r, C.tid, v[C.pid]![i]!, file, format);
+    this.u32(i, r, C.tid, v[C.pid]![q]!, file, format);
     // The cross-column rules (docs/trace-format.md §1) on the typed values.
     this.fillEvent(i, r + 1, checkEvent, false);
     fillRecord(checkRec, checkEvent, 0);
     const viol = validateEvent(checkRec);
     // The value named is the one the importer set ('' when it set none).
     if (viol) this.fail(i, r, TRACE_COLUMNS.indexOf(viol.column as (typeof TRACE_COLUMNS)[number]), viol.expected, file, format);
+    this.valid[q] = 1;
   }
 
   /** Event i (build order) with event_id `id`, written into `out`; `texts` false: where and note left '' (the checks read neither). */
   fillEvent(i: number, id: number, out: TraceEvent, texts = true): void {
     const v = this.vals;
+    const q = this.row[i]!;
     out.eventId = BigInt(id);
     out.host = this.hosts.names[this.hostId[i]!]!;
     out.tNs = this.tNs[i]!;
-    out.arch = v[C.arch]![i]!;
-    out.kind = v[C.kind]![i]!;
-    out.notify = v[C.notify]![i]!;
-    out.firmwareFirst = v[C.firmwareFirst]![i] === 1;
-    out.severity = v[C.severity]![i]!;
-    out.sync = v[C.sync]![i] === 1;
-    out.ripv = v[C.ripv]![i] === 1;
-    out.pa = v[C.pa]![i]!;
-    out.mem = v[C.mem]![i]!;
-    out.page = v[C.page]![i]!;
-    out.pageShift = v[C.pageShift]![i]!;
-    out.pinned = v[C.pinned]![i] === 1;
-    out.poisonedBefore = v[C.poisonedBefore]![i] === 1;
-    out.context = v[C.context]![i]!;
-    out.pid = v[C.pid]![i]!;
-    out.tid = v[C.tid]![i]!;
-    out.comm = this.comms.names[v[C.comm]![i]!] ?? '';
-    out.vaddr = v[C.vaddr]![i]!;
-    const m = v[C.mappers]![i]!;
+    out.arch = v[C.arch]![q]!;
+    out.kind = v[C.kind]![q]!;
+    out.notify = v[C.notify]![q]!;
+    out.firmwareFirst = v[C.firmwareFirst]![q] === 1;
+    out.severity = v[C.severity]![q]!;
+    out.sync = v[C.sync]![q] === 1;
+    out.ripv = v[C.ripv]![q] === 1;
+    out.pa = this.paOf(i);
+    out.mem = v[C.mem]![q]!;
+    out.page = v[C.page]![q]!;
+    out.pageShift = v[C.pageShift]![q]!;
+    out.pinned = v[C.pinned]![q] === 1;
+    out.poisonedBefore = v[C.poisonedBefore]![q] === 1;
+    out.context = v[C.context]![q]!;
+    out.pid = v[C.pid]![q]!;
+    out.tid = v[C.tid]![q]!;
+    out.comm = this.comms.names[v[C.comm]![q]!] ?? '';
+    out.vaddr = v[C.vaddr]![q]!;
+    const m = v[C.mappers]![q]!;
     out.mappers = m >= 0 ? this.mapperLists[m]! : NO_MAPPERS;
-    out.guestRas = v[C.guestRas]![i] === 1;
-    out.earlyKill = v[C.earlyKill]![i]!;
-    out.recovery = v[C.recovery]![i]!;
-    out.panicOnOops = v[C.panicOnOops]![i]!;
-    out.kdump = v[C.kdump]![i]!;
-    out.panicOnUnrecoverable = v[C.panicOnUnrecoverable]![i]!;
-    out.extraRefs = v[C.extraRefs]![i] === 1;
-    out.vendor = v[C.vendor]![i]!;
+    out.guestRas = v[C.guestRas]![q] === 1;
+    out.earlyKill = v[C.earlyKill]![q]!;
+    out.recovery = v[C.recovery]![q]!;
+    out.panicOnOops = v[C.panicOnOops]![q]!;
+    out.kdump = v[C.kdump]![q]!;
+    out.panicOnUnrecoverable = v[C.panicOnUnrecoverable]![q]!;
+    out.extraRefs = v[C.extraRefs]![q] === 1;
+    out.vendor = v[C.vendor]![q]!;
     out.where = texts ? this.whereOf(i) : '';
     out.note = texts ? this.noteOf(i) : '';
   }
@@ -485,14 +573,14 @@ export class EventBuilder {
   }
 
   private noteOf(i: number): string {
-    const nt = this.noteId[i]!;
+    const nt = this.noteId[this.row[i]!]!;
     return nt < 0 ? '' : this.texts.names[nt]!;
   }
 
   /** Inferred column list of event i (one shared array per distinct list). */
   inferred(i: number): string[] {
     const b = this.bits[i]!;
-    const obs = (this.obsMask[i]! & ~(HOST_BIT | T_NS_BIT)) | (b & 1 ? HOST_BIT : 0) | (b & 2 ? T_NS_BIT : 0);
+    const obs = (this.obsMask[this.row[i]!]! & ~(HOST_BIT | T_NS_BIT)) | (b & 1 ? HOST_BIT : 0) | (b & 2 ? T_NS_BIT : 0);
     const key = INFERABLE & ~obs;
     let l = this.inferredLists.get(key);
     if (!l) {
@@ -506,20 +594,22 @@ export class EventBuilder {
 
   /** Observed outcome fields of event i. */
   outcome(i: number): { panic: boolean | null; panicMsg: string | null; mfType: string | null; mfResult: string | null } {
-    const p = this.panic[i]!;
-    const pm = this.panicMsg[i]!;
-    const t = this.mfType[i]!;
-    const r = this.mfResult[i]!;
+    const q = this.row[i]!;
+    const p = this.panic[q]!;
+    const pm = this.panicMsg[q]!;
+    const t = this.mfType[q]!;
+    const r = this.mfResult[q]!;
     return { panic: p < 0 ? null : p === 1, panicMsg: pm < 0 ? null : this.texts.names[pm]!, mfType: t < 0 ? null : this.texts.names[t]!, mfResult: r < 0 ? null : MF_RESULT[r]! };
   }
 
   /** Signals of event i: null (not shown by the source) or the list. */
   signals(i: number): ObservedSignal[] | null {
-    const s0 = this.sigStart[i]!;
+    const q = this.row[i]!;
+    const s0 = this.sigStart[q]!;
     if (s0 < 0) return null;
     const out: ObservedSignal[] = [];
     const nan = (x: number): number | null => (Number.isNaN(x) ? null : x);
-    for (let s = s0; s < s0 + this.sigCount[i]!; s++) {
+    for (let s = s0; s < s0 + this.sigCount[q]!; s++) {
       out.push({ pid: this.sPid[s]!, tid: nan(this.sTid[s]!), signo: this.sSigno[s]!, siCode: nan(this.sCode[s]!), addr: nan(this.sAddr[s]!), lsb: nan(this.sLsb[s]!) });
     }
     return out;
@@ -528,12 +618,13 @@ export class EventBuilder {
   /** The observed row of event i as the line writeObserved feeds DuckDB (newline-delimited JSON). */
   observedJson(i: number, id: number): string {
     const o = this.outcome(i);
-    const s0 = this.sigStart[i]!;
+    const q = this.row[i]!;
+    const s0 = this.sigStart[q]!;
     let signals: unknown = null;
     if (s0 >= 0) {
       const l: unknown[] = [];
       const nan = (x: number): number | null => (Number.isNaN(x) ? null : x);
-      for (let s = s0; s < s0 + this.sigCount[i]!; s++) {
+      for (let s = s0; s < s0 + this.sigCount[q]!; s++) {
         l.push({ pid: this.sPid[s]!, tid: nan(this.sTid[s]!), signo: this.sSigno[s]!, si_code: nan(this.sCode[s]!), addr: nan(this.sAddr[s]!), addr_lsb: nan(this.sLsb[s]!) });
       }
       signals = l;

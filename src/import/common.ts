@@ -511,7 +511,8 @@ function whereText(ps: PointSet, p: { where: string | number }): string {
 /** Notification assumed for an asynchronous arm64 GHES record whose source type is not recorded. */
 export const ARM64_ASYNC_NOTIFY = 'sdei';
 
-interface Group {
+/** One error: its reports, the memory_failure() result and the signals that belong to it. */
+export interface Group {
   t: bigint;
   seq: number;
   points: ErrPoint[];
@@ -540,7 +541,7 @@ function inTimeOrder<T extends PointBase>(a: T[]): T[] {
 }
 
 /** The signals of a group that has none (shared; a group's first signal gets its own array). */
-const NO_SIGS: SigPoint[] = [];
+export const NO_SIGS: SigPoint[] = [];
 
 /** Group the points into events, built into columns. Consumes the point set: its arrays are empty afterwards. */
 export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
@@ -651,13 +652,10 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
     else warnings.push(`${whereText(ps, s)}: signal ${s.sig} code ${s.code} to ${s.comm}:${s.pid} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
   }
 
-  const b = new EventBuilder(Math.max(1024, groups.length));
-  const notes = new McaNotes();
-  if (ps.whereOf) b.whereFormat = ps.whereOf;
-  const seenPfn = new Set<bigint>();
   const native = ps.errors.some((p) => p.kind === 'mce');
   // The pages seen so far matter only to a result that says "already poisoned".
-  const lookBack = mfs.some((m) => m.type === 'already poisoned page' || m.type === 'already poisoned');
+  const lookBack = mfs.some((m) => isAlreadyPoisoned(m.type));
+  const out = new GroupEvents(ps, native, lookBack, Math.max(1024, groups.length), warnings);
   // From here on the points are reached through their groups only: the point arrays (the
   // caller's too, which it does not use after this) are emptied and each group is let go once its
   // event is built, so that points, groups and events are not all held at once.
@@ -670,21 +668,73 @@ export function correlate(ps: PointSet, warnings: string[]): EventBuilder {
   for (let gi = 0; gi < groups.length; gi++) {
     const g = groups[gi]!;
     groups[gi] = null as unknown as Group;
-    if (!groupEvent(b, g, ps, native, notes, warnings)) continue;
-    if (!lookBack) {
-      // nothing to record
-    } else if (g.mf) {
-      const already = g.mf.type === 'already poisoned page' || g.mf.type === 'already poisoned';
-      if (already && !seenPfn.has(g.mf.pfn)) {
+    out.add(g);
+  }
+  return out.b;
+}
+
+/** memory_failure_event's page type of a page poisoned before (the kernel's two spellings). */
+export const isAlreadyPoisoned = (type: string): boolean => type === 'already poisoned page' || type === 'already poisoned';
+
+/**
+ * The events of the groups, built into columns in the order given (groups in (t, seq) order):
+ * the last step of correlate(), shared with importers that group their records themselves
+ * (rasdaemon's columnar reader). `native`: the capture has machine check records; `lookBack`: a
+ * result says "already poisoned" (the pages seen so far are then tracked).
+ */
+export class GroupEvents {
+  readonly b: EventBuilder;
+  private readonly notes = new McaNotes();
+  private readonly seenPfn = new Set<bigint>();
+
+  /** `capacity`: the events expected; `rows`: the builder rows (fewer when events are copied: copyEvent). */
+  constructor(private readonly ps: PointSet, private readonly native: boolean, private readonly lookBack: boolean, capacity: number, private readonly warnings: string[], rows = capacity) {
+    this.b = new EventBuilder(capacity, rows);
+    if (ps.whereOf) this.b.whereFormat = ps.whereOf;
+  }
+
+  /**
+   * add(g) for a group of one machine check record (no other report, result or signal) whose
+   * event depends on the record only through a key of the caller's (everything but its time,
+   * place and address): returns the event's index for copyEvent, or -1 when the event is not to be
+   * copied: it names its index (a synthetic consumer pid), its building warned, or there was no
+   * event; with lookBack, every group is built (the pages seen are kept).
+   */
+  addCopyable(g: Group): number {
+    const b = this.b;
+    const n = b.n;
+    const w = this.warnings.length;
+    this.add(g);
+    return b.n === n + 1 && this.warnings.length === w && !this.lookBack && b.get(C.sync) === 0 ? n : -1;
+  }
+
+  /**
+   * The event of a group of one machine check record whose key's event is `from` (addCopyable):
+   * a copy of it at time tNs, source order seq and place where (its time read from the source),
+   * with address `addr` (below 2^53; used when that event has one).
+   */
+  copyEvent(from: number, tNs: bigint, seq: number, where: string | number, addr: number): void {
+    const b = this.b;
+    // Its columns, note, outcome and signals ([] when the source records signals) are its event's.
+    b.copyOf(from, this.ps.host, this.ps.hostObserved, tNs, true, seq, where);
+    // The address as groupEvent sets it (setPa): the key says whether there is one.
+    if (b.has(C.pa)) b.set(C.pa, addr, true);
+  }
+
+  add(g: Group): void {
+    const b = this.b;
+    if (!groupEvent(b, g, this.ps, this.native, this.notes, this.warnings)) return;
+    if (!this.lookBack) return;
+    if (g.mf) {
+      if (isAlreadyPoisoned(g.mf.type) && !this.seenPfn.has(g.mf.pfn)) {
         b.set(C.poisonedBefore, 1, true);
         b.note('the kernel reports the page already poisoned and no earlier error on it is in the capture');
       }
-      seenPfn.add(g.mf.pfn);
+      this.seenPfn.add(g.mf.pfn);
     } else if (g.pa !== null) {
-      seenPfn.add(g.pa >> 12n);
+      this.seenPfn.add(g.pa >> 12n);
     }
   }
-  return b;
 }
 
 const NOTIFY_CODE = (n: string): number => {

@@ -1,17 +1,19 @@
 // rasdaemon's SQLite store (ras-mc_event.db; schema from rasdaemon's ras-record.c / db/ras-record.c,
 // docs/import.md §rasdaemon). Columns drift between rasdaemon versions, so every table is probed
-// with PRAGMA table_info and only the columns that exist are read. The database is read with
-// sql.js (SQLite compiled to WebAssembly), entirely in memory.
-import { readFileSync } from 'node:fs';
+// with PRAGMA table_info and only the columns that exist are read. The database is read by our
+// SQLite file reader (sqlite-file.ts, pages as they are reached) into typed columns
+// (readColumns); what that reader does not handle, by sql.js (SQLite compiled to WebAssembly),
+// row by row (readDb).
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../io/errors.js';
 import { RowWheres } from './builder.js';
 import {
-  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, ImportResult, isMfResult,
-  MCI_UC, McePoint, McPoint, MfPoint, PointSet, SigPoint,
+  ArmPoint, correlate, defaultHost, ErrPoint, ExtlogPoint, fileError, finishEvents, Group, GroupEvents, ImportResult, isAlreadyPoisoned, isMfResult,
+  LINK_WINDOW_NS, MCI_ADDRV, MCI_UC, McePoint, McPoint, MERGE_WINDOW_NS, MfPoint, NO_SIGS, NS_PER_S, PointSet, SigPoint,
 } from './common.js';
-import { SqliteFile, SqliteUnsupported, type SqlValue } from './sqlite-file.js';
+import { serialSize, SqliteFile, SqliteUnsupported, type SqlValue } from './sqlite-file.js';
 
 // sql.js ships no type declarations: the few calls used here, typed locally.
 export interface SqlStatement {
@@ -176,52 +178,76 @@ interface RowSource {
 }
 
 export interface RasdaemonOptions {
-  /** 'sqljs': read with sql.js only (tests compare the two readers); default: the file reader, sql.js for what it does not handle. */
-  reader?: 'auto' | 'sqljs';
+  /**
+   * Default: the file reader into columns (readColumns), sql.js for what the file reader does not
+   * handle. 'rows': the file reader, row by row as from sql.js (readDb); 'sqljs': sql.js only.
+   * Tests compare the three.
+   */
+  reader?: 'auto' | 'rows' | 'sqljs';
 }
 
 /** Imports read by each path since the process started (tests check that the file reader was used). */
 export const readerUse = { file: 0, sqljs: 0 };
 
 export async function importRasdaemon(file: string, host: string | undefined, opts: RasdaemonOptions = {}): Promise<ImportResult> {
-  let bytes: Buffer;
+  // The file is read a few pages at a time by the file reader (SqliteFile), whole only for sql.js.
+  let fd: number;
+  let size: number;
+  const head = Buffer.alloc(16);
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch (e) {
     throw fileError(file, e);
   }
-  if (bytes.length < 16 || bytes.subarray(0, 16).toString('latin1') !== SQLITE_MAGIC) {
-    throw new InputError(`${file}: not an SQLite database (the file does not start with "SQLite format 3\\0"): expected rasdaemon's ras-mc_event.db`, file);
-  }
-  const SQL = await loadSqlJs();
-  if (opts.reader !== 'sqljs') {
+  try {
     try {
-      const r = readDb(fileSource(SQL, bytes), file, host);
-      readerUse.file++;
+      size = fstatSync(fd).size;
+      readSync(fd, head, 0, 16, 0);
+    } catch (e) {
+      throw fileError(file, e);
+    }
+    if (size < 16 || head.toString('latin1') !== SQLITE_MAGIC) {
+      throw new InputError(`${file}: not an SQLite database (the file does not start with "SQLite format 3\\0"): expected rasdaemon's ras-mc_event.db`, file);
+    }
+    const SQL = await loadSqlJs();
+    if (opts.reader !== 'sqljs') {
+      try {
+        const src = fileSource(SQL, { fd, size });
+        const r = opts.reader === 'rows' ? readDb(src, file, host) : readColumns(src, file, host);
+        readerUse.file++;
+        return r;
+      } catch (e) {
+        // A bad value is the answer; anything else (SqliteUnsupported, or a check this reader lacks
+        // tripping over damage) is read again with SQLite itself, which decides what the file means.
+        if (e instanceof InputError) throw e;
+      }
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw fileError(file, e);
+    }
+    let db: SqlDatabase;
+    try {
+      db = new SQL.Database(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      db.exec('SELECT name FROM sqlite_master LIMIT 1');
+    } catch (e) {
+      throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+    }
+    try {
+      const r = readDb(sqlJsSource(db), file, host);
+      readerUse.sqljs++;
       return r;
     } catch (e) {
-      // A bad value is the answer; anything else (SqliteUnsupported, or a check this reader lacks
-      // tripping over damage) is read again with SQLite itself, which decides what the file means.
-      if (e instanceof InputError) throw e;
+      if (e instanceof InputError || e instanceof TypeError || e instanceof RangeError) throw e;
+      // sql.js raises plain errors for a damaged file ("database disk image is malformed").
+      throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
+    } finally {
+      db.close();
     }
-  }
-  let db: SqlDatabase;
-  try {
-    db = new SQL.Database(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-    db.exec('SELECT name FROM sqlite_master LIMIT 1');
-  } catch (e) {
-    throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
-  }
-  try {
-    const r = readDb(sqlJsSource(db), file, host);
-    readerUse.sqljs++;
-    return r;
-  } catch (e) {
-    if (e instanceof InputError || e instanceof TypeError || e instanceof RangeError) throw e;
-    // sql.js raises plain errors for a damaged file ("database disk image is malformed").
-    throw new InputError(`${file}: cannot read the SQLite database: ${(e as Error).message}`, file, undefined, undefined, { cause: e });
   } finally {
-    db.close();
+    closeSync(fd);
   }
 }
 
@@ -256,12 +282,25 @@ const NOT_REAL_AFFINITY = /INT|CHAR|CLOB|TEXT/i;
  * read here differ from SQLite's (generated or REAL-affinity columns, a default of a column added
  * later, a rowid alias other than a plain INTEGER PRIMARY KEY) throws SqliteUnsupported.
  */
-function fileSource(SQL: SqlJs, bytes: Uint8Array): RowSource {
-  const f = new SqliteFile(bytes);
+/** A table as the file reader reads it: its root page, column names, and the rowid alias column (-1: none). */
+interface TableInfo {
+  root: number;
+  names: string[];
+  alias: number;
+}
+
+/** The file reader's RowSource, with the reader and the tables for the columnar read. */
+interface FileSource extends RowSource {
+  sqlite: SqliteFile;
+  table(t: string): TableInfo | undefined;
+}
+
+function fileSource(SQL: SqlJs, source: Uint8Array | { fd: number; size: number }): FileSource {
+  const f = new SqliteFile(source);
   const schema = f.schema();
   const present = new Set<string>();
   for (const r of schema) if (r.type === 'table') present.add(r.name);
-  const info = new Map<string, { root: number; names: string[]; alias: number }>();
+  const info = new Map<string, TableInfo>();
   const scratch = new SQL.Database();
   try {
     for (const r of schema) {
@@ -292,6 +331,8 @@ function fileSource(SQL: SqlJs, bytes: Uint8Array): RowSource {
   }
   return {
     present,
+    sqlite: f,
+    table: (t) => info.get(t),
     columns: (t) => info.get(t)?.names ?? [],
     scan(t, cols, row) {
       const ti = info.get(t)!;
@@ -311,8 +352,11 @@ function fileSource(SQL: SqlJs, bytes: Uint8Array): RowSource {
   };
 }
 
-function readDb(src: RowSource, file: string, hostOpt: string | undefined): ImportResult {
-  const warnings: string[] = [];
+/**
+ * The columns read of each present table (need and use, in that order, as the table has them),
+ * with the warnings of absent tables and older layouts; an unknown layout is an InputError.
+ */
+function tableColumns(src: Pick<RowSource, 'present' | 'columns'>, file: string, warnings: string[]): Map<TableName, string[]> {
   const present = src.present;
   const columns = new Map<TableName, string[]>();
   for (const t of Object.keys(TABLES) as TableName[]) {
@@ -332,6 +376,13 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
     if (lacking.length) warnings.push(`${file}: table ${t} has no column ${lacking.join(', ')} (older rasdaemon): read without ${lacking.length > 1 ? 'them' : 'it'}`);
     columns.set(t, [...spec.need, ...spec.use].filter((c) => have.has(c) && !NOT_READ.has(c)));
   }
+  return columns;
+}
+
+function readDb(src: RowSource, file: string, hostOpt: string | undefined): ImportResult {
+  const warnings: string[] = [];
+  const present = src.present;
+  const columns = tableColumns(src, file, warnings);
 
   let seq = 0;
   // Per table: its columns read, and for a column name its index in `vals` (-1: not read, value null).
@@ -476,4 +527,735 @@ function readDb(src: RowSource, file: string, hostOpt: string | undefined): Impo
   };
   // correlate() empties the point arrays as it goes (the points are not needed once grouped).
   return finishEvents(correlate(ps, warnings), file, 'rasdaemon', warnings);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The columnar read (the default for a file the SQLite reader handles). readDb above builds an
+// object per row and groups the objects; for a database of millions of rows that is most of the
+// time (the objects outlive the young generation) and of the memory. Here each row is decoded
+// straight into typed columns, a value equal in its stored bytes to the row before's is not
+// decoded again (statuses, page types and names repeat; timestamps are parsed from their bytes),
+// and the grouping rule of correlate() (common.ts) runs over the columns: times as whole
+// milliseconds (rasdaemon's stamps have whole seconds; LINK/MERGE windows in ms are exact),
+// addresses by their 4 KiB page number (pa >> 14 and pa >> 16 follow from it exactly). Only the
+// objects of one group are made, when its event is built (GroupEvents, the last step correlate()
+// shares), and are let go at once; a lone machine check record like an earlier one copies that
+// one's event. Rows, checks, messages and warnings are readDb's, in readDb's order (every column
+// of a row decoded before its checks, as readDb's source does); tests compare the two reads.
+// ---------------------------------------------------------------------------------------------
+
+const MERGE_MS = Number(MERGE_WINDOW_NS / 1_000_000n);
+const LINK_MS = Number(LINK_WINDOW_NS / 1_000_000n);
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const K_MCE = 0;
+const K_ARM = 1;
+const K_MC = 2;
+const K_EXT = 3;
+/** Stored bytes kept by Recent (longer values are decoded every time). */
+const RECENT_BYTES = 48;
+
+/**
+ * The stored bytes of the last value read of one column and what they gave (a code): the same
+ * serial type and bytes give the same value, so it is not decoded again.
+ */
+class Recent {
+  private type = -1;
+  private len = 0;
+  private readonly bytes = new Uint8Array(RECENT_BYTES);
+  code = 0;
+
+  same(f: SqliteFile, i: number): boolean {
+    if (f.serialType(i) !== this.type) return false;
+    const n = this.len;
+    if (n === 0) return true;
+    const b = f.recordBytes;
+    const o = f.offset(i);
+    const k = this.bytes;
+    for (let j = 0; j < n; j++) if (b[o + j] !== k[j]) return false;
+    return true;
+  }
+
+  keep(f: SqliteFile, i: number, code: number): void {
+    const t = f.serialType(i);
+    const n = serialSize(t);
+    this.code = code;
+    if (n > RECENT_BYTES) { this.type = -1; return; }
+    this.type = t;
+    this.len = n;
+    const b = f.recordBytes;
+    const o = f.offset(i);
+    const k = this.bytes;
+    for (let j = 0; j < n; j++) k[j] = b[o + j]!;
+  }
+}
+
+/** Whether b[o] is an ASCII digit. */
+const digitAt = (b: Uint8Array, o: number): boolean => b[o]! >= 48 && b[o]! <= 57;
+/** The two ASCII digits at b[o] as a number. */
+const twoAt = (b: Uint8Array, o: number): number => (b[o]! - 48) * 10 + b[o + 1]! - 48;
+
+/** parseTimestamp's usual spelling, "YYYY-MM-DD HH:MM:SS" or with " +ZZZZ", in the n bytes at b[o]. */
+function usualStamp(b: Uint8Array, o: number, n: number): boolean {
+  return (n === 19 || n === 25) && digitAt(b, o) && digitAt(b, o + 1) && digitAt(b, o + 2) && digitAt(b, o + 3) && b[o + 4] === 45 &&
+    digitAt(b, o + 5) && digitAt(b, o + 6) && b[o + 7] === 45 && digitAt(b, o + 8) && digitAt(b, o + 9) && b[o + 10] === 32 &&
+    digitAt(b, o + 11) && digitAt(b, o + 12) && b[o + 13] === 58 && digitAt(b, o + 14) && digitAt(b, o + 15) && b[o + 16] === 58 &&
+    digitAt(b, o + 17) && digitAt(b, o + 18) &&
+    (n === 19 || (b[o + 19] === 32 && (b[o + 20] === 43 || b[o + 20] === 45) && digitAt(b, o + 21) && digitAt(b, o + 22) && digitAt(b, o + 23) && digitAt(b, o + 24)));
+}
+
+/** Distinct values by code (statuses as bigints, names as strings). */
+class Dict<T> {
+  readonly values: T[] = [];
+  private readonly codes = new Map<T, number>();
+
+  code(v: T): number {
+    let c = this.codes.get(v);
+    if (c === undefined) {
+      c = this.values.length;
+      this.values.push(v);
+      this.codes.set(v, c);
+    }
+    return c;
+  }
+}
+
+/** A column of toBig values (unsigned 64-bit or null): a safe integer as itself, NaN for null, -1 for one kept in `big`. */
+class BigColumn {
+  v = new Float64Array(0);
+  private readonly big = new Map<number, bigint>();
+
+  grow(cap: number): void { this.v = grown(this.v, cap); }
+
+  set(i: number, b: bigint | null): void {
+    if (b === null) this.v[i] = NaN;
+    else if (b <= MAX_SAFE_BIG) this.v[i] = Number(b);
+    else { this.v[i] = -1; this.big.set(i, b); }
+  }
+
+  /** A stored value as toBig gives it from a number already known to be a safe non-negative integer (no bigint made). */
+  setSafe(i: number, x: number): void { this.v[i] = x; }
+
+  get(i: number): bigint | null {
+    const x = this.v[i]!;
+    return Number.isNaN(x) ? null : x === -1 ? this.big.get(i)! : BigInt(x);
+  }
+
+  /** The 4 KiB page number of value i (pa >> 12, exact), NaN for null. */
+  page(i: number): number {
+    const x = this.v[i]!;
+    return Number.isNaN(x) ? NaN : x === -1 ? Number(this.big.get(i)! >> 12n) : Math.floor(x / 4096);
+  }
+}
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, cap: number): T {
+  if (a.length >= cap) return a;
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  b.set(a);
+  return b;
+}
+
+const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+/** pfnMatches of an address by its 4 KiB page number (4K, 16K and 64K base pages). */
+const pageMatches = (p12: number, pfn: number): boolean => p12 === pfn || Math.floor(p12 / 4) === pfn || Math.floor(p12 / 16) === pfn;
+
+/** readDb for the file reader: the rows into columns, grouped over them (see above); the same result. */
+function readColumns(src: FileSource, file: string, hostOpt: string | undefined): ImportResult {
+  const warnings: string[] = [];
+  const present = src.present;
+  const columns = tableColumns(src, file, warnings);
+  const f = src.sqlite;
+  const whereOf = new RowWheres(file, TABLE_NAMES);
+  const strs = new Dict<string>();
+  const bigs = new Dict<bigint>();
+
+  // The table being read: the index of a read column in the record (-1: not read), its value (the
+  // rowid for the alias column, stored as NULL), and the row's where.
+  let alias = -1;
+  let rowid = 0;
+  let where = 0;
+  let cols: readonly string[] = [];
+  let names: string[] = [];
+  const at = (c: string): number => (cols.includes(c) ? names.indexOf(c) : -1);
+  const val = (k: number): SqlValue => (k < 0 ? null : k === alias ? (f.value(k) ?? rowid) : f.value(k));
+  const whereText = (): string => whereOf.spell(where);
+  const scan = (t: TableName, setup: () => void, row: () => void): void => {
+    const c = columns.get(t);
+    if (!c) return;
+    const ti = src.table(t)!;
+    cols = c;
+    names = ti.names;
+    alias = ti.alias;
+    const idAt = at('id');
+    const tcode = TABLE_NAMES.indexOf(t);
+    const n = names.length;
+    setup();
+    f.scan(ti.root, (id) => {
+      if (f.ncols > n) throw new SqliteUnsupported(`table ${t} row ${id}: more values than columns`);
+      rowid = id;
+      where = whereOf.code(tcode, idAt < 0 ? rowid : val(idAt) ?? rowid);
+      row();
+    });
+  };
+  /** A column's code through its Recent: `decode` of the value when the stored bytes changed. */
+  const cached = (r: Recent, k: number, decode: (v: SqlValue) => number): number => {
+    if (k < 0) return decode(null);
+    if (k !== alias && r.same(f, k)) return r.code;
+    const c = decode(val(k));
+    if (k !== alias) r.keep(f, k, c);
+    return c;
+  };
+  const bigCode = (v: SqlValue): number => { const b = toBig(v); return b === null ? -1 : bigs.code(b); };
+  const strCode = (v: SqlValue): number => strs.code(String(v ?? ''));
+  const textCode = (v: SqlValue): number => (typeof v === 'string' ? strs.code(v) : -1);
+
+  // Timestamps: "YYYY-MM-DD HH:MM:SS[ +ZZZZ]" read from the stored bytes (parseTimestamp's rule);
+  // anything else through parseTimestamp itself. NaN: not a timestamp.
+  const day = new Uint8Array(25);
+  let dayLen = 0;
+  let dayStart = 0;
+  let tsAt = -1;
+  const timeOf = (v: SqlValue): number => {
+    const ns = parseTimestamp(v);
+    return ns === null ? NaN : Number(ns / 1_000_000n);
+  };
+  const readTime = (): number => {
+    const k = tsAt;
+    if (k === alias) return timeOf(val(k));
+    const t = f.serialType(k);
+    const n = t >= 13 && t % 2 === 1 ? (t - 13) / 2 : -1;
+    let ms: number;
+    const b = f.recordBytes;
+    const o = f.offset(k);
+    if (usualStamp(b, o, n)) {
+      // Date.UTC is linear in the time of day: the day's start (and zone) once per day.
+      let sameDay = dayLen === n;
+      for (let j = 0; sameDay && j < 10; j++) if (b[o + j] !== day[j]) sameDay = false;
+      for (let j = 19; sameDay && j < n; j++) if (b[o + j] !== day[j]) sameDay = false;
+      if (!sameDay) {
+        dayStart = Date.UTC(twoAt(b, o) * 100 + twoAt(b, o + 2), twoAt(b, o + 5) - 1, twoAt(b, o + 8));
+        if (n === 25) dayStart -= (b[o + 20] === 45 ? -1 : 1) * (twoAt(b, o + 21) * 60 + twoAt(b, o + 23)) * 60_000;
+        for (let j = 0; j < n; j++) day[j] = b[o + j]!;
+        dayLen = n;
+      }
+      ms = dayStart + twoAt(b, o + 11) * 3_600_000 + twoAt(b, o + 14) * 60_000 + twoAt(b, o + 17) * 1000;
+    } else {
+      ms = timeOf(f.value(k));
+    }
+    return ms;
+  };
+  /** readDb's time(): the row's time in ms, or the located InputError; rasdaemon's 1970 fallback warned. */
+  const time = (ms: number): number => {
+    if (Number.isNaN(ms)) {
+      throw new InputError(`${whereText()}: column timestamp: value ${JSON.stringify(String(val(tsAt)))}: expected rasdaemon's "YYYY-MM-DD HH:MM:SS +ZZZZ"`, file, whereText(), 'timestamp');
+    }
+    if (ms === 0) warnings.push(`${whereText()}: timestamp is rasdaemon's 1970-01-01 fallback (uptime not converted): event time is unknown`);
+    return ms;
+  };
+  const bad = (c: string, k: number, expected: string): never => {
+    throw new InputError(`${whereText()}: column ${c}: value ${JSON.stringify(String(val(k)))}: expected ${expected}`, file, whereText(), c);
+  };
+  const int = (k: number): number => { const x = toInt(val(k)); return x === null ? NaN : x; };
+
+  // Error reports, all four tables in one set of columns (index = seq): kind, time, where, the
+  // page of the address pointPa gives (NaN: none); per kind: mce status, mcgstatus, mcgcap codes
+  // (in bigs; -1 null), addr, cs, cpu, bank, amd; arm pa, error_type (strs); mc err_type, label
+  // (strs), pa; extlog severity, pa.
+  let ne = 0;
+  let ecap = 0;
+  let eKind = new Uint8Array(0);
+  let eT = new Float64Array(0);
+  let eWhere = new Float64Array(0);
+  let eP12 = new Float64Array(0);
+  let eC1 = new Int32Array(0);
+  let eC2 = new Int32Array(0);
+  let eC3 = new Int32Array(0);
+  let eN1 = new Float64Array(0);
+  let eN2 = new Float64Array(0);
+  let eN3 = new Float64Array(0);
+  let eAmd = new Uint8Array(0);
+  const eA = new BigColumn();
+  function ensureErrors(n: number): void {
+    if (n <= ecap) return;
+    ecap = n;
+    eKind = grown(eKind, ecap); eT = grown(eT, ecap); eWhere = grown(eWhere, ecap); eP12 = grown(eP12, ecap);
+      eC1 = grown(eC1, ecap); eC2 = grown(eC2, ecap); eC3 = grown(eC3, ecap); eN1 = grown(eN1, ecap); eN2 = grown(eN2, ecap);
+    eN3 = grown(eN3, ecap); eAmd = grown(eAmd, ecap); eA.grow(ecap);
+  }
+  const addError = (kind: number, ms: number): number => {
+    if (ne === ecap) ensureErrors(Math.max(1024, ecap * 2));
+    const e = ne++;
+    eKind[e] = kind;
+    eT[e] = ms;
+    eWhere[e] = where;
+    return e;
+  };
+  /** toBig of value v into eA[e] (a safe non-negative integer stored as read: no bigint made). */
+  const bigInto = (e: number, v: SqlValue): void => {
+    if (typeof v === 'number' && v >= 0 && v <= MAX_SAFE && Number.isInteger(v)) eA.setSafe(e, v === 0 ? 0 : v);
+    else eA.set(e, toBig(v));
+  };
+  /** toAddr of value v into eA[e]. */
+  const addrInto = (e: number, v: SqlValue): void => {
+    bigInto(e, v);
+    const x = eA.v[e]!;
+    if (x === 0 || (x === -1 && eA.get(e) === MAX_U64)) eA.v[e] = NaN;
+  };
+  let anyUncorrected = false;
+  let nMce = 0;
+  // The columns sized to the tables' rows (counted from the leaves), not grown as they fill. A
+  // tree the count cannot walk is left to the scan, which meets the damage in readDb's order
+  // (after the rows before it, whose bad values come first): its columns grow as they fill.
+  const rowsOf = (...ts: TableName[]): number => ts.reduce((n, t) => {
+    if (!columns.has(t)) return n;
+    try {
+      return n + f.rows(src.table(t)!.root);
+    } catch {
+      return n;
+    }
+  }, 0);
+  ensureErrors(rowsOf('mce_record', 'arm_event', 'mc_event', 'extlog_event'));
+
+  {
+    let kStatus = -1; let kMcgstatus = -1; let kAddr = -1; let kMcgcap = -1; let kCs = -1; let kCpu = -1; let kBank = -1; let kVendor = -1;
+    let noMcgstatus = false;
+    const rStatus = new Recent();
+    const rMcgstatus = new Recent();
+    const rMcgcap = new Recent();
+    // Per status code: UC, and ADDRV (whether addr is the report's address).
+    const uc: boolean[] = [];
+    const addrv: boolean[] = [];
+    scan('mce_record', () => {
+      tsAt = at('timestamp'); kStatus = at('status'); kMcgstatus = at('mcgstatus'); kAddr = at('addr'); kMcgcap = at('mcgcap');
+      kCs = at('cs'); kCpu = at('cpu'); kBank = at('bank'); kVendor = at('cpuvendor');
+      noMcgstatus = !cols.includes('mcgstatus');
+    }, () => {
+      const ms = readTime();
+      const status = cached(rStatus, kStatus, bigCode);
+      const mcgstatus = cached(rMcgstatus, kMcgstatus, bigCode);
+      const mcgcap = cached(rMcgcap, kMcgcap, bigCode);
+      const addr = val(kAddr);
+      const cs = int(kCs);
+      const cpu = int(kCpu);
+      const bank = int(kBank);
+      const vendor = toInt(val(kVendor));
+      if (status < 0) bad('status', kStatus, 'the MCi_STATUS integer');
+      const e = addError(K_MCE, time(ms));
+      eC1[e] = status; eC2[e] = mcgstatus; eC3[e] = mcgcap;
+      bigInto(e, addr);
+      eN1[e] = cs; eN2[e] = cpu; eN3[e] = bank;
+      eAmd[e] = AMD_VENDORS.has(vendor ?? -1) ? 1 : 0;
+      if (uc[status] === undefined) {
+        const s = bigs.values[status]!;
+        uc[status] = (s & MCI_UC) !== 0n;
+        addrv[status] = (s & MCI_ADDRV) !== 0n;
+      }
+      eP12[e] = addrv[status] ? eA.page(e) : NaN;
+      if (uc[status]) anyUncorrected = true;
+      nMce++;
+      if (noMcgstatus) warnings.push(`${whereText()}: no mcgstatus: MCG_STATUS taken as 0 (RIPV clear)`);
+    });
+  }
+  {
+    let kPa = -1; let kType = -1;
+    const rType = new Recent();
+    scan('arm_event', () => { tsAt = at('timestamp'); kPa = at('phy_fault_addr'); kType = at('error_type'); }, () => {
+      const ms = readTime();
+      const type = cached(rType, kType, textCode);
+      const pa = val(kPa);
+      const e = addError(K_ARM, time(ms));
+      addrInto(e, pa);
+      eC1[e] = type;
+      eP12[e] = eA.page(e);
+      anyUncorrected = true;
+    });
+  }
+  {
+    let kType = -1; let kAddr = -1; let kLabel = -1;
+    const rType = new Recent();
+    const rLabel = new Recent();
+    const corrected: boolean[] = [];
+    scan('mc_event', () => { tsAt = at('timestamp'); kType = at('err_type'); kAddr = at('address'); kLabel = at('label'); }, () => {
+      const ms = readTime();
+      const type = cached(rType, kType, strCode);
+      const label = cached(rLabel, kLabel, textCode);
+      const pa = val(kAddr);
+      const e = addError(K_MC, time(ms));
+      eC1[e] = type;
+      eC2[e] = label;
+      addrInto(e, pa);
+      eP12[e] = eA.page(e);
+      corrected[type] ??= /^Corrected$/i.test(strs.values[type]!);
+      if (!corrected[type]) anyUncorrected = true;
+    });
+  }
+  {
+    let kSev = -1; let kAddr = -1;
+    scan('extlog_event', () => { tsAt = at('timestamp'); kSev = at('severity'); kAddr = at('address'); }, () => {
+      const ms = readTime();
+      const sev = int(kSev);
+      const pa = val(kAddr);
+      if (Number.isNaN(sev)) bad('severity', kSev, 'the CPER severity 0-3');
+      const e = addError(K_EXT, time(ms));
+      eN1[e] = sev;
+      addrInto(e, pa);
+      eP12[e] = eA.page(e);
+      if (sev !== 2) anyUncorrected = true;
+    });
+  }
+
+  // memory_failure_event rows (index + ne = seq): time, where, pfn (exact in mPfn; as a number
+  // in mPfnNum, NaN beyond 2^53, where no address's page can equal it), page type and result (strs).
+  let nm = 0;
+  let mcap = 0;
+  let mT = new Float64Array(0);
+  let mWhere = new Float64Array(0);
+  let mPfnNum = new Float64Array(0);
+  let mType = new Int32Array(0);
+  let mResult = new Int32Array(0);
+  const mPfn = new BigColumn();
+  let staleTable = false;
+  let lookBack = false;
+  const ensureMfs = (n: number): void => {
+    if (n <= mcap) return;
+    mcap = n;
+    mT = grown(mT, mcap); mWhere = grown(mWhere, mcap); mPfnNum = grown(mPfnNum, mcap); mType = grown(mType, mcap); mResult = grown(mResult, mcap);
+    mPfn.grow(mcap);
+  };
+  ensureMfs(rowsOf('memory_failure_event'));
+  {
+    let kPfn = -1; let kType = -1; let kResult = -1;
+    const rType = new Recent();
+    const rResult = new Recent();
+    const results: boolean[] = [];
+    scan('memory_failure_event', () => { tsAt = at('timestamp'); kPfn = at('pfn'); kType = at('page_type'); kResult = at('action_result'); }, () => {
+      const ms = readTime();
+      const pfn = toBig(val(kPfn));
+      const type = cached(rType, kType, strCode);
+      const result = cached(rResult, kResult, strCode);
+      if (pfn === null) bad('pfn', kPfn, 'a page frame number ("0x%llx")');
+      results[result] ??= isMfResult(strs.values[result]!);
+      if (!results[result]) throw new InputError(`${whereText()}: column action_result: value ${JSON.stringify(strs.values[result])}: expected Ignored, Failed, Delayed or Recovered`, file, whereText(), 'action_result');
+      staleTable = true;
+      const t = time(ms);
+      if (nm === mcap) ensureMfs(Math.max(256, mcap * 2));
+      const m = nm++;
+      mT[m] = t;
+      mWhere[m] = where;
+      mPfn.set(m, pfn);
+      mPfnNum[m] = pfn! <= MAX_SAFE_BIG ? Number(pfn) : NaN;
+      mType[m] = type;
+      mResult[m] = result;
+      if (isAlreadyPoisoned(strs.values[type]!)) lookBack = true;
+    });
+  }
+  if (staleTable) {
+    warnings.push(`${file}: memory_failure_event.page_type is rasdaemon's own translation of the tracepoint's number, with a table of the v5.x kernels (it still has "kernel slab page" and "different compound page after locking"); on kernels whose enum mf_action_page_type differs (v6.11+ adds "get hwpoison page" and "already poisoned page") the stored string can name the wrong page type`);
+  }
+  if (nm === 0 && anyUncorrected) {
+    warnings.push(`${file}: uncorrected error records but no memory_failure_event row: on a v6.19–v7.2 kernel the tracepoint is memory_failure:memory_failure_event (no longer ras:), which this rasdaemon may not record; memory_failure() results are then unknown (mfType null), not absent`);
+  }
+
+  // signal_event rows (index + ne + nm = seq): time, where, sig, code, pid, res (NaN null), comm (strs).
+  let ns = 0;
+  let scap = 0;
+  let sT = new Float64Array(0);
+  let sWhere = new Float64Array(0);
+  let sSig = new Float64Array(0);
+  let sCode = new Float64Array(0);
+  let sPid = new Float64Array(0);
+  let sRes = new Float64Array(0);
+  let sComm = new Int32Array(0);
+  const ensureSigs = (n: number): void => {
+    if (n <= scap) return;
+    scap = n;
+    sT = grown(sT, scap); sWhere = grown(sWhere, scap); sSig = grown(sSig, scap); sCode = grown(sCode, scap); sPid = grown(sPid, scap);
+    sRes = grown(sRes, scap); sComm = grown(sComm, scap);
+  };
+  ensureSigs(rowsOf('signal_event'));
+  {
+    let kSig = -1; let kCode = -1; let kPid = -1; let kComm = -1; let kRes = -1;
+    const rComm = new Recent();
+    scan('signal_event', () => { tsAt = at('timestamp'); kSig = at('sig'); kCode = at('code'); kPid = at('pid'); kComm = at('comm'); kRes = at('res'); }, () => {
+      const ms = readTime();
+      const sig = int(kSig);
+      const code = int(kCode);
+      const pid = int(kPid);
+      const comm = cached(rComm, kComm, strCode);
+      const res = int(kRes);
+      if (Number.isNaN(sig)) bad('sig', kSig, 'an integer');
+      if (Number.isNaN(code)) bad('code', kCode, 'an integer');
+      if (Number.isNaN(pid)) bad('pid', kPid, 'an integer');
+      const t = time(ms);
+      if (ns === scap) ensureSigs(Math.max(256, scap * 2));
+      const s = ns++;
+      sT[s] = t; sWhere[s] = where; sSig[s] = sig; sCode[s] = code; sPid[s] = pid; sRes[s] = res; sComm[s] = comm;
+    });
+  }
+
+  // readDb's architecture rule.
+  let arch: PointSet['arch'] = null;
+  let archObserved = false;
+  let anyX86 = false;
+  let anyArm = false;
+  for (let e = 0; e < ne && !anyX86; e++) {
+    if (eKind[e] === K_MCE || eKind[e] === K_EXT) anyX86 = true;
+    else if (eKind[e] === K_ARM) anyArm = true;
+  }
+  if (anyX86) { arch = 'x86_64'; archObserved = true; } else if (anyArm) { arch = 'arm64'; archObserved = true; } else if (present.has('mce_record') !== present.has('arm_event')) arch = present.has('mce_record') ? 'x86_64' : 'arm64';
+  const ps: PointSet = {
+    file, host: defaultHost(file, hostOpt), hostObserved: hostOpt !== undefined && hostOpt !== '', errors: [], mfs: [], sigs: [],
+    signalsTraced: columns.has('signal_event'), arch, archObserved, whereOf,
+  };
+
+  // correlate()'s rules 1-3 over the columns (see there). Points in (time, seq) order.
+  const inOrder = (n: number, t: Float64Array): Uint32Array | null => {
+    for (let i = 1; i < n; i++) {
+      if (t[i - 1]! > t[i]!) {
+        const order = new Uint32Array(n);
+        for (let j = 0; j < n; j++) order[j] = j;
+        return order.sort((a, b) => t[a]! - t[b]! || a - b);
+      }
+    }
+    return null;
+  };
+  // Groups: time, seq, first report (-1: a result alone), the next report of a group (by report),
+  // the kinds in it, its address page (NaN: none) and the report that gave it (-1: none; -2: the
+  // result's pfn), its result (-1: none), its signals (a list through sNext).
+  const gcap = ne + nm;
+  const gT = new Float64Array(gcap);
+  const gFirst = new Int32Array(gcap);
+  const gLast = new Int32Array(gcap);
+  const gKinds = new Uint8Array(gcap);
+  const gP12 = new Float64Array(gcap);
+  const gPaFrom = new Int32Array(gcap);
+  const gMf = new Int32Array(gcap).fill(-1);
+  const gSig = new Int32Array(gcap).fill(-1);
+  const gSigLast = new Int32Array(gcap);
+  const eNext = new Int32Array(ne).fill(-1);
+  const sNext = new Int32Array(ns).fill(-1);
+  let ng = 0;
+  {
+    const order = inOrder(ne, eT);
+    for (let r = 0; r < ne; r++) {
+      const e = order ? order[r]! : r;
+      const t = eT[e]!;
+      const kind = eKind[e]!;
+      const pa = eP12[e]!;
+      let best = -1;
+      if (kind !== K_MCE) {
+        for (let i = ng - 1; i >= 0; i--) {
+          if (t - gT[i]! > MERGE_MS) break;
+          if ((gKinds[i]! & (1 << kind)) !== 0) continue;
+          const gp = gP12[i]!;
+          if (!Number.isNaN(pa) && !Number.isNaN(gp)) {
+            if (pa === gp) { best = i; break; }
+          } else if (best < 0) {
+            best = i;
+          }
+        }
+      }
+      if (best >= 0) {
+        eNext[gLast[best]!] = e;
+        gLast[best] = e;
+        gKinds[best]! |= 1 << kind;
+        if (Number.isNaN(gP12[best]!) && !Number.isNaN(pa)) { gP12[best] = pa; gPaFrom[best] = e; }
+      } else {
+        const g = ng++;
+        gT[g] = t; gFirst[g] = e; gLast[g] = e; gKinds[g] = 1 << kind; gP12[g] = pa; gPaFrom[g] = Number.isNaN(pa) ? -1 : e;
+      }
+    }
+  }
+  const nMain = ng;
+  {
+    const order = inOrder(nm, mT);
+    const WINDOW_SCAN = 256;
+    let byPfn: Map<number, number[]> | null = null;
+    for (let r = 0; r < nm; r++) {
+      const m = order ? order[r]! : r;
+      const mt = mT[m]!;
+      const pfn = mPfnNum[m]!;
+      let best = -1;
+      const from = mt - LINK_MS;
+      const to = mt + MERGE_MS;
+      let lo = 0;
+      let hi = nMain;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (gT[mid]! < from) lo = mid + 1; else hi = mid;
+      }
+      let end = lo;
+      hi = nMain;
+      while (end < hi) {
+        const mid = (end + hi) >> 1;
+        if (gT[mid]! <= to) end = mid + 1; else hi = mid;
+      }
+      if (end - lo <= WINDOW_SCAN) {
+        for (let i = lo; i < end; i++) if (gMf[i]! < 0 && !Number.isNaN(gP12[i]!) && pageMatches(gP12[i]!, pfn)) best = i;
+      } else {
+        if (!byPfn) {
+          byPfn = new Map();
+          for (let i = 0; i < nMain; i++) {
+            const p = gP12[i]!;
+            if (Number.isNaN(p)) continue;
+            for (const key of [p, Math.floor(p / 4), Math.floor(p / 16)]) {
+              const l = byPfn.get(key);
+              if (l) { if (l[l.length - 1] !== i) l.push(i); } else byPfn.set(key, [i]);
+            }
+          }
+        }
+        for (const i of byPfn.get(pfn) ?? []) {
+          if (gMf[i]! >= 0 || gT[i]! > to || gT[i]! < from) continue;
+          if (best < 0 || gT[i]! >= gT[best]!) best = i;
+        }
+      }
+      if (best < 0) {
+        // A report without an address followed by a result: the result names the page.
+        for (let i = nMain - 1; i >= 0; i--) {
+          if (gT[i]! > mt + MERGE_MS) continue;
+          if (mt - gT[i]! > LINK_MS) break;
+          if (Number.isNaN(gP12[i]!) && gMf[i]! < 0) { best = i; break; }
+        }
+      }
+      if (best >= 0) {
+        gMf[best] = m;
+      } else {
+        const g = ng++;
+        gT[g] = mt; gFirst[g] = -1; gLast[g] = -1; gKinds[g] = 0; gP12[g] = NaN; gPaFrom[g] = -2; gMf[g] = m;
+      }
+    }
+  }
+  // A group's seq: its first report's, or its result's.
+  const gSeq = (g: number): number => (gFirst[g]! >= 0 ? gFirst[g]! : ne + gMf[g]!);
+  // The groups in (t, seq) order: the reports' groups and the results' own, each already in it, merged.
+  const groups = new Uint32Array(ng);
+  {
+    let a = 0;
+    let b = nMain;
+    for (let r = 0; r < ng; r++) {
+      if (b >= ng || (a < nMain && (gT[a]! < gT[b]! || (gT[a] === gT[b] && gSeq(a) < gSeq(b))))) groups[r] = a++;
+      else groups[r] = b++;
+    }
+  }
+  {
+    const order = inOrder(ns, sT);
+    for (let r = 0; r < ns; r++) {
+      const s = order ? order[r]! : r;
+      const sig = sSig[s]!;
+      const code = sCode[s]!;
+      if (!(sig === 7 && (code === 3 || code === 4 || code === 5 || code === 128)) && !(sig === 9 && code === 128)) continue;
+      const st = sT[s]!;
+      const limit = st + MERGE_MS;
+      let lo = 0;
+      let hi = ng;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (gT[groups[mid]!]! <= limit) lo = mid + 1; else hi = mid;
+      }
+      const g = lo > 0 ? groups[lo - 1]! : -1;
+      if (g >= 0 && st - gT[g]! <= LINK_MS) {
+        if (gSig[g]! < 0) gSig[g] = s; else sNext[gSigLast[g]!] = s;
+        gSigLast[g] = s;
+      } else {
+        warnings.push(`${whereOf.spell(sWhere[s]!)}: signal ${sig} code ${code} to ${strs.values[sComm[s]!]}:${sPid[s]} follows no memory error within ${LINK_WINDOW_NS / NS_PER_S} s; not attached to an event`);
+      }
+    }
+  }
+
+  // Each group's objects, made for its event and let go.
+  // A time in whole seconds below 2^53 / 1953125 s (the year 2116) is exact in ns as a double.
+  const nsOf = (ms: number): bigint => (ms < 4.6e12 && ms > -4.6e12 ? BigInt(ms * 1e6) : BigInt(ms) * 1_000_000n);
+  const point = (e: number): ErrPoint => {
+    const tNs = nsOf(eT[e]!);
+    const seq = e;
+    const where = eWhere[e]!;
+    switch (eKind[e]) {
+      case K_MCE: {
+        const mg = eC2[e]!;
+        const cap = eC3[e]!;
+        return {
+          kind: 'mce', tNs, seq, where, status: bigs.values[eC1[e]!]!, mcgstatus: mg < 0 ? 0n : bigs.values[mg]!, addr: eA.get(e),
+          mcgcap: cap < 0 ? null : bigs.values[cap]!, cs: nullable(eN1[e]!), cpu: nullable(eN2[e]!), bank: nullable(eN3[e]!), amd: eAmd[e] === 1,
+        } satisfies McePoint;
+      }
+      case K_ARM: {
+        const ty = eC1[e]!;
+        return { kind: 'arm', tNs, seq, where, pa: eA.get(e), errorType: ty < 0 ? null : strs.values[ty]! } satisfies ArmPoint;
+      }
+      case K_MC: {
+        const label = eC2[e]!;
+        return { kind: 'mc', tNs, seq, where, errType: strs.values[eC1[e]!]!, pa: eA.get(e), label: label < 0 ? null : strs.values[label]! } satisfies McPoint;
+      }
+      default:
+        return { kind: 'extlog', tNs, seq, where, sev: eN1[e]!, pa: eA.get(e) } satisfies ExtlogPoint;
+    }
+  };
+  /**
+   * A machine check record's event, but for its time, place and address, is a function of its
+   * status, MCG_STATUS, MCG_CAP, vendor, CPU, bank and whether it has an address (cs matters to
+   * a synchronous error only, which GroupEvents does not copy): the event first built for each
+   * such record, by (status, MCG_STATUS, MCG_CAP, vendor) and (CPU, bank, address or not), each
+   * as a small integer (keyOf sets key1 and key2); keyOf is false when a value is beyond the bits
+   * given here or the address is above 2^53 (a warning): such a record's event is built each time.
+   */
+  const copies = new Map<number, Map<number, number>>();
+  let key1 = 0;
+  let key2 = 0;
+  const keyOf = (e: number): boolean => {
+    if (eKind[e] !== K_MCE || eA.v[e] === -1) return false;
+    const s = eC1[e]!;
+    const mg = eC2[e]! + 1;
+    const cap = eC3[e]! + 1;
+    const cpu = Number.isNaN(eN2[e]!) ? 0 : eN2[e]! + 1;
+    const bank = Number.isNaN(eN3[e]!) ? 0 : eN3[e]! + 1;
+    if (s >= 512 || mg >= 512 || cap >= 512 || !(cpu >= 0 && cpu < 4096) || !(bank >= 0 && bank < 256)) return false;
+    key1 = ((s * 512 + mg) * 512 + cap) * 2 + eAmd[e]!;
+    key2 = ((cpu * 256 + bank) * 2) + (Number.isNaN(eA.v[e]!) ? 0 : 1);
+    return true;
+  };
+  // Builder rows grow as events are built: most lone machine check records are copies (no row).
+  const out = new GroupEvents(ps, nMce > 0, lookBack, Math.max(1024, ng), warnings, 1024);
+  for (let r = 0; r < ng; r++) {
+    const g = groups[r]!;
+    const e0 = gFirst[g]!;
+    const keyed = e0 >= 0 && eNext[e0]! < 0 && gMf[g]! < 0 && gSig[g]! < 0 && keyOf(e0);
+    let byKey2: Map<number, number> | undefined;
+    if (keyed) {
+      byKey2 = copies.get(key1);
+      if (!byKey2) copies.set(key1, byKey2 = new Map());
+      const from = byKey2.get(key2);
+      if (from !== undefined) {
+        out.copyEvent(from, nsOf(eT[e0]!), e0, eWhere[e0]!, eA.v[e0]!);
+        continue;
+      }
+    }
+    const points: ErrPoint[] = [];
+    let pa: bigint | null = null;
+    for (let e = gFirst[g]!; e >= 0; e = eNext[e]!) {
+      const p = point(e);
+      points.push(p);
+      if (gPaFrom[g] === e) pa = p.kind === 'mce' ? p.addr : p.pa;
+    }
+    const m = gMf[g]!;
+    const mf: MfPoint | null = m < 0 ? null : {
+      tNs: nsOf(mT[m]!), seq: ne + m, where: mWhere[m]!, pfn: mPfn.get(m)!, type: strs.values[mType[m]!]!, result: strs.values[mResult[m]!]!,
+    };
+    if (gPaFrom[g] === -2) pa = mf!.pfn << 12n;
+    let sigs = NO_SIGS;
+    for (let s = gSig[g]!; s >= 0; s = sNext[s]!) {
+      const p: SigPoint = {
+        tNs: nsOf(sT[s]!), seq: ne + nm + s, where: sWhere[s]!, sig: sSig[s]!, code: sCode[s]!, pid: sPid[s]!, comm: strs.values[sComm[s]!]!, res: nullable(sRes[s]!),
+      };
+      if (sigs === NO_SIGS) sigs = [p]; else sigs.push(p);
+    }
+    const group: Group = { t: nsOf(gT[g]!), seq: gSeq(g), points, pa, mf, mfOnly: gFirst[g]! < 0, sigs };
+    if (byKey2) {
+      const from = out.addCopyable(group);
+      if (from >= 0) byKey2.set(key2, from);
+    } else {
+      out.add(group);
+    }
+  }
+  return finishEvents(out.b, file, 'rasdaemon', warnings);
 }

@@ -6,6 +6,8 @@
 // SqliteUnsupported and the caller reads the file with sql.js instead, so that SQLite itself
 // decides what a damaged or unusual file means (docs/import.md §rasdaemon "Reading the file").
 
+import { readSync } from 'node:fs';
+
 /** The file is outside what this reader handles (or inconsistent): read it with SQLite. */
 export class SqliteUnsupported extends Error {}
 
@@ -33,12 +35,14 @@ const TWO32 = 4294967296;
 const ASCII = new TextDecoder('latin1');
 
 export class SqliteFile {
-  readonly bytes: Uint8Array;
   readonly pageSize: number;
   /** Usable bytes of a page (page size less the reserved bytes at its end). */
   readonly usable: number;
   readonly pages: number;
-  private readonly view: DataView;
+  /** The whole file (read from bytes), or null (read from `fd` a few pages at a time). */
+  private readonly bytes: Uint8Array | null;
+  private readonly view: DataView | null;
+  private readonly fd: number;
   /** Pages visited by the current scan (a page reached twice is a damaged tree). */
   private seen: Uint8Array;
   /** Payload of a cell that spills onto overflow pages, assembled here. */
@@ -52,32 +56,100 @@ export class SqliteFile {
   private offs = new Int32Array(64);
   /** Columns in the current record. */
   ncols = 0;
+  // Pages read from fd: pages [chunkFirst, chunkFirst + chunkPages) are in `chunk` (read ahead
+  // further while the reads go forward); an interior page is copied to its depth's buffer (its
+  // children are read while it is on the stack), an overflow page outside the chunk to `over`.
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkView: DataView = new DataView(new ArrayBuffer(0));
+  private chunkFirst = 0;
+  private chunkPages = 0;
+  private ahead = 1;
+  private readonly depthBufs: Buffer[] = [];
+  private over: Buffer = Buffer.alloc(0);
+  /** Where load() put the page: buffer, its view, and the page's offset in it. */
+  private pb: Uint8Array = new Uint8Array(0);
+  private pv: DataView = new DataView(new ArrayBuffer(0));
 
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-    this.rec = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.recView = this.view;
-    this.recBuffer = Buffer.isBuffer(bytes);
-    if (bytes.length < 512) unsupported('shorter than one page');
-    const ps = this.view.getUint16(16);
+  /**
+   * The database in `source`: the whole file, or an open file (descriptor and size; pages are read
+   * as the scans reach them, so that memory does not grow with the file; the caller closes it).
+   */
+  constructor(source: Uint8Array | { fd: number; size: number }) {
+    let head: Uint8Array;
+    let size: number;
+    if (source instanceof Uint8Array) {
+      this.bytes = source;
+      this.view = new DataView(source.buffer, source.byteOffset, source.byteLength);
+      this.fd = -1;
+      head = source;
+      size = source.length;
+    } else {
+      this.bytes = null;
+      this.view = null;
+      this.fd = source.fd;
+      size = source.size;
+      head = Buffer.alloc(Math.min(100, size));
+      readFully(this.fd, head as Buffer, 0, head.length, 0);
+    }
+    this.rec = head;
+    this.recView = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    this.recBuffer = Buffer.isBuffer(head);
+    if (size < 512) unsupported('shorter than one page');
+    const hv = this.recView;
+    const ps = hv.getUint16(16);
     const pageSize = ps === 1 ? 65536 : ps;
     if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) unsupported(`page size ${ps}`);
     // File format write/read versions: 1 legacy (rollback journal), 2 WAL. A WAL-mode file is read
     // by SQLite (its -wal file, if any, is not read by either path: sql.js opens the bytes alone).
-    if (bytes[18] !== 1 || bytes[19] !== 1) unsupported('not a rollback-journal database');
-    if (bytes[21] !== 64 || bytes[22] !== 32 || bytes[23] !== 32) unsupported('payload fractions');
-    if (this.view.getUint32(56) !== 1) unsupported('text encoding is not UTF-8');
-    const reserved = bytes[20]!;
+    if (head[18] !== 1 || head[19] !== 1) unsupported('not a rollback-journal database');
+    if (head[21] !== 64 || head[22] !== 32 || head[23] !== 32) unsupported('payload fractions');
+    if (hv.getUint32(56) !== 1) unsupported('text encoding is not UTF-8');
+    const reserved = head[20]!;
     this.pageSize = pageSize;
     this.usable = pageSize - reserved;
     if (this.usable < 480) unsupported('usable page size below 480');
-    if (bytes.length % pageSize !== 0) unsupported('file size is not a whole number of pages');
-    this.pages = bytes.length / pageSize;
+    if (size % pageSize !== 0) unsupported('file size is not a whole number of pages');
+    this.pages = size / pageSize;
     // The header's page count is used by SQLite when it is valid (version-valid-for = change counter).
-    const inHeader = this.view.getUint32(28);
-    if (inHeader !== 0 && this.view.getUint32(92) === this.view.getUint32(24) && inHeader !== this.pages) unsupported('page count in header differs from the file size');
+    const inHeader = hv.getUint32(28);
+    if (inHeader !== 0 && hv.getUint32(92) === hv.getUint32(24) && inHeader !== this.pages) unsupported('page count in header differs from the file size');
     this.seen = new Uint8Array(this.pages + 1);
+  }
+
+  /** Make page pg readable: its buffer and view in pb/pv; returns the page's offset in pb. */
+  private load(pg: number): number {
+    if (this.bytes) {
+      this.pb = this.bytes;
+      this.pv = this.view!;
+      return (pg - 1) * this.pageSize;
+    }
+    const ps = this.pageSize;
+    if (pg < this.chunkFirst || pg >= this.chunkFirst + this.chunkPages) {
+      // Forward and near the last chunk: read further ahead (a table's leaves are mostly in file order).
+      const end = this.chunkFirst + this.chunkPages;
+      this.ahead = pg >= end && pg < end + this.chunkPages ? Math.min(this.ahead * 2, Math.max(1, CHUNK_BYTES / ps)) : 1;
+      const n = Math.min(this.ahead, this.pages - pg + 1);
+      if (this.chunk.length < n * ps) {
+        this.chunk = Buffer.allocUnsafe(Math.max(n * ps, Math.min(CHUNK_BYTES, this.chunk.length * 2)));
+        this.chunkView = new DataView(this.chunk.buffer, this.chunk.byteOffset, this.chunk.byteLength);
+      }
+      readFully(this.fd, this.chunk, 0, n * ps, (pg - 1) * ps);
+      this.chunkFirst = pg;
+      this.chunkPages = n;
+    }
+    this.pb = this.chunk;
+    this.pv = this.chunkView;
+    return (pg - this.chunkFirst) * ps;
+  }
+
+  /** An overflow page's bytes, without replacing the chunk (its leaf is being read): pb/pv and the offset. */
+  private loadOverflow(pg: number): number {
+    if (this.bytes || (pg >= this.chunkFirst && pg < this.chunkFirst + this.chunkPages)) return this.load(pg);
+    if (this.over.length < this.pageSize) this.over = Buffer.allocUnsafe(this.pageSize);
+    readFully(this.fd, this.over, 0, this.pageSize, (pg - 1) * this.pageSize);
+    this.pb = this.over;
+    this.pv = new DataView(this.over.buffer, this.over.byteOffset, this.pageSize);
+    return 0;
   }
 
   /** The rows of sqlite_schema (type, name, tbl_name, rootpage, sql), in rowid order. */
@@ -101,32 +173,53 @@ export class SqliteFile {
    * with the row's record current (ncols, value(i)). One callback per scan, none per row.
    */
   scan(root: number, row: (rowid: number) => void): void {
+    this.walk(root, row, false);
+  }
+
+  /** The rows of the rowid table rooted at `root` (the cell counts of its leaves; the tree checked as scan checks it). */
+  rows(root: number): number {
+    return this.walk(root, () => undefined, true);
+  }
+
+  /** scan, or (`count`) only the rows counted; returns the rows visited. */
+  private walk(root: number, row: (rowid: number) => void, count: boolean): number {
+    let rows = 0;
     this.seen.fill(0);
-    // Depth-first, left to right, with an explicit stack of (page, next cell index).
+    // Depth-first, left to right, with an explicit stack of (page, next cell index) and where
+    // each page's bytes are (buffer, view, offset).
     const stackPage: number[] = [];
     const stackCell: number[] = [];
+    const bufs: Uint8Array[] = [];
+    const views: DataView[] = [];
+    const bases: number[] = [];
     let lastRowid = -Infinity;
-    this.enter(root, stackPage, stackCell);
+    this.enter(root, stackPage, stackCell, bufs, views, bases);
     while (stackPage.length > 0) {
       const depth = stackPage.length - 1;
       const pg = stackPage[depth]!;
-      const base = (pg - 1) * this.pageSize;
+      const b = bufs[depth]!;
+      const dv = views[depth]!;
+      const base = bases[depth]!;
       const hdr = base + (pg === 1 ? 100 : 0);
-      const type = this.bytes[hdr]!;
-      const ncells = this.view.getUint16(hdr + 3);
+      const type = b[hdr]!;
+      const ncells = dv.getUint16(hdr + 3);
       if (type === 0x0d) {
         const ptrs = hdr + 8;
         if (ptrs + 2 * ncells > base + this.usable) unsupported(`page ${pg}: cell pointer array past the page`);
-        for (let c = 0; c < ncells; c++) {
-          const cell = base + this.view.getUint16(ptrs + 2 * c);
+        rows += ncells;
+        for (let c = 0; c < ncells && !count; c++) {
+          const cell = base + dv.getUint16(ptrs + 2 * c);
           if (cell < ptrs + 2 * ncells) unsupported(`page ${pg}: cell ${c} inside the page header`);
-          const rowid = this.leafCell(pg, base, cell);
+          const rowid = this.leafCell(pg, b, dv, base, cell);
           if (rowid <= lastRowid) unsupported(`page ${pg}: rowids out of order`);
           lastRowid = rowid;
           row(rowid);
         }
         stackPage.pop();
         stackCell.pop();
+        bufs.pop();
+        views.pop();
+        bases.pop();
         continue;
       }
       // Interior table page (checked by enter): cells 0..n-1 then the right-most pointer.
@@ -134,37 +227,55 @@ export class SqliteFile {
       stackCell[depth] = c + 1;
       let child: number;
       if (c < ncells) {
-        const ptr = this.view.getUint16(hdr + 12 + 2 * c);
+        const ptr = dv.getUint16(hdr + 12 + 2 * c);
         if (ptr < hdr + 12 + 2 * ncells - base || ptr + 4 > this.usable) unsupported(`page ${pg}: cell ${c} outside the page`);
-        child = this.view.getUint32(base + ptr);
+        child = dv.getUint32(base + ptr);
       } else if (c === ncells) {
-        child = this.view.getUint32(hdr + 8);
+        child = dv.getUint32(hdr + 8);
       } else {
         stackPage.pop();
         stackCell.pop();
+        bufs.pop();
+        views.pop();
+        bases.pop();
         continue;
       }
       if (stackPage.length >= 64) unsupported('b-tree deeper than 64 levels');
-      this.enter(child, stackPage, stackCell);
+      this.enter(child, stackPage, stackCell, bufs, views, bases);
     }
+    return rows;
   }
 
-  private enter(pg: number, stackPage: number[], stackCell: number[]): void {
+  private enter(pg: number, stackPage: number[], stackCell: number[], bufs: Uint8Array[], views: DataView[], bases: number[]): void {
     if (!Number.isInteger(pg) || pg < 1 || pg > this.pages) unsupported(`page number ${pg} outside the file`);
     if (this.seen[pg]) unsupported(`page ${pg} reached twice`);
     this.seen[pg] = 1;
-    const base = (pg - 1) * this.pageSize;
+    let base = this.load(pg);
+    let b = this.pb;
+    let dv = this.pv;
     const hdr = base + (pg === 1 ? 100 : 0);
-    const type = this.bytes[hdr]!;
+    const type = b[hdr]!;
     if (type !== 0x0d && type !== 0x05) unsupported(`page ${pg}: page type 0x${type.toString(16)} is not a table b-tree page`);
-    if (hdr + (type === 0x05 ? 12 : 8) + 2 * this.view.getUint16(hdr + 3) > base + this.usable) unsupported(`page ${pg}: cell pointer array past the page`);
+    if (hdr + (type === 0x05 ? 12 : 8) + 2 * dv.getUint16(hdr + 3) > base + this.usable) unsupported(`page ${pg}: cell pointer array past the page`);
+    if (type === 0x05 && !this.bytes) {
+      // Read from the file: the interior page stays while its children replace the chunk.
+      const d = stackPage.length;
+      let own = this.depthBufs[d];
+      if (!own || own.length < this.pageSize) own = this.depthBufs[d] = Buffer.allocUnsafe(this.pageSize);
+      (b as Buffer).copy(own, 0, base, base + this.pageSize);
+      b = own;
+      dv = new DataView(own.buffer, own.byteOffset, this.pageSize);
+      base = 0;
+    }
     stackPage.push(pg);
     stackCell.push(0);
+    bufs.push(b);
+    views.push(dv);
+    bases.push(base);
   }
 
   /** Decode the leaf cell at absolute offset `cell` of page `pg`: make its record current; returns the rowid. */
-  private leafCell(pg: number, base: number, cell: number): number {
-    const b = this.bytes;
+  private leafCell(pg: number, b: Uint8Array, dv: DataView, base: number, cell: number): number {
     const end = base + this.usable;
     if (cell < base + 8 || cell >= end) unsupported(`page ${pg}: cell outside the page`);
     // Payload size and rowid varints.
@@ -200,16 +311,16 @@ export class SqliteFile {
     const s = this.spill;
     s.set(b.subarray(p, p + local), 0);
     let got = local;
-    let next = this.view.getUint32(p + local);
+    let next = dv.getUint32(p + local);
     const per = U - 4;
     while (got < size) {
       if (next < 1 || next > this.pages || this.seen[next]) unsupported(`page ${pg}: overflow page ${next}`);
       this.seen[next] = 1;
-      const ob = (next - 1) * this.pageSize;
+      const ob = this.loadOverflow(next);
       const n = Math.min(per, size - got);
-      s.set(b.subarray(ob + 4, ob + 4 + n), got);
+      s.set(this.pb.subarray(ob + 4, ob + 4 + n), got);
       got += n;
-      next = this.view.getUint32(ob);
+      next = this.pv.getUint32(ob);
     }
     this.record(s, 0, size, pg);
     return rowid;
@@ -240,38 +351,80 @@ export class SqliteFile {
     let p = this.vp;
     const hend = start + hsize;
     if (hend > end || hsize < 1) unsupported(`page ${pg}: record header past the payload`);
-    let off = hend;
-    let n = 0;
-    while (p < hend) {
-      const t = this.varint(b, p, hend, 5, pg, 'serial type varint');
-      p = this.vp;
-      if (n === this.types.length) {
-        const nt = new Float64Array(n * 2);
-        nt.set(this.types);
-        this.types = nt;
-        const no = new Int32Array(n * 2);
-        no.set(this.offs);
-        this.offs = no;
+    // The rows of a table mostly store the same serial types: a header equal byte for byte to
+    // the last one parsed has its types and offsets (kept relative to the record's start).
+    let same = hsize === this.headerLen;
+    const last = this.header;
+    for (let j = 0; same && j < hsize; j++) if (b[start + j] !== last[j]) same = false;
+    if (!same) {
+      this.headerLen = 0;
+      let off = hsize;
+      let n = 0;
+      while (p < hend) {
+        // A serial type below 128 (every one but text or blobs of 58 bytes or more) is one byte.
+        let t = b[p]!;
+        if (t < 0x80) p++;
+        else { t = this.varint(b, p, hend, 5, pg, 'serial type varint'); p = this.vp; }
+        if (n === this.types.length) {
+          const nt = new Float64Array(n * 2);
+          nt.set(this.types);
+          this.types = nt;
+          const no = new Int32Array(n * 2);
+          no.set(this.offs);
+          this.offs = no;
+        }
+        this.types[n] = t;
+        this.offs[n] = off;
+        off += t < 12 ? FIXED_SIZE[t]! : Math.floor((t - 12) / 2);
+        if (t === 10 || t === 11) unsupported(`page ${pg}: reserved serial type ${t}`);
+        n++;
       }
-      this.types[n] = t;
-      this.offs[n] = off;
-      off += serialSize(t, pg);
-      n++;
+      this.ncols = n;
+      this.bodyEnd = off;
+      if (hsize <= last.length) {
+        for (let j = 0; j < hsize; j++) last[j] = b[start + j]!;
+        this.headerLen = hsize;
+      }
     }
-    if (off > end) unsupported(`page ${pg}: record body past the payload`);
+    if (start + this.bodyEnd > end) unsupported(`page ${pg}: record body past the payload`);
     if (b !== this.rec) {
-      this.recView = b === this.bytes ? this.view : new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.recView = b === this.bytes ? this.view! : b === this.chunk ? this.chunkView : new DataView(b.buffer, b.byteOffset, b.byteLength);
       this.recBuffer = Buffer.isBuffer(b);
     }
     this.rec = b;
-    this.ncols = n;
+    this.recStart = start;
+  }
+
+  /** The last record header parsed (its first headerLen bytes; 0: none kept), where the current record starts and its body ends (relative). */
+  private readonly header = new Uint8Array(256);
+  private headerLen = 0;
+  private recStart = 0;
+  private bodyEnd = 0;
+
+  /**
+   * Serial type of column i of the current record (0, NULL, past its last column); with `offset`
+   * and `recordBytes`, its stored bytes: for a caller that compares a value with the one before it
+   * without decoding it (a repeated status, timestamp or name), and calls value() on a change.
+   */
+  serialType(i: number): number {
+    return i < this.ncols ? this.types[i]! : 0;
+  }
+
+  /** Where column i's bytes start in `recordBytes` (of a column in the record). */
+  offset(i: number): number {
+    return this.recStart + this.offs[i]!;
+  }
+
+  /** The bytes of the current record (the file's, or a payload assembled from overflow pages). */
+  get recordBytes(): Uint8Array {
+    return this.rec;
   }
 
   /** Column i of the current record (NULL past its last column: a column added later without a default). */
   value(i: number): SqlValue {
     if (i >= this.ncols) return null;
     const t = this.types[i]!;
-    const o = this.offs[i]!;
+    const o = this.recStart + this.offs[i]!;
     const b = this.rec;
     switch (t) {
       case 0: return null;
@@ -305,10 +458,23 @@ export class SqliteFile {
   }
 }
 
-function serialSize(t: number, pg: number): number {
-  if (t < 12) {
-    if (t === 10 || t === 11) unsupported(`page ${pg}: reserved serial type ${t}`);
-    return [0, 1, 2, 3, 4, 6, 8, 8, 0, 0][t]!;
+/** Pages read from a file at once at most (read-ahead of a forward scan). */
+const CHUNK_BYTES = 1 << 20;
+
+/** Read exactly `n` bytes at file offset `at` into buf[off...]; a short read is a file shorter than its header says. */
+function readFully(fd: number, buf: Buffer, off: number, n: number, at: number): void {
+  let got = 0;
+  while (got < n) {
+    const k = readSync(fd, buf, off + got, n - got, at + got);
+    if (k === 0) unsupported(`file ends at byte ${at + got}, inside a page`);
+    got += k;
   }
-  return Math.floor((t - 12) / 2);
+}
+
+/** Bytes of a value of serial types 0-11 (10 and 11 are reserved: refused while reading the record). */
+const FIXED_SIZE = new Uint8Array([0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0]);
+
+/** Bytes of a value of serial type t (of a record read: not 10 or 11). */
+export function serialSize(t: number): number {
+  return t < 12 ? FIXED_SIZE[t]! : Math.floor((t - 12) / 2);
 }

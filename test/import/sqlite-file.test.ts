@@ -3,15 +3,19 @@
 // several levels, with overflow pages, every integer serial type, REAL, BLOB, NUL bytes in text,
 // and rows shorter than the table (a column added later). What the reader does not handle must
 // be refused (SqliteUnsupported), never read differently.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importRasdaemon, loadSqlJs, readerUse, SqlDatabase, SqlJs } from '../../src/import/rasdaemon.js';
 import { SqliteFile, SqliteUnsupported, SqlValue } from '../../src/import/sqlite-file.js';
+import type { ImportResult } from '../../src/import/index.js';
 
 let SQL: SqlJs;
 beforeAll(async () => { SQL = await loadSqlJs(); });
+
+/** What an import gives (its events, observed rows, warnings), not how its builder holds them. */
+const seen = (r: ImportResult): unknown => ({ events: r.events, observed: r.observed, warnings: r.warnings, format: r.format, lines: r.lines, count: r.table.count });
 
 /** sql.js's values with integers in [-2^53, 2^53) as numbers (the reader's convention). */
 function sqliteRows(db: SqlDatabase, table: string): SqlValue[][] {
@@ -25,8 +29,22 @@ function sqliteRows(db: SqlDatabase, table: string): SqlValue[][] {
   return out;
 }
 
-function readerRows(bytes: Uint8Array, table: string, ncols: number): SqlValue[][] {
-  const f = new SqliteFile(bytes);
+/** The reader over the whole file in memory, or (`fromFile`) over the file on disk, read a few pages at a time. */
+function readerRows(bytes: Uint8Array, table: string, ncols: number, fromFile = false): SqlValue[][] {
+  let fd = -1;
+  if (fromFile) {
+    const p = join(mkdtempSync(join(tmpdir(), 'ras-sqlite-file-')), 'db.sqlite');
+    writeFileSync(p, bytes);
+    fd = openSync(p, 'r');
+  }
+  try {
+    return rowsOf(fd >= 0 ? new SqliteFile({ fd, size: bytes.length }) : new SqliteFile(bytes), table, ncols);
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+function rowsOf(f: SqliteFile, table: string, ncols: number): SqlValue[][] {
   const root = f.schema().find((r) => r.type === 'table' && r.name === table)!.rootpage;
   const out: SqlValue[][] = [];
   f.scan(root, (rowid) => {
@@ -79,6 +97,8 @@ describe('SQLite file reader', () => {
       // The reader returns NULL for the INTEGER PRIMARY KEY alias (stored as NULL); the importer puts the rowid there.
       expect(got.map((r) => [r[0], ...r.slice(2)])).toEqual(want.map((r) => [r[0], ...r.slice(2)]));
       expect(got.every((r) => r[1] === null)).toBe(true);
+      // Read from the file (pages as reached: interior pages kept, overflow pages outside the read-ahead).
+      expect(readerRows(bytes, 't', 6, true)).toEqual(got);
     }
   });
 
@@ -114,6 +134,7 @@ describe('SQLite file reader', () => {
     // Point the right-most child back at the root.
     new DataView(b.buffer).setUint32(base + 8, root);
     expect(() => new SqliteFile(b).scan(root, () => undefined)).toThrow(SqliteUnsupported);
+    expect(() => readerRows(b, 't', 6, true)).toThrow(SqliteUnsupported);
   });
 });
 
@@ -158,7 +179,8 @@ describe('rasdaemon import: the file reader and sql.js give the same result', ()
     expect(readerUse.file).toBe(before + 1); // read by SqliteFile, not by the fallback
     const viaSqlJs = await importRasdaemon(f, 'h1', { reader: 'sqljs' });
     expect(viaFile.events.length).toBeGreaterThan(500);
-    expect(viaFile).toEqual(viaSqlJs);
+    expect(seen(viaFile)).toEqual(seen(viaSqlJs));
+    expect(seen(viaFile)).toEqual(seen(await importRasdaemon(f, 'h1', { reader: 'rows' })));
   });
 
   it('what the reader leaves to SQLite (non-ASCII text, a REAL column, a WAL header) is read by sql.js, with the same result', async () => {
@@ -180,8 +202,75 @@ describe('rasdaemon import: the file reader and sql.js give the same result', ()
       const before = readerUse.sqljs;
       const auto = await importRasdaemon(f, 'h2');
       expect(readerUse.sqljs, what).toBe(before + 1);
-      expect(auto, what).toEqual(await importRasdaemon(f, 'h2', { reader: 'sqljs' }));
+      expect(seen(auto), what).toEqual(seen(await importRasdaemon(f, 'h2', { reader: 'sqljs' })));
+      expect(seen(auto), what).toEqual(seen(await importRasdaemon(f, 'h2', { reader: 'rows' })));
       expect(auto.events.length, what).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('rasdaemon import: the columnar read and the row read give the same result', () => {
+  // Databases of every table with the grouping's cases: reports of one error in several tables,
+  // rows out of time order, results and signals near and far, an error storm (more than 256
+  // reports in a result's window), addresses at and above 2^53, repeated and odd values; with and
+  // without an "already poisoned" result (without one, lone machine check records copy events).
+  const STATUS = [0xbd80000000100134n, 0x9c00004000010090n, 0xbd000000000000c0n, 0x3c00004000010090n, 0xad80000000100134n, 0xfe00000000800400n, 0x9c00000000010090n];
+  const PAGES = ['dirty LRU page', 'clean LRU page', 'already poisoned page', 'free buddy page', 'huge page', 'non struct page pfn', 'weird page'];
+  const ODD: unknown[] = [null, -1, 2 ** 60, 2 ** 53 + 2, 9223372036854775807n, -9223372036854775808n, '0x10', '  42 ', 'x'];
+  function generated(seed: number, rows: number, storm: boolean, odd: number, poisoned: boolean): string {
+    const pages = poisoned ? PAGES : PAGES.filter((p) => !p.startsWith('already'));
+    let x = seed;
+    const rnd = (): number => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) / 4294967296; };
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+    const v = (good: unknown): unknown => (rnd() < odd ? pick(ODD) : good);
+    const db = new SQL.Database();
+    for (const [t, cols] of Object.entries(RAS)) db.run(`CREATE TABLE ${t} (${cols})`);
+    db.run('BEGIN');
+    let s = 1_700_000_000;
+    let lastPa = 0;
+    const zone = pick([' +0000', ' +0800', ' -0130', '']);
+    const ins = (t: string, o: Record<string, unknown>): void => {
+      const keys = Object.keys(o);
+      db.run(`INSERT INTO ${t} (${keys.join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`, keys.map((k) => { const y = o[k]; return typeof y === 'bigint' ? BigInt.asIntN(64, y) : y; }) as never);
+    };
+    for (let i = 0; i < rows; i++) {
+      if (!storm || rnd() < 0.01) s += rnd() < 0.3 ? 0 : Math.floor(rnd() * 5);
+      const back = rnd() < 0.05 ? -Math.floor(rnd() * 20) : 0;
+      const ts = rnd() < 0.002 ? '1970-01-01 00:00:00 +0000' : `${new Date((s + back) * 1000).toISOString().slice(0, 19).replace('T', ' ')}${zone}`;
+      const r = rnd();
+      let pa = rnd() < 0.1 ? 0 : 0x100000000 + Math.floor(rnd() * (storm ? 16 : 0xfffff)) * 4096 + (rnd() < 0.5 ? 0x400 : 0);
+      if (r >= 0.75 && rnd() < 0.8) pa = lastPa; else if (r < 0.75) lastPa = pa;
+      if (r < 0.45) {
+        ins('mce_record', { timestamp: ts, mcgcap: v(pick([0x1000c14, 0x14])), mcgstatus: v(pick([0, 5, 7, 4])), status: pick(STATUS), addr: v(pa), cpu: v(Math.floor(rnd() * 8)),
+          cs: v(pick([0x33, 0x10, null])), bank: v(pick([1, 8, 4])), cpuvendor: v(pick([0, 0, 2, 9])) });
+      } else if (r < 0.6) {
+        ins('mc_event', { timestamp: ts, err_count: 1, err_type: v(pick(['Corrected', 'Uncorrected', 'Fatal', 'Deferred', 'Info'])), err_msg: 'm', label: v(pick(['DIMM A1', null])), address: v(pa) });
+      } else if (r < 0.7) {
+        ins('arm_event', { timestamp: ts, error_count: 1, mpidr: 0x81080000, error_type: v(pick(['cache error', null])), virt_fault_addr: 0, phy_fault_addr: v(rnd() < 0.2 ? -1 : pa) });
+      } else if (r < 0.75) {
+        ins('extlog_event', { timestamp: ts, etype: 2, error_count: 1, severity: pick([0, 1, 2, 3]), address: v(pa) });
+      } else if (r < 0.9) {
+        ins('memory_failure_event', { timestamp: ts, pfn: `0x${Math.floor(pa / 4096 / (rnd() < 0.1 ? 4 : 1)).toString(16)}`, page_type: v(pick(pages)), action_result: pick(['Recovered', 'Ignored', 'Failed', 'Delayed']) });
+      } else {
+        ins('signal_event', { timestamp: ts, sig: pick([7, 9, 11]), errorno: 0, code: pick([4, 5, 3, 128, 1]), comm: v(pick(['java', 'einj_mem_uc'])), pid: 1000 + Math.floor(rnd() * 100), grp: 0, res: v(pick([0, 0, 1, 2, 4])) });
+      }
+    }
+    db.run('COMMIT');
+    const f = join(mkdtempSync(join(tmpdir(), 'ras-rasdaemon-')), 'ras-mc_event.db');
+    writeFileSync(f, db.export());
+    db.close();
+    return f;
+  }
+
+  it.each([[1, 3000, false, 0, true], [2, 3000, true, 0, true], [3, 2000, false, 0.02, true], [4, 1500, true, 0.02, true],
+    [5, 3000, false, 0, false], [6, 3000, true, 0, false], [7, 2000, false, 0.02, false]])('seed %i: %i rows, storm %s, odd values %f, already poisoned %s', async (seed, rows, storm, odd, poisoned) => {
+    const f = generated(seed, rows, storm, odd, poisoned);
+    const before = readerUse.file;
+    const columnar = await importRasdaemon(f, 'h3');
+    expect(readerUse.file).toBe(before + 1);
+    const byRows = await importRasdaemon(f, 'h3', { reader: 'rows' });
+    expect(columnar.events.length).toBeGreaterThan(rows / 4);
+    expect(columnar.warnings).toEqual(byRows.warnings);
+    expect(seen(columnar)).toEqual(seen(byRows));
   });
 });
