@@ -104,11 +104,11 @@ export class DuckSink {
    * database only exports Parquet and is removed after the run: it gets no trace_events rows (they
    * are not exported) and the run is rolled back once exported (nothing is committed or checkpointed).
    */
-  static async open(path: string, memoryLimit = '192MB', tempDir?: string, scratch = false): Promise<DuckSink> {
+  static async open(path: string, memoryLimit = '128MB', tempDir?: string, scratch = false): Promise<DuckSink> {
     // A bounded buffer pool keeps the run's memory flat whatever the trace size (DuckDB spills).
-    // 192 MB: the appended blocks are written out as row groups fill, so a larger pool only
-    // caches them (100M events, 2 workers: peak RSS 1083 MiB at 512 MB, 806 MiB at 192 MB, the
-    // same speed; docs/benchmark.md).
+    // 128 MB: the appended blocks are written out as row groups fill, so a larger pool only
+    // caches them (100M host-ordered events, 2 workers: peak RSS 1083 MB at 512 MB, 806 MB at
+    // 192 MB; 10M: 546-566 MB at 192 MB, 510-520 MB at 128 MB; the same CPU; docs/benchmark.md).
     const config = duckdb.create_config();
     duckdb.set_config(config, 'memory_limit', memoryLimit);
     duckdb.set_config(config, 'threads', '1');
