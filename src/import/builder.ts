@@ -171,11 +171,7 @@ export class EventBuilder {
 
   private grow(capacity: number): void {
     const c = Math.max(capacity, 16);
-    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(c);
-      (b as unknown as { set(x: T): void }).set(a);
-      return b;
-    };
+    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => widened(a, make(c));
     this.hostId = re(this.hostId, (n) => new Int32Array(n));
     this.tNs = re(this.tNs, (n) => new BigInt64Array(n));
     this.seq = re(this.seq, (n) => new Float64Array(n));
@@ -187,11 +183,7 @@ export class EventBuilder {
 
   private growRows(capacity: number): void {
     const c = Math.max(capacity, 16);
-    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(c);
-      (b as unknown as { set(x: T): void }).set(a);
-      return b;
-    };
+    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => widened(a, make(c));
     this.vals = TRACE_COLUMNS.map((_c, k) => {
       const old = this.vals[k];
       // event_id, host and t_ns have arrays of their own (assigned, hostId, tNs): none here.
@@ -683,3 +675,9 @@ export class ImportedEvents {
   }
 }
 const scratch = {} as TraceEvent;
+
+/** `b` holding `a`'s values at its start (b is the larger, fresh array). */
+function widened<T extends Num | BigInt64Array | Uint32Array>(a: T, b: T): T {
+  (b as unknown as { set(x: T): void }).set(a);
+  return b;
+}
