@@ -104,11 +104,12 @@ export class DuckSink {
    * database only exports Parquet and is removed after the run: it gets no trace_events rows (they
    * are not exported) and the run is rolled back once exported (nothing is committed or checkpointed).
    */
-  static async open(path: string, memoryLimit = '128MB', tempDir?: string, scratch = false): Promise<DuckSink> {
+  static async open(path: string, memoryLimit = '96MB', tempDir?: string, scratch = false): Promise<DuckSink> {
     // A bounded buffer pool keeps the run's memory flat whatever the trace size (DuckDB spills).
-    // 128 MB: the appended blocks are written out as row groups fill, so a larger pool only
+    // 96 MB: the appended blocks are written out as row groups fill, so a larger pool only
     // caches them (100M host-ordered events, 2 workers: peak RSS 1083 MB at 512 MB, 806 MB at
-    // 192 MB; 10M: 546-566 MB at 192 MB, 510-520 MB at 128 MB; the same CPU; docs/benchmark.md).
+    // 192 MB; 100M time-ordered: 1042 MiB at 128 MB, 989 MiB at 96 MB; 10M: 546-566 MB at 192 MB,
+    // 510-520 at 128, 474-487 at 96, for about 4% more CPU at 96; docs/benchmark.md).
     const config = duckdb.create_config();
     duckdb.set_config(config, 'memory_limit', memoryLimit);
     duckdb.set_config(config, 'threads', '1');
