@@ -56,6 +56,14 @@ export class MapperPool {
 
 const utf8 = new TextDecoder('utf-8');
 
+/** `arena` with room for `need` bytes after its first `used`: itself, or a copy at least twice as large. */
+export function arenaRoom(arena: Uint8Array<ArrayBuffer>, used: number, need: number): Uint8Array<ArrayBuffer> {
+  if (used + need <= arena.length) return arena;
+  const a = new Uint8Array(Math.max(used + need, arena.length * 2, 1 << 16));
+  a.set(arena.subarray(0, used));
+  return a;
+}
+
 export class Interner {
   private readonly ids = new Map<string, number>();
   readonly names: string[] = [];
@@ -149,11 +157,7 @@ export class Interner {
     }
     if (this.len[id]! >= 0) return; // the same name from other bytes (invalid UTF-8 decodes alike): keep the first
     const n = to - from;
-    if (this.arenaUsed + n > this.arena.length) {
-      const a = new Uint8Array(Math.max(this.arenaUsed + n, this.arena.length * 2, 1 << 16));
-      a.set(this.arena.subarray(0, this.arenaUsed));
-      this.arena = a;
-    }
+    this.arena = arenaRoom(this.arena, this.arenaUsed, n);
     this.arena.set(bytes.subarray(from, to), this.arenaUsed);
     this.start[id] = this.arenaUsed;
     this.len[id] = n;

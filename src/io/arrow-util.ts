@@ -6,6 +6,7 @@ import {
   vectorFromArray, Vector,
 } from 'apache-arrow';
 import { InputError } from './errors.js';
+import { arenaRoom } from '../columns/events.js';
 
 /**
  * Batch-local dictionary for interned ids (rows[i] or i selects the id; `offset` shifts ids such as
@@ -125,11 +126,7 @@ export class DenseDictionary {
     if (g >= this.stamp.length) this.grow(g + 1);
     if (this.len[g]! >= 0) return;
     const n = to - from;
-    if (this.used + n > this.arena.length) {
-      const a = new Uint8Array(Math.max(this.used + n, this.arena.length * 2));
-      a.set(this.arena.subarray(0, this.used));
-      this.arena = a;
-    }
+    this.arena = arenaRoom(this.arena, this.used, n);
     this.arena.set(src.subarray(from, to), this.used);
     this.at[g] = this.used;
     this.len[g] = n;
@@ -138,12 +135,7 @@ export class DenseDictionary {
 
   private encode(g: number): void {
     const name = this.names[g]!;
-    const need = name.length * 3; // the most UTF-8 bytes a UTF-16 string can take
-    if (this.used + need > this.arena.length) {
-      const a = new Uint8Array(Math.max(this.used + need, this.arena.length * 2));
-      a.set(this.arena.subarray(0, this.used));
-      this.arena = a;
-    }
+    this.arena = arenaRoom(this.arena, this.used, name.length * 3); // the most UTF-8 bytes a UTF-16 string can take
     const r = utf8.encodeInto(name, this.arena.subarray(this.used));
     this.at[g] = this.used;
     this.len[g] = r.written;
