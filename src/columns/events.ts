@@ -56,6 +56,14 @@ export class MapperPool {
 
 const utf8 = new TextDecoder('utf-8');
 
+/** `a` if it holds `cap` values, else a copy of it in a new array of `cap` (the rest zero). */
+export function grown<T extends Int8Array | Uint8Array | Int32Array | Uint32Array | Float64Array | BigInt64Array>(a: T, cap: number): T {
+  if (a.length >= cap) return a;
+  const b = new (a.constructor as new (n: number) => T)(cap);
+  (b as unknown as { set(x: T): void }).set(a);
+  return b;
+}
+
 /** `arena` with room for `need` bytes after its first `used`: itself, or a copy at least twice as large. */
 export function arenaRoom(arena: Uint8Array<ArrayBuffer>, used: number, need: number): Uint8Array<ArrayBuffer> {
   if (used + need <= arena.length) return arena;

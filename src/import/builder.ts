@@ -8,7 +8,7 @@
 import { ARCH, CONTEXT, Context, Kind, KIND, MEM, MF_RESULT, Notify, NOTIFY, PAGE, SEVERITY, VENDOR } from '../model/enums.js';
 import { EventRecord, NO_ADDR, PROFILE_DEFAULT } from '../model/record.js';
 import { validateEvent } from '../model/validate.js';
-import { Interner } from '../columns/events.js';
+import { grown, Interner } from '../columns/events.js';
 import { InputError } from '../io/errors.js';
 import { fillRecord, TRACE_COLUMNS, TraceEvent } from '../io/trace.js';
 import type { ObservedRow, ObservedSignal, SourceFormat } from './common.js';
@@ -171,19 +171,17 @@ export class EventBuilder {
 
   private grow(capacity: number): void {
     const c = Math.max(capacity, 16);
-    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => widened(a, make(c));
-    this.hostId = re(this.hostId, (n) => new Int32Array(n));
-    this.tNs = re(this.tNs, (n) => new BigInt64Array(n));
-    this.seq = re(this.seq, (n) => new Float64Array(n));
-    this.bits = re(this.bits, (n) => new Uint8Array(n));
-    this.row = re(this.row, (n) => new Int32Array(n));
-    this.ownPa = re(this.ownPa, (n) => new Float64Array(n));
+    this.hostId = grown(this.hostId, c);
+    this.tNs = grown(this.tNs, c);
+    this.seq = grown(this.seq, c);
+    this.bits = grown(this.bits, c);
+    this.row = grown(this.row, c);
+    this.ownPa = grown(this.ownPa, c);
     this.cap = c;
   }
 
   private growRows(capacity: number): void {
     const c = Math.max(capacity, 16);
-    const re = <T extends Num | BigInt64Array | Uint32Array>(a: T, make: (n: number) => T): T => widened(a, make(c));
     this.vals = TRACE_COLUMNS.map((_c, k) => {
       const old = this.vals[k];
       // event_id, host and t_ns have arrays of their own (assigned, hostId, tNs): none here.
@@ -192,16 +190,16 @@ export class EventBuilder {
       if (old) b.set(old as never);
       return b;
     });
-    this.setMask = re(this.setMask, (n) => new Uint32Array(n));
-    this.obsMask = re(this.obsMask, (n) => new Uint32Array(n));
-    this.noteId = re(this.noteId, (n) => new Int32Array(n));
-    this.panic = re(this.panic, (n) => new Int8Array(n));
-    this.panicMsg = re(this.panicMsg, (n) => new Int32Array(n));
-    this.mfType = re(this.mfType, (n) => new Int32Array(n));
-    this.mfResult = re(this.mfResult, (n) => new Int8Array(n));
-    this.sigStart = re(this.sigStart, (n) => new Int32Array(n));
-    this.sigCount = re(this.sigCount, (n) => new Int32Array(n));
-    this.valid = re(this.valid, (n) => new Uint8Array(n));
+    this.setMask = grown(this.setMask, c);
+    this.obsMask = grown(this.obsMask, c);
+    this.noteId = grown(this.noteId, c);
+    this.panic = grown(this.panic, c);
+    this.panicMsg = grown(this.panicMsg, c);
+    this.mfType = grown(this.mfType, c);
+    this.mfResult = grown(this.mfResult, c);
+    this.sigStart = grown(this.sigStart, c);
+    this.sigCount = grown(this.sigCount, c);
+    this.valid = grown(this.valid, c);
     this.rcap = c;
   }
 
@@ -675,9 +673,3 @@ export class ImportedEvents {
   }
 }
 const scratch = {} as TraceEvent;
-
-/** `b` holding `a`'s values at its start (b is the larger, fresh array). */
-function widened<T extends Num | BigInt64Array | Uint32Array>(a: T, b: T): T {
-  (b as unknown as { set(x: T): void }).set(a);
-  return b;
-}

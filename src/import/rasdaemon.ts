@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { grown } from '../columns/events.js';
 import { InputError } from '../io/errors.js';
 import { RowWheres } from './builder.js';
 import {
@@ -647,13 +648,6 @@ class BigColumn {
   }
 }
 const MAX_SAFE_BIG = BigInt(MAX_SAFE);
-
-function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, cap: number): T {
-  if (a.length >= cap) return a;
-  const b = new (a.constructor as new (n: number) => T)(cap);
-  b.set(a);
-  return b;
-}
 
 const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
