@@ -211,7 +211,7 @@ export async function runTrace(opts: RunOptions): Promise<RunSummary> {
     if (dbPath) {
       mkdirSync(dirname(resolve(dbPath)), { recursive: true });
       try {
-        sink = await DuckSink.open(dbPath, '96MB', spill, dbPath === scratchDb);
+        sink = await DuckSink.open(dbPath, spill, dbPath === scratchDb);
       } catch (e) {
         if (e instanceof InputError) throw e;
         throw new InputError(`${dbPath}: cannot open as a DuckDB database: ${(e as Error).message.split('\n')[0]}`, dbPath, undefined, undefined, { cause: e });

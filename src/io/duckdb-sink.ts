@@ -104,7 +104,7 @@ export class DuckSink {
    * database only exports Parquet and is removed after the run: it gets no trace_events rows (they
    * are not exported) and the run is rolled back once exported (nothing is committed or checkpointed).
    */
-  static async open(path: string, memoryLimit = '96MB', tempDir?: string, scratch = false): Promise<DuckSink> {
+  static async open(path: string, tempDir?: string, scratch = false, memoryLimit = '96MB'): Promise<DuckSink> {
     // A bounded buffer pool keeps the run's memory flat whatever the trace size (DuckDB spills).
     // 96 MB: the appended blocks are written out as row groups fill, so a larger pool only
     // caches them (100M host-ordered events, 2 workers: peak RSS 1083 MB at 512 MB, 806 MB at

@@ -42,11 +42,12 @@ const TWO32 = 4294967296;
  * dropped by a rehash. Each entry has `ints` int32 and `floats` float64 values. The table is rehashed
  * when more than 3/4 of its slots are not EMPTY (live, deleted or stale), into the smallest power of
  * two of at least MIN_SLOTS slots that the live entries fill to at most 1/2: it grows by doubling
- * (to 3/8 full), and shrinks again once deleted and stale entries are dropped. (Rehashed at 1/2 into
- * 3/8, a time-ordered 100M-event trace, whose 500k hosts keep their pages to the end, held its
- * page table at 16M slots, 335 MB, instead of 8M; the longer probes cost about 3% of model CPU.) The floor of 256 slots (4 KiB of
- * slot words) keeps a host-ordered run, whose hosts each leave a few stale entries, from rebuilding
- * a 16-slot table every eight inserts (a 10M-event run spent 4% of its CPU in those rehashes).
+ * (to 3/8 full), and shrinks again once deleted and stale entries are dropped. (Rehashed at 1/2
+ * into 3/8, a time-ordered 100M-event trace, whose 500k hosts keep their pages to the end, held
+ * its page table at 16M slots, 335 MB, instead of 8M; the longer probes cost about 3% of model
+ * CPU.) The floor of 256 slots (4 KiB of slot words) keeps a host-ordered run, whose hosts each
+ * leave a few stale entries, from rebuilding a 16-slot table every eight inserts (a 10M-event run
+ * spent 4% of its CPU in those rehashes).
  */
 const MIN_SLOTS = 256;
 
