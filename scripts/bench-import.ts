@@ -2,10 +2,10 @@
 // message, RAS incidents among ordinary noise) and a generated rasdaemon database, each imported in
 // a child process (wall time, peak RSS), against a baseline measured in the same run: a bare read
 // of the same file that only counts lines.
-//   npm run bench:import -- [--hosts 500] [--days 30] [--lines 4000000] [--rows 1000000]
+//   npm run bench:import -- [--hosts 500] [--days 30] [--lines 4000000] [--rows 1000000] [--json bench-results.json]
 // Prints lines/s (kernel log) and rows/s (rasdaemon) against the ≥ 1M lines/s and ≥ 500k rows/s
 // targets, then lines/s for ftrace / trace-cmd text and mcelog ASCII (each against a bare read),
-// and merges the figures into bench-results.json under "import".
+// and merges the figures into the JSON file (default bench-results.json) under "import".
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,8 @@ import { SqliteFile } from '../src/import/sqlite-file.js';
 import { checkBenchArgs } from './bench-args.js';
 
 
-checkBenchArgs(import.meta.filename, 'bench:import', ['hosts', 'days', 'lines', 'rows']);
+checkBenchArgs(import.meta.filename, 'bench:import', ['hosts', 'days', 'lines', 'rows', 'json']);
+const JSON_OUT = ((i) => (i > 0 ? process.argv[i + 1]! : 'bench-results.json'))(process.argv.indexOf('--json'));
 const arg = (name: string, dflt: string): number => {
   const i = process.argv.indexOf(`--${name}`);
   const v = i > 0 ? process.argv[i + 1]! : dflt;
@@ -317,10 +318,9 @@ for (const [key, label, format, make] of [
   results[key] = { lines: m.lines, bytes: m.bytes, events: x.events, seconds: x.seconds, lines_per_s: Math.round(lps), events_per_s: Math.round(x.events / x.seconds), max_rss_mb: x.maxRssMb, baseline_lines_per_s: Math.round(b) };
 }
 
-// Merge into bench-results.json under "import" (other benchmarks keep their keys).
-const out = join(ROOT, 'bench-results.json');
+// Merge into the JSON file under "import" (other benchmarks keep their keys).
 let all: Record<string, unknown> = {};
-if (existsSync(out)) all = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+if (existsSync(JSON_OUT)) all = JSON.parse(readFileSync(JSON_OUT, 'utf8')) as Record<string, unknown>;
 all.import = results;
-writeFileSync(out, `${JSON.stringify(all, null, 2)}\n`);
-console.log(`figures written to ${out} (key "import")`);
+writeFileSync(JSON_OUT, `${JSON.stringify(all, null, 2)}\n`);
+console.log(`figures written to ${JSON_OUT} (key "import")`);

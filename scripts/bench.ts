@@ -16,7 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { fileChunks } from '../src/io/arrow-util.js';
 import { newTraceDicts, TraceDecoder } from '../src/io/arrow-trace.js';
@@ -278,7 +278,7 @@ writeFileSync(JSON_OUT, `${JSON.stringify({ ...kept, replay, startup }, null, 2)
 console.log(`figures written to ${JSON_OUT}`);
 
 // 6. The oracle and the importers, each its own script in its own process (they merge their keys
-// into the JSON file; bench:import always writes the project's bench-results.json).
+// into the JSON file).
 const child = (name: string, script: string, args: string[]): void => {
   console.log(`\n${name}: npm run bench:${name} -- ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts', script), ...args], { stdio: 'inherit', cwd: ROOT });
@@ -287,16 +287,10 @@ const child = (name: string, script: string, args: string[]): void => {
     process.exit(1);
   }
 };
-if (!SKIP.has('oracle')) child('oracle', 'bench-oracle.ts', ['--rows', String(ORACLE_ROWS), '--json', relative(ROOT, resolve(JSON_OUT))]);
-if (!SKIP.has('import')) {
-  child('import', 'bench-import.ts', ['--rows', String(IMPORT_ROWS), '--lines', String(IMPORT_LINES)]);
-  const written = join(ROOT, 'bench-results.json');
-  if (resolve(JSON_OUT) !== written) {
-    const all = JSON.parse(readFileSync(JSON_OUT, 'utf8')) as Record<string, unknown>;
-    all.import = (JSON.parse(readFileSync(written, 'utf8')) as Record<string, unknown>).import;
-    writeFileSync(JSON_OUT, `${JSON.stringify(all, null, 2)}\n`);
-  }
-}
+// As given when absolute, else from the project folder the children run in.
+const jsonForChild = isAbsolute(JSON_OUT) ? JSON_OUT : relative(ROOT, resolve(JSON_OUT));
+if (!SKIP.has('oracle')) child('oracle', 'bench-oracle.ts', ['--rows', String(ORACLE_ROWS), '--json', jsonForChild]);
+if (!SKIP.has('import')) child('import', 'bench-import.ts', ['--rows', String(IMPORT_ROWS), '--lines', String(IMPORT_LINES), '--json', jsonForChild]);
 
 if (AGAINST) {
   const old = JSON.parse(readFileSync(AGAINST, 'utf8')) as Record<string, unknown>;
